@@ -1,0 +1,76 @@
+"""Physical names for AWS resources: ``{project}-{stack}-{role}``, cut to each AWS limit.
+
+Every physical name in the platform comes from :func:`physical_name`, so two stacks in
+one account never collide and no name ever exceeds what AWS accepts. A name that is too
+long keeps its readable prefix and ends in a short hash of the full name, so two long
+names that share a prefix still differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """The length limit and character set AWS enforces for one kind of name."""
+
+    max_length: int
+    allowed: str  # a regex character class body, e.g. "a-z0-9-"
+    lowercase: bool = True
+    starts_with_letter: bool = False
+
+
+class NameKind(Enum):
+    """Kinds of physical names, each with the limit AWS documents for it."""
+
+    S3_BUCKET = NameRule(63, "a-z0-9-")
+    EKS_CLUSTER = NameRule(100, "a-z0-9-", starts_with_letter=True)
+    EKS_NODE_GROUP = NameRule(63, "a-z0-9-")
+    IAM_ROLE = NameRule(64, "a-z0-9+=,.@_-")
+    IAM_POLICY = NameRule(128, "a-z0-9+=,.@_-")
+    ECR_REPOSITORY = NameRule(256, "a-z0-9._/-")
+    RDS_INSTANCE = NameRule(63, "a-z0-9-", starts_with_letter=True)
+    KMS_ALIAS = NameRule(250, "a-z0-9/_-")  # 256 including the "alias/" prefix
+    LOG_GROUP = NameRule(512, "a-z0-9._/#-")
+    SQS_QUEUE = NameRule(80, "a-z0-9_-")
+    EVENT_RULE = NameRule(64, "a-z0-9._-")
+    LAUNCH_TEMPLATE = NameRule(128, "a-z0-9()./_-")
+    SECURITY_GROUP = NameRule(255, "a-z0-9._-")
+    LOAD_BALANCER = NameRule(32, "a-z0-9-")
+    TARGET_GROUP = NameRule(32, "a-z0-9-")
+    SNS_TOPIC = NameRule(256, "a-z0-9_-")
+    KUBERNETES = NameRule(63, "a-z0-9-", starts_with_letter=True)  # DNS-1123 label
+
+
+_HASH_LENGTH = 8
+
+
+def name_prefix() -> str:
+    """``{project}-{stack}`` of the running Pulumi program."""
+    return f"{pulumi.get_project()}-{pulumi.get_stack()}"
+
+
+def physical_name(role: str, kind: NameKind, prefix: str | None = None) -> str:
+    """The physical name for ``role`` within ``kind``'s AWS limit.
+
+    ``prefix`` defaults to ``{project}-{stack}`` of the running program; components take
+    it as an argument so consumers can choose their own.
+    """
+    rule = kind.value
+    full = f"{prefix if prefix is not None else name_prefix()}-{role}"
+    text = full.lower() if rule.lowercase else full
+    text = re.sub(f"[^{rule.allowed}]", "-", text)
+    text = re.sub("-{2,}", "-", text).strip("-")
+    if rule.starts_with_letter and not text[:1].isalpha():
+        text = f"m{text}"
+    if len(text) <= rule.max_length:
+        return text
+    digest = hashlib.sha256(full.encode()).hexdigest()[:_HASH_LENGTH]
+    head = text[: rule.max_length - _HASH_LENGTH - 1].rstrip("-._/")
+    return f"{head}-{digest}"

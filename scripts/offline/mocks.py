@@ -1,0 +1,207 @@
+"""The mock engine side: a recording monitor and realistic answers for resources and invokes.
+
+``RecordingMonitor`` subclasses the SDK's ``MockMonitor`` and keeps every request whole.
+``PlatformMocks`` answers as AWS would (ARNs in the stack's account and region, IDs in
+AWS's formats, an OIDC issuer for clusters) and refuses invokes it has no answer for, so a
+component that starts using a new data source gets a clear message instead of ``{}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+DEFAULT_ACCOUNT = "123456789012"
+
+
+def _digest(text: str, length: int = 17) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class UnansweredInvokeError(Exception):
+    """An invoke the offline engine has no realistic answer for."""
+
+
+# Resource IDs in AWS's own formats, by type token.
+_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:kms/key:Key": "",
+}
+
+
+@dataclass
+class PlatformMocks(Mocks):
+    """Answers for resources and invokes, in the stack's region and account."""
+
+    region: str = "us-east-1"
+    account: str = DEFAULT_ACCOUNT
+    invoke_answers: dict[str, Any] = field(default_factory=dict)
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        state = dict(args.inputs)
+        token = args.typ
+        if token.startswith("pulumi:providers:"):
+            return f"{args.name}-provider-id", state
+        seed = f"{token}::{args.name}"
+        if token == "aws:kms/key:Key":
+            rid = f"{_digest(seed, 8)}-{_digest(seed + '1', 4)}-{_digest(seed + '2', 4)}-" \
+                  f"{_digest(seed + '3', 4)}-{_digest(seed + '4', 12)}"
+        elif token in _ID_PREFIXES:
+            rid = _ID_PREFIXES[token] + _digest(seed)
+        else:
+            rid = state.get("name") or f"{args.name}-id"
+        state.setdefault("arn", self._arn(token, str(rid), state))
+        state.update(self._computed(token, str(rid), state))
+        return str(rid), state
+
+    def _arn(self, token: str, rid: str, state: dict[str, Any]) -> str:
+        module = token.split(":")[1].split("/")[0]
+        kind = token.split(":")[-1][0].lower() + token.split(":")[-1][1:]
+        scope = "" if module in {"iam", "s3"} else self.region
+        account = "" if module == "s3" else self.account
+        return f"arn:aws:{module}:{scope}:{account}:{kind}/{state.get('name', rid)}"
+
+    def _computed(self, token: str, rid: str, state: dict[str, Any]) -> dict[str, Any]:
+        name = state.get("name", rid)
+        if token == "aws:eks/cluster:Cluster":
+            issuer = f"https://oidc.eks.{self.region}.amazonaws.com/id/{_digest(name, 32).upper()}"
+            return {
+                "arn": f"arn:aws:eks:{self.region}:{self.account}:cluster/{name}",
+                "endpoint": f"https://{_digest(name, 32).upper()}.gr7.{self.region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": "TU9DSy1DQS1EQVRB"},
+                "identities": [{"oidcs": [{"issuer": issuer}]}],
+                "status": "ACTIVE",
+                "platformVersion": "eks.1",
+            }
+        if token == "aws:iam/role:Role":
+            return {"arn": f"arn:aws:iam::{self.account}:role/{name}", "uniqueId": _digest(rid, 21)}
+        if token in {"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"}:
+            bucket = state.get("bucket", rid)
+            return {
+                "bucket": bucket,
+                "arn": f"arn:aws:s3:::{bucket}",
+                "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+                "bucketRegionalDomainName": f"{bucket}.s3.{self.region}.amazonaws.com",
+            }
+        if token == "aws:ecr/repository:Repository":
+            return {
+                "registryId": self.account,
+                "repositoryUrl": f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{name}",
+            }
+        if token == "aws:kms/key:Key":
+            return {"keyId": rid, "arn": f"arn:aws:kms:{self.region}:{self.account}:key/{rid}"}
+        if token == "aws:rds/instance:Instance":
+            host = f"{state.get('identifier', rid)}.{_digest(rid, 12)}.{self.region}.rds.amazonaws.com"
+            return {"address": host, "endpoint": f"{host}:5432", "port": 5432}
+        if token == "aws:sqs/queue:Queue":
+            return {"url": f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"}
+        if token == "random:index/randomPassword:RandomPassword":
+            return {"result": "mock-" + _digest(rid, 24)}
+        return {}
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        answer = self.invoke_answers.get(args.token)
+        if answer is not None:
+            return answer(args.args) if callable(answer) else answer, None
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            code = "".join(part[0] for part in self.region.split("-")[:2]) + self.region[-1]
+            return {
+                "id": self.region,
+                "names": [f"{self.region}{c}" for c in letters],
+                "zoneIds": [f"{code}-az{i + 1}" for i in range(len(letters))],
+                "groupNames": [self.region] * len(letters),
+                "state": "available",
+            }, None
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "id": self.account,
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:role/platform-deployer",
+                "userId": "AROAMOCKEDDEPLOYER:pulumi",
+            }, None
+        if args.token == "aws:index/getPartition:getPartition":
+            return {
+                "id": "aws",
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+            }, None
+        if args.token == "aws:index/getRegion:getRegion":
+            return {
+                "id": self.region,
+                "name": self.region,
+                "region": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+                "description": self.region,
+            }, None
+        if args.token == "aws:ssm/getParameter:getParameter":
+            name = args.args.get("name", "")
+            return {
+                "id": name,
+                "name": name,
+                "arn": f"arn:aws:ssm:{self.region}::parameter{name}",
+                "type": "String",
+                "value": "ami-" + _digest(name),
+                "insecureValue": "ami-" + _digest(name),
+                "version": 1,
+            }, None
+        raise UnansweredInvokeError(
+            f"the offline engine has no answer for invoke '{args.token}'; add a realistic one "
+            "to scripts/offline/mocks.py (PlatformMocks.call)"
+        )
+
+
+@dataclass
+class RawRegistration:
+    """A RegisterResourceRequest as the monitor received it, with the mock's answer."""
+
+    request: dict[str, Any]
+    urn: str
+    id: str | None
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, keeping every registration, output and invoke whole."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self._lock = threading.Lock()
+        self.registrations: list[RawRegistration] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.invokes: list[dict[str, Any]] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (the gRPC method name)
+        response = super().RegisterResource(request)
+        record = json_format.MessageToDict(request, preserving_proto_field_name=False)
+        record["object"] = json_format.MessageToDict(request.object)
+        with self._lock:
+            self.registrations.append(RawRegistration(record, response.urn, response.id or None))
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802
+        outputs = json_format.MessageToDict(request.outputs)
+        with self._lock:
+            self.outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)
+
+    def Invoke(self, request):  # noqa: N802
+        with self._lock:
+            self.invokes.append(
+                {"token": request.tok, "args": json_format.MessageToDict(request.args)}
+            )
+        return super().Invoke(request)

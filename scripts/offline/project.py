@@ -1,0 +1,141 @@
+"""Read ``Pulumi.yaml`` and a stack file the way the Pulumi CLI does, with no CLI.
+
+The result is the config map the engine would hand the program: namespaced keys, string
+values (objects and arrays as JSON), project-level defaults applied, declared types checked,
+and ``secure:`` values replaced by a placeholder and listed as secret keys (there is no
+secrets provider offline, and a placeholder never leaks a real secret).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SECRET_PLACEHOLDER = "[secret: not decrypted offline]"
+
+
+class StackFileError(Exception):
+    """The project or stack file cannot be used; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What the engine passes to the program for one stack."""
+
+    project: str
+    stack: str
+    values: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
+    source: Path | None = None
+
+
+def load_project(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The parsed ``Pulumi.yaml``."""
+    return _read_yaml(root / "Pulumi.yaml")
+
+
+def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:
+    """Where the stack's settings file lives (``stackConfigDir`` honoured)."""
+    project = load_project(root)
+    return root / project.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+
+
+def available_stacks(root: Path = REPO_ROOT) -> list[str]:
+    """Stacks that have a settings file."""
+    project = load_project(root)
+    folder = root / project.get("stackConfigDir", ".")
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+
+
+def load_stack_config(
+    stack: str, root: Path = REPO_ROOT, path: Path | None = None
+) -> StackConfig:
+    """The engine's view of ``stack``'s config; ``path`` overrides the stack file's location."""
+    project = load_project(root)
+    name = project["name"]
+    source = path or stack_file(stack, root)
+    if not source.is_file():
+        known = ", ".join(available_stacks(root)) or "none"
+        raise StackFileError(f"no stack file for stack '{stack}' at {source}; stacks: {known}")
+    document = _read_yaml(source) or {}
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{source}: 'config' must be a map of keys to values")
+
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        full = key if ":" in key else f"{name}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full] = SECRET_PLACEHOLDER
+            secret_keys.append(full)
+        else:
+            values[full] = value if isinstance(value, str) else json.dumps(value)
+
+    problems = []
+    for key, declaration in (project.get("config") or {}).items():
+        full = key if ":" in key else f"{name}:{key}"
+        if not isinstance(declaration, dict) or "type" not in declaration:
+            values.setdefault(full, _encode(declaration))  # a plain project-level value
+            continue
+        if full not in values:
+            if "default" in declaration:
+                values[full] = _encode(declaration["default"])
+            else:
+                problems.append(f"  - {full}: missing; every stack must set it "
+                                f"({declaration.get('description', 'see Pulumi.yaml')})")
+            continue
+        if full in secret_keys:
+            continue
+        problem = _type_problem(config.get(key, config.get(full)), declaration)
+        if problem:
+            problems.append(f"  - {full}: {problem}")
+    if problems:
+        raise StackFileError(
+            f"stack '{stack}' does not match the config schema in Pulumi.yaml:\n"
+            + "\n".join(problems)
+        )
+    return StackConfig(name, stack, dict(sorted(values.items())), sorted(secret_keys), source)
+
+
+_YAML_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+    "array": (list,),
+}
+
+
+def _type_problem(value: Any, declaration: dict[str, Any]) -> str | None:
+    expected = declaration["type"]
+    ok = isinstance(value, _YAML_TYPES.get(expected, (object,)))
+    if expected == "integer" and isinstance(value, bool):
+        ok = False
+    if not ok:
+        return f"{json.dumps(value, default=str)} is not of the declared type '{expected}'"
+    items = declaration.get("items")
+    if expected == "array" and isinstance(items, dict):
+        for i, item in enumerate(value):
+            problem = _type_problem(item, items)
+            if problem:
+                return f"item [{i}]: {problem}"
+    return None
+
+
+def _encode(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise StackFileError(f"{path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path} is not valid YAML: {exc}") from None

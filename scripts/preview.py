@@ -1,0 +1,173 @@
+"""Offline preview: run the real program for a stack with no cloud, no CLI and no credentials.
+
+    python -m scripts.preview --stack prod                 # resource tree and counts
+    python -m scripts.preview --stack prod --format json   # deterministic JSON document
+    python -m scripts.preview --stack prod --format json --output preview-prod.json
+
+Exit codes: 0 fine; 1 a mandatory policy violation (once the policy pack evaluates the
+preview); 2 bad configuration or stack file; 3 the program itself failed (a bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from components.config import ConfigError
+from scripts.offline import Recording, StackFileError, synthesize
+from scripts.offline.project import REPO_ROOT, available_stacks
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_CONFIG = 2
+EXIT_PROGRAM = 3
+
+SCHEMA_VERSION = 1
+
+PolicyEvaluator = Callable[[Recording], dict[str, Any]]
+"""The seam for policy verdicts: takes the recording, returns a report with a
+``mandatoryViolations`` count. None until the policy pack's offline runner plugs in."""
+
+POLICY_EVALUATOR: PolicyEvaluator | None = None
+
+
+def document(recording: Recording, policy: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON document of a preview; the same input always gives the same bytes."""
+    created = recording.created()
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "project": recording.project,
+        "stack": recording.stack,
+        "counts": counts(recording),
+        "outputs": _plain(recording.outputs),
+        "resources": [r.to_json() for r in created],
+        "policy": policy,
+    }
+
+
+def counts(recording: Recording) -> dict[str, Any]:
+    """Totals, per type, and per component (resources anywhere beneath it)."""
+    created = recording.created()
+    by_component: dict[str, int] = {}
+    for component in created:
+        if component.custom or component.type.startswith("pulumi:providers:"):
+            continue
+        prefix_owned = _descendants(recording, component.urn)
+        by_component[f"{component.type}::{component.name}"] = sum(
+            1 for r in prefix_owned if r.custom
+        )
+    return {
+        "total": len(created),
+        "custom": sum(1 for r in created if r.custom),
+        "byType": dict(sorted(Counter(r.type for r in created).items())),
+        "byComponent": dict(sorted(by_component.items())),
+    }
+
+
+def render_tree(recording: Recording) -> str:
+    """The resource tree, children under parents, with protection flags."""
+    lines: list[str] = []
+    by_parent: dict[str | None, list] = {}
+    for r in recording.resources:
+        by_parent.setdefault(r.parent, []).append(r)
+
+    def walk(urn: str | None, indent: str) -> None:
+        kids = sorted(by_parent.get(urn, []), key=lambda r: (r.custom, r.type, r.name))
+        for i, r in enumerate(kids):
+            last = i == len(kids) - 1
+            flags = [f for f, on in (("protect", r.protect), ("retain", r.retain_on_delete)) if on]
+            extra = f"  [{', '.join(flags)}]" if flags else ""
+            if not r.custom and not r.type.startswith("pulumi:"):
+                owned = sum(1 for d in _descendants(recording, r.urn) if d.custom)
+                extra += f"  ({owned} resources)"
+            lines.append(f"{indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}{extra}")
+            walk(r.urn, indent + ("   " if last else "│  "))
+
+    roots = by_parent.get(None, [])
+    for root in roots:
+        lines.append(f"{root.type}  {root.name}")
+        walk(root.urn, "")
+    return "\n".join(lines)
+
+
+def render_text(recording: Recording, policy: dict[str, Any] | None) -> str:
+    """Tree, counts per type, outputs, and the policy line."""
+    summary = counts(recording)
+    out = [f"Offline preview of stack '{recording.stack}' ({recording.project})", ""]
+    out.append(render_tree(recording))
+    out += ["", f"Resources: {summary['total']} ({summary['custom']} cloud resources)"]
+    width = max((len(t) for t in summary["byType"]), default=0)
+    out += [f"  {count:>4}  {t:<{width}}" for t, count in summary["byType"].items()]
+    out += ["", "Outputs:"]
+    out += [f"  {k}: {json.dumps(v)}" for k, v in sorted(_plain(recording.outputs).items())]
+    out.append("")
+    if policy is None:
+        out.append("Policy: not evaluated (no policy evaluator is installed in this build)")
+    else:
+        out.append(f"Policy: {policy.get('mandatoryViolations', 0)} mandatory violations")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m scripts.preview", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", required=True,
+                        help=f"stack to preview: {', '.join(available_stacks())}")
+    parser.add_argument("--stack-file", type=Path,
+                        help="use this settings file instead of stacks/Pulumi.<stack>.yaml")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
+    args = parser.parse_args(argv)
+
+    try:
+        recording = synthesize(args.stack, REPO_ROOT, args.stack_file)
+    except (ConfigError, StackFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception as exc:  # noqa: BLE001 - a program bug: say so, traceback on request
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: the program failed: {type(exc).__name__}: {exc}\n"
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_PROGRAM
+
+    policy = POLICY_EVALUATOR(recording) if POLICY_EVALUATOR is not None else None
+    if args.format == "json":
+        text = json.dumps(document(recording, policy), indent=2, sort_keys=True) + "\n"
+    else:
+        text = render_text(recording, policy) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if policy is not None and policy.get("mandatoryViolations", 0) > 0:
+        return EXIT_POLICY
+    return EXIT_OK
+
+
+def _descendants(recording: Recording, urn: str) -> list:
+    found, frontier = [], [urn]
+    while frontier:
+        current = frontier.pop()
+        for child in recording.children(current):
+            found.append(child)
+            frontier.append(child.urn)
+    return found
+
+
+def _plain(value: Any) -> Any:
+    from scripts.offline.engine import plain  # noqa: PLC0415
+
+    return plain(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
