@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import pulumi
 
@@ -26,26 +26,52 @@ class NameRule:
     starts_with_letter: bool = False
 
 
-class NameKind(Enum):
-    """Kinds of physical names, each with the limit AWS documents for it."""
+class NameKind(StrEnum):
+    """Kinds of physical names; :attr:`rule` gives the limit AWS documents for each."""
 
-    S3_BUCKET = NameRule(63, "a-z0-9-")
-    EKS_CLUSTER = NameRule(100, "a-z0-9-", starts_with_letter=True)
-    EKS_NODE_GROUP = NameRule(63, "a-z0-9-")
-    IAM_ROLE = NameRule(64, "a-z0-9+=,.@_-")
-    IAM_POLICY = NameRule(128, "a-z0-9+=,.@_-")
-    ECR_REPOSITORY = NameRule(256, "a-z0-9._/-")
-    RDS_INSTANCE = NameRule(63, "a-z0-9-", starts_with_letter=True)
-    KMS_ALIAS = NameRule(250, "a-z0-9/_-")  # 256 including the "alias/" prefix
-    LOG_GROUP = NameRule(512, "a-z0-9._/#-")
-    SQS_QUEUE = NameRule(80, "a-z0-9_-")
-    EVENT_RULE = NameRule(64, "a-z0-9._-")
-    LAUNCH_TEMPLATE = NameRule(128, "a-z0-9()./_-")
-    SECURITY_GROUP = NameRule(255, "a-z0-9._-")
-    LOAD_BALANCER = NameRule(32, "a-z0-9-")
-    TARGET_GROUP = NameRule(32, "a-z0-9-")
-    SNS_TOPIC = NameRule(256, "a-z0-9_-")
-    KUBERNETES = NameRule(63, "a-z0-9-", starts_with_letter=True)  # DNS-1123 label
+    S3_BUCKET = "s3-bucket"
+    EKS_CLUSTER = "eks-cluster"
+    EKS_NODE_GROUP = "eks-node-group"
+    IAM_ROLE = "iam-role"
+    IAM_POLICY = "iam-policy"
+    ECR_REPOSITORY = "ecr-repository"
+    RDS_INSTANCE = "rds-instance"
+    KMS_ALIAS = "kms-alias"
+    LOG_GROUP = "log-group"
+    SQS_QUEUE = "sqs-queue"
+    EVENT_RULE = "event-rule"
+    LAUNCH_TEMPLATE = "launch-template"
+    SECURITY_GROUP = "security-group"
+    LOAD_BALANCER = "load-balancer"
+    TARGET_GROUP = "target-group"
+    SNS_TOPIC = "sns-topic"
+    KUBERNETES = "kubernetes"
+
+    @property
+    def rule(self) -> NameRule:
+        """The length limit and character set of this kind."""
+        return NAME_RULES[self]
+
+
+NAME_RULES: dict[NameKind, NameRule] = {
+    NameKind.S3_BUCKET: NameRule(63, "a-z0-9-"),
+    NameKind.EKS_CLUSTER: NameRule(100, "a-z0-9-", starts_with_letter=True),
+    NameKind.EKS_NODE_GROUP: NameRule(63, "a-z0-9-"),
+    NameKind.IAM_ROLE: NameRule(64, "a-z0-9+=,.@_-"),
+    NameKind.IAM_POLICY: NameRule(128, "a-z0-9+=,.@_-"),
+    NameKind.ECR_REPOSITORY: NameRule(256, "a-z0-9._/-"),
+    NameKind.RDS_INSTANCE: NameRule(63, "a-z0-9-", starts_with_letter=True),
+    NameKind.KMS_ALIAS: NameRule(250, "a-z0-9/_-"),  # 256 with the "alias/" prefix
+    NameKind.LOG_GROUP: NameRule(512, "a-z0-9._/#-"),
+    NameKind.SQS_QUEUE: NameRule(80, "a-z0-9_-"),
+    NameKind.EVENT_RULE: NameRule(64, "a-z0-9._-"),
+    NameKind.LAUNCH_TEMPLATE: NameRule(128, "a-z0-9()./_-"),
+    NameKind.SECURITY_GROUP: NameRule(255, "a-z0-9._-"),
+    NameKind.LOAD_BALANCER: NameRule(32, "a-z0-9-"),
+    NameKind.TARGET_GROUP: NameRule(32, "a-z0-9-"),
+    NameKind.SNS_TOPIC: NameRule(256, "a-z0-9_-"),
+    NameKind.KUBERNETES: NameRule(63, "a-z0-9-", starts_with_letter=True),  # DNS-1123 label
+}
 
 
 _HASH_LENGTH = 8
@@ -62,7 +88,7 @@ def physical_name(role: str, kind: NameKind, prefix: str | None = None) -> str:
     ``prefix`` defaults to ``{project}-{stack}`` of the running program; components take
     it as an argument so consumers can choose their own.
     """
-    rule = kind.value
+    rule = kind.rule
     full = f"{prefix if prefix is not None else name_prefix()}-{role}"
     text = full.lower() if rule.lowercase else full
     text = re.sub(f"[^{rule.allowed}]", "-", text)

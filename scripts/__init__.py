@@ -1,1 +1,1 @@
-"""Operator tools: the offline preview, and (as they land) backend bootstrap, preflight and verify."""
+"""Operator tools: the offline preview, config docs, benchmark, and the operator CLIs."""

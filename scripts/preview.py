@@ -116,12 +116,19 @@ def render_text(recording: Recording, policy: dict[str, Any] | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m scripts.preview", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", required=True,
-                        help=f"stack to preview: {', '.join(available_stacks())}")
-    parser.add_argument("--stack-file", type=Path,
-                        help="use this settings file instead of stacks/Pulumi.<stack>.yaml")
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.preview",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--stack", required=True, help=f"stack to preview: {', '.join(available_stacks())}"
+    )
+    parser.add_argument(
+        "--stack-file",
+        type=Path,
+        help="use this settings file instead of stacks/Pulumi.<stack>.yaml",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
@@ -132,11 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StackFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except Exception as exc:  # noqa: BLE001 - a program bug: say so, traceback on request
+    except Exception as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: the program failed: {type(exc).__name__}: {exc}\n"
-              "(rerun with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"error: the program failed: {type(exc).__name__}: {exc}\n"
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_PROGRAM
 
     policy = POLICY_EVALUATOR(recording) if POLICY_EVALUATOR is not None else None

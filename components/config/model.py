@@ -80,8 +80,28 @@ SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35"
 """EKS versions this release is tested with; older ones are out of standard support."""
 
 LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 """The retention periods CloudWatch Logs accepts."""
 
@@ -207,7 +227,9 @@ class GpuPoolConfig(NodeGroupSize):
         description="Pool name: lowercase letters, digits and hyphens, at most 24 characters; "
         "becomes a node label and part of physical names.",
     )
-    workload: Workload = Field(description="What the pool runs: serving, batch, training, notebook.")
+    workload: Workload = Field(
+        description="What the pool runs: serving, batch, training, notebook."
+    )
     engine: PoolEngine = Field(
         PoolEngine.MANAGED_NODE_GROUP,
         description="`managed-node-group` (EKS managed node group) or `karpenter` (NodePool).",

@@ -204,7 +204,8 @@ class Recording:
     @property
     def stack_urn(self) -> str:
         """The root stack resource's URN."""
-        return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
+        name = f"{self.project}-{self.stack}"
+        return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{name}"
 
     def created(self) -> list[Registration]:
         """Everything but the root stack resource."""
@@ -244,7 +245,6 @@ def run_program(
         # set_mocks leaves a finished placeholder stack as the root; run_in_stack makes the
         # real one, as the language host does, so stack exports are registered as outputs.
         pulumi_settings.ROOT.set(None)
-        pulumi_settings.SETTINGS.outputs.clear()
         loop.run_until_complete(run_in_stack(program))
     finally:
         loop.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,9 @@ DEFAULT_ACCOUNT = "123456789012"
 
 def _digest(text: str, length: int = 17) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+InvokeAnswer = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class UnansweredInvokeError(Exception):
@@ -49,7 +53,8 @@ class PlatformMocks(Mocks):
 
     region: str = "us-east-1"
     account: str = DEFAULT_ACCOUNT
-    invoke_answers: dict[str, Any] = field(default_factory=dict)
+    invoke_answers: dict[str, InvokeAnswer] = field(default_factory=dict)
+    """Per-test answers that take precedence over the built-in ones."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         state = dict(args.inputs)
@@ -58,8 +63,10 @@ class PlatformMocks(Mocks):
             return f"{args.name}-provider-id", state
         seed = f"{token}::{args.name}"
         if token == "aws:kms/key:Key":
-            rid = f"{_digest(seed, 8)}-{_digest(seed + '1', 4)}-{_digest(seed + '2', 4)}-" \
-                  f"{_digest(seed + '3', 4)}-{_digest(seed + '4', 12)}"
+            rid = (
+                f"{_digest(seed, 8)}-{_digest(seed + '1', 4)}-{_digest(seed + '2', 4)}-"
+                f"{_digest(seed + '3', 4)}-{_digest(seed + '4', 12)}"
+            )
         elif token in _ID_PREFIXES:
             rid = _ID_PREFIXES[token] + _digest(seed)
         else:
@@ -69,19 +76,22 @@ class PlatformMocks(Mocks):
         return str(rid), state
 
     def _arn(self, token: str, rid: str, state: dict[str, Any]) -> str:
-        module = token.split(":")[1].split("/")[0]
-        kind = token.split(":")[-1][0].lower() + token.split(":")[-1][1:]
+        module = token.split(":")[1].split("/", maxsplit=1)[0]
+        kind = token.rsplit(":", maxsplit=1)[-1][0].lower() + token.rsplit(":", maxsplit=1)[-1][1:]
         scope = "" if module in {"iam", "s3"} else self.region
         account = "" if module == "s3" else self.account
         return f"arn:aws:{module}:{scope}:{account}:{kind}/{state.get('name', rid)}"
 
-    def _computed(self, token: str, rid: str, state: dict[str, Any]) -> dict[str, Any]:
+    def _computed(  # noqa: PLR0911 (one answer per resource type)
+        self, token: str, rid: str, state: dict[str, Any]
+    ) -> dict[str, Any]:
         name = state.get("name", rid)
         if token == "aws:eks/cluster:Cluster":
             issuer = f"https://oidc.eks.{self.region}.amazonaws.com/id/{_digest(name, 32).upper()}"
+            host = f"{_digest(name, 32).upper()}.gr7.{self.region}.eks.amazonaws.com"
             return {
                 "arn": f"arn:aws:eks:{self.region}:{self.account}:cluster/{name}",
-                "endpoint": f"https://{_digest(name, 32).upper()}.gr7.{self.region}.eks.amazonaws.com",
+                "endpoint": f"https://{host}",
                 "certificateAuthority": {"data": "TU9DSy1DQS1EQVRB"},
                 "identities": [{"oidcs": [{"issuer": issuer}]}],
                 "status": "ACTIVE",
@@ -105,7 +115,9 @@ class PlatformMocks(Mocks):
         if token == "aws:kms/key:Key":
             return {"keyId": rid, "arn": f"arn:aws:kms:{self.region}:{self.account}:key/{rid}"}
         if token == "aws:rds/instance:Instance":
-            host = f"{state.get('identifier', rid)}.{_digest(rid, 12)}.{self.region}.rds.amazonaws.com"
+            host = (
+                f"{state.get('identifier', rid)}.{_digest(rid, 12)}.{self.region}.rds.amazonaws.com"
+            )
             return {"address": host, "endpoint": f"{host}:5432", "port": 5432}
         if token == "aws:sqs/queue:Queue":
             return {"url": f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"}
@@ -115,55 +127,82 @@ class PlatformMocks(Mocks):
 
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         answer = self.invoke_answers.get(args.token)
+        if isinstance(answer, dict):
+            return answer, None
         if answer is not None:
-            return answer(args.args) if callable(answer) else answer, None
-        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = "abcdef"
-            code = "".join(part[0] for part in self.region.split("-")[:2]) + self.region[-1]
-            return {
-                "id": self.region,
-                "names": [f"{self.region}{c}" for c in letters],
-                "zoneIds": [f"{code}-az{i + 1}" for i in range(len(letters))],
-                "groupNames": [self.region] * len(letters),
-                "state": "available",
-            }, None
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "id": self.account,
-                "accountId": self.account,
-                "arn": f"arn:aws:iam::{self.account}:role/platform-deployer",
-                "userId": "AROAMOCKEDDEPLOYER:pulumi",
-            }, None
-        if args.token == "aws:index/getPartition:getPartition":
-            return {
-                "id": "aws",
-                "partition": "aws",
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-            }, None
-        if args.token == "aws:index/getRegion:getRegion":
-            return {
-                "id": self.region,
-                "name": self.region,
-                "region": self.region,
-                "endpoint": f"ec2.{self.region}.amazonaws.com",
-                "description": self.region,
-            }, None
-        if args.token == "aws:ssm/getParameter:getParameter":
-            name = args.args.get("name", "")
-            return {
-                "id": name,
-                "name": name,
-                "arn": f"arn:aws:ssm:{self.region}::parameter{name}",
-                "type": "String",
-                "value": "ami-" + _digest(name),
-                "insecureValue": "ami-" + _digest(name),
-                "version": 1,
-            }, None
-        raise UnansweredInvokeError(
-            f"the offline engine has no answer for invoke '{args.token}'; add a realistic one "
-            "to scripts/offline/mocks.py (PlatformMocks.call)"
-        )
+            return answer(args.args), None
+        handler = _INVOKES.get(args.token)
+        if handler is None:
+            raise UnansweredInvokeError(
+                f"the offline engine has no answer for invoke '{args.token}'; add a realistic "
+                "one to scripts/offline/mocks.py (_INVOKES)"
+            )
+        return handler(self, args.args), None
+
+
+def _availability_zones(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, Any]:
+    letters = "abcdef"
+    region = mocks.region
+    code = "".join(part[0] for part in region.split("-")[:2]) + region[-1]
+    return {
+        "id": region,
+        "names": [f"{region}{c}" for c in letters],
+        "zoneIds": [f"{code}-az{i + 1}" for i in range(len(letters))],
+        "groupNames": [region] * len(letters),
+        "state": "available",
+    }
+
+
+def _caller_identity(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": mocks.account,
+        "accountId": mocks.account,
+        "arn": f"arn:aws:iam::{mocks.account}:role/platform-deployer",
+        "userId": "AROAMOCKEDDEPLOYER:pulumi",
+    }
+
+
+def _partition(_: PlatformMocks, __: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "aws",
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "reverseDnsPrefix": "com.amazonaws",
+    }
+
+
+def _region(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": mocks.region,
+        "name": mocks.region,
+        "region": mocks.region,
+        "endpoint": f"ec2.{mocks.region}.amazonaws.com",
+        "description": mocks.region,
+    }
+
+
+def _ssm_parameter(mocks: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]:
+    name = args.get("name", "")
+    value = "ami-" + _digest(name)
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:ssm:{mocks.region}::parameter{name}",
+        "type": "String",
+        "value": value,
+        "insecureValue": value,
+        "version": 1,
+    }
+
+
+_INVOKES: dict[str, Callable[[PlatformMocks, dict[str, Any]], dict[str, Any]]] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:index/getPartition:getPartition": _partition,
+    "aws:index/getRegion:getRegion": _region,
+    "aws:ssm/getParameter:getParameter": _ssm_parameter,
+}
+"""Invokes the platform uses, each answered as AWS would for the stack's region and account."""
 
 
 @dataclass

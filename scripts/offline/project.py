@@ -52,9 +52,7 @@ def available_stacks(root: Path = REPO_ROOT) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
 
 
-def load_stack_config(
-    stack: str, root: Path = REPO_ROOT, path: Path | None = None
-) -> StackConfig:
+def load_stack_config(stack: str, root: Path = REPO_ROOT, path: Path | None = None) -> StackConfig:
     """The engine's view of ``stack``'s config; ``path`` overrides the stack file's location."""
     project = load_project(root)
     name = project["name"]
@@ -77,6 +75,21 @@ def load_stack_config(
         else:
             values[full] = value if isinstance(value, str) else json.dumps(value)
 
+    problems = _apply_project_config(project, config, values, secret_keys)
+    if problems:
+        raise StackFileError(
+            f"stack '{stack}' does not match the config schema in Pulumi.yaml:\n"
+            + "\n".join(problems)
+        )
+    return StackConfig(name, stack, dict(sorted(values.items())), sorted(secret_keys), source)
+
+
+def _apply_project_config(
+    project: dict[str, Any], config: dict[str, Any], values: dict[str, str], secret_keys: list[str]
+) -> list[str]:
+    """Apply Pulumi.yaml's project-level values and defaults to ``values`` (in place) and
+    check its declared types, as the CLI does; returns the problems found."""
+    name = project["name"]
     problems = []
     for key, declaration in (project.get("config") or {}).items():
         full = key if ":" in key else f"{name}:{key}"
@@ -87,20 +100,15 @@ def load_stack_config(
             if "default" in declaration:
                 values[full] = _encode(declaration["default"])
             else:
-                problems.append(f"  - {full}: missing; every stack must set it "
-                                f"({declaration.get('description', 'see Pulumi.yaml')})")
+                about = declaration.get("description", "see Pulumi.yaml")
+                problems.append(f"  - {full}: missing; every stack must set it ({about})")
             continue
         if full in secret_keys:
             continue
         problem = _type_problem(config.get(key, config.get(full)), declaration)
         if problem:
             problems.append(f"  - {full}: {problem}")
-    if problems:
-        raise StackFileError(
-            f"stack '{stack}' does not match the config schema in Pulumi.yaml:\n"
-            + "\n".join(problems)
-        )
-    return StackConfig(name, stack, dict(sorted(values.items())), sorted(secret_keys), source)
+    return problems
 
 
 _YAML_TYPES: dict[str, tuple[type, ...]] = {
@@ -119,7 +127,7 @@ def _type_problem(value: Any, declaration: dict[str, Any]) -> str | None:
     if not ok:
         return f"{json.dumps(value, default=str)} is not of the declared type '{expected}'"
     items = declaration.get("items")
-    if expected == "array" and isinstance(items, dict):
+    if expected == "array" and isinstance(items, dict) and isinstance(value, list):
         for i, item in enumerate(value):
             problem = _type_problem(item, items)
             if problem:

@@ -1,0 +1,106 @@
+"""Benchmark the offline preview against an import-only floor, in one run.
+
+    python -m scripts.benchmark [--stack prod] [--runs 5]
+
+Both are whole processes started the same way. The floor imports exactly the Pulumi modules
+the preview loaded (found by a probe run, so it follows the program as it grows) and exits;
+the preview synthesizes the stack and writes its JSON document. The command prints the
+median wall time of each, their ratio, and the preview's peak RSS (from the kernel's
+per-child rusage). It is a measurement, not a test: it prints figures and checks them
+against the targets (ratio <= 2.0, peak RSS <= 400 MB) only when asked with --check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 2.0
+TARGET_RSS_MB = 400.0
+
+_PROBE = """
+import json, sys
+from scripts.offline import synthesize
+synthesize(sys.argv[1])
+mods = sorted(m for m in sys.modules if m.split('.')[0] in
+              {'pulumi', 'pulumi_aws', 'pulumi_kubernetes', 'pulumi_random'})
+print(json.dumps(mods))
+"""
+
+
+def _run(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark: {' '.join(argv[:4])} ... exited {process.returncode}")
+    return elapsed, usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the figures; with --check, exit 1 when a target is missed."""
+    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark")
+    parser.add_argument("--stack", default="prod")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    probe = subprocess.run(
+        [sys.executable, "-c", _PROBE, args.stack],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = json.loads(probe.stdout.strip().splitlines()[-1])
+    floor_code = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\n"
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "preview.json"
+        preview_argv = [
+            sys.executable,
+            "-m",
+            "scripts.preview",
+            "--stack",
+            args.stack,
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ]
+        floor_argv = [sys.executable, "-c", floor_code]
+        floors, previews, rss = [], [], []
+        for _ in range(args.runs):  # interleaved, so drift in machine load hits both alike
+            f_time, _ = _run(floor_argv)
+            p_time, p_rss = _run(preview_argv)
+            floors.append(f_time)
+            previews.append(p_time)
+            rss.append(p_rss)
+
+    floor, full = statistics.median(floors), statistics.median(previews)
+    ratio = full / floor
+    peak = max(rss)
+    print(f"stack:              {args.stack}")
+    print(f"modules in floor:   {len(modules)} pulumi modules")
+    print(f"floor (imports):    {floor:.3f} s  (median of {args.runs})")
+    print(f"offline preview:    {full:.3f} s  (median of {args.runs})")
+    print(f"ratio:              {ratio:.2f}  (target <= {TARGET_RATIO})")
+    print(f"preview peak RSS:   {peak:.1f} MB  (target <= {TARGET_RSS_MB:.0f} MB)")
+    if args.check and (ratio > TARGET_RATIO or peak > TARGET_RSS_MB):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

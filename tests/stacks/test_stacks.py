@@ -1,0 +1,88 @@
+"""Each real stack file synthesizes offline through the real program and the preview CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scripts import preview
+from scripts.offline import synthesize
+from tests.conftest import REPO_ROOT
+
+STACKS = ("dev", "test", "prod")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.preview", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_real_stack_synthesizes(stack):
+    recording = synthesize(stack)
+
+    platform = recording.one("mlops:platform:MlopsPlatform", f"mlops-{stack}")
+    assert platform.parent == recording.stack_urn
+    provider = recording.one("pulumi:providers:aws")
+    tags = json.loads(provider.inputs["defaultTags"])["tags"]
+    assert tags["environment"] == stack
+    assert tags["owner"] and tags["cost-center"]
+    assert recording.outputs["profile"] == stack
+    for resource in recording.created():
+        assert resource.parent is not None, f"{resource.urn} is not parented"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_json_document_is_deterministic_in_process(stack):
+    first = json.dumps(preview.document(synthesize(stack)), sort_keys=True)
+    second = json.dumps(preview.document(synthesize(stack)), sort_keys=True)
+    assert first == second
+
+
+def test_json_preview_is_byte_identical_across_processes(tmp_path):
+    outputs = []
+    for run in range(2):
+        target = tmp_path / f"prod-{run}.json"
+        result = _cli("--stack", "prod", "--format", "json", "--output", str(target))
+        assert result.returncode == 0, result.stderr
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+    document = json.loads(outputs[0])
+    assert document["stack"] == "prod"
+    assert document["counts"]["total"] == len(document["resources"])
+
+
+def test_text_preview_prints_the_tree():
+    result = _cli("--stack", "dev")
+    assert result.returncode == 0, result.stderr
+    assert "mlops:platform:MlopsPlatform  mlops-dev" in result.stdout
+    assert "Resources:" in result.stdout
+
+
+def test_bad_stack_file_exits_2_with_a_message_not_a_traceback(stack_document, write_stack):
+    document = stack_document("prod")
+    document["config"]["mlops:cluster"] = {
+        "endpointPublicAccess": True,
+        "publicAccessCidrs": ["0.0.0.0/0"],
+    }
+    result = _cli("--stack", "prod", "--stack-file", str(write_stack(document)))
+    assert result.returncode == 2
+    assert "mlops:cluster.endpointPublicAccess" in result.stderr
+    assert "mlops:cluster.publicAccessCidrs[0]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_stack_exits_2():
+    result = _cli("--stack", "staging")
+    assert result.returncode == 2
+    assert "stacks: dev, prod, test" in result.stderr
+    assert "Traceback" not in result.stderr
