@@ -10,10 +10,29 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from components.alert_rules import THRESHOLD_RANGES
+from components.gpu_node_pool import (
+    DEFAULT_AMI_RELEASE_VERSION,
+    MAX_ROOT_VOLUME_GIB,
+    MIN_ROOT_VOLUME_GIB,
+    AmiType,
+    ConsolidationPolicy,
+)
+from components.karpenter import CHART_VERSION as KARPENTER_CHART_VERSION
+from components.nvidia import (
+    DCGM_EXPORTER_CHART_VERSION,
+    DEVICE_PLUGIN_CHART_VERSION,
+    GPU_OPERATOR_CHART_VERSION,
+    MAX_TIME_SLICING_REPLICAS,
+    MigStrategy,
+    NvidiaMode,
+)
+from components.terraform_state import DEFAULT_OUTPUT_NAMES
 
 
 class Profile(StrEnum):
@@ -148,6 +167,88 @@ class _Model(BaseModel):
     )
 
 
+def _state_source(value: str) -> str:
+    if value.startswith("s3://"):
+        bucket, _, key = value.removeprefix("s3://").partition("/")
+        if not bucket or not key:
+            raise ValueError("an S3 state location is s3://<bucket>/<key>")
+    elif not value.strip() or "://" in value:
+        raise ValueError("a local terraform.tfstate path or s3://<bucket>/<key>")
+    return value
+
+
+TerraformStateSource = Annotated[str, AfterValidator(_state_source)]
+_VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
+_SUBNET_ID = r"^subnet-[0-9a-f]{8,17}$"
+SubnetId = Annotated[str, Field(pattern=_SUBNET_ID)]
+
+
+class TerraformOutputNamesConfig(_Model):
+    """Which Terraform outputs hold the network's values."""
+
+    vpc_id: str = Field(
+        DEFAULT_OUTPUT_NAMES["vpc_id"], min_length=1, description="Output holding the VPC ID."
+    )
+    vpc_cidr: str = Field(
+        DEFAULT_OUTPUT_NAMES["vpc_cidr"],
+        min_length=1,
+        description="Output holding the VPC's primary IPv4 CIDR.",
+    )
+    private_subnet_ids: str = Field(
+        DEFAULT_OUTPUT_NAMES["private_subnet_ids"],
+        min_length=1,
+        description="Output holding the node (private) subnet IDs, a list.",
+    )
+    public_subnet_ids: str | None = Field(
+        None, description="Output holding the public subnet IDs; not read when unset."
+    )
+    pod_subnet_ids: str | None = Field(
+        None, description="Output holding pod subnet IDs (custom networking); not read when unset."
+    )
+
+
+class TerraformStateConfig(_Model):
+    """A Terraform state whose outputs describe an existing network."""
+
+    source: TerraformStateSource = Field(
+        description="A local `terraform.tfstate` path (relative to the project) or "
+        "`s3://bucket/key`; S3 is read with the standard AWS environment (credentials, "
+        "region, `AWS_ENDPOINT_URL`).",
+    )
+    region: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        description="Region of the state bucket; default: the AWS environment's region.",
+    )
+    outputs: TerraformOutputNamesConfig = Field(
+        default_factory=lambda: TerraformOutputNamesConfig.model_validate({}),
+        description="Output names to read; the defaults are the community VPC module's.",
+    )
+
+
+class ExistingNetworkConfig(_Model):
+    """An existing VPC to use instead of creating one: by IDs or from a Terraform state."""
+
+    vpc_id: str | None = Field(None, pattern=_VPC_ID, description="The VPC's ID.")
+    vpc_cidr: Cidr | None = Field(None, description="The VPC's primary IPv4 CIDR.")
+    private_subnet_ids: list[SubnetId] = Field(
+        default_factory=list, description="Node subnets: at least one per AZ (azCount)."
+    )
+    public_subnet_ids: list[SubnetId] = Field(
+        default_factory=list, description="Public subnets for internet-facing load balancers."
+    )
+    pod_subnet_ids: list[SubnetId] = Field(
+        default_factory=list, description="Subnets for pod IPs (custom networking), if any."
+    )
+    availability_zones: list[str] = Field(
+        default_factory=list,
+        description="AZ names of the private subnets, in the same order, if known.",
+    )
+    terraform_state: TerraformStateConfig | None = Field(
+        None, description="Read the VPC and subnets from a Terraform state's outputs instead."
+    )
+
+
 class NetworkConfig(_Model):
     """The environment's VPC."""
 
@@ -182,6 +283,11 @@ class NetworkConfig(_Model):
         description="Optional secondary VPC CIDR for pod IPs (e.g. 100.64.0.0/16); must not "
         "overlap the VPC CIDR.",
     )
+    existing: ExistingNetworkConfig | None = Field(
+        None,
+        description="Bring your own network: use this existing VPC (by IDs or from a "
+        "Terraform state) instead of creating one; the creation keys above are then unused.",
+    )
 
 
 class NodeGroupSize(_Model):
@@ -197,6 +303,77 @@ class SystemNodesConfig(NodeGroupSize):
 
     instance_type: str = Field(
         "m7i.large", description="EC2 instance type of the system nodes (x86_64, AL2023)."
+    )
+    disk_size_gib: int = Field(
+        50, ge=20, le=1024, description="Size of each node's encrypted gp3 root volume (GiB)."
+    )
+    ami_release_version: str | None = Field(
+        None,
+        pattern=r"^1\.\d{2}\.\d+-\d{8}$",
+        description="EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. 1.34.2-20260128). Unset: "
+        "the ServingCluster component's pinned default for its Kubernetes version.",
+    )
+
+
+class SupportType(StrEnum):
+    """What EKS does when the cluster's version leaves standard support."""
+
+    STANDARD = "STANDARD"
+    EXTENDED = "EXTENDED"
+
+
+_ADDON_VERSION = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
+RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]
+KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+
+
+class AddonVersionsConfig(_Model):
+    """Pinned EKS managed add-on versions; unset keys take the ServingCluster defaults."""
+
+    vpc_cni: str | None = Field(
+        default=None,
+        pattern=_ADDON_VERSION,
+        description="vpc-cni build, e.g. v1.21.1-eksbuild.1 (installed before nodes).",
+    )
+    kube_proxy: str | None = Field(
+        default=None,
+        pattern=_ADDON_VERSION,
+        description="kube-proxy build, e.g. v1.34.1-eksbuild.2 (installed before nodes).",
+    )
+    pod_identity_agent: str | None = Field(
+        default=None,
+        pattern=_ADDON_VERSION,
+        description="eks-pod-identity-agent build, e.g. v1.3.10-eksbuild.2 (before nodes).",
+    )
+    coredns: str | None = Field(
+        default=None,
+        pattern=_ADDON_VERSION,
+        description="coredns build, e.g. v1.12.4-eksbuild.1 (after the system nodes).",
+    )
+    ebs_csi_driver: str | None = Field(
+        default=None,
+        pattern=_ADDON_VERSION,
+        description="aws-ebs-csi-driver build, e.g. v1.54.0-eksbuild.1 (after the system nodes).",
+    )
+
+
+class ClusterAccessConfig(_Model):
+    """IAM roles mapped into the cluster through access entries (authentication mode API)."""
+
+    admins: list[RoleArn] = Field(
+        default_factory=list,
+        description="Role ARNs given AmazonEKSClusterAdminPolicy on the whole cluster, besides "
+        "the platform-admin and CI deploy roles the platform creates.",
+    )
+    read_only: list[RoleArn] = Field(
+        default_factory=list,
+        description="Role ARNs given AmazonEKSViewPolicy on `readOnlyNamespaces`, besides the "
+        "platform's read-only role.",
+    )
+    read_only_namespaces: list[KubernetesName] = Field(
+        default_factory=list,
+        description="Namespaces the read-only roles may view; required when any read-only role "
+        "is mapped.",
     )
 
 
@@ -217,6 +394,169 @@ class ClusterConfig(_Model):
     )
     deletion_protection: bool = Field(description="EKS deletion protection on the cluster.")
     system_nodes: SystemNodesConfig = Field(description="The system node group.")
+    support_type: SupportType = Field(
+        SupportType.STANDARD,
+        description="`STANDARD`: EKS upgrades the cluster when its version leaves standard "
+        "support; `EXTENDED`: it stays, on paid extended support.",
+    )
+    secrets_key_deletion_window_days: int = Field(
+        ge=7,
+        le=30,
+        description="Days KMS waits before deleting the secrets key (7..30); prod keeps 30.",
+    )
+    addons: AddonVersionsConfig = Field(
+        default_factory=AddonVersionsConfig, description="Pinned managed add-on versions."
+    )
+    access: ClusterAccessConfig = Field(
+        default_factory=ClusterAccessConfig, description="Access entries for IAM roles."
+    )
+
+
+class IamConfig(_Model):
+    """Platform IAM: CI deploy role, permission boundary, human access roles."""
+
+    ci_repository: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="GitHub repository (`org/repo`) whose workflows may deploy this stack "
+        "through OIDC. Unset: no CI deploy role.",
+    )
+    ci_environment: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,255}$",
+        description="GitHub environment the CI role trusts: the token's `sub` must be "
+        "`repo:<ciRepository>:environment:<ciEnvironment>`.",
+    )
+    github_oidc_provider_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
+        description="Existing GitHub Actions OIDC provider of the account (there can be only "
+        "one). Unset: the platform creates it.",
+    )
+    permission_boundary_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$",
+        description="Existing permission boundary attached to every role the platform creates.",
+    )
+    create_permission_boundary: bool = Field(
+        description="Create the platform's own permission boundary and attach it to every role "
+        "(not together with `permissionBoundaryArn`)."
+    )
+    admin_principal_arns: list[RoleArn] = Field(
+        default_factory=list,
+        description="Roles (e.g. SSO permission-set roles) allowed to assume platform-admin. "
+        "Empty: the account, with IAM policies deciding.",
+    )
+    read_only_principal_arns: list[RoleArn] = Field(
+        default_factory=list,
+        description="Roles allowed to assume the read-only role. Empty: the account.",
+    )
+
+
+_DURATION = r"^(Never|(\d+(s|m|h))+)$"
+_CHART_VERSION = r"^v?\d+\.\d+\.\d+$"
+
+
+class TimeSlicingConfig(_Model):
+    """Time-slicing: several pods share one GPU in turns (no memory or fault isolation)."""
+
+    replicas: int = Field(
+        ge=2,
+        le=MAX_TIME_SLICING_REPLICAS,
+        description="Pods that may share one GPU; each node advertises GPUs x replicas "
+        "`nvidia.com/gpu`.",
+    )
+
+
+class MigConfig(_Model):
+    """Multi-Instance GPU: each GPU split into isolated instances (A100/H100/H200 only)."""
+
+    strategy: MigStrategy = Field(
+        MigStrategy.SINGLE,
+        description="`single` (instances advertised as `nvidia.com/gpu`) or `mixed` (as "
+        "`nvidia.com/mig-<profile>`).",
+    )
+    profile: str = Field(
+        pattern=r"^(\dg\.\d+gb|balanced)$",
+        description="MIG profile applied to every GPU of the pool, e.g. `1g.10gb`, or "
+        "`balanced`; must exist on the pool's GPU model. Needs `gpu.nvidia.mode: gpu-operator`.",
+    )
+
+
+class GpuSharingConfig(_Model):
+    """How a pool shares its GPUs: give `timeSlicing` or `mig`, not both."""
+
+    time_slicing: TimeSlicingConfig | None = Field(
+        None, description="Time-slicing (dev notebooks, small models)."
+    )
+    mig: MigConfig | None = Field(None, description="MIG partitioning (A100/H100-class pools).")
+
+
+class DisruptionBudgetConfig(_Model):
+    """A Karpenter disruption budget."""
+
+    nodes: str = Field(
+        pattern=r"^\d+%?$",
+        description="Most nodes disrupted at once: a count (`1`) or a percentage (`10%`).",
+    )
+    reasons: list[Annotated[str, Field(pattern=r"^(Empty|Drifted|Underutilized)$")]] = Field(
+        default_factory=list,
+        description="Limit the budget to `Empty`, `Drifted` and/or `Underutilized`; all if empty.",
+    )
+    schedule: str | None = Field(
+        None, description="Cron schedule when the budget applies (with `duration`)."
+    )
+    duration: str | None = Field(
+        None,
+        pattern=r"^(\d+(s|m|h))+$",
+        description="How long after each schedule tick, e.g. `8h`.",
+    )
+
+
+class KarpenterDisruptionConfig(_Model):
+    """How Karpenter may remove and replace a pool's nodes."""
+
+    consolidation_policy: ConsolidationPolicy = Field(
+        description="`WhenEmpty` (only idle nodes) or `WhenEmptyOrUnderutilized` (also repack)."
+    )
+    consolidate_after: str = Field(
+        pattern=_DURATION, description="How long a node stays consolidatable before Karpenter acts."
+    )
+    expire_after: str = Field(
+        pattern=_DURATION,
+        description="Node lifetime; expired nodes are replaced and pick up the pinned AMI "
+        "(`Never` keeps them).",
+    )
+    budgets: list[DisruptionBudgetConfig] = Field(
+        min_length=1, description="Disruption budgets; the most restrictive active one applies."
+    )
+
+
+class GpuPoolDefaultsConfig(_Model):
+    """Settings every GPU pool takes unless it sets its own."""
+
+    ami_type: AmiType = Field(
+        AmiType.AL2023_X86_64_NVIDIA,
+        description="EKS NVIDIA AMI type: `AL2023_x86_64_NVIDIA`, `AL2023_ARM_64_NVIDIA`, "
+        "`BOTTLEROCKET_x86_64_NVIDIA` or `BOTTLEROCKET_ARM_64_NVIDIA`.",
+    )
+    ami_release_version: str = Field(
+        DEFAULT_AMI_RELEASE_VERSION,
+        description="Pinned AMI release (AL2023 `<kubernetes>-<YYYYMMDD>`, Bottlerocket "
+        "`<version>-<commit>`); Karpenter pins the matching alias. Roll dev first.",
+    )
+    root_volume_gib: int = Field(
+        200,
+        alias="rootVolumeGiB",
+        ge=MIN_ROOT_VOLUME_GIB,
+        le=MAX_ROOT_VOLUME_GIB,
+        description="Encrypted gp3 volume for images and containers (GiB).",
+    )
+    max_unavailable: int = Field(
+        ge=1, description="Managed node groups: nodes replaced at once during an update."
+    )
+    disruption: KarpenterDisruptionConfig = Field(
+        description="Karpenter pools: consolidation, expiry and budgets."
+    )
 
 
 class GpuPoolConfig(NodeGroupSize):
@@ -238,6 +578,85 @@ class GpuPoolConfig(NodeGroupSize):
         min_length=1, description="GPU instance types; several give spot pools more capacity."
     )
     capacity_type: CapacityType = Field(description="`on-demand` or `spot`.")
+    ami_type: AmiType | None = Field(
+        None, description="EKS NVIDIA AMI type; default `gpu.poolDefaults.amiType`."
+    )
+    ami_release_version: str | None = Field(
+        None, description="Pinned AMI release; default `gpu.poolDefaults.amiReleaseVersion`."
+    )
+    root_volume_gib: int | None = Field(
+        None,
+        alias="rootVolumeGiB",
+        ge=MIN_ROOT_VOLUME_GIB,
+        le=MAX_ROOT_VOLUME_GIB,
+        description="Node volume size (GiB); default `gpu.poolDefaults.rootVolumeGiB`.",
+    )
+    max_unavailable: int | None = Field(
+        None, ge=1, description="Managed node groups: nodes replaced at once during an update."
+    )
+    sharing: GpuSharingConfig | None = Field(
+        None, description="GPU sharing: `timeSlicing: {replicas}` or `mig: {strategy, profile}`."
+    )
+    efa: bool = Field(
+        False,
+        description="Elastic Fabric Adapter in a cluster placement group (one AZ; managed node "
+        "groups; EFA-capable types such as p4d, p5, g6e.8xlarge+).",
+    )
+    capacity_reservation_id: str | None = Field(
+        None,
+        pattern=r"^cr-[0-9a-f]{8,17}$",
+        description="Target an On-Demand Capacity Reservation or Capacity Block (`cr-...`); "
+        "on-demand pools only.",
+    )
+    capacity_block: bool = Field(
+        False,
+        description="The reservation is a Capacity Block for ML (exactly one instance type).",
+    )
+    disruption: KarpenterDisruptionConfig | None = Field(
+        None, description="Karpenter pools: default `gpu.poolDefaults.disruption`."
+    )
+
+
+class NvidiaConfig(_Model):
+    """The cluster-wide NVIDIA software."""
+
+    mode: NvidiaMode = Field(
+        NvidiaMode.DEVICE_PLUGIN,
+        description="`device-plugin` (the AMI ships driver and toolkit) or `gpu-operator` "
+        "(needed for MIG).",
+    )
+    device_plugin_chart_version: str = Field(
+        DEVICE_PLUGIN_CHART_VERSION,
+        pattern=_CHART_VERSION,
+        description="Pinned nvidia-device-plugin chart version.",
+    )
+    gpu_operator_chart_version: str = Field(
+        GPU_OPERATOR_CHART_VERSION,
+        pattern=_CHART_VERSION,
+        description="Pinned gpu-operator chart version.",
+    )
+    dcgm_exporter_chart_version: str = Field(
+        DCGM_EXPORTER_CHART_VERSION,
+        pattern=_CHART_VERSION,
+        description="Pinned dcgm-exporter chart version (device-plugin mode).",
+    )
+    dcgm_exporter: bool = Field(True, description="Run the DCGM exporter (GPU metrics).")
+    service_monitor: bool = Field(
+        True, description="ServiceMonitor for the exporter (needs the Prometheus operator CRDs)."
+    )
+
+
+class KarpenterConfig(_Model):
+    """The Karpenter controller (installed when any pool uses the karpenter engine)."""
+
+    chart_version: str = Field(
+        KARPENTER_CHART_VERSION,
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="Pinned karpenter and karpenter-crd chart version.",
+    )
+    node_ssm_access: bool = Field(
+        False, description="Session Manager access to Karpenter nodes (never SSH)."
+    )
 
 
 class GpuConfig(_Model):
@@ -251,6 +670,327 @@ class GpuConfig(_Model):
         description="GPU instance types pools in this environment may use."
     )
     pools: list[GpuPoolConfig] = Field(default_factory=list, description="The GPU node pools.")
+    pool_defaults: GpuPoolDefaultsConfig = Field(
+        description="Settings pools take unless they set their own."
+    )
+    nvidia: NvidiaConfig = Field(
+        default_factory=lambda: NvidiaConfig.model_validate({}),
+        description="NVIDIA device plugin or GPU operator.",
+    )
+    karpenter: KarpenterConfig = Field(
+        default_factory=lambda: KarpenterConfig.model_validate({}),
+        description="The Karpenter controller.",
+    )
+
+    def effective_pools(self) -> list[GpuPoolConfig]:
+        """Every pool with the unset settings taken from :attr:`pool_defaults`."""
+        defaults = self.pool_defaults
+        return [
+            pool.model_copy(
+                update={
+                    "ami_type": pool.ami_type or defaults.ami_type,
+                    "ami_release_version": pool.ami_release_version or defaults.ami_release_version,
+                    "root_volume_gib": pool.root_volume_gib or defaults.root_volume_gib,
+                    "max_unavailable": pool.max_unavailable or defaults.max_unavailable,
+                    "disruption": pool.disruption or defaults.disruption,
+                }
+            )
+            for pool in self.pools
+        ]
+
+
+class BucketPurposeName(StrEnum):
+    """Purposes of artifact buckets (``access-logs`` is always created)."""
+
+    MODELS = "models"
+    DATASETS = "datasets"
+    PIPELINE_ARTIFACTS = "pipeline-artifacts"
+    ACCESS_LOGS = "access-logs"
+
+
+class TransitionStorageClass(StrEnum):
+    """Cheaper S3 storage classes old artifacts move to."""
+
+    STANDARD_IA = "STANDARD_IA"
+    INTELLIGENT_TIERING = "INTELLIGENT_TIERING"
+    GLACIER_IR = "GLACIER_IR"
+    GLACIER = "GLACIER"
+
+
+class ObjectLockModeName(StrEnum):
+    """S3 Object Lock retention modes."""
+
+    GOVERNANCE = "GOVERNANCE"
+    COMPLIANCE = "COMPLIANCE"
+
+
+class ReplicationConfig(_Model):
+    """Cross-region replication of the artifact buckets."""
+
+    enabled: bool = Field(False, description="Replicate the data buckets to `region`.")
+    region: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        description="Destination region; required when enabled, and not the stack's region.",
+    )
+    purposes: list[BucketPurposeName] | None = Field(
+        None, description="Buckets to replicate; default: every data bucket."
+    )
+
+
+class ObjectLockConfig(_Model):
+    """S3 Object Lock (WORM) on chosen artifact buckets."""
+
+    mode: ObjectLockModeName | None = Field(
+        None,
+        description="`GOVERNANCE` (privileged users may lift it) or `COMPLIANCE` (nobody "
+        "may); unset: Object Lock off.",
+    )
+    days: int = Field(30, ge=1, le=36500, description="Default retention of new objects (days).")
+    purposes: list[BucketPurposeName] = Field(
+        default_factory=lambda: [BucketPurposeName.MODELS],
+        description="Buckets that get Object Lock when a mode is set.",
+    )
+
+
+class StorageConfig(_Model):
+    """The artifact buckets (S3)."""
+
+    purposes: list[BucketPurposeName] = Field(
+        default_factory=lambda: [
+            BucketPurposeName.MODELS,
+            BucketPurposeName.DATASETS,
+            BucketPurposeName.PIPELINE_ARTIFACTS,
+        ],
+        min_length=1,
+        description="Data buckets to create, one per purpose; the access-logs bucket is "
+        "always created.",
+    )
+    force_destroy: bool = Field(
+        False,
+        description="Let `pulumi destroy` delete buckets that still hold objects. Dev only; "
+        "never with protectStatefulResources.",
+    )
+    noncurrent_version_expiration_days: int = Field(
+        ge=1, le=3650, description="Days after which non-current object versions expire."
+    )
+    newer_noncurrent_versions: int = Field(
+        3, ge=0, le=100, description="Non-current versions kept whatever their age."
+    )
+    abort_incomplete_multipart_upload_days: int = Field(
+        7, ge=1, le=30, description="Days after which incomplete multipart uploads are aborted."
+    )
+    transition_days: int = Field(
+        ge=0, le=3650, description="Age (days) at which objects move to the cheaper class."
+    )
+    transition_storage_class: TransitionStorageClass = Field(
+        TransitionStorageClass.INTELLIGENT_TIERING,
+        description="Storage class old objects move to (STANDARD_IA needs >= 30 days).",
+    )
+    access_log_expiration_days: int = Field(
+        ge=1, le=3650, description="Days S3 server access logs are kept."
+    )
+    kms_deletion_window_days: int = Field(
+        ge=7, le=30, description="Waiting period of a scheduled deletion of the bucket key."
+    )
+    replication: ReplicationConfig = Field(
+        default_factory=lambda: ReplicationConfig.model_validate({}),
+        description="Cross-region replication.",
+    )
+    object_lock: ObjectLockConfig = Field(
+        default_factory=lambda: ObjectLockConfig.model_validate({}),
+        description="Object Lock.",
+    )
+
+
+class PullThroughUpstream(StrEnum):
+    """Public registries ECR can cache."""
+
+    ECR_PUBLIC = "ecr-public"
+    QUAY = "quay"
+
+
+class RegistryConfig(_Model):
+    """The ECR repositories for serving and training images."""
+
+    repositories: list[str] = Field(
+        default_factory=lambda: ["serving", "training"],
+        min_length=1,
+        description="Repository names (prefixed with `{project}-{stack}-`); ECR rules: "
+        "lowercase segments joined by `.`, `_`, `-`, namespaces by `/`.",
+    )
+    keep_tagged_images: int = Field(
+        ge=1, le=1000, description="Tagged images kept per repository; older ones expire."
+    )
+    release_tag_patterns: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        description="Tag wildcards counted as releases by keepTaggedImages.",
+    )
+    untagged_expiry_days: int = Field(
+        ge=1, le=3650, description="Days after which untagged images expire."
+    )
+    enhanced_scanning: bool = Field(
+        description="Amazon Inspector enhanced scanning (continuous) for the repositories."
+    )
+    pull_through_cache: list[PullThroughUpstream] = Field(
+        description="Public registries cached through ECR, for clusters without internet."
+    )
+    kms_deletion_window_days: int = Field(
+        ge=7, le=30, description="Waiting period of a scheduled deletion of the registry key."
+    )
+
+
+class ModelRegistryConfig(_Model):
+    """The MLflow tracking server and model registry (RDS PostgreSQL + S3)."""
+
+    enabled: bool = Field(True, description="Deploy MLflow.")
+    instance_class: str = Field(
+        pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="RDS instance class."
+    )
+    engine_version: str | None = Field(
+        None,
+        pattern=r"^1[3-9]\.\d+$",
+        description="PostgreSQL major.minor, pinned; unset: the version the ModelRegistry "
+        "component is tested with (`DEFAULT_ENGINE_VERSION`). Upgrades are deliberate.",
+    )
+    allocated_storage_gb: int = Field(20, ge=20, le=65536, description="Initial storage (GiB).")
+    max_allocated_storage_gb: int = Field(
+        ge=20, le=65536, description="Storage autoscaling ceiling (GiB)."
+    )
+    backup_retention_days: int = Field(
+        ge=1, le=35, description="Automated backup retention (days); prod keeps at least 7."
+    )
+    multi_az: bool = Field(description="A standby in a second AZ. Required in prod.")
+    deletion_protection: bool = Field(description="RDS deletion protection. Required in prod.")
+    final_snapshot: bool = Field(description="Snapshot the database when it is deleted.")
+    replicas: int = Field(ge=1, le=10, description="MLflow server replicas.")
+    chart_version: str | None = Field(
+        None,
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="Exact version of the community `mlflow` Helm chart; unset: the one the "
+        "ModelRegistry component is tested with (`DEFAULT_CHART_VERSION`).",
+    )
+    artifact_prefix: str = Field(
+        "mlflow/",
+        pattern=r"^([a-z0-9][a-z0-9._-]*/)+$",
+        description="Key prefix of MLflow artifacts in the models bucket (ends in `/`).",
+    )
+    internal_load_balancer: bool = Field(
+        False, description="Expose MLflow on an internal NLB (VPC only); never internet-facing."
+    )
+
+
+class AlertReceiver(StrEnum):
+    """Where Alertmanager sends notifications."""
+
+    SNS = "sns"
+    WEBHOOK = "webhook"
+
+
+def _threshold(key: str, default: float | None = None, *, description: str) -> Any:
+    """A threshold field whose bounds come from the alert rules (one source of truth)."""
+    low, high, low_inclusive, high_inclusive = THRESHOLD_RANGES[key]
+    ge, gt = (low, None) if low_inclusive else (None, low)
+    le, lt = (high, None) if high_inclusive else (None, high)
+    if default is None:
+        return Field(ge=ge, gt=gt, le=le, lt=lt, description=description)
+    return Field(default, ge=ge, gt=gt, le=le, lt=lt, description=description)
+
+
+class AlertThresholdsConfig(_Model):
+    """The numbers the platform's alerts fire on."""
+
+    gpu_memory_used_percent: float = _threshold(
+        "gpu_memory_used_percent",
+        description="GPU memory used (percent) sustained for 15 minutes (GpuMemoryNearFull).",
+    )
+    gpu_temperature_celsius: float = _threshold(
+        "gpu_temperature_celsius",
+        87.0,
+        description="GPU temperature (C) held for 10 minutes (GpuThermalThrottling).",
+    )
+    gpu_idle_utilization_percent: float = _threshold(
+        "gpu_idle_utilization_percent",
+        5.0,
+        description="Average utilization (percent) under which a GPU counts as idle (GpuIdle).",
+    )
+    gpu_idle_minutes: int = _threshold(
+        "gpu_idle_minutes", description="Minutes a GPU stays idle before GpuIdle fires."
+    )
+    gpu_pending_pod_minutes: int = _threshold(
+        "gpu_pending_pod_minutes",
+        description="Minutes a pod requesting GPUs may stay Pending (GpuPodsPending).",
+    )
+    inference_error_rate_percent: float = _threshold(
+        "inference_error_rate_percent",
+        description="Serving SLO: percent of requests answered 5xx (InferenceErrorRateHigh).",
+    )
+    inference_p99_latency_seconds: float = _threshold(
+        "inference_p99_latency_seconds",
+        description="Serving SLO: p99 latency in seconds (InferenceLatencyHigh).",
+    )
+    scrape_down_minutes: int = _threshold(
+        "scrape_down_minutes", description="Minutes a scrape target may be down (ScrapeTargetDown)."
+    )
+    prometheus_storage_used_percent: float = _threshold(
+        "prometheus_storage_used_percent",
+        85.0,
+        description="Percent of the Prometheus volume used (PrometheusStorageFilling).",
+    )
+
+
+class AmpConfig(_Model):
+    """Amazon Managed Prometheus: a workspace Prometheus remote-writes to."""
+
+    enabled: bool = Field(False, description="Create the workspace and remote-write to it.")
+    region: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        description="Region of the workspace; required when enabled (AMP is not in every region).",
+    )
+
+
+class ObservabilityConfig(_Model):
+    """Metrics, dashboards, alerting and application log groups."""
+
+    receivers: list[AlertReceiver] = Field(
+        description="Alert receivers: `sns` (a KMS-encrypted topic created by the stack) "
+        "and/or `webhook`; empty: alerts route nowhere."
+    )
+    webhook_url: str | None = Field(
+        None,
+        pattern=r"^https://",
+        description="HTTPS URL of the webhook receiver; set it as a secret: "
+        "`pulumi config set --secret --path mlops:observability.webhookUrl <url>`.",
+    )
+    thresholds: AlertThresholdsConfig = Field(description="Alert thresholds.")
+    prometheus_retention_days: int = Field(
+        ge=1, le=3650, description="Days Prometheus keeps metrics."
+    )
+    prometheus_storage_gib: int = Field(
+        ge=10, le=16384, description="Size (GiB) of each Prometheus volume (encrypted gp3)."
+    )
+    prometheus_replicas: int = Field(ge=1, le=5, description="Prometheus replicas.")
+    grafana_internal_load_balancer: bool = Field(
+        False, description="Expose Grafana on an internal load balancer (VPC only)."
+    )
+    application_log_groups: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9/_-]{0,62}$")]] = (
+        Field(
+            default_factory=lambda: ["applications"],
+            description="CloudWatch log groups for application logs, one per name "
+            "(`{project}-{stack}-<name>`), retained for logRetentionDays.",
+        )
+    )
+    runbook_base_url: str | None = Field(
+        None,
+        description="Base URL of docs/runbooks that alerts link to (e.g. your Git host's "
+        "view of the folder); unset: the repository-relative path.",
+    )
+    amp: AmpConfig = Field(
+        default_factory=lambda: AmpConfig.model_validate({}),
+        description="Amazon Managed Prometheus remote write.",
+    )
 
 
 class EnvironmentConfig(_Model):
@@ -278,4 +1018,11 @@ class EnvironmentConfig(_Model):
     )
     network: NetworkConfig = Field(description="The VPC.")
     cluster: ClusterConfig = Field(description="The EKS serving cluster.")
+    iam: IamConfig = Field(description="Platform IAM: CI deploy role, boundary, human roles.")
     gpu: GpuConfig = Field(description="GPU node pools and budget.")
+    observability: ObservabilityConfig = Field(
+        description="Metrics, dashboards, alerting and log groups."
+    )
+    storage: StorageConfig = Field(description="Artifact buckets (S3).")
+    registry: RegistryConfig = Field(description="ECR repositories for images.")
+    model_registry: ModelRegistryConfig = Field(description="MLflow tracking server and registry.")

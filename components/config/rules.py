@@ -14,13 +14,23 @@ from typing import Any
 
 from components.config.model import (
     CapacityType,
+    ClusterConfig,
     EnvironmentConfig,
     NetworkConfig,
     NodeGroupSize,
     Profile,
     Workload,
 )
-from components.gpu_catalog import GPU_INSTANCE_TYPES, max_gpus_per_node
+from components.container_registry import repository_name_problems
+from components.gpu_catalog import (
+    EFA_CAPABLE,
+    GPU_INSTANCE_TYPES,
+    MIG_BALANCED,
+    MIG_PROFILES,
+    max_gpus_per_node,
+)
+from components.gpu_node_pool import AmiType
+from components.nvidia import NvidiaMode
 from components.tagging import REQUIRED_TAG_KEYS
 
 Path = tuple[str | int, ...]
@@ -133,6 +143,60 @@ def network_cidrs(config: EnvironmentConfig) -> list[Problem]:
                 ("network", "podCidr"),
                 network.pod_cidr,
                 f"overlaps the VPC CIDR {vpc}; use a separate range such as 100.64.0.0/16",
+            )
+        )
+    return problems
+
+
+def existing_network(config: EnvironmentConfig) -> list[Problem]:
+    """An adopted network comes by IDs or from a Terraform state, never both, and has a
+    private subnet per AZ; a VPC the stack does not own gets no pod CIDR."""
+    network = config.network
+    existing = network.existing
+    if existing is None:
+        return []
+    base: Path = ("network", "existing")
+    problems: list[Problem] = []
+    by_id = existing.vpc_id is not None or bool(existing.private_subnet_ids)
+    if by_id and existing.terraform_state is not None:
+        problems.append(
+            Problem(
+                base,
+                "vpcId/subnet IDs and terraformState",
+                "give either the IDs or terraformState, not both",
+            )
+        )
+    elif existing.terraform_state is None:
+        for key, value in (("vpcId", existing.vpc_id), ("vpcCidr", existing.vpc_cidr)):
+            if value is None:
+                problems.append(
+                    Problem((*base, key), None, "required to adopt a VPC by ID, or terraformState")
+                )
+        if len(existing.private_subnet_ids) < network.az_count:
+            problems.append(
+                Problem(
+                    (*base, "privateSubnetIds"),
+                    existing.private_subnet_ids,
+                    f"too few private subnets: {len(existing.private_subnet_ids)} for azCount "
+                    f"{network.az_count}; give at least one per AZ",
+                )
+            )
+        if existing.availability_zones and len(existing.availability_zones) != len(
+            existing.private_subnet_ids
+        ):
+            problems.append(
+                Problem(
+                    (*base, "availabilityZones"),
+                    existing.availability_zones,
+                    "one AZ name per private subnet, in the same order",
+                )
+            )
+    if network.pod_cidr is not None:
+        problems.append(
+            Problem(
+                ("network", "podCidr"),
+                network.pod_cidr,
+                "cannot add a CIDR to an existing VPC; give network.existing.podSubnetIds",
             )
         )
     return problems
@@ -299,15 +363,433 @@ def required_tags(config: EnvironmentConfig) -> list[Problem]:
     return problems
 
 
+def cluster_access_and_keys(config: EnvironmentConfig) -> list[Problem]:
+    """Read-only roles are namespace-scoped; prod keeps the 30-day secrets-key window;
+    kube-proxy and the node AMI follow the cluster's Kubernetes minor."""
+    cluster = config.cluster
+    problems: list[Problem] = []
+    default_version = ClusterConfig.model_fields["version"].default
+    kube_proxy = cluster.addons.kube_proxy
+    if kube_proxy is not None and not kube_proxy.startswith(f"v{cluster.version}."):
+        problems.append(
+            Problem(
+                ("cluster", "addons", "kubeProxy"),
+                kube_proxy,
+                f"kube-proxy's minor follows the cluster's: a v{cluster.version}.x build",
+            )
+        )
+    if cluster.version != default_version:
+        pins = (
+            (("cluster", "addons", "kubeProxy"), kube_proxy),
+            (
+                ("cluster", "systemNodes", "amiReleaseVersion"),
+                cluster.system_nodes.ami_release_version,
+            ),
+        )
+        problems += [
+            Problem(
+                path,
+                None,
+                f"the built-in pins are for Kubernetes {default_version}; pin this for "
+                f"{cluster.version} too (and review every cluster.addons version)",
+            )
+            for path, value in pins
+            if value is None
+        ]
+    ami = cluster.system_nodes.ami_release_version
+    if ami is not None and not ami.startswith(f"{cluster.version}."):
+        problems.append(
+            Problem(
+                ("cluster", "systemNodes", "amiReleaseVersion"),
+                ami,
+                f"an EKS AMI release of Kubernetes {cluster.version}",
+            )
+        )
+    if cluster.access.read_only and not cluster.access.read_only_namespaces:
+        problems.append(
+            Problem(
+                ("cluster", "access", "readOnlyNamespaces"),
+                [],
+                "read-only roles are scoped to namespaces: list at least one",
+            )
+        )
+    if config.profile is Profile.PROD and cluster.secrets_key_deletion_window_days < 30:
+        problems.append(
+            Problem(
+                ("cluster", "secretsKeyDeletionWindowDays"),
+                cluster.secrets_key_deletion_window_days,
+                "prod keeps the longest KMS deletion window, 30 days",
+            )
+        )
+    return problems
+
+
+def iam_settings(config: EnvironmentConfig) -> list[Problem]:
+    """One permission boundary: an existing one or the platform's own, not both."""
+    iam = config.iam
+    if iam.permission_boundary_arn and iam.create_permission_boundary:
+        return [
+            Problem(
+                ("iam", "createPermissionBoundary"),
+                True,
+                "set either iam.permissionBoundaryArn or iam.createPermissionBoundary, not both",
+            )
+        ]
+    return []
+
+
+# --- storage, registry and model registry ------------------------------------------------------
+
+_IA_MIN_DAYS = 30
+_PROD_MIN_BACKUP_DAYS = 7
+
+
+def storage(config: EnvironmentConfig) -> list[Problem]:
+    """Buckets: no force-destroy where things are protected, sane lifecycle, replication
+    with a destination, lock/replication only on buckets that exist; prod keeps a copy."""
+    s = config.storage
+    problems: list[Problem] = []
+    purposes = [p.value for p in s.purposes]
+    data = [p for p in purposes if p != "access-logs"]
+    if len(set(purposes)) != len(purposes):
+        problems.append(Problem(("storage", "purposes"), purposes, "each purpose at most once"))
+    if s.force_destroy and (config.protect_stateful_resources or config.profile is Profile.PROD):
+        problems.append(
+            Problem(
+                ("storage", "forceDestroy"),
+                True,
+                "never with protectStatefulResources or in prod: protected buckets are not "
+                "emptied on destroy",
+            )
+        )
+    if s.transition_storage_class.value == "STANDARD_IA" and s.transition_days < _IA_MIN_DAYS:
+        problems.append(
+            Problem(
+                ("storage", "transitionDays"),
+                s.transition_days,
+                f"S3 moves objects to STANDARD_IA after at least {_IA_MIN_DAYS} days",
+            )
+        )
+    rep = s.replication
+    if rep.enabled and not rep.region:
+        problems.append(
+            Problem(
+                ("storage", "replication", "region"),
+                None,
+                "required when replication is enabled: a region other than the stack's",
+            )
+        )
+    if rep.region and rep.region == config.region:
+        problems.append(
+            Problem(
+                ("storage", "replication", "region"),
+                rep.region,
+                f"must differ from the stack's region ({config.region})",
+            )
+        )
+    for key, chosen in (
+        (("storage", "replication", "purposes"), rep.purposes or []),
+        (("storage", "objectLock", "purposes"), s.object_lock.purposes),
+    ):
+        for i, purpose in enumerate(chosen):
+            if purpose.value not in data:
+                problems.append(
+                    Problem(
+                        (*key, i),
+                        purpose.value,
+                        "not a data bucket of this stack (storage.purposes): " + ", ".join(data),
+                    )
+                )
+    if config.profile is Profile.PROD and not rep.enabled and s.object_lock.mode is None:
+        problems.append(
+            Problem(
+                ("storage", "objectLock", "mode"),
+                None,
+                "prod artifact buckets keep a protected copy: set objectLock.mode or enable "
+                "replication (with a region)",
+            )
+        )
+    return problems
+
+
+def registry(config: EnvironmentConfig) -> list[Problem]:
+    """Repository names are names ECR accepts, and unique."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, name in enumerate(config.registry.repositories):
+        for invalid in repository_name_problems("", name):
+            problems.append(Problem(("registry", "repositories", i), name, invalid.allowed))
+        if name in seen:
+            problems.append(
+                Problem(("registry", "repositories", i), name, "repository names must be unique")
+            )
+        seen.add(name)
+    return problems
+
+
+def model_registry(config: EnvironmentConfig) -> list[Problem]:
+    """Storage bounds agree; prod's MLflow database is multi-AZ, protected and backed up."""
+    m = config.model_registry
+    problems: list[Problem] = []
+    if m.max_allocated_storage_gb < m.allocated_storage_gb:
+        problems.append(
+            Problem(
+                ("modelRegistry", "maxAllocatedStorageGb"),
+                m.max_allocated_storage_gb,
+                f"at least allocatedStorageGb ({m.allocated_storage_gb})",
+            )
+        )
+    if config.profile is not Profile.PROD or not m.enabled:
+        return problems
+    for key, value in (
+        ("multiAz", m.multi_az),
+        ("deletionProtection", m.deletion_protection),
+        ("finalSnapshot", m.final_snapshot),
+    ):
+        if not value:
+            problems.append(
+                Problem(("modelRegistry", key), value, "prod's MLflow database keeps this on")
+            )
+    if m.backup_retention_days < _PROD_MIN_BACKUP_DAYS:
+        problems.append(
+            Problem(
+                ("modelRegistry", "backupRetentionDays"),
+                m.backup_retention_days,
+                f"prod keeps at least {_PROD_MIN_BACKUP_DAYS} days of backups",
+            )
+        )
+    return problems
+
+
+def observability_settings(config: EnvironmentConfig) -> list[Problem]:
+    """Receivers have what they need, prod pages someone, AMP names its region."""
+    obs = config.observability
+    problems: list[Problem] = []
+    receivers = [str(r) for r in obs.receivers]
+    if len(set(receivers)) != len(receivers):
+        problems.append(
+            Problem(("observability", "receivers"), receivers, "list each receiver type once")
+        )
+    if "webhook" in receivers and not obs.webhook_url:
+        problems.append(
+            Problem(
+                ("observability", "webhookUrl"),
+                None,
+                "required with the webhook receiver; set it as a secret: pulumi config set "
+                "--secret --path mlops:observability.webhookUrl <https-url>",
+            )
+        )
+    if obs.webhook_url and "webhook" not in receivers:
+        problems.append(
+            Problem(
+                ("observability", "webhookUrl"),
+                "[secret]",
+                "has no effect without the webhook receiver in observability.receivers",
+            )
+        )
+    if config.profile is Profile.PROD and not receivers:
+        problems.append(
+            Problem(
+                ("observability", "receivers"),
+                [],
+                "prod alerts must reach someone: add sns and/or webhook",
+            )
+        )
+    if obs.amp.enabled and obs.amp.region is None:
+        problems.append(
+            Problem(
+                ("observability", "amp", "region"),
+                None,
+                "required when amp.enabled is true: the region of the Amazon Managed "
+                "Prometheus workspace, e.g. " + config.region,
+            )
+        )
+    return problems
+
+
+def gpu_sharing(config: EnvironmentConfig) -> list[Problem]:
+    """Time-slicing or MIG per pool, never both; MIG only on MIG GPUs, with the operator."""
+    problems: list[Problem] = []
+    for i, pool in enumerate(config.gpu.pools):
+        sharing = pool.sharing
+        if sharing is None:
+            continue
+        path: Path = ("gpu", "pools", i, "sharing")
+        if sharing.time_slicing is not None and sharing.mig is not None:
+            problems.append(
+                Problem(
+                    path,
+                    {"timeSlicing": "...", "mig": "..."},
+                    "time-slicing and MIG cannot both be on one pool; choose one",
+                )
+            )
+        ami = pool.ami_type or config.gpu.pool_defaults.ami_type
+        if ami.bottlerocket:
+            problems.append(
+                Problem(
+                    path,
+                    "timeSlicing" if sharing.time_slicing else "mig",
+                    "Bottlerocket runs its own NVIDIA device plugin, which the platform's sharing "
+                    "configs do not reach; use an AL2023 NVIDIA amiType for shared GPUs",
+                )
+            )
+        if sharing.mig is None:
+            continue
+        profile = sharing.mig.profile
+        for name in pool.instance_types:
+            gpu = GPU_INSTANCE_TYPES.get(name)
+            if gpu is None:
+                continue  # reported by gpu_instance_types
+            if not gpu.mig_capable:
+                problems.append(
+                    Problem(
+                        (*path, "mig", "profile"),
+                        profile,
+                        f"{name} ({gpu.gpu_model.value}) has no MIG; MIG needs A100, H100 or "
+                        "H200 instances (p4d, p4de, p5, p5e, p5en)",
+                    )
+                )
+            elif profile != MIG_BALANCED and profile not in MIG_PROFILES[gpu.gpu_model]:
+                problems.append(
+                    Problem(
+                        (*path, "mig", "profile"),
+                        profile,
+                        f"not a MIG profile of {gpu.gpu_model.value} ({name}); allowed: "
+                        + ", ".join((*MIG_PROFILES[gpu.gpu_model], MIG_BALANCED)),
+                    )
+                )
+        if config.gpu.nvidia.mode is not NvidiaMode.GPU_OPERATOR:
+            problems.append(
+                Problem(
+                    ("gpu", "nvidia", "mode"),
+                    config.gpu.nvidia.mode.value,
+                    f"pool '{pool.name}' uses MIG, which the GPU operator's MIG manager applies; "
+                    "set gpu.nvidia.mode: gpu-operator",
+                )
+            )
+    return problems
+
+
+def gpu_pool_capacity(config: EnvironmentConfig) -> list[Problem]:
+    """Engine, AMI, EFA and reservation settings each pool can actually be built with."""
+    problems: list[Problem] = []
+    for i, (pool, own) in enumerate(
+        zip(config.gpu.effective_pools(), config.gpu.pools, strict=True)
+    ):
+        path: Path = ("gpu", "pools", i)
+        release_path: Path = (
+            path if own.ami_release_version or own.ami_type else ("gpu", "poolDefaults")
+        )
+        known = [GPU_INSTANCE_TYPES[t] for t in pool.instance_types if t in GPU_INSTANCE_TYPES]
+        ami = pool.ami_type or AmiType.AL2023_X86_64_NVIDIA
+        if pool.engine.value == "karpenter" and pool.min_size > 0:
+            problems.append(
+                Problem(
+                    (*path, "minSize"),
+                    pool.min_size,
+                    "Karpenter launches nodes for pending pods and keeps no minimum; use 0, "
+                    "or engine managed-node-group for an always-on baseline",
+                )
+            )
+        wrong_arch = [t.name for t in known if t.architecture != ami.architecture]
+        if wrong_arch:
+            problems.append(
+                Problem(
+                    (*path, "amiType"),
+                    ami.value,
+                    f"{', '.join(wrong_arch)} need an AMI type for their architecture "
+                    f"({'arm64: *_ARM_64_NVIDIA' if ami.architecture == 'x86_64' else 'x86_64'})",
+                )
+            )
+        problems += _release_problems(config, pool.ami_release_version or "", ami, release_path)
+        if pool.efa:
+            missing = [t for t in pool.instance_types if t not in EFA_CAPABLE]
+            if missing:
+                problems.append(Problem((*path, "efa"), True, "no EFA on: " + ", ".join(missing)))
+            if pool.engine.value != "managed-node-group":
+                problems.append(
+                    Problem(
+                        (*path, "efa"),
+                        True,
+                        "EFA with a cluster placement group is built on engine managed-node-group",
+                    )
+                )
+        if pool.capacity_reservation_id and pool.capacity_type is CapacityType.SPOT:
+            problems.append(
+                Problem(
+                    (*path, "capacityType"),
+                    "spot",
+                    "a capacity reservation is on-demand capacity; use on-demand",
+                )
+            )
+        if pool.capacity_block and not pool.capacity_reservation_id:
+            problems.append(
+                Problem(
+                    (*path, "capacityReservationId"),
+                    None,
+                    "capacityBlock needs the block's reservation ID (cr-...)",
+                )
+            )
+        if pool.capacity_block and len(pool.instance_types) != 1:
+            problems.append(
+                Problem(
+                    (*path, "instanceTypes"),
+                    pool.instance_types,
+                    "a Capacity Block holds one instance type; list exactly that one",
+                )
+            )
+    return problems
+
+
+def _release_problems(
+    config: EnvironmentConfig, release: str, ami: AmiType, path: Path
+) -> list[Problem]:
+    import re  # noqa: PLC0415
+
+    key: Path = (*path, "amiReleaseVersion")
+    al2023 = re.fullmatch(r"(\d+\.\d+)\.\d+-(\d{8})", release)
+    if ami.bottlerocket:
+        if al2023 or not re.fullmatch(r"\d+\.\d+\.\d+-[0-9a-f]{8}", release):
+            return [
+                Problem(
+                    key,
+                    release,
+                    "a pinned Bottlerocket release '<version>-<commit>', e.g. 1.50.0-a1b2c3d4",
+                )
+            ]
+        return []
+    if al2023 is None:
+        return [Problem(key, release, "a pinned AL2023 release '<kubernetes>-<YYYYMMDD>'")]
+    if al2023.group(1) != config.cluster.version:
+        return [
+            Problem(
+                key,
+                release,
+                f"built for Kubernetes {al2023.group(1)}, but cluster.version is "
+                f"{config.cluster.version}; pin a {config.cluster.version}.x release",
+            )
+        ]
+    return []
+
+
 RULES: tuple[Callable[[EnvironmentConfig], list[Problem]], ...] = (
     required_tags,
     network_cidrs,
+    existing_network,
     api_endpoint,
     prod_profile,
     node_group_sizes,
     gpu_instance_types,
     gpu_budget,
     gpu_pools,
+    gpu_sharing,
+    gpu_pool_capacity,
+    cluster_access_and_keys,
+    iam_settings,
+    storage,
+    registry,
+    model_registry,
+    observability_settings,
 )
 
 

@@ -82,7 +82,7 @@ class PlatformMocks(Mocks):
         account = "" if module == "s3" else self.account
         return f"arn:aws:{module}:{scope}:{account}:{kind}/{state.get('name', rid)}"
 
-    def _computed(  # noqa: PLR0911 (one answer per resource type)
+    def _computed(  # noqa: PLR0911, PLR0912 (one answer per resource type)
         self, token: str, rid: str, state: dict[str, Any]
     ) -> dict[str, Any]:
         name = state.get("name", rid)
@@ -96,7 +96,21 @@ class PlatformMocks(Mocks):
                 "identities": [{"oidcs": [{"issuer": issuer}]}],
                 "status": "ACTIVE",
                 "platformVersion": "eks.1",
+                "vpcConfig": {
+                    **state.get("vpcConfig", {}),
+                    "clusterSecurityGroupId": "sg-" + _digest(f"{name}-cluster-sg"),
+                    "vpcId": "vpc-" + _digest(f"{name}-vpc"),
+                },
             }
+        if token == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(state.get("url", "")).removeprefix("https://")
+            return {"arn": f"arn:aws:iam::{self.account}:oidc-provider/{host}"}
+        if token == "aws:iam/policy:Policy":
+            return {"arn": f"arn:aws:iam::{self.account}:policy/{name}", "policyId": _digest(rid)}
+        if token == "aws:cloudwatch/logGroup:LogGroup":
+            return {"arn": f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}"}
+        if token == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1, "defaultVersion": 1}
         if token == "aws:iam/role:Role":
             return {"arn": f"arn:aws:iam::{self.account}:role/{name}", "uniqueId": _digest(rid, 21)}
         if token in {"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"}:
@@ -118,26 +132,64 @@ class PlatformMocks(Mocks):
             host = (
                 f"{state.get('identifier', rid)}.{_digest(rid, 12)}.{self.region}.rds.amazonaws.com"
             )
-            return {"address": host, "endpoint": f"{host}:5432", "port": 5432}
+            identifier = state.get("identifier", rid)
+            return {
+                "address": host,
+                "endpoint": f"{host}:5432",
+                "port": 5432,
+                "arn": f"arn:aws:rds:{self.region}:{self.account}:db:{identifier}",
+            }
         if token == "aws:sqs/queue:Queue":
             return {"url": f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"}
+        if token == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1, "defaultVersion": 1}
+        if token == "aws:eks/nodeGroup:NodeGroup":
+            # EKS names the node group's Auto Scaling group eks-<nodegroup>-<uuid>.
+            group = state.get("nodeGroupName", rid)
+            return {
+                "arn": f"arn:aws:eks:{self.region}:{self.account}:nodegroup/"
+                f"{state.get('clusterName', 'cluster')}/{group}/{_digest(group, 8)}",
+                "status": "ACTIVE",
+                "resources": [
+                    {
+                        "autoscalingGroups": [
+                            {"name": f"eks-{group}-{_digest(group, 8)}-{_digest(group + 'a', 4)}"}
+                        ],
+                        "remoteAccessSecurityGroupId": "",
+                    }
+                ],
+            }
+        if token == "aws:sns/topic:Topic":
+            return {"arn": f"arn:aws:sns:{self.region}:{self.account}:{name}"}
+        if token == "aws:amp/workspace:Workspace":
+            region = state.get("region") or self.region
+            workspace = (
+                f"ws-{_digest(rid, 8)}-{_digest(rid + 'a', 4)}-{_digest(rid + 'b', 4)}-"
+                f"{_digest(rid + 'c', 4)}-{_digest(rid + 'd', 12)}"
+            )
+            return {
+                "arn": f"arn:aws:aps:{region}:{self.account}:workspace/{workspace}",
+                "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/"
+                f"workspaces/{workspace}/",
+            }
         if token == "random:index/randomPassword:RandomPassword":
             return {"result": "mock-" + _digest(rid, 24)}
         return {}
 
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         answer = self.invoke_answers.get(args.token)
+        # No failures is an empty list: the SDK's MockMonitor iterates it.
         if isinstance(answer, dict):
-            return answer, None
+            return answer, []
         if answer is not None:
-            return answer(args.args), None
+            return answer(args.args), []
         handler = _INVOKES.get(args.token)
         if handler is None:
             raise UnansweredInvokeError(
                 f"the offline engine has no answer for invoke '{args.token}'; add a realistic "
                 "one to scripts/offline/mocks.py (_INVOKES)"
             )
-        return handler(self, args.args), None
+        return handler(self, args.args), []
 
 
 def _availability_zones(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, Any]:
