@@ -1,0 +1,1190 @@
+"""``PlatformIam``: the roles an environment is built and operated with, and workload roles.
+
+``PlatformIam`` creates the EKS cluster role, the node role, the CI deploy role (trusted
+through GitHub Actions OIDC), the human platform-admin and read-only roles, and optionally
+a permission boundary that every role the platform creates carries. It is built BEFORE the
+serving cluster: its role ARNs are inputs of :class:`components.serving_cluster.ServingCluster`
+(cluster role, node role, access entries), so there is no cycle.
+
+:func:`pod_identity_role` and :func:`irsa_role` are the helpers other components use for
+their workload roles: one role per Kubernetes service account, trust pinned to that
+namespace and service account, an inline least-privilege policy written as a Python dict.
+
+Every policy statement carries a ``Sid``. A statement that grants a wildcard action, or an
+``Allow`` on the resource ``*``, must be listed in :data:`WILDCARD_ACTION_EXCEPTIONS` or
+:data:`WILDCARD_RESOURCE_EXCEPTIONS` with the reason AWS requires it; the unit tests walk
+every document the components register and fail on anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import NameKind, physical_name
+from components.tagging import merge_tags
+from components.validation import Invalid, raise_if_invalid
+
+POLICY_VERSION = "2012-10-17"
+
+GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
+"""The issuer of GitHub Actions OIDC tokens."""
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+STS_AUDIENCE = "sts.amazonaws.com"
+"""The ``aud`` every web-identity trust of the platform pins."""
+
+MANAGED_POLICY_ARNS: dict[str, tuple[str, ...]] = {
+    "cluster": ("AmazonEKSClusterPolicy",),
+    "node": (
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEC2ContainerRegistryPullOnly",
+        "AmazonEKS_CNI_Policy",
+    ),
+}
+"""AWS-managed policies attached to the cluster and node roles (by name, partition-relative).
+
+Attaching these is deliberate: AWS maintains them in step with what the EKS control plane,
+kubelet and the VPC CNI call, and EKS documents them as the required policies. They are
+not written by this project, so the wildcard walk covers only the documents we write.
+"""
+
+WILDCARD_ACTION_EXCEPTIONS: dict[str, str] = {
+    "BoundaryServiceCeiling": "a permission boundary only caps what identity policies grant; "
+    "it lists whole services (svc:*) so that a role's own least-privilege policy decides, "
+    "and its Deny statements close the escalation paths",
+    "CiReadOnly": "pulumi refresh/preview reads EC2 and EKS through dozens of Describe/List "
+    "calls that change nothing and return no data-plane content (no s3:GetObject, "
+    "kms:Decrypt or secret values)",
+}
+"""Statement Sids allowed to grant wildcard actions, and why."""
+
+WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
+    "BoundaryServiceCeiling": "a boundary is a ceiling over every resource; grants come from "
+    "identity policies",
+    "CiReadOnly": "EC2 Describe*, eks:ListClusters, kms:ListAliases and the like support no "
+    "resource-level permissions",
+    "CiKmsCreateKey": "kms:CreateKey has no resource until the key exists",
+    "CiEc2Network": "ec2 create calls are authorised on resource types, not names; "
+    "scoped to the region by aws:RequestedRegion",
+    "HumanListClusters": "eks:ListClusters supports no resource-level permissions",
+    "CiEcrRegistry": "registry-level ECR settings (scanning, pull-through cache) have no "
+    "repository resource; scoped to the region by aws:RequestedRegion",
+    "EbsCsiDescribe": "ec2:Describe* calls of the EBS CSI driver support no resource-level "
+    "permissions",
+}
+"""Statement Sids allowed to ``Allow`` on resource ``*``, and why.
+
+KMS key policies are exempt by construction: in a key policy ``*`` means "this key".
+"""
+
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role/.+|root)$")
+_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")
+_OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$")
+
+_PASSED_TO_SERVICES = (
+    "eks.amazonaws.com",
+    "ec2.amazonaws.com",
+    "pods.eks.amazonaws.com",
+    "vpc-flow-logs.amazonaws.com",
+)
+_SERVICE_LINKED = (
+    "eks.amazonaws.com",
+    "eks-nodegroup.amazonaws.com",
+    "autoscaling.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
+    "spot.amazonaws.com",
+)
+_BOUNDARY_SERVICES = (
+    "autoscaling",
+    "cloudwatch",
+    "ec2",
+    "ecr",
+    "eks",
+    "eks-auth",
+    "elasticloadbalancing",
+    "events",
+    "iam",
+    "kms",
+    "logs",
+    "pricing",
+    "rds",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+    "aps",
+)
+
+
+def policy_json(document: pulumi.Input[Mapping[str, Any]]) -> pulumi.Output[str]:
+    """A policy document (a dict that may hold Outputs) as the JSON string AWS takes."""
+    return pulumi.Output.from_input(document).apply(
+        lambda doc: json.dumps(doc, sort_keys=False, separators=(",", ":"))
+    )
+
+
+def _statement(sid: str, actions: Sequence[str], resources: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": extra.pop("effect", "Allow"),
+        "Action": list(actions),
+        "Resource": resources,
+        **extra,
+    }
+
+
+# --- workload roles ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkloadRole:
+    """A workload's IAM role, its inline policy and (Pod Identity) its association."""
+
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+    association: aws.eks.PodIdentityAssociation | None
+
+
+def _workload_problems(
+    namespace: str, service_account: str, policy: pulumi.Input[Mapping[str, Any]]
+) -> list[Invalid]:
+    problems: list[Invalid] = []
+    if not _K8S_NAME.match(namespace):
+        problems.append(Invalid("namespace", namespace, "a DNS-1123 label, e.g. kube-system"))
+    if not _K8S_NAME.match(service_account):
+        problems.append(
+            Invalid("service_account", service_account, "a DNS-1123 label, e.g. my-controller")
+        )
+    if isinstance(policy, Mapping) and not policy.get("Statement"):
+        problems.append(Invalid("policy", policy, "a policy document with at least one Statement"))
+    return problems
+
+
+def pod_identity_trust(cluster_arn: pulumi.Input[str], namespace: str, service_account: str):
+    """Trust for EKS Pod Identity, pinned to one cluster, namespace and service account.
+
+    ``pods.eks.amazonaws.com`` assumes the role with ``sts:AssumeRole`` and
+    ``sts:TagSession``. ``aws:SourceAccount`` stops other accounts' clusters (the confused
+    deputy); the session tags EKS Pod Identity sets on every request (``eks-cluster-arn``,
+    ``kubernetes-namespace``, ``kubernetes-service-account``) pin the cluster and the
+    service account. Associations must keep session tags on (the default).
+    """
+    arn = pulumi.Output.from_input(cluster_arn)
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "EksPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": arn.apply(lambda a: a.split(":")[4]),
+                        "aws:RequestTag/eks-cluster-arn": arn,
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": service_account,
+                    },
+                },
+            }
+        ],
+    }
+
+
+def pod_identity_role(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    name_prefix: str,
+    role: str,
+    cluster_name: pulumi.Input[str],
+    cluster_arn: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    policy: pulumi.Input[Mapping[str, Any]],
+    permission_boundary_arn: pulumi.Input[str | None] | None = None,
+    tags: Mapping[str, str] | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> WorkloadRole:
+    """A workload role for EKS Pod Identity, with its inline policy and association.
+
+    ``name`` is the logical-name stem (children are ``{name}-role``, ``{name}-policy``,
+    ``{name}-pod-identity``); ``role`` the physical-name role (``{name_prefix}-{role}``).
+    ``policy`` is the least-privilege document as a dict (it may hold Outputs).
+    """
+    raise_if_invalid(
+        "pod_identity_role", name, _workload_problems(namespace, service_account, policy)
+    )
+    opts = pulumi.ResourceOptions(parent=parent)
+    all_tags = merge_tags(tags, {"workload-namespace": namespace, "workload-sa": service_account})
+    iam_role = aws.iam.Role(
+        f"{name}-role",
+        name=physical_name(role, NameKind.IAM_ROLE, name_prefix),
+        description=f"EKS Pod Identity role of {namespace}/{service_account}",
+        assume_role_policy=policy_json(pod_identity_trust(cluster_arn, namespace, service_account)),
+        permissions_boundary=permission_boundary_arn,
+        max_session_duration=3600,
+        tags=all_tags,
+        opts=opts,
+    )
+    inline = aws.iam.RolePolicy(
+        f"{name}-policy",
+        role=iam_role.name,
+        policy=policy_json(policy),
+        opts=opts,
+    )
+    association = aws.eks.PodIdentityAssociation(
+        f"{name}-pod-identity",
+        cluster_name=cluster_name,
+        namespace=namespace,
+        service_account=service_account,
+        role_arn=iam_role.arn,
+        tags=all_tags,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[inline, *depends_on]),
+    )
+    return WorkloadRole(iam_role, inline, association)
+
+
+def irsa_trust(
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+):
+    """Trust for IRSA: web identity from the cluster's OIDC provider, ``sub`` and ``aud`` pinned."""
+    issuer = pulumi.Output.from_input(oidc_issuer_url).apply(
+        lambda url: url.removeprefix("https://")
+    )
+    condition = issuer.apply(
+        lambda host: {
+            "StringEquals": {
+                f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                f"{host}:aud": STS_AUDIENCE,
+            }
+        }
+    )
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "EksIrsa",
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": ["sts:AssumeRoleWithWebIdentity"],
+                "Condition": condition,
+            }
+        ],
+    }
+
+
+def irsa_role(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    name_prefix: str,
+    role: str,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    policy: pulumi.Input[Mapping[str, Any]],
+    permission_boundary_arn: pulumi.Input[str | None] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> WorkloadRole:
+    """A workload role for IRSA (for charts that need the role-arn annotation).
+
+    Annotate the service account with ``eks.amazonaws.com/role-arn: <role.arn>``.
+    """
+    raise_if_invalid("irsa_role", name, _workload_problems(namespace, service_account, policy))
+    opts = pulumi.ResourceOptions(parent=parent)
+    iam_role = aws.iam.Role(
+        f"{name}-role",
+        name=physical_name(role, NameKind.IAM_ROLE, name_prefix),
+        description=f"IRSA role of {namespace}/{service_account}",
+        assume_role_policy=policy_json(
+            irsa_trust(oidc_provider_arn, oidc_issuer_url, namespace, service_account)
+        ),
+        permissions_boundary=permission_boundary_arn,
+        max_session_duration=3600,
+        tags=merge_tags(tags, {"workload-namespace": namespace, "workload-sa": service_account}),
+        opts=opts,
+    )
+    inline = aws.iam.RolePolicy(
+        f"{name}-policy", role=iam_role.name, policy=policy_json(policy), opts=opts
+    )
+    return WorkloadRole(iam_role, inline, None)
+
+
+# --- PlatformIam --------------------------------------------------------------------------------
+
+
+@dataclass
+class PlatformIamArgs:
+    """Inputs of :class:`PlatformIam`."""
+
+    name_prefix: str
+    """Physical-name prefix, ``{project}-{stack}``; IAM names are ``{name_prefix}-<role>``."""
+
+    ci_repository: str | None = None
+    """GitHub repository (``org/repo``) whose workflows may deploy; ``None``: no CI role."""
+
+    ci_environment: str = "prod"
+    """GitHub environment the CI role trusts (``sub`` = ``repo:<org/repo>:environment:<env>``)."""
+
+    github_oidc_provider_arn: pulumi.Input[str] | None = None
+    """An existing GitHub Actions OIDC provider (one per account); ``None`` creates one."""
+
+    permission_boundary_arn: pulumi.Input[str | None] | None = None
+    """An existing permission boundary for every role the platform creates."""
+
+    create_permission_boundary: bool = False
+    """Create a permission boundary (ignored, and rejected, with ``permission_boundary_arn``)."""
+
+    admin_principal_arns: Sequence[pulumi.Input[str]] = ()
+    """Principals (e.g. SSO roles) that may assume platform-admin; empty: the account."""
+
+    read_only_principal_arns: Sequence[pulumi.Input[str]] = ()
+    """Principals that may assume the read-only role; empty: the account (IAM decides)."""
+
+    state_bucket_arn: pulumi.Input[str] | None = None
+    """The Pulumi state bucket the CI role reads and writes (``None``: not granted)."""
+
+    secrets_kms_key_arn: pulumi.Input[str] | None = None
+    """The KMS key of the stack's secrets provider the CI role uses (``None``: not granted)."""
+
+    ci_extra_statements: Sequence[Mapping[str, Any]] = ()
+    """Further CI statements for components added later (each with a ``Sid``)."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags merged into every taggable child."""
+
+
+class PlatformIam(pulumi.ComponentResource):
+    """Cluster, node, CI and human roles of one environment, under one permission boundary."""
+
+    cluster_role_arn: pulumi.Output[str]
+    """Role the EKS control plane assumes (AmazonEKSClusterPolicy)."""
+
+    node_role_arn: pulumi.Output[str]
+    """Role of the managed node groups' instances."""
+
+    platform_admin_role_arn: pulumi.Output[str]
+    """Human platform-admin role; map it to AmazonEKSClusterAdminPolicy."""
+
+    read_only_role_arn: pulumi.Output[str]
+    """Human read-only role; map it to AmazonEKSViewPolicy on namespaces."""
+
+    ci_role_arn: pulumi.Output[str | None]
+    """The CI deploy role (``None`` without ``ci_repository``)."""
+
+    github_oidc_provider_arn: pulumi.Output[str | None]
+    """The GitHub Actions OIDC provider the CI role trusts."""
+
+    permission_boundary_arn: pulumi.Output[str | None]
+    """The boundary every platform role carries (``None``: no boundary)."""
+
+    def __init__(
+        self, name: str, args: PlatformIamArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:iam:PlatformIam", name, None, opts)
+        raise_if_invalid("PlatformIam", name, self.validate(args))
+        self._args = args
+        self._name = name
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        region = aws.get_region_output(opts=invoke)
+        self._account = identity.account_id
+        self._partition = partition.partition
+        self._region = region.region
+        prefix = args.name_prefix
+
+        boundary: pulumi.Input[str | None] | None = args.permission_boundary_arn
+        self._boundary_policy: aws.iam.Policy | None = None
+        if args.create_permission_boundary:
+            boundary_name = physical_name("permission-boundary", NameKind.IAM_POLICY, prefix)
+            boundary_arn = pulumi.Output.concat(
+                "arn:", self._partition, ":iam::", self._account, ":policy/", boundary_name
+            )
+            self._boundary_policy = aws.iam.Policy(
+                f"{name}-permission-boundary",
+                name=boundary_name,
+                description="Ceiling of every role this platform creates",
+                policy=policy_json(self.boundary_document(boundary_arn)),
+                tags=merge_tags(args.tags, {"role": "permission-boundary"}),
+                opts=child,
+            )
+            boundary = self._boundary_policy.arn
+        self._boundary = boundary
+
+        self.cluster_role = self._service_role(
+            "cluster", "eks-cluster", "eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]
+        )
+        self.node_role = self._service_role(
+            "node", "eks-node", "ec2.amazonaws.com", ["sts:AssumeRole"]
+        )
+
+        self.platform_admin_role = self._human_role(
+            "platform-admin", args.admin_principal_arns, "Platform administrators"
+        )
+        self.read_only_role = self._human_role(
+            "read-only", args.read_only_principal_arns, "Read-only access to the environment"
+        )
+
+        self.github_oidc_provider: aws.iam.OpenIdConnectProvider | None = None
+        self.ci_role: aws.iam.Role | None = None
+        provider_arn: pulumi.Input[str] | None = args.github_oidc_provider_arn
+        if args.ci_repository:
+            if provider_arn is None:
+                self.github_oidc_provider = aws.iam.OpenIdConnectProvider(
+                    f"{name}-github-oidc",
+                    url=GITHUB_OIDC_URL,
+                    client_id_lists=[STS_AUDIENCE],
+                    # No thumbprint_lists: IAM trusts GitHub's issuer through its own
+                    # library of root CAs, and pulumi-aws 7 makes thumbprints optional.
+                    tags=merge_tags(args.tags, {"role": "github-oidc"}),
+                    opts=child,
+                )
+                provider_arn = self.github_oidc_provider.arn
+            self.ci_role = self._ci_role(provider_arn)
+
+        self.cluster_role_arn = self.cluster_role.arn
+        self.node_role_arn = self.node_role.arn
+        self.platform_admin_role_arn = self.platform_admin_role.arn
+        self.read_only_role_arn = self.read_only_role.arn
+        self.ci_role_arn = pulumi.Output.from_input(self.ci_role.arn if self.ci_role else None)
+        self.github_oidc_provider_arn = pulumi.Output.from_input(
+            provider_arn if args.ci_repository else None
+        )
+        self.permission_boundary_arn = pulumi.Output.from_input(boundary)
+        self.register_outputs(
+            {
+                "cluster_role_arn": self.cluster_role_arn,
+                "node_role_arn": self.node_role_arn,
+                "platform_admin_role_arn": self.platform_admin_role_arn,
+                "read_only_role_arn": self.read_only_role_arn,
+                "ci_role_arn": self.ci_role_arn,
+                "github_oidc_provider_arn": self.github_oidc_provider_arn,
+                "permission_boundary_arn": self.permission_boundary_arn,
+            }
+        )
+
+    # --- validation ----------------------------------------------------------------------
+
+    @staticmethod
+    def validate(args: PlatformIamArgs) -> list[Invalid]:
+        """Every problem with ``args`` (plain values only; Outputs are checked by AWS)."""
+        problems: list[Invalid] = []
+        if args.ci_repository is not None and not _REPO.match(args.ci_repository):
+            problems.append(
+                Invalid(
+                    "ci_repository",
+                    args.ci_repository,
+                    "a GitHub repository in org/repo form, e.g. acme/mlops-platform",
+                )
+            )
+        if not _ENVIRONMENT.match(args.ci_environment):
+            problems.append(
+                Invalid(
+                    "ci_environment",
+                    args.ci_environment,
+                    "a GitHub environment name: letters, digits, '.', '_' or '-'",
+                )
+            )
+        if args.permission_boundary_arn is not None and args.create_permission_boundary:
+            problems.append(
+                Invalid(
+                    "create_permission_boundary",
+                    True,
+                    "give either permission_boundary_arn or create_permission_boundary, not both",
+                )
+            )
+        checks: list[tuple[str, Any, re.Pattern[str], str]] = [
+            ("permission_boundary_arn", args.permission_boundary_arn, _POLICY_ARN, "a policy ARN"),
+            (
+                "github_oidc_provider_arn",
+                args.github_oidc_provider_arn,
+                _OIDC_ARN,
+                "an IAM OIDC provider ARN",
+            ),
+        ]
+        checks += [
+            (f"admin_principal_arns[{i}]", arn, _ROLE_ARN, "an IAM role ARN")
+            for i, arn in enumerate(args.admin_principal_arns)
+        ]
+        checks += [
+            (f"read_only_principal_arns[{i}]", arn, _ROLE_ARN, "an IAM role ARN")
+            for i, arn in enumerate(args.read_only_principal_arns)
+        ]
+        for arg, value, pattern, what in checks:
+            if isinstance(value, str) and not pattern.match(value):
+                problems.append(Invalid(arg, value, f"must be {what}"))
+        for i, statement in enumerate(args.ci_extra_statements):
+            if not statement.get("Sid"):
+                problems.append(
+                    Invalid(f"ci_extra_statements[{i}]", statement, "every statement has a Sid")
+                )
+        return problems
+
+    # --- roles ---------------------------------------------------------------------------
+
+    def _role(
+        self,
+        key: str,
+        role: str,
+        trust: Mapping[str, Any],
+        description: str,
+    ) -> aws.iam.Role:
+        return aws.iam.Role(
+            f"{self._name}-{key}",
+            name=physical_name(role, NameKind.IAM_ROLE, self._args.name_prefix),
+            description=description,
+            assume_role_policy=policy_json(trust),
+            permissions_boundary=self._boundary,
+            max_session_duration=3600,
+            tags=merge_tags(self._args.tags, {"role": role}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _service_role(self, key: str, role: str, service: str, actions: list[str]) -> aws.iam.Role:
+        trust = {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                {
+                    "Sid": "ServiceAssume",
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": actions,
+                }
+            ],
+        }
+        iam_role = self._role(key, role, trust, f"{service} role of {self._args.name_prefix}")
+        for policy_name in MANAGED_POLICY_ARNS[key]:
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-{key}-{policy_name}",
+                role=iam_role.name,
+                policy_arn=pulumi.Output.concat(
+                    "arn:", self._partition, ":iam::aws:policy/", policy_name
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return iam_role
+
+    def _human_role(
+        self, key: str, principals: Sequence[pulumi.Input[str]], description: str
+    ) -> aws.iam.Role:
+        trusted: Any = list(principals) or [
+            pulumi.Output.concat("arn:", self._partition, ":iam::", self._account, ":root")
+        ]
+        trust = {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                {
+                    "Sid": "HumanAssume",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": trusted},
+                    "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                }
+            ],
+        }
+        iam_role = self._role(key, key, trust, description)
+        cluster_arn = self._arn("eks", f"cluster/{self._args.name_prefix}-*")
+        aws.iam.RolePolicy(
+            f"{self._name}-{key}-eks",
+            role=iam_role.name,
+            policy=policy_json(
+                {
+                    "Version": POLICY_VERSION,
+                    "Statement": [
+                        _statement(
+                            "HumanDescribeCluster",
+                            [
+                                "eks:DescribeCluster",
+                                "eks:ListNodegroups",
+                                "eks:ListAddons",
+                                "eks:ListAccessEntries",
+                            ],
+                            [cluster_arn],
+                        ),
+                        _statement("HumanListClusters", ["eks:ListClusters"], "*"),
+                    ],
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return iam_role
+
+    def _arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
+        return pulumi.Output.concat(
+            "arn:",
+            self._partition,
+            f":{service}:",
+            self._region if regional else "",
+            ":",
+            self._account,
+            ":",
+            resource,
+        )
+
+    def _ci_role(self, provider_arn: pulumi.Input[str]) -> aws.iam.Role:
+        args = self._args
+        trust = {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                {
+                    "Sid": "GithubActionsOidc",
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": ["sts:AssumeRoleWithWebIdentity"],
+                    "Condition": {
+                        "StringEquals": {
+                            f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
+                            f"{GITHUB_OIDC_HOST}:sub": (
+                                f"repo:{args.ci_repository}:environment:{args.ci_environment}"
+                            ),
+                        }
+                    },
+                }
+            ],
+        }
+        role_name = physical_name("ci-deploy", NameKind.IAM_ROLE, args.name_prefix)
+        ci_role = self._role("ci-deploy", "ci-deploy", trust, "GitHub Actions deploy role")
+        for part, document in self.ci_documents(role_name).items():
+            policy = aws.iam.Policy(
+                f"{self._name}-ci-{part}",
+                name=physical_name(f"ci-deploy-{part}", NameKind.IAM_POLICY, args.name_prefix),
+                description=f"pulumi up of {args.name_prefix}: {part}",
+                policy=policy_json(document),
+                tags=merge_tags(args.tags, {"role": "ci-deploy"}),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-ci-{part}",
+                role=ci_role.name,
+                policy_arn=policy.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return ci_role
+
+    # --- documents -----------------------------------------------------------------------
+
+    def boundary_document(self, boundary_arn: pulumi.Input[str]) -> dict[str, Any]:
+        """The permission boundary: a service ceiling, and Deny on every escalation path."""
+        return {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                _statement("BoundaryServiceCeiling", [f"{s}:*" for s in _BOUNDARY_SERVICES], "*"),
+                _statement(
+                    "BoundaryDenyUnboundedRoles",
+                    ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+                    "*",
+                    effect="Deny",
+                    Condition={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
+                ),
+                _statement(
+                    "BoundaryDenyRemoval",
+                    ["iam:DeleteRolePermissionsBoundary"],
+                    "*",
+                    effect="Deny",
+                ),
+                _statement(
+                    "BoundaryDenyEditingItself",
+                    [
+                        "iam:CreatePolicyVersion",
+                        "iam:DeletePolicy",
+                        "iam:DeletePolicyVersion",
+                        "iam:SetDefaultPolicyVersion",
+                    ],
+                    [boundary_arn],
+                    effect="Deny",
+                ),
+                _statement(
+                    "BoundaryDenyLongLivedCredentials",
+                    [
+                        "iam:CreateUser",
+                        "iam:CreateAccessKey",
+                        "iam:CreateLoginProfile",
+                        "iam:UpdateLoginProfile",
+                    ],
+                    "*",
+                    effect="Deny",
+                ),
+            ],
+        }
+
+    def ci_documents(self, ci_role_name: str) -> dict[str, dict[str, Any]]:
+        """The CI deploy role's permissions, split to fit the 6,144-character policy limit.
+
+        Scoped to what ``pulumi up`` of this project does: names under ``{name_prefix}-``,
+        this account and region. Statements on ``*`` are listed in
+        :data:`WILDCARD_RESOURCE_EXCEPTIONS` with AWS's reason.
+        """
+        args = self._args
+        prefix = args.name_prefix
+        role_arn = self._arn("iam", f"role/{prefix}-*", regional=False)
+        policy_arn = self._arn("iam", f"policy/{prefix}-*", regional=False)
+        own_role = self._arn("iam", f"role/{ci_role_name}", regional=False)
+        region_only = {"StringEquals": {"aws:RequestedRegion": self._region}}
+        boundary_condition: dict[str, Any] = (
+            {"Condition": {"StringEquals": {"iam:PermissionsBoundary": self._boundary}}}
+            if self._boundary is not None
+            else {}
+        )
+        read = {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                _statement(
+                    "CiReadOnly",
+                    [
+                        "ec2:Describe*",
+                        "eks:Describe*",
+                        "eks:List*",
+                        "iam:GetRole",
+                        "iam:GetRolePolicy",
+                        "iam:GetPolicy",
+                        "iam:GetPolicyVersion",
+                        "iam:GetOpenIDConnectProvider",
+                        "iam:ListRolePolicies",
+                        "iam:ListAttachedRolePolicies",
+                        "iam:ListInstanceProfilesForRole",
+                        "iam:ListPolicyVersions",
+                        "iam:ListOpenIDConnectProviders",
+                        "kms:DescribeKey",
+                        "kms:GetKeyPolicy",
+                        "kms:GetKeyRotationStatus",
+                        "kms:ListResourceTags",
+                        "kms:ListAliases",
+                        "logs:DescribeLogGroups",
+                        "logs:ListTagsForResource",
+                        "ssm:GetParameter",
+                    ],
+                    "*",
+                ),
+            ],
+        }
+        network = {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                _statement(
+                    "CiEc2Network",
+                    [
+                        "ec2:CreateVpc",
+                        "ec2:DeleteVpc",
+                        "ec2:ModifyVpcAttribute",
+                        "ec2:AssociateVpcCidrBlock",
+                        "ec2:DisassociateVpcCidrBlock",
+                        "ec2:CreateSubnet",
+                        "ec2:DeleteSubnet",
+                        "ec2:ModifySubnetAttribute",
+                        "ec2:CreateInternetGateway",
+                        "ec2:AttachInternetGateway",
+                        "ec2:DetachInternetGateway",
+                        "ec2:DeleteInternetGateway",
+                        "ec2:AllocateAddress",
+                        "ec2:ReleaseAddress",
+                        "ec2:CreateNatGateway",
+                        "ec2:DeleteNatGateway",
+                        "ec2:CreateRouteTable",
+                        "ec2:DeleteRouteTable",
+                        "ec2:CreateRoute",
+                        "ec2:DeleteRoute",
+                        "ec2:ReplaceRoute",
+                        "ec2:AssociateRouteTable",
+                        "ec2:DisassociateRouteTable",
+                        "ec2:CreateSecurityGroup",
+                        "ec2:DeleteSecurityGroup",
+                        "ec2:AuthorizeSecurityGroupIngress",
+                        "ec2:AuthorizeSecurityGroupEgress",
+                        "ec2:RevokeSecurityGroupIngress",
+                        "ec2:RevokeSecurityGroupEgress",
+                        "ec2:ModifySecurityGroupRules",
+                        "ec2:CreateVpcEndpoint",
+                        "ec2:ModifyVpcEndpoint",
+                        "ec2:DeleteVpcEndpoints",
+                        "ec2:CreateFlowLogs",
+                        "ec2:DeleteFlowLogs",
+                        "ec2:CreateLaunchTemplate",
+                        "ec2:CreateLaunchTemplateVersion",
+                        "ec2:ModifyLaunchTemplate",
+                        "ec2:DeleteLaunchTemplate",
+                        "ec2:CreatePlacementGroup",
+                        "ec2:DeletePlacementGroup",
+                        "ec2:CreateTags",
+                        "ec2:DeleteTags",
+                    ],
+                    "*",
+                    Condition=region_only,
+                ),
+            ],
+        }
+        cluster = {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                _statement(
+                    "CiEks",
+                    [
+                        "eks:CreateCluster",
+                        "eks:DeleteCluster",
+                        "eks:UpdateClusterConfig",
+                        "eks:UpdateClusterVersion",
+                        "eks:AssociateEncryptionConfig",
+                        "eks:TagResource",
+                        "eks:UntagResource",
+                        "eks:CreateNodegroup",
+                        "eks:DeleteNodegroup",
+                        "eks:UpdateNodegroupConfig",
+                        "eks:UpdateNodegroupVersion",
+                        "eks:CreateAddon",
+                        "eks:DeleteAddon",
+                        "eks:UpdateAddon",
+                        "eks:CreateAccessEntry",
+                        "eks:DeleteAccessEntry",
+                        "eks:UpdateAccessEntry",
+                        "eks:AssociateAccessPolicy",
+                        "eks:DisassociateAccessPolicy",
+                        "eks:CreatePodIdentityAssociation",
+                        "eks:DeletePodIdentityAssociation",
+                        "eks:UpdatePodIdentityAssociation",
+                    ],
+                    [
+                        self._arn("eks", f"cluster/{prefix}-*"),
+                        self._arn("eks", f"nodegroup/{prefix}-*"),
+                        self._arn("eks", f"addon/{prefix}-*"),
+                        self._arn("eks", f"access-entry/{prefix}-*"),
+                        self._arn("eks", f"podidentityassociation/{prefix}-*"),
+                    ],
+                ),
+                _statement(
+                    "CiIamRoles",
+                    [
+                        "iam:CreateRole",
+                        "iam:PutRolePermissionsBoundary",
+                        "iam:PutRolePolicy",
+                        "iam:DeleteRolePolicy",
+                        "iam:AttachRolePolicy",
+                        "iam:DetachRolePolicy",
+                    ],
+                    [role_arn],
+                    **boundary_condition,
+                ),
+                _statement(
+                    "CiIamRoleLifecycle",
+                    [
+                        "iam:DeleteRole",
+                        "iam:TagRole",
+                        "iam:UntagRole",
+                        "iam:UpdateRole",
+                        "iam:UpdateRoleDescription",
+                        "iam:UpdateAssumeRolePolicy",
+                    ],
+                    [role_arn],
+                ),
+                _statement(
+                    "CiIamPolicies",
+                    [
+                        "iam:CreatePolicy",
+                        "iam:DeletePolicy",
+                        "iam:CreatePolicyVersion",
+                        "iam:DeletePolicyVersion",
+                        "iam:TagPolicy",
+                        "iam:UntagPolicy",
+                    ],
+                    [policy_arn],
+                ),
+                _statement(
+                    "CiIamEksOidc",
+                    [
+                        "iam:CreateOpenIDConnectProvider",
+                        "iam:DeleteOpenIDConnectProvider",
+                        "iam:TagOpenIDConnectProvider",
+                        "iam:UntagOpenIDConnectProvider",
+                        "iam:UpdateOpenIDConnectProviderThumbprint",
+                        "iam:AddClientIDToOpenIDConnectProvider",
+                    ],
+                    [
+                        pulumi.Output.concat(
+                            "arn:",
+                            self._partition,
+                            ":iam::",
+                            self._account,
+                            ":oidc-provider/oidc.eks.",
+                            self._region,
+                            ".amazonaws.com/id/*",
+                        )
+                    ],
+                ),
+                _statement(
+                    "CiPassPlatformRoles",
+                    ["iam:PassRole"],
+                    [role_arn],
+                    Condition={"StringEquals": {"iam:PassedToService": list(_PASSED_TO_SERVICES)}},
+                ),
+                _statement(
+                    "CiServiceLinkedRoles",
+                    ["iam:CreateServiceLinkedRole"],
+                    [self._arn("iam", "role/aws-service-role/*", regional=False)],
+                    Condition={"StringEquals": {"iam:AWSServiceName": list(_SERVICE_LINKED)}},
+                ),
+                _statement(
+                    "CiDenySelfEdit",
+                    [
+                        "iam:UpdateAssumeRolePolicy",
+                        "iam:PutRolePolicy",
+                        "iam:AttachRolePolicy",
+                        "iam:DeleteRolePermissionsBoundary",
+                        "iam:PutRolePermissionsBoundary",
+                    ],
+                    [own_role],
+                    effect="Deny",
+                ),
+                _statement(
+                    "CiDenyEditingOwnPolicies",
+                    [
+                        "iam:CreatePolicyVersion",
+                        "iam:DeletePolicyVersion",
+                        "iam:SetDefaultPolicyVersion",
+                        "iam:DeletePolicy",
+                    ],
+                    [self._arn("iam", f"policy/{ci_role_name}-*", regional=False)],
+                    effect="Deny",
+                ),
+            ],
+        }
+        key_arn = self._arn("kms", "key/*")
+        data_statements: list[dict[str, Any]] = [
+            _statement("CiKmsCreateKey", ["kms:CreateKey"], "*", Condition=region_only),
+            _statement(
+                "CiKmsManageKeys",
+                [
+                    "kms:PutKeyPolicy",
+                    "kms:EnableKeyRotation",
+                    "kms:UpdateKeyDescription",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:CreateAlias",
+                    "kms:DeleteAlias",
+                    "kms:UpdateAlias",
+                ],
+                [key_arn, self._arn("kms", f"alias/{prefix}-*")],
+            ),
+            _statement(
+                "CiKmsGrantsForAwsServices",
+                ["kms:CreateGrant"],
+                [key_arn],
+                Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+            _statement(
+                "CiLogGroups",
+                [
+                    "logs:CreateLogGroup",
+                    "logs:DeleteLogGroup",
+                    "logs:PutRetentionPolicy",
+                    "logs:DeleteRetentionPolicy",
+                    "logs:AssociateKmsKey",
+                    "logs:DisassociateKmsKey",
+                    "logs:TagResource",
+                    "logs:UntagResource",
+                ],
+                [
+                    self._arn("logs", f"log-group:/aws/eks/{prefix}-*"),
+                    self._arn("logs", f"log-group:{prefix}-*"),
+                ],
+            ),
+        ]
+        if args.state_bucket_arn is not None:
+            bucket = pulumi.Output.from_input(args.state_bucket_arn)
+            data_statements += [
+                _statement("CiStateList", ["s3:ListBucket"], [bucket]),
+                _statement(
+                    "CiStateObjects",
+                    ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    [pulumi.Output.concat(bucket, "/*")],
+                ),
+            ]
+        if args.secrets_kms_key_arn is not None:
+            data_statements.append(
+                _statement(
+                    "CiStackSecrets",
+                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+                    [args.secrets_kms_key_arn],
+                )
+            )
+        data_statements += [dict(s) for s in args.ci_extra_statements]
+        data = {"Version": POLICY_VERSION, "Statement": data_statements}
+        return {
+            "read": read,
+            "network": network,
+            "cluster": cluster,
+            "data": data,
+            "services": self._ci_services_document(),
+        }
+
+    def _ci_services_document(self) -> dict[str, Any]:
+        """CI permissions for the data and workload components: buckets, repositories, the
+        MLflow database, Karpenter's queue and rules, alert topic and metrics workspace."""
+        prefix = self._args.name_prefix
+        return {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                _statement(
+                    "CiBuckets",
+                    [
+                        "s3:CreateBucket",
+                        "s3:DeleteBucket",
+                        "s3:ListBucket",
+                        "s3:GetBucketLocation",
+                        "s3:GetBucketAcl",
+                        "s3:GetBucketCORS",
+                        "s3:GetBucketWebsite",
+                        "s3:GetBucketRequestPayment",
+                        "s3:GetAccelerateConfiguration",
+                        "s3:GetBucketVersioning",
+                        "s3:PutBucketVersioning",
+                        "s3:GetEncryptionConfiguration",
+                        "s3:PutEncryptionConfiguration",
+                        "s3:GetLifecycleConfiguration",
+                        "s3:PutLifecycleConfiguration",
+                        "s3:GetBucketLogging",
+                        "s3:PutBucketLogging",
+                        "s3:GetBucketPolicy",
+                        "s3:PutBucketPolicy",
+                        "s3:DeleteBucketPolicy",
+                        "s3:GetBucketPublicAccessBlock",
+                        "s3:PutBucketPublicAccessBlock",
+                        "s3:GetBucketOwnershipControls",
+                        "s3:PutBucketOwnershipControls",
+                        "s3:GetBucketTagging",
+                        "s3:PutBucketTagging",
+                        "s3:GetReplicationConfiguration",
+                        "s3:PutReplicationConfiguration",
+                        "s3:GetBucketObjectLockConfiguration",
+                        "s3:PutBucketObjectLockConfiguration",
+                    ],
+                    [pulumi.Output.concat("arn:", self._partition, f":s3:::{prefix}-*")],
+                ),
+                _statement(
+                    "CiRepositories",
+                    [
+                        "ecr:CreateRepository",
+                        "ecr:DeleteRepository",
+                        "ecr:DescribeRepositories",
+                        "ecr:ListTagsForResource",
+                        "ecr:TagResource",
+                        "ecr:UntagResource",
+                        "ecr:PutImageTagMutability",
+                        "ecr:PutImageScanningConfiguration",
+                        "ecr:GetLifecyclePolicy",
+                        "ecr:PutLifecyclePolicy",
+                        "ecr:DeleteLifecyclePolicy",
+                        "ecr:GetRepositoryPolicy",
+                        "ecr:SetRepositoryPolicy",
+                        "ecr:DeleteRepositoryPolicy",
+                    ],
+                    [self._arn("ecr", f"repository/{prefix}-*")],
+                ),
+                _statement(
+                    "CiEcrRegistry",
+                    [
+                        "ecr:GetRegistryScanningConfiguration",
+                        "ecr:PutRegistryScanningConfiguration",
+                        "ecr:CreatePullThroughCacheRule",
+                        "ecr:DeletePullThroughCacheRule",
+                        "ecr:DescribePullThroughCacheRules",
+                    ],
+                    "*",
+                    Condition={"StringEquals": {"aws:RequestedRegion": self._region}},
+                ),
+                _statement(
+                    "CiModelRegistryDatabase",
+                    [
+                        "rds:CreateDBInstance",
+                        "rds:DeleteDBInstance",
+                        "rds:ModifyDBInstance",
+                        "rds:DescribeDBInstances",
+                        "rds:CreateDBSubnetGroup",
+                        "rds:DeleteDBSubnetGroup",
+                        "rds:ModifyDBSubnetGroup",
+                        "rds:DescribeDBSubnetGroups",
+                        "rds:CreateDBParameterGroup",
+                        "rds:DeleteDBParameterGroup",
+                        "rds:ModifyDBParameterGroup",
+                        "rds:DescribeDBParameterGroups",
+                        "rds:DescribeDBParameters",
+                        "rds:AddTagsToResource",
+                        "rds:RemoveTagsFromResource",
+                        "rds:ListTagsForResource",
+                    ],
+                    [
+                        self._arn("rds", f"db:{prefix}-*"),
+                        self._arn("rds", f"subgrp:{prefix}-*"),
+                        self._arn("rds", f"pg:{prefix}-*"),
+                        self._arn("rds", f"snapshot:{prefix}-*"),
+                    ],
+                ),
+                _statement(
+                    "CiQueuesRulesTopics",
+                    [
+                        "sqs:CreateQueue",
+                        "sqs:DeleteQueue",
+                        "sqs:GetQueueAttributes",
+                        "sqs:SetQueueAttributes",
+                        "sqs:TagQueue",
+                        "sqs:UntagQueue",
+                        "sqs:ListQueueTags",
+                        "events:PutRule",
+                        "events:DeleteRule",
+                        "events:DescribeRule",
+                        "events:PutTargets",
+                        "events:RemoveTargets",
+                        "events:ListTargetsByRule",
+                        "events:TagResource",
+                        "events:UntagResource",
+                        "events:ListTagsForResource",
+                        "sns:CreateTopic",
+                        "sns:DeleteTopic",
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:TagResource",
+                        "sns:UntagResource",
+                        "sns:ListTagsForResource",
+                    ],
+                    [
+                        self._arn("sqs", f"{prefix}-*"),
+                        self._arn("events", f"rule/{prefix}-*"),
+                        self._arn("sns", f"{prefix}-*"),
+                    ],
+                ),
+                _statement(
+                    "CiMetricsWorkspace",
+                    [
+                        "aps:CreateWorkspace",
+                        "aps:DeleteWorkspace",
+                        "aps:DescribeWorkspace",
+                        "aps:UpdateWorkspaceAlias",
+                        "aps:TagResource",
+                        "aps:UntagResource",
+                        "aps:ListTagsForResource",
+                    ],
+                    [self._arn("aps", "workspace/*")],
+                ),
+                _statement(
+                    "CiNodeGroupTags",
+                    ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+                    [self._arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/eks-*")],
+                ),
+            ],
+        }

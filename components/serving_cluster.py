@@ -1,0 +1,910 @@
+"""``ServingCluster``: a private EKS cluster with encrypted secrets, full audit logs and add-ons.
+
+What it builds, in order:
+
+1. a customer-managed KMS key (rotation on) for Kubernetes secrets and the control-plane logs;
+2. the ``/aws/eks/<cluster>/cluster`` log group (retention, KMS) BEFORE the cluster, so EKS
+   never creates an unencrypted, never-expiring one;
+3. the cluster: private endpoint always, public endpoint only on request and only from an
+   allowlist, authentication mode ``API`` without a bootstrap admin, all five log types;
+4. access entries and access-policy associations (admins: cluster admin; read-only: view,
+   scoped to namespaces), and an IAM OIDC provider for IRSA;
+5. networking add-ons (vpc-cni, kube-proxy, eks-pod-identity-agent) BEFORE compute;
+6. a small on-demand AL2023 system node group through a launch template (IMDSv2 required,
+   hop limit 2, encrypted gp3 root volume, no key pair);
+7. coredns and aws-ebs-csi-driver (with its own Pod Identity role) AFTER the node group;
+8. a Kubernetes provider built from the cluster's outputs (``aws eks get-token``).
+
+IAM roles of the control plane and nodes come in as ARNs from
+:class:`components.iam.PlatformIam`, which is built first.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
+from components.naming import NameKind, physical_name
+from components.tagging import merge_tags
+from components.validation import Invalid, raise_if_invalid
+
+LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+"""Every EKS control-plane log type; all are always on."""
+
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+
+SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
+EBS_CSI_NAMESPACE = "kube-system"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+
+_LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)  # fmt: skip
+_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_K8S_VERSION = re.compile(r"^1\.\d{2}$")
+_AMI_RELEASE = re.compile(r"^1\.\d{2}\.\d+-\d{8}$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class SupportType(StrEnum):
+    """What EKS does at the end of a version's standard support."""
+
+    STANDARD = "STANDARD"
+    """Upgrade automatically at the end of standard support (no extended-support fee)."""
+    EXTENDED = "EXTENDED"
+    """Stay on the version through extended support (charged per cluster-hour)."""
+
+
+@dataclass(frozen=True)
+class AddonVersions:
+    """Pinned EKS managed add-on versions.
+
+    Defaults are builds published for Kubernetes 1.34; confirm or bump with
+    ``aws eks describe-addon-versions --kubernetes-version 1.34 --addon-name <name>``.
+    """
+
+    vpc_cni: str = "v1.21.1-eksbuild.1"
+    """vpc-cni (before compute)."""
+    kube_proxy: str = "v1.34.1-eksbuild.2"
+    """kube-proxy (before compute); its minor follows the cluster's."""
+    pod_identity_agent: str = "v1.3.10-eksbuild.2"
+    """eks-pod-identity-agent (before compute)."""
+    coredns: str = "v1.12.4-eksbuild.1"
+    """coredns (after the system node group: it needs nodes to schedule on)."""
+    ebs_csi_driver: str = "v1.54.0-eksbuild.1"
+    """aws-ebs-csi-driver (after the system node group; own Pod Identity role)."""
+
+
+@dataclass
+class ServingClusterArgs:
+    """Inputs of :class:`ServingCluster`."""
+
+    name_prefix: str
+    """Physical-name prefix, ``{project}-{stack}``; the cluster is ``{name_prefix}-eks``."""
+
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Private subnets (two or more AZs) for the control-plane ENIs and the system nodes."""
+
+    cluster_role_arn: pulumi.Input[str]
+    """IAM role of the control plane (``PlatformIam.cluster_role_arn``)."""
+
+    node_role_arn: pulumi.Input[str]
+    """IAM role of the node instances (``PlatformIam.node_role_arn``)."""
+
+    version: str = "1.34"
+    """Kubernetes version, pinned; an upgrade is a deliberate change of this value."""
+
+    endpoint_public_access: bool = False
+    """Also expose a public API endpoint (the private one is always on)."""
+
+    public_access_cidrs: Sequence[str] = ()
+    """CIDRs allowed to the public endpoint; required with it, never ``0.0.0.0/0``."""
+
+    support_type: SupportType = SupportType.STANDARD
+    """Upgrade policy at the end of standard support."""
+
+    deletion_protection: bool = True
+    """EKS deletion protection: the cluster cannot be deleted until this is turned off."""
+
+    kms_deletion_window_days: int = 30
+    """Waiting period (7..30 days) before the secrets key is deleted."""
+
+    log_retention_days: int = 365
+    """Retention of the control-plane log group (a CloudWatch-accepted value)."""
+
+    admin_roles: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Label -> IAM role ARN mapped to AmazonEKSClusterAdminPolicy (cluster scope).
+
+    The label names the access entry's logical resource, so reordering never replaces one."""
+
+    read_only_roles: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Label -> IAM role ARN mapped to AmazonEKSViewPolicy on ``read_only_namespaces``."""
+
+    read_only_namespaces: Sequence[str] = ()
+    """Namespaces the read-only roles may view; required when there are read-only roles."""
+
+    addon_versions: AddonVersions = field(default_factory=AddonVersions)
+    """Pinned add-on versions."""
+
+    system_node_instance_type: str = "m7i.large"
+    """Instance type of the system node group (x86_64)."""
+
+    system_node_min_size: int = 2
+    """Fewest system nodes."""
+
+    system_node_desired_size: int = 2
+    """System nodes at creation (then the autoscaler's; changes are ignored)."""
+
+    system_node_max_size: int = 3
+    """Most system nodes."""
+
+    system_node_max_unavailable: int = 1
+    """Nodes replaced at once during a node group update."""
+
+    system_node_disk_gib: int = 50
+    """Size of the encrypted gp3 root volume."""
+
+    system_node_ami_release_version: str | None = "1.34.2-20260128"
+    """Pinned EKS AL2023 AMI release (``<k8s>-<yyyymmdd>``); ``None`` takes the newest at create."""
+
+    ebs_kms_key_arn: pulumi.Input[str] | None = None
+    """CMK for the node root volumes; ``None`` uses the account's default EBS key."""
+
+    permission_boundary_arn: pulumi.Input[str | None] | None = None
+    """Boundary attached to the roles this component creates (the EBS CSI role)."""
+
+    protect: bool = False
+    """Protect and retain the KMS key and the log group."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags merged into every taggable child."""
+
+
+class ServingCluster(pulumi.ComponentResource):
+    """A private, encrypted, fully logged EKS cluster with its system nodes and add-ons."""
+
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name."""
+
+    cluster_arn: pulumi.Output[str]
+    """The EKS cluster's ARN."""
+
+    endpoint: pulumi.Output[str]
+    """The API server endpoint."""
+
+    certificate_authority: pulumi.Output[str]
+    """Base64 CA bundle of the API server."""
+
+    oidc_provider_arn: pulumi.Output[str]
+    """ARN of the cluster's IAM OIDC provider (for IRSA trusts)."""
+
+    oidc_issuer_url: pulumi.Output[str]
+    """The cluster's OIDC issuer URL (``https://oidc.eks...``)."""
+
+    cluster_security_group_id: pulumi.Output[str]
+    """The EKS-created cluster security group (control plane <-> nodes)."""
+
+    node_role_arn: pulumi.Output[str]
+    """The node role (passed through for node pools and access entries)."""
+
+    kms_key_arn: pulumi.Output[str]
+    """The CMK that encrypts secrets and the control-plane logs."""
+
+    kubeconfig: pulumi.Output[str]
+    """Kubeconfig using ``aws eks get-token`` (a secret)."""
+
+    def __init__(
+        self, name: str, args: ServingClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:serving_cluster:ServingCluster", name, None, opts)
+        raise_if_invalid("ServingCluster", name, self.validate(args))
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, retain_on_delete=args.protect
+        )
+        invoke = pulumi.InvokeOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
+
+        cluster_name = physical_name("eks", NameKind.EKS_CLUSTER, args.name_prefix)
+        log_group_name = f"/aws/eks/{cluster_name}/cluster"
+        log_group_arn = pulumi.Output.concat(
+            "arn:", partition, ":logs:", region, ":", account, ":log-group:", log_group_name
+        )
+
+        # 1. The CMK for secrets and logs.
+        self.key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"EKS secrets and control-plane logs of {cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.kms_deletion_window_days,
+            policy=policy_json(
+                key_policy(partition, account, region, args.cluster_role_arn, log_group_arn)
+            ),
+            tags=merge_tags(args.tags, {"role": "eks-secrets"}),
+            opts=stateful,
+        )
+        aws.kms.Alias(
+            f"{name}-secrets-key-alias",
+            name="alias/" + physical_name("eks-secrets", NameKind.KMS_ALIAS, args.name_prefix),
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+
+        # 2. The log group, before the cluster.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=log_group_name,
+            retention_in_days=args.log_retention_days,
+            kms_key_id=self.key.arn,
+            tags=merge_tags(args.tags, {"role": "eks-control-plane-logs"}),
+            opts=stateful,
+        )
+
+        # 3. The cluster.
+        vpc_config = aws.eks.ClusterVpcConfigArgs(
+            subnet_ids=args.subnet_ids,
+            endpoint_private_access=True,
+            endpoint_public_access=args.endpoint_public_access,
+            public_access_cidrs=list(args.public_access_cidrs)
+            if args.endpoint_public_access
+            else None,
+        )
+        self.cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=cluster_name,
+            version=args.version,
+            role_arn=args.cluster_role_arn,
+            vpc_config=vpc_config,
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type.value),
+            deletion_protection=args.deletion_protection,
+            # Managed add-ons below replace the self-managed defaults.
+            bootstrap_self_managed_addons=False,
+            tags=merge_tags(args.tags, {"role": "serving-cluster"}),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+        )
+
+        # 4. Access entries and IRSA.
+        self.access_entries: list[aws.eks.AccessEntry] = []
+        for label, arn in args.admin_roles.items():
+            self._access(name, f"admin-{label}", arn, CLUSTER_ADMIN_POLICY, args=args)
+        for label, arn in args.read_only_roles.items():
+            self._access(
+                name,
+                f"read-only-{label}",
+                arn,
+                VIEW_POLICY,
+                args=args,
+                namespaces=list(args.read_only_namespaces),
+            )
+
+        issuer = self.cluster.identities.apply(_issuer)
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            # No thumbprint_lists: IAM verifies EKS issuers against its own trusted root
+            # CAs; pulumi-aws 7 leaves thumbprints optional.
+            tags=merge_tags(args.tags, {"role": "eks-oidc"}),
+            opts=child,
+        )
+
+        # 5. Networking add-ons before compute.
+        versions = args.addon_versions
+        self.addons: dict[str, aws.eks.Addon] = {}
+        """The managed add-ons by add-on name."""
+        before_compute = [
+            self._addon(name, "vpc-cni", versions.vpc_cni, args, []),
+            self._addon(name, "kube-proxy", versions.kube_proxy, args, []),
+            self._addon(name, "eks-pod-identity-agent", versions.pod_identity_agent, args, []),
+        ]
+
+        # 6. The system node group.
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-system-nodes",
+            name=physical_name("system-nodes", NameKind.LAUNCH_TEMPLATE, args.name_prefix),
+            description=f"System nodes of {cluster_name}",
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=2,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=args.system_node_disk_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=args.ebs_kms_key_arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type=kind,
+                    tags=merge_tags(args.tags, {"role": "system-node"}),
+                )
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            tags=merge_tags(args.tags, {"role": "system-nodes"}),
+            opts=child,
+        )
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-system",
+            cluster_name=self.cluster.name,
+            node_group_name=physical_name("system", NameKind.EKS_NODE_GROUP, args.name_prefix),
+            version=self.cluster.version,
+            release_version=args.system_node_ami_release_version,
+            node_role_arn=args.node_role_arn,
+            subnet_ids=args.subnet_ids,
+            ami_type=SYSTEM_AMI_TYPE,
+            capacity_type="ON_DEMAND",
+            instance_types=[args.system_node_instance_type],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=args.system_node_min_size,
+                desired_size=args.system_node_desired_size,
+                max_size=args.system_node_max_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(
+                max_unavailable=args.system_node_max_unavailable
+            ),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=self.launch_template.id,
+                version=self.launch_template.latest_version.apply(str),
+            ),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
+            labels={"role": "system"},
+            tags=merge_tags(args.tags, {"role": "system-nodes"}),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=before_compute,
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+        # 7. Add-ons that need nodes; the EBS CSI driver with its own Pod Identity role.
+        self.ebs_csi_role: WorkloadRole = pod_identity_role(
+            f"{name}-ebs-csi",
+            parent=self,
+            name_prefix=args.name_prefix,
+            role="ebs-csi-driver",
+            cluster_name=self.cluster.name,
+            cluster_arn=self.cluster.arn,
+            namespace=EBS_CSI_NAMESPACE,
+            service_account=EBS_CSI_SERVICE_ACCOUNT,
+            policy=ebs_csi_policy(partition, region, account),
+            permission_boundary_arn=args.permission_boundary_arn,
+            tags=args.tags,
+            depends_on=[before_compute[2]],
+        )
+        after_compute = [
+            self._addon(name, "coredns", versions.coredns, args, [self.node_group]),
+            self._addon(
+                name,
+                "aws-ebs-csi-driver",
+                versions.ebs_csi_driver,
+                args,
+                [self.node_group, *filter(None, [self.ebs_csi_role.association])],
+            ),
+        ]
+        self.ready: list[pulumi.Resource] = [self.node_group, *after_compute]
+        """Depend on these before deploying workloads (nodes, DNS and storage are up)."""
+
+        # 8. Kubeconfig and the Kubernetes provider.
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.cluster.name,
+                self.cluster.endpoint,
+                self.cluster.certificate_authority.apply(lambda ca: ca.data or ""),
+                region,
+            ).apply(lambda parts: kubeconfig_json(*parts))
+        )
+        self.kubernetes_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=child,
+        )
+        """Kubernetes provider for this cluster; pass it to every Kubernetes resource."""
+
+        self.cluster_name = self.cluster.name
+        self.cluster_arn = self.cluster.arn
+        self.endpoint = self.cluster.endpoint
+        self.certificate_authority = self.cluster.certificate_authority.apply(
+            lambda ca: ca.data or ""
+        )
+        self.oidc_provider_arn = self.oidc_provider.arn
+        self.oidc_issuer_url = issuer
+        self.cluster_security_group_id = self.cluster.vpc_config.apply(
+            lambda vpc: vpc.cluster_security_group_id or ""
+        )
+        self.node_role_arn = pulumi.Output.from_input(args.node_role_arn)
+        self.kms_key_arn = self.key.arn
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "endpoint": self.endpoint,
+                "certificate_authority": self.certificate_authority,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "node_role_arn": self.node_role_arn,
+                "kms_key_arn": self.kms_key_arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    # --- validation ------------------------------------------------------------------------
+
+    @staticmethod
+    def validate(args: ServingClusterArgs) -> list[Invalid]:
+        """Every problem with ``args``, each naming the argument."""
+        problems: list[Invalid] = []
+        if not _K8S_VERSION.match(args.version):
+            problems.append(Invalid("version", args.version, "a Kubernetes minor, e.g. 1.34"))
+        problems += _endpoint_problems(args)
+        if not 7 <= args.kms_deletion_window_days <= 30:
+            problems.append(
+                Invalid(
+                    "kms_deletion_window_days",
+                    args.kms_deletion_window_days,
+                    "KMS waits 7 to 30 days before deleting a key",
+                )
+            )
+        if args.log_retention_days not in _LOG_RETENTION_DAYS:
+            problems.append(
+                Invalid(
+                    "log_retention_days",
+                    args.log_retention_days,
+                    "a CloudWatch retention: " + ", ".join(map(str, sorted(_LOG_RETENTION_DAYS))),
+                )
+            )
+        for field_name, version in vars(args.addon_versions).items():
+            if not _ADDON_VERSION.match(version):
+                problems.append(
+                    Invalid(
+                        f"addon_versions.{field_name}",
+                        version,
+                        "a pinned EKS add-on build, e.g. v1.21.1-eksbuild.1",
+                    )
+                )
+        kube_proxy = args.addon_versions.kube_proxy
+        if _ADDON_VERSION.match(kube_proxy) and not kube_proxy.startswith(f"v{args.version}."):
+            problems.append(
+                Invalid(
+                    "addon_versions.kube_proxy",
+                    kube_proxy,
+                    f"kube-proxy's minor follows the cluster's: a v{args.version}.x build",
+                )
+            )
+        problems += _node_problems(args)
+        for arg, roles in (
+            ("admin_roles", args.admin_roles),
+            ("read_only_roles", args.read_only_roles),
+        ):
+            for label in roles:
+                if not _LABEL.match(label):
+                    problems.append(
+                        Invalid(
+                            f"{arg}[{label!r}]",
+                            label,
+                            "labels are lowercase letters, digits and '-', at most 32 characters",
+                        )
+                    )
+        if args.read_only_roles and not args.read_only_namespaces:
+            problems.append(
+                Invalid(
+                    "read_only_namespaces",
+                    [],
+                    "read-only roles are scoped to namespaces: list at least one",
+                )
+            )
+        problems += [
+            Invalid(f"read_only_namespaces[{i}]", ns, "a DNS-1123 label")
+            for i, ns in enumerate(args.read_only_namespaces)
+            if not _K8S_NAME.match(ns)
+        ]
+        return problems
+
+    # --- children --------------------------------------------------------------------------
+
+    def _access(
+        self,
+        name: str,
+        key: str,
+        principal_arn: pulumi.Input[str],
+        policy_arn: str,
+        *,
+        args: ServingClusterArgs,
+        namespaces: list[str] | None = None,
+    ) -> None:
+        entry = aws.eks.AccessEntry(
+            f"{name}-access-{key}",
+            cluster_name=self.cluster.name,
+            principal_arn=principal_arn,
+            type="STANDARD",
+            tags=merge_tags(args.tags, {"role": f"access-{key}"}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.eks.AccessPolicyAssociation(
+            f"{name}-access-{key}",
+            cluster_name=self.cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=policy_arn,
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                type="namespace" if namespaces else "cluster",
+                namespaces=namespaces,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+        )
+        self.access_entries.append(entry)
+
+    def _addon(
+        self,
+        name: str,
+        addon: str,
+        version: str,
+        args: ServingClusterArgs,
+        depends_on: list[pulumi.Resource],
+    ) -> aws.eks.Addon:
+        self.addons[addon] = aws.eks.Addon(
+            f"{name}-addon-{addon}",
+            cluster_name=self.cluster.name,
+            addon_name=addon,
+            addon_version=version,
+            # The add-on's configuration is owned here: overwrite drift on create and update.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=merge_tags(args.tags, {"role": f"addon-{addon}"}),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        return self.addons[addon]
+
+
+def _node_problems(args: ServingClusterArgs) -> list[Invalid]:
+    problems: list[Invalid] = []
+    if (
+        not (
+            0
+            <= args.system_node_min_size
+            <= args.system_node_desired_size
+            <= args.system_node_max_size
+        )
+        or args.system_node_max_size < 1
+    ):
+        problems.append(
+            Invalid(
+                "system_node_desired_size",
+                {
+                    "min": args.system_node_min_size,
+                    "desired": args.system_node_desired_size,
+                    "max": args.system_node_max_size,
+                },
+                "0 <= min <= desired <= max and max >= 1",
+            )
+        )
+    if not 1 <= args.system_node_max_unavailable <= max(args.system_node_max_size, 1):
+        problems.append(
+            Invalid(
+                "system_node_max_unavailable",
+                args.system_node_max_unavailable,
+                "between 1 and system_node_max_size",
+            )
+        )
+    if args.system_node_disk_gib < 20:
+        problems.append(
+            Invalid("system_node_disk_gib", args.system_node_disk_gib, "at least 20 GiB")
+        )
+    release = args.system_node_ami_release_version
+    if release is not None and not (
+        _AMI_RELEASE.match(release) and release.startswith(f"{args.version}.")
+    ):
+        problems.append(
+            Invalid(
+                "system_node_ami_release_version",
+                release,
+                f"an EKS AMI release of Kubernetes {args.version}, e.g. {args.version}.2-20260128",
+            )
+        )
+    return problems
+
+
+def access_label(role_arn: str) -> str:
+    """A stable access-entry label from a role ARN: its name, lowercased, at most 32 characters.
+
+    ``arn:aws:iam::111122223333:role/aws-reserved/sso/AWSReservedSSO_Admin_0a1b`` ->
+    ``awsreservedsso-admin-0a1b``.
+    """
+    role_name = role_arn.rsplit("/", 1)[-1].lower()
+    text = re.sub("[^a-z0-9]+", "-", role_name).strip("-")
+    return text[:32].strip("-") or "role"
+
+
+def _issuer(identities: Sequence[Any]) -> str:
+    oidcs = identities[0].oidcs if identities else None
+    return (oidcs[0].issuer or "") if oidcs else ""
+
+
+def _endpoint_problems(args: ServingClusterArgs) -> list[Invalid]:
+    problems: list[Invalid] = []
+    cidrs = list(args.public_access_cidrs)
+    if args.endpoint_public_access and not cidrs:
+        problems.append(
+            Invalid(
+                "public_access_cidrs",
+                [],
+                "a public endpoint needs an allowlist of CIDRs (e.g. your VPN's egress range)",
+            )
+        )
+    if not args.endpoint_public_access and cidrs:
+        problems.append(
+            Invalid(
+                "public_access_cidrs",
+                cidrs,
+                "has no effect while endpoint_public_access is false; remove it",
+            )
+        )
+    for i, cidr in enumerate(cidrs):
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            problems.append(
+                Invalid(f"public_access_cidrs[{i}]", cidr, "an IPv4 CIDR, e.g. 203.0.113.0/24")
+            )
+            continue
+        if network.prefixlen == 0:
+            problems.append(
+                Invalid(
+                    f"public_access_cidrs[{i}]",
+                    cidr,
+                    "the whole internet (0.0.0.0/0) is never allowed; list specific ranges",
+                )
+            )
+    return problems
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def key_policy(
+    partition: pulumi.Input[str],
+    account: pulumi.Input[str],
+    region: pulumi.Input[str],
+    cluster_role_arn: pulumi.Input[str],
+    log_group_arn: pulumi.Input[str],
+) -> dict[str, Any]:
+    """The secrets/logs key policy: account administration (explicit actions, no ``kms:*``),
+    use by the cluster role, and use by CloudWatch Logs for this cluster's log group only.
+
+    ``Resource: "*"`` in a key policy means this key.
+    """
+    root = pulumi.Output.concat("arn:", partition, ":iam::", account, ":root")
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": [
+                    "kms:DescribeKey",
+                    "kms:GetKeyPolicy",
+                    "kms:PutKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:EnableKeyRotation",
+                    "kms:ListKeyRotations",
+                    "kms:RotateKeyOnDemand",
+                    "kms:ListResourceTags",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:UpdateKeyDescription",
+                    "kms:EnableKey",
+                    "kms:DisableKey",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:CancelKeyDeletion",
+                    "kms:CreateAlias",
+                    "kms:DeleteAlias",
+                    "kms:UpdateAlias",
+                    "kms:ListGrants",
+                    "kms:CreateGrant",
+                    "kms:RevokeGrant",
+                    "kms:RetireGrant",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ClusterRoleUsesKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": cluster_role_arn},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ClusterRoleGrantsForEks",
+                "Effect": "Allow",
+                "Principal": {"AWS": cluster_role_arn},
+                "Action": ["kms:CreateGrant"],
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Sid": "CloudWatchLogsUsesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+            },
+        ],
+    }
+
+
+def ebs_csi_policy(
+    partition: pulumi.Input[str], region: pulumi.Input[str], account: pulumi.Input[str]
+) -> dict[str, Any]:
+    """Least privilege for the EBS CSI controller: only volumes and snapshots it tagged.
+
+    The driver tags what it creates with ``ebs.csi.aws.com/cluster = true``; creation
+    requires that tag, and attach/modify/delete act only on resources carrying it.
+    """
+
+    def arn(kind: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat("arn:", partition, ":ec2:", region, ":", account, f":{kind}/*")
+
+    volume, snapshot, instance = arn("volume"), arn("snapshot"), arn("instance")
+    owned = {"StringEquals": {"aws:ResourceTag/ebs.csi.aws.com/cluster": "true"}}
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "EbsCsiDescribe",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:DescribeAvailabilityZones",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeSnapshots",
+                    "ec2:DescribeTags",
+                    "ec2:DescribeVolumes",
+                    "ec2:DescribeVolumesModifications",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "EbsCsiCreateTaggedVolumes",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateVolume"],
+                "Resource": [volume],
+                "Condition": {"StringEquals": {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}},
+            },
+            {
+                "Sid": "EbsCsiCreateFromSnapshots",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateVolume"],
+                "Resource": [snapshot],
+            },
+            {
+                "Sid": "EbsCsiTagOnCreate",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateTags"],
+                "Resource": [volume, snapshot],
+                "Condition": {
+                    "StringEquals": {"ec2:CreateAction": ["CreateVolume", "CreateSnapshot"]}
+                },
+            },
+            {
+                "Sid": "EbsCsiManageOwnedVolumes",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:AttachVolume",
+                    "ec2:DetachVolume",
+                    "ec2:ModifyVolume",
+                    "ec2:DeleteVolume",
+                    "ec2:CreateSnapshot",
+                    "ec2:CreateTags",
+                    "ec2:DeleteTags",
+                ],
+                "Resource": [volume],
+                "Condition": owned,
+            },
+            {
+                "Sid": "EbsCsiAttachToInstances",
+                "Effect": "Allow",
+                "Action": ["ec2:AttachVolume", "ec2:DetachVolume"],
+                "Resource": [instance],
+            },
+            {
+                "Sid": "EbsCsiSnapshots",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateSnapshot"],
+                "Resource": [snapshot],
+                "Condition": {"StringEquals": {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}},
+            },
+            {
+                "Sid": "EbsCsiManageOwnedSnapshots",
+                "Effect": "Allow",
+                "Action": ["ec2:DeleteSnapshot", "ec2:CreateTags", "ec2:DeleteTags"],
+                "Resource": [snapshot],
+                "Condition": owned,
+            },
+        ],
+    }
+
+
+def kubeconfig_json(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig (JSON is YAML) that gets a token with ``aws eks get-token``."""
+    user = f"{cluster_name}-aws"
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster_name,
+                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
+                }
+            ],
+            "contexts": [
+                {"name": cluster_name, "context": {"cluster": cluster_name, "user": user}}
+            ],
+            "current-context": cluster_name,
+            "users": [
+                {
+                    "name": user,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster_name,
+                                "--region",
+                                region,
+                                "--output",
+                                "json",
+                            ],
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+        },
+        indent=2,
+    )
