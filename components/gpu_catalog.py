@@ -178,8 +178,24 @@ EFA_CAPABLE: frozenset[str] = frozenset(
 sizes of the same families do not."""
 
 UNSUPPORTED_ACCELERATOR_FAMILIES: frozenset[str] = frozenset(
-    {"p2", "p3", "p3dn", "g3", "g3s", "g4ad", "inf1", "inf2", "trn1", "trn1n", "trn2", "dl1",
-     "dl2q", "f1", "f2", "vt1"}
+    {
+        "p2",
+        "p3",
+        "p3dn",
+        "g3",
+        "g3s",
+        "g4ad",
+        "inf1",
+        "inf2",
+        "trn1",
+        "trn1n",
+        "trn2",
+        "dl1",
+        "dl2q",
+        "f1",
+        "f2",
+        "vt1",
+    }
 )
 """Families with accelerators this platform does not run (older NVIDIA, AMD, Inferentia,
 Trainium, Gaudi, FPGAs); anything else outside the catalog is CPU-only."""

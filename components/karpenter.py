@@ -1,0 +1,572 @@
+"""``Karpenter``: the Karpenter controller, installed once per cluster when a pool uses it.
+
+It creates what Karpenter needs around the chart: the controller's EKS Pod Identity role
+(least privilege, scoped to this cluster's tags, this region and its own queue and node
+role), the SQS interruption queue (server-side encrypted, TLS-only) fed by EventBridge
+rules for spot interruptions, rebalance recommendations, instance state changes and AWS
+Health scheduled changes, and the node role with its EKS access entry. The CRDs come from
+their own chart (``karpenter-crd``) so chart upgrades also upgrade them; both charts are
+pinned to one version. Pools (:class:`GpuNodePool` with the karpenter engine) then create
+their ``NodePool``/``EC2NodeClass`` objects after :attr:`Karpenter.release`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
+from components.naming import NameKind, physical_name
+from components.tagging import merge_tags
+from components.validation import Invalid, raise_if_invalid
+
+CHART_VERSION = "1.12.1"
+"""Karpenter (controller and CRD charts) pinned by default."""
+
+CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
+"""Karpenter's official OCI chart repository."""
+
+INTERRUPTION_EVENTS: dict[str, dict[str, Any]] = {
+    "spot-interruption": {
+        "source": ["aws.ec2"],
+        "detail-type": ["EC2 Spot Instance Interruption Warning"],
+    },
+    "rebalance": {
+        "source": ["aws.ec2"],
+        "detail-type": ["EC2 Instance Rebalance Recommendation"],
+    },
+    "state-change": {
+        "source": ["aws.ec2"],
+        "detail-type": ["EC2 Instance State-change Notification"],
+    },
+    "scheduled-change": {
+        "source": ["aws.health"],
+        "detail-type": ["AWS Health Event"],
+    },
+}
+"""EventBridge patterns whose events Karpenter handles (drains the node before it goes)."""
+
+WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
+    "KarpenterRegionalRead": "the ec2:Describe* calls Karpenter makes (instance types, offerings, "
+    "spot prices, subnets, images) support no resource-level permissions; limited to the "
+    "cluster's region by aws:RequestedRegion",
+    "KarpenterReadPrices": "pricing:GetProducts supports no resource-level permissions",
+}
+"""Controller-policy statements that ``Allow`` on resource ``*``, and why (same contract as
+:data:`components.iam.WILDCARD_RESOURCE_EXCEPTIONS`)."""
+
+DISCOVERY_TAG = "karpenter.sh/discovery"
+"""Tag (value: the cluster name) by which EC2NodeClasses select subnets and security groups."""
+
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+@dataclass
+class KarpenterArgs:
+    """Arguments of :class:`Karpenter`."""
+
+    cluster_name: pulumi.Input[str]
+    """Name of the EKS cluster."""
+    cluster_arn: pulumi.Input[str]
+    """ARN of the cluster (pins the Pod Identity trust; gives partition, region, account)."""
+    cluster_endpoint: pulumi.Input[str]
+    """API server endpoint of the cluster."""
+    kubernetes_provider: pulumi.ProviderResource
+    """The cluster's Kubernetes provider."""
+    name_prefix: str
+    """Physical-name prefix, ``{project}-{stack}``."""
+    chart_version: str = CHART_VERSION
+    """Pinned version of the ``karpenter`` and ``karpenter-crd`` charts."""
+    chart_repository: str = CHART_REPOSITORY
+    """OCI repository of the charts."""
+    namespace: str = "kube-system"
+    """Namespace of the controller."""
+    service_account: str = "karpenter"
+    """Service account of the controller (bound to its role by Pod Identity)."""
+    replicas: int = 2
+    """Controller replicas (leader-elected; two survive a node loss)."""
+    reserved_capacity: bool = False
+    """Turn on the reserved-capacity feature gate (pools targeting capacity reservations)."""
+    node_ssm_access: bool = False
+    """Attach AmazonSSMManagedInstanceCore to the node role (Session Manager; no SSH either way)."""
+    discovery_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Security groups to tag ``karpenter.sh/discovery=<cluster>`` so EC2NodeClasses select
+    them (the cluster security group); node subnets are tagged by the network."""
+    permission_boundary_arn: pulumi.Input[str] | None = None
+    """Permission boundary on the roles this component creates."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags merged into every taggable child."""
+
+
+def controller_policy(
+    *,
+    partition: str,
+    region: str,
+    account: str,
+    cluster_name: str,
+    queue_arn: str,
+    node_role_arn: str,
+) -> dict[str, Any]:
+    """The controller's least-privilege policy.
+
+    Launching is limited to this cluster's tags (``kubernetes.io/cluster/<name>=owned`` and
+    a ``karpenter.sh/nodepool`` tag), termination to instances it tagged, ``iam:PassRole``
+    to the node role, instance profiles to those it tagged, reads to the region, queue
+    actions to its own queue.
+    """
+    ec2 = f"arn:{partition}:ec2:{region}"
+    owned = f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}"
+    request_owned = f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}"
+    created = [
+        "fleet",
+        "instance",
+        "volume",
+        "network-interface",
+        "launch-template",
+        "spot-instances-request",
+    ]
+    profile_arn = f"arn:{partition}:iam::{account}:instance-profile/*"
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "KarpenterLaunchFromSharedResources",
+                "Effect": "Allow",
+                "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+                "Resource": [
+                    f"{ec2}::image/*",
+                    f"{ec2}::snapshot/*",
+                    f"{ec2}:*:security-group/*",
+                    f"{ec2}:*:subnet/*",
+                    f"{ec2}:*:capacity-reservation/*",
+                ],
+            },
+            {
+                "Sid": "KarpenterLaunchWithOwnTemplates",
+                "Effect": "Allow",
+                "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+                "Resource": f"{ec2}:*:launch-template/*",
+                "Condition": {
+                    "StringEquals": {owned: "owned"},
+                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                },
+            },
+            {
+                "Sid": "KarpenterCreateTaggedResources",
+                "Effect": "Allow",
+                "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+                "Resource": [f"{ec2}:*:{kind}/*" for kind in created],
+                "Condition": {
+                    "StringEquals": {
+                        request_owned: "owned",
+                        "aws:RequestTag/eks:eks-cluster-name": cluster_name,
+                    },
+                    "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+                },
+            },
+            {
+                "Sid": "KarpenterTagOnCreate",
+                "Effect": "Allow",
+                "Action": "ec2:CreateTags",
+                "Resource": [f"{ec2}:*:{kind}/*" for kind in created],
+                "Condition": {
+                    "StringEquals": {
+                        request_owned: "owned",
+                        "aws:RequestTag/eks:eks-cluster-name": cluster_name,
+                        "ec2:CreateAction": [
+                            "RunInstances",
+                            "CreateFleet",
+                            "CreateLaunchTemplate",
+                        ],
+                    },
+                    "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+                },
+            },
+            {
+                "Sid": "KarpenterTagOwnInstances",
+                "Effect": "Allow",
+                "Action": "ec2:CreateTags",
+                "Resource": f"{ec2}:*:instance/*",
+                "Condition": {
+                    "StringEquals": {owned: "owned"},
+                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                    "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
+                    "ForAllValues:StringEquals": {
+                        "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                    },
+                },
+            },
+            {
+                "Sid": "KarpenterDeleteOwnResources",
+                "Effect": "Allow",
+                "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+                "Resource": [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
+                "Condition": {
+                    "StringEquals": {owned: "owned"},
+                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                },
+            },
+            {
+                "Sid": "KarpenterRegionalRead",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:DescribeAvailabilityZones",
+                    "ec2:DescribeCapacityReservations",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstances",
+                    "ec2:DescribeInstanceTypeOfferings",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplates",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSpotPriceHistory",
+                    "ec2:DescribeSubnets",
+                ],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+            },
+            {
+                "Sid": "KarpenterReadAmiParameters",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": f"arn:{partition}:ssm:{region}::parameter/aws/service/*",
+            },
+            {
+                "Sid": "KarpenterReadPrices",
+                "Effect": "Allow",
+                "Action": "pricing:GetProducts",
+                "Resource": "*",
+            },
+            {
+                "Sid": "KarpenterInterruptionQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+                "Resource": queue_arn,
+            },
+            {
+                "Sid": "KarpenterPassNodeRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": node_role_arn,
+                "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            },
+            {
+                "Sid": "KarpenterCreateInstanceProfile",
+                "Effect": "Allow",
+                "Action": ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
+                "Resource": profile_arn,
+                "Condition": {
+                    "StringEquals": {
+                        request_owned: "owned",
+                        "aws:RequestTag/eks:eks-cluster-name": cluster_name,
+                        "aws:RequestTag/topology.kubernetes.io/region": region,
+                    },
+                    "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+                },
+            },
+            {
+                "Sid": "KarpenterManageOwnInstanceProfiles",
+                "Effect": "Allow",
+                "Action": [
+                    "iam:AddRoleToInstanceProfile",
+                    "iam:RemoveRoleFromInstanceProfile",
+                    "iam:DeleteInstanceProfile",
+                    "iam:TagInstanceProfile",
+                ],
+                "Resource": profile_arn,
+                "Condition": {
+                    "StringEquals": {
+                        owned: "owned",
+                        "aws:ResourceTag/topology.kubernetes.io/region": region,
+                    },
+                    "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+                },
+            },
+            {
+                "Sid": "KarpenterReadInstanceProfiles",
+                "Effect": "Allow",
+                "Action": ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"],
+                "Resource": profile_arn,
+            },
+            {
+                "Sid": "KarpenterDiscoverCluster",
+                "Effect": "Allow",
+                "Action": "eks:DescribeCluster",
+                "Resource": f"arn:{partition}:eks:{region}:{account}:cluster/{cluster_name}",
+            },
+        ],
+    }
+
+
+def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
+    """Only this stack's EventBridge rules may send to the queue, and only over TLS."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "EventBridgeRulesSend",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": queue_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+
+
+def _arn_parts(arn: str) -> tuple[str, str, str]:
+    parts = arn.split(":")
+    return parts[1], parts[3], parts[4]
+
+
+class Karpenter(pulumi.ComponentResource):
+    """Karpenter's controller with its role, interruption queue, node role and access entry."""
+
+    node_role_name: pulumi.Output[str]
+    """Name of the node role; EC2NodeClasses reference it."""
+
+    node_role_arn: pulumi.Output[str]
+    """ARN of the node role."""
+
+    controller_role_arn: pulumi.Output[str]
+    """ARN of the controller's Pod Identity role."""
+
+    interruption_queue_name: pulumi.Output[str]
+    """Name of the SQS interruption queue."""
+
+    interruption_queue_arn: pulumi.Output[str]
+    """ARN of the SQS interruption queue."""
+
+    def __init__(
+        self,
+        name: str,
+        args: KarpenterArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mlops:karpenter:Karpenter", name, None, opts)
+        raise_if_invalid("Karpenter", name, _problems(args))
+        child = pulumi.ResourceOptions(parent=self)
+        tags = merge_tags(args.tags, {"mlops:component": "karpenter"})
+        arn = pulumi.Output.from_input(args.cluster_arn)
+        partition = arn.apply(lambda a: _arn_parts(a)[0])
+
+        queue = aws.sqs.Queue(
+            f"{name}-interruption-queue",
+            name=physical_name("karpenter", NameKind.SQS_QUEUE, args.name_prefix),
+            message_retention_seconds=300,
+            sqs_managed_sse_enabled=True,
+            tags=tags,
+            opts=child,
+        )
+        rules: list[aws.cloudwatch.EventRule] = []
+        for kind, pattern in INTERRUPTION_EVENTS.items():
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{kind}",
+                name=physical_name(f"karpenter-{kind}", NameKind.EVENT_RULE, args.name_prefix),
+                description=f"Karpenter interruption handling: {pattern['detail-type'][0]}",
+                event_pattern=json.dumps(pattern),
+                tags=tags,
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-{kind}-target",
+                rule=rule.name,
+                target_id="karpenter-interruption-queue",
+                arn=queue.arn,
+                opts=child,
+            )
+            rules.append(rule)
+        queue_policy_resource = aws.sqs.QueuePolicy(
+            f"{name}-interruption-queue-policy",
+            queue_url=queue.url,
+            policy=pulumi.Output.all(queue.arn, *[r.arn for r in rules]).apply(
+                lambda values: json.dumps(queue_policy(values[0], list(values[1:])))
+            ),
+            opts=child,
+        )
+
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            name=physical_name("karpenter-node", NameKind.IAM_ROLE, args.name_prefix),
+            description="Role of the nodes Karpenter launches",
+            assume_role_policy=policy_json(
+                {
+                    "Version": POLICY_VERSION,
+                    "Statement": [
+                        {
+                            "Sid": "Ec2Nodes",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": ["sts:AssumeRole"],
+                        }
+                    ],
+                }
+            ),
+            permissions_boundary=args.permission_boundary_arn,
+            tags=tags,
+            opts=child,
+        )
+        managed = list(MANAGED_POLICY_ARNS["node"])
+        if args.node_ssm_access:
+            managed.append("AmazonSSMManagedInstanceCore")
+        for policy_name in managed:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy_name}",
+                role=node_role.name,
+                policy_arn=pulumi.Output.concat(
+                    "arn:", partition, ":iam::aws:policy/", policy_name
+                ),
+                opts=child,
+            )
+        access_entry = aws.eks.AccessEntry(
+            f"{name}-node-access",
+            cluster_name=args.cluster_name,
+            principal_arn=node_role.arn,
+            type="EC2_LINUX",
+            tags=tags,
+            opts=child,
+        )
+
+        for i, group_id in enumerate(args.discovery_security_group_ids):
+            aws.ec2.Tag(
+                f"{name}-discovery-sg-{i}",
+                resource_id=group_id,
+                key=DISCOVERY_TAG,
+                value=args.cluster_name,
+                opts=child,
+            )
+
+        document = pulumi.Output.all(
+            arn, pulumi.Output.from_input(args.cluster_name), queue.arn, node_role.arn
+        ).apply(
+            lambda v: controller_policy(
+                partition=_arn_parts(v[0])[0],
+                region=_arn_parts(v[0])[1],
+                account=_arn_parts(v[0])[2],
+                cluster_name=v[1],
+                queue_arn=v[2],
+                node_role_arn=v[3],
+            )
+        )
+        controller = pod_identity_role(
+            f"{name}-controller",
+            parent=self,
+            name_prefix=args.name_prefix,
+            role="karpenter-controller",
+            cluster_name=args.cluster_name,
+            cluster_arn=args.cluster_arn,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            policy=document,
+            permission_boundary_arn=args.permission_boundary_arn,
+            tags=tags,
+        )
+
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        crds = k8s.helm.v3.Release(
+            f"{name}-crds",
+            name="karpenter-crd",
+            chart=f"{args.chart_repository}/karpenter-crd",
+            version=args.chart_version,
+            namespace=args.namespace,
+            atomic=True,
+            cleanup_on_fail=True,
+            opts=k8s_opts,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-controller-release",
+            name="karpenter",
+            chart=f"{args.chart_repository}/karpenter",
+            version=args.chart_version,
+            namespace=args.namespace,
+            skip_crds=True,
+            atomic=True,
+            cleanup_on_fail=True,
+            values=controller_values(args, queue.name),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts,
+                pulumi.ResourceOptions(
+                    depends_on=[
+                        crds,
+                        controller.association or controller.policy,
+                        access_entry,
+                        queue_policy_resource,
+                    ]
+                ),
+            ),
+        )
+        """The controller release; Karpenter NodePools and EC2NodeClasses depend on it."""
+
+        self.node_role_name = node_role.name
+        self.node_role_arn = node_role.arn
+        self.controller_role_arn = controller.role.arn
+        self.interruption_queue_name = queue.name
+        self.interruption_queue_arn = queue.arn
+        self.register_outputs(
+            {
+                "node_role_name": self.node_role_name,
+                "node_role_arn": self.node_role_arn,
+                "controller_role_arn": self.controller_role_arn,
+                "interruption_queue_name": self.interruption_queue_name,
+                "interruption_queue_arn": self.interruption_queue_arn,
+            }
+        )
+
+
+def controller_values(args: KarpenterArgs, queue_name: pulumi.Input[str]) -> dict[str, Any]:
+    """Values of the ``karpenter`` chart."""
+    return {
+        "replicas": args.replicas,
+        "serviceAccount": {"create": True, "name": args.service_account},
+        "settings": {
+            "clusterName": args.cluster_name,
+            "clusterEndpoint": args.cluster_endpoint,
+            "interruptionQueue": queue_name,
+            "featureGates": {"reservedCapacity": args.reserved_capacity},
+        },
+        "controller": {
+            "resources": {
+                "requests": {"cpu": "250m", "memory": "512Mi"},
+                "limits": {"memory": "1Gi"},
+            }
+        },
+        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+        "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
+        "logLevel": "info",
+    }
+
+
+def _problems(args: KarpenterArgs) -> list[Invalid]:
+    problems: list[Invalid] = []
+    if not re.fullmatch(r"\d+\.\d+\.\d+", args.chart_version):
+        problems.append(
+            Invalid(
+                "chart_version", args.chart_version, "a pinned version such as " + CHART_VERSION
+            )
+        )
+    if not args.chart_repository.startswith("oci://"):
+        problems.append(
+            Invalid("chart_repository", args.chart_repository, "an oci:// chart repository")
+        )
+    for arg in ("namespace", "service_account"):
+        value = getattr(args, arg)
+        if not _K8S_NAME.match(value):
+            problems.append(Invalid(arg, value, "a DNS-1123 label"))
+    if args.replicas < 1:
+        problems.append(Invalid("replicas", args.replicas, "at least 1 (2 for availability)"))
+    return problems

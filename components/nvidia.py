@@ -1,0 +1,437 @@
+"""``NvidiaSoftware``: the cluster-wide NVIDIA software GPU nodes need.
+
+One per cluster. It installs either the NVIDIA device plugin (default: small, enough on
+EKS's NVIDIA AMIs, which ship the driver and container toolkit) or the NVIDIA GPU operator
+(needed for MIG partitioning through its MIG manager), plus the DCGM exporter with a
+Prometheus ``ServiceMonitor``. GPU sharing is per pool: every pool that shares its GPUs
+gets a named device-plugin configuration in one ConfigMap, and the pool labels its nodes
+``nvidia.com/device-plugin.config=<name>`` so the plugin's config manager picks it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.validation import Invalid, raise_if_invalid
+
+GPU_TAINT_KEY = "nvidia.com/gpu"
+"""The taint every GPU node carries (``nvidia.com/gpu=true:NoSchedule``)."""
+
+ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
+"""The node label naming the GPU model; the Cluster Autoscaler's AWS GPU label."""
+
+DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+"""Node label selecting a named device-plugin configuration (time-slicing, MIG strategy)."""
+
+MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+"""Node label the GPU operator's MIG manager reads to partition a node's GPUs."""
+
+AMI_FAMILY_LABEL = "mlops/ami-family"
+"""Node label ``al2023`` or ``bottlerocket``. Bottlerocket's NVIDIA variants run their own
+device plugin as a host service, so the device plugin DaemonSet stays off those nodes."""
+
+BOTTLEROCKET = "bottlerocket"
+
+DEFAULT_CONFIG_NAME = "default"
+"""The device-plugin configuration of nodes whose pool does not share GPUs."""
+
+DEVICE_PLUGIN_CHART_VERSION = "0.18.2"
+GPU_OPERATOR_CHART_VERSION = "v26.3.1"
+DCGM_EXPORTER_CHART_VERSION = "4.8.3"
+DEVICE_PLUGIN_REPOSITORY = "https://nvidia.github.io/k8s-device-plugin"
+GPU_OPERATOR_REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
+DCGM_EXPORTER_REPOSITORY = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+
+MAX_TIME_SLICING_REPLICAS = 48
+_CONFIG_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+class NvidiaMode(StrEnum):
+    """Which NVIDIA software manages the GPUs."""
+
+    DEVICE_PLUGIN = "device-plugin"
+    GPU_OPERATOR = "gpu-operator"
+
+
+class MigStrategy(StrEnum):
+    """How MIG instances are advertised: all as ``nvidia.com/gpu`` (single) or by profile
+    name, e.g. ``nvidia.com/mig-1g.10gb`` (mixed)."""
+
+    SINGLE = "single"
+    MIXED = "mixed"
+
+
+@dataclass(frozen=True)
+class GpuSharing:
+    """How one pool shares its GPUs: time-slicing or MIG, never both."""
+
+    time_slicing_replicas: int | None = None
+    """Pods that may share one GPU by time-slicing (2-48); no memory or fault isolation."""
+    mig_strategy: MigStrategy | None = None
+    """MIG advertising strategy; set together with ``mig_profile``."""
+    mig_profile: str | None = None
+    """MIG partition applied to every GPU, e.g. ``1g.10gb``, or ``balanced``."""
+
+    @property
+    def mig(self) -> bool:
+        """Whether the pool partitions its GPUs with MIG."""
+        return self.mig_profile is not None or self.mig_strategy is not None
+
+
+def sharing_problems(arg: str, sharing: GpuSharing | None) -> list[Invalid]:
+    """What is wrong with one pool's sharing settings (shared by pool and software)."""
+    if sharing is None:
+        return []
+    problems: list[Invalid] = []
+    replicas = sharing.time_slicing_replicas
+    if replicas is not None and sharing.mig:
+        problems.append(
+            Invalid(
+                arg,
+                {"time_slicing_replicas": replicas, "mig_profile": sharing.mig_profile},
+                "time-slicing and MIG cannot both be on one pool; choose one",
+            )
+        )
+    if replicas is not None and not 2 <= replicas <= MAX_TIME_SLICING_REPLICAS:
+        problems.append(
+            Invalid(
+                f"{arg}.time_slicing_replicas",
+                replicas,
+                f"between 2 and {MAX_TIME_SLICING_REPLICAS} pods per GPU",
+            )
+        )
+    if sharing.mig and (sharing.mig_profile is None or sharing.mig_strategy is None):
+        problems.append(
+            Invalid(
+                f"{arg}.mig_profile",
+                sharing.mig_profile,
+                "MIG needs both a strategy (single or mixed) and a profile (e.g. 1g.10gb)",
+            )
+        )
+    return problems
+
+
+def device_plugin_config(sharing: GpuSharing | None) -> dict[str, Any]:
+    """The device-plugin configuration file (as a dict) for one pool's sharing."""
+    strategy = sharing.mig_strategy.value if sharing and sharing.mig_strategy else "none"
+    config: dict[str, Any] = {"version": "v1", "flags": {"migStrategy": strategy}}
+    if sharing and sharing.time_slicing_replicas:
+        config["sharing"] = {
+            "timeSlicing": {
+                "renameByDefault": False,
+                "failRequestsGreaterThanOne": True,
+                "resources": [{"name": GPU_TAINT_KEY, "replicas": sharing.time_slicing_replicas}],
+            }
+        }
+    return config
+
+
+def mig_config_name(profile: str) -> str:
+    """The MIG manager's configuration name for ``profile`` (``all-1g.10gb``)."""
+    return f"all-{profile}"
+
+
+def _yaml(document: dict[str, Any]) -> str:
+    import yaml  # noqa: PLC0415  (PyYAML is a declared dependency)
+
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+@dataclass
+class NvidiaSoftwareArgs:
+    """Arguments of :class:`NvidiaSoftware`."""
+
+    kubernetes_provider: pulumi.ProviderResource
+    """The Kubernetes provider of the cluster."""
+    mode: NvidiaMode = NvidiaMode.DEVICE_PLUGIN
+    """``device-plugin`` (default) or ``gpu-operator`` (needed for MIG)."""
+    sharing: Mapping[str, GpuSharing] = field(default_factory=dict)
+    """Per-pool sharing settings by device-plugin config name (the pool name)."""
+    driver_preinstalled: bool = True
+    """The node AMI ships the NVIDIA driver and container toolkit (EKS NVIDIA AMIs do); the
+    operator then installs neither."""
+    namespace: str = "nvidia-gpu"
+    """Namespace of the NVIDIA software (privileged pod security: the plugin mounts host paths)."""
+    device_plugin_chart_version: str = DEVICE_PLUGIN_CHART_VERSION
+    """Pinned ``nvidia-device-plugin`` chart version."""
+    gpu_operator_chart_version: str = GPU_OPERATOR_CHART_VERSION
+    """Pinned ``gpu-operator`` chart version."""
+    dcgm_exporter_chart_version: str = DCGM_EXPORTER_CHART_VERSION
+    """Pinned ``dcgm-exporter`` chart version (device-plugin mode; the operator ships its own)."""
+    device_plugin_repository: str = DEVICE_PLUGIN_REPOSITORY
+    """Chart repository of the device plugin."""
+    gpu_operator_repository: str = GPU_OPERATOR_REPOSITORY
+    """Chart repository of the GPU operator."""
+    dcgm_exporter_repository: str = DCGM_EXPORTER_REPOSITORY
+    """Chart repository of the DCGM exporter."""
+    dcgm_exporter: bool = True
+    """Run the DCGM exporter (GPU metrics for Prometheus)."""
+    service_monitor: bool = True
+    """Create a ServiceMonitor for the exporter (needs the Prometheus operator's CRDs)."""
+    service_monitor_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels the Prometheus instance selects ServiceMonitors by."""
+    service_monitor_interval: str = "15s"
+    """Scrape interval of the DCGM exporter."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Extra Kubernetes labels on the namespace and ConfigMap."""
+
+
+class NvidiaSoftware(pulumi.ComponentResource):
+    """NVIDIA device plugin or GPU operator, DCGM exporter, and per-pool GPU sharing."""
+
+    namespace: pulumi.Output[str]
+    """Namespace the NVIDIA software runs in."""
+
+    config_map_name: pulumi.Output[str]
+    """ConfigMap holding the named device-plugin configurations."""
+
+    mode: pulumi.Output[str]
+    """``device-plugin`` or ``gpu-operator``."""
+
+    def __init__(
+        self,
+        name: str,
+        args: NvidiaSoftwareArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mlops:nvidia:NvidiaSoftware", name, None, opts)
+        raise_if_invalid("NvidiaSoftware", name, _problems(args))
+
+        child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        mig = any(s.mig for s in args.sharing.values())
+        labels = {"app.kubernetes.io/managed-by": "pulumi", **args.labels}
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": args.namespace,
+                "labels": {
+                    **labels,
+                    # The plugin and the exporter mount host paths and device nodes.
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/audit": "privileged",
+                    "pod-security.kubernetes.io/warn": "privileged",
+                },
+            },
+            opts=child,
+        )
+        after_namespace = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[namespace])
+        )
+
+        configs = {DEFAULT_CONFIG_NAME: _yaml(device_plugin_config(None))}
+        configs |= {key: _yaml(device_plugin_config(s)) for key, s in sorted(args.sharing.items())}
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-device-plugin-config",
+            metadata={
+                "name": "nvidia-device-plugin-configs",
+                "namespace": args.namespace,
+                "labels": labels,
+            },
+            data=configs,
+            opts=after_namespace,
+        )
+        after_config = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[namespace, config_map])
+        )
+        config_ref = {"name": "nvidia-device-plugin-configs", "default": DEFAULT_CONFIG_NAME}
+
+        if args.mode is NvidiaMode.DEVICE_PLUGIN:
+            k8s.helm.v3.Release(
+                f"{name}-device-plugin",
+                name="nvidia-device-plugin",
+                chart="nvidia-device-plugin",
+                version=args.device_plugin_chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.device_plugin_repository),
+                namespace=args.namespace,
+                values=device_plugin_values(config_ref),
+                atomic=True,
+                cleanup_on_fail=True,
+                opts=after_config,
+            )
+            if args.dcgm_exporter:
+                k8s.helm.v3.Release(
+                    f"{name}-dcgm-exporter",
+                    name="dcgm-exporter",
+                    chart="dcgm-exporter",
+                    version=args.dcgm_exporter_chart_version,
+                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(
+                        repo=args.dcgm_exporter_repository
+                    ),
+                    namespace=args.namespace,
+                    values=dcgm_exporter_values(args),
+                    atomic=True,
+                    cleanup_on_fail=True,
+                    opts=after_namespace,
+                )
+        else:
+            k8s.helm.v3.Release(
+                f"{name}-gpu-operator",
+                name="gpu-operator",
+                chart="gpu-operator",
+                version=args.gpu_operator_chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.gpu_operator_repository),
+                namespace=args.namespace,
+                values=gpu_operator_values(args, config_ref, mig=mig),
+                atomic=True,
+                cleanup_on_fail=True,
+                opts=after_config,
+            )
+
+        self.namespace = namespace.metadata.apply(lambda m: m.name or args.namespace)
+        self.config_map_name = config_map.metadata.apply(
+            lambda m: m.name or "nvidia-device-plugin-configs"
+        )
+        self.mode = pulumi.Output.from_input(args.mode.value)
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "config_map_name": self.config_map_name,
+                "mode": self.mode,
+            }
+        )
+
+
+def gpu_tolerations() -> list[dict[str, str]]:
+    """Tolerations that let a pod onto GPU nodes (and nothing else)."""
+    return [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def gpu_node_affinity() -> dict[str, Any]:
+    """Schedule only onto GPU nodes: those labelled with their accelerator.
+
+    The charts' own default affinity looks for node-feature-discovery labels, which EKS
+    nodes do not carry unless NFD runs; the accelerator label is set by every pool.
+    """
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": ACCELERATOR_LABEL, "operator": "Exists"}]}
+                ]
+            }
+        }
+    }
+
+
+def device_plugin_affinity() -> dict[str, Any]:
+    """GPU nodes that need the device plugin DaemonSet: all but Bottlerocket ones."""
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": ACCELERATOR_LABEL, "operator": "Exists"},
+                            {
+                                "key": AMI_FAMILY_LABEL,
+                                "operator": "NotIn",
+                                "values": [BOTTLEROCKET],
+                            },
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+
+
+def device_plugin_values(config_ref: Mapping[str, str]) -> dict[str, Any]:
+    """Values of the ``nvidia-device-plugin`` chart."""
+    return {
+        "config": {**config_ref, "fallbackStrategies": ["named", "single"]},
+        "tolerations": gpu_tolerations(),
+        "affinity": device_plugin_affinity(),
+        "priorityClassName": "system-node-critical",
+        "gfd": {"enabled": False},
+        "nfd": {"enabled": False},
+    }
+
+
+def _service_monitor(args: NvidiaSoftwareArgs) -> dict[str, Any]:
+    return {
+        "enabled": args.service_monitor,
+        "interval": args.service_monitor_interval,
+        "additionalLabels": dict(args.service_monitor_labels),
+        "honorLabels": False,
+    }
+
+
+def dcgm_exporter_values(args: NvidiaSoftwareArgs) -> dict[str, Any]:
+    """Values of the standalone ``dcgm-exporter`` chart."""
+    return {
+        "tolerations": gpu_tolerations(),
+        "affinity": gpu_node_affinity(),
+        "priorityClassName": "system-node-critical",
+        "serviceMonitor": _service_monitor(args),
+        "resources": {
+            "requests": {"cpu": "50m", "memory": "256Mi"},
+            "limits": {"memory": "512Mi"},
+        },
+    }
+
+
+def gpu_operator_values(
+    args: NvidiaSoftwareArgs, config_ref: Mapping[str, str], *, mig: bool
+) -> dict[str, Any]:
+    """Values of the ``gpu-operator`` chart."""
+    strategies = {s.mig_strategy for s in args.sharing.values() if s.mig_strategy}
+    mig_strategy = MigStrategy.MIXED if MigStrategy.MIXED in strategies else MigStrategy.SINGLE
+    tolerations = gpu_tolerations()
+    return {
+        "operator": {"defaultRuntime": "containerd"},
+        "driver": {"enabled": not args.driver_preinstalled},
+        "toolkit": {"enabled": not args.driver_preinstalled},
+        "devicePlugin": {"enabled": True, "config": dict(config_ref)},
+        "dcgmExporter": {
+            "enabled": args.dcgm_exporter,
+            "serviceMonitor": _service_monitor(args),
+        },
+        "migManager": {"enabled": mig},
+        "mig": {"strategy": mig_strategy.value},
+        "gfd": {"enabled": True},
+        "nfd": {"enabled": True},
+        "daemonsets": {"tolerations": tolerations, "priorityClassName": "system-node-critical"},
+        "node-feature-discovery": {"worker": {"tolerations": tolerations}},
+    }
+
+
+def _problems(args: NvidiaSoftwareArgs) -> list[Invalid]:
+    import re  # noqa: PLC0415
+
+    problems: list[Invalid] = []
+    versions = {
+        "device_plugin_chart_version": args.device_plugin_chart_version,
+        "gpu_operator_chart_version": args.gpu_operator_chart_version,
+        "dcgm_exporter_chart_version": args.dcgm_exporter_chart_version,
+    }
+    for arg, version in versions.items():
+        if not re.fullmatch(r"v?\d+\.\d+\.\d+", version):
+            problems.append(Invalid(arg, version, "a pinned chart version such as 1.2.3"))
+    for key, sharing in args.sharing.items():
+        arg = f"sharing[{key}]"
+        if not re.fullmatch(_CONFIG_NAME_PATTERN, key) or key == DEFAULT_CONFIG_NAME:
+            problems.append(
+                Invalid(
+                    arg,
+                    key,
+                    "a lowercase DNS label other than 'default' (the pool name)",
+                )
+            )
+        problems += sharing_problems(arg, sharing)
+        if sharing.mig and args.mode is not NvidiaMode.GPU_OPERATOR:
+            problems.append(
+                Invalid(
+                    "mode",
+                    args.mode.value,
+                    f"pool '{key}' asks for MIG, which the GPU operator's MIG manager applies; "
+                    "use mode gpu-operator",
+                )
+            )
+    return problems

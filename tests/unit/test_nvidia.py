@@ -1,0 +1,201 @@
+"""NvidiaSoftware under the mock engine: device plugin / GPU operator values, DCGM
+exporter, and time-slicing / MIG configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+
+from components.nvidia import (
+    GpuSharing,
+    MigStrategy,
+    NvidiaMode,
+    NvidiaSoftware,
+    NvidiaSoftwareArgs,
+    device_plugin_config,
+)
+from components.validation import ComponentInputError
+from scripts.offline import run_program
+from scripts.offline.engine import Recording
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+NOTEBOOKS = GpuSharing(time_slicing_replicas=4)
+TRAINING = GpuSharing(mig_strategy=MigStrategy.SINGLE, mig_profile="1g.10gb")
+
+
+def run_nvidia(**overrides: Any) -> Recording:
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        args = NvidiaSoftwareArgs(
+            kubernetes_provider=provider,
+            sharing={"notebooks": NOTEBOOKS},
+            service_monitor_labels={"release": "kube-prometheus-stack"},
+        )
+        NvidiaSoftware("nvidia", dataclasses.replace(args, **overrides))
+
+    return run_program(program, stack="dev")
+
+
+@pytest.fixture(scope="module")
+def plugin() -> Recording:
+    return run_nvidia()
+
+
+@pytest.fixture(scope="module")
+def operator() -> Recording:
+    return run_nvidia(
+        mode=NvidiaMode.GPU_OPERATOR, sharing={"notebooks": NOTEBOOKS, "training": TRAINING}
+    )
+
+
+def release(rec: Recording, suffix: str) -> dict[str, Any]:
+    return rec.one(RELEASE, f"nvidia-{suffix}").inputs
+
+
+# --- device plugin (default) --------------------------------------------------------------
+
+
+def test_device_plugin_is_pinned_tolerates_the_gpu_taint_and_targets_gpu_nodes(plugin):
+    values = release(plugin, "device-plugin")
+    assert release(plugin, "device-plugin")["version"] == "0.18.2"
+    assert release(plugin, "device-plugin")["chart"] == "nvidia-device-plugin"
+    assert values["values"]["tolerations"] == [GPU_TOLERATION]
+    terms = values["values"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]["nodeSelectorTerms"]
+    assert terms == [
+        {
+            "matchExpressions": [
+                {"key": "k8s.amazonaws.com/accelerator", "operator": "Exists"},
+                # Bottlerocket's NVIDIA variants run their own device plugin.
+                {"key": "mlops/ami-family", "operator": "NotIn", "values": ["bottlerocket"]},
+            ]
+        }
+    ]
+
+
+def test_device_plugin_reads_the_named_configs(plugin):
+    config = release(plugin, "device-plugin")["values"]["config"]
+    assert config["name"] == "nvidia-device-plugin-configs"
+    assert config["default"] == "default"
+
+
+def test_time_slicing_is_rendered_per_pool(plugin):
+    data = plugin.one(CONFIG_MAP).inputs["data"]
+    assert set(data) == {"default", "notebooks"}
+    notebooks = yaml.safe_load(data["notebooks"])
+    assert notebooks["flags"]["migStrategy"] == "none"
+    [resource] = notebooks["sharing"]["timeSlicing"]["resources"]
+    assert resource == {"name": "nvidia.com/gpu", "replicas": 4}
+    assert notebooks["sharing"]["timeSlicing"]["failRequestsGreaterThanOne"] is True
+    default = yaml.safe_load(data["default"])
+    assert "sharing" not in default
+
+
+def test_dcgm_exporter_has_a_service_monitor(plugin):
+    values = release(plugin, "dcgm-exporter")["values"]
+    assert values["serviceMonitor"]["enabled"] is True
+    assert values["serviceMonitor"]["additionalLabels"] == {"release": "kube-prometheus-stack"}
+    assert values["tolerations"] == [GPU_TOLERATION]
+    assert release(plugin, "dcgm-exporter")["version"] == "4.8.3"
+
+
+def test_namespace_allows_the_privileged_daemonsets(plugin):
+    labels = plugin.one("kubernetes:core/v1:Namespace").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def test_device_plugin_mode_installs_no_operator(plugin):
+    names = {r.name for r in plugin.of_type(RELEASE)}
+    assert names == {"nvidia-device-plugin", "nvidia-dcgm-exporter"}
+
+
+def test_dcgm_exporter_can_be_turned_off():
+    rec = run_nvidia(dcgm_exporter=False)
+    assert {r.name for r in rec.of_type(RELEASE)} == {"nvidia-device-plugin"}
+
+
+# --- GPU operator -------------------------------------------------------------------------
+
+
+def test_operator_leaves_driver_and_toolkit_to_the_ami(operator):
+    values = release(operator, "gpu-operator")["values"]
+    assert values["driver"] == {"enabled": False}
+    assert values["toolkit"] == {"enabled": False}
+    assert release(operator, "gpu-operator")["version"] == "v26.3.1"
+
+
+def test_operator_installs_driver_when_the_ami_has_none():
+    values = release(
+        run_nvidia(mode=NvidiaMode.GPU_OPERATOR, driver_preinstalled=False), "gpu-operator"
+    )["values"]
+    assert values["driver"] == {"enabled": True}
+    assert values["toolkit"] == {"enabled": True}
+    assert values["migManager"] == {"enabled": False}
+
+
+def test_operator_runs_mig_manager_and_the_shared_configs(operator):
+    values = release(operator, "gpu-operator")["values"]
+    assert values["migManager"] == {"enabled": True}
+    assert values["mig"] == {"strategy": "single"}
+    assert values["devicePlugin"]["config"] == {
+        "name": "nvidia-device-plugin-configs",
+        "default": "default",
+    }
+    assert values["daemonsets"]["tolerations"] == [GPU_TOLERATION]
+    assert values["dcgmExporter"]["serviceMonitor"]["enabled"] is True
+    training = yaml.safe_load(operator.one(CONFIG_MAP).inputs["data"]["training"])
+    assert training == {"version": "v1", "flags": {"migStrategy": "single"}}
+
+
+def test_operator_mode_has_no_second_exporter_or_plugin(operator):
+    assert {r.name for r in operator.of_type(RELEASE)} == {"nvidia-gpu-operator"}
+
+
+def test_mixed_strategy_wins_when_any_pool_asks_for_it():
+    mixed = GpuSharing(mig_strategy=MigStrategy.MIXED, mig_profile="balanced")
+    rec = run_nvidia(mode=NvidiaMode.GPU_OPERATOR, sharing={"a": TRAINING, "b": mixed})
+    assert release(rec, "gpu-operator")["values"]["mig"] == {"strategy": "mixed"}
+
+
+def test_config_of_an_unshared_pool():
+    assert device_plugin_config(None) == {"version": "v1", "flags": {"migStrategy": "none"}}
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def test_mig_needs_the_operator():
+    with pytest.raises(ComponentInputError) as caught:
+        run_nvidia(sharing={"training": TRAINING})
+    assert 'mode = "device-plugin"' in str(caught.value)
+    assert "MIG manager" in str(caught.value)
+
+
+def test_time_slicing_and_mig_on_one_pool_is_rejected():
+    both = GpuSharing(
+        time_slicing_replicas=2, mig_strategy=MigStrategy.SINGLE, mig_profile="1g.10gb"
+    )
+    with pytest.raises(ComponentInputError) as caught:
+        run_nvidia(mode=NvidiaMode.GPU_OPERATOR, sharing={"training": both})
+    assert "sharing[training]" in str(caught.value)
+    assert "cannot both" in str(caught.value)
+
+
+def test_bad_replicas_names_and_versions():
+    with pytest.raises(ComponentInputError) as caught:
+        run_nvidia(
+            sharing={"default": GpuSharing(time_slicing_replicas=1)},
+            device_plugin_chart_version="latest",
+        )
+    message = str(caught.value)
+    assert "sharing[default].time_slicing_replicas" in message
+    assert 'sharing[default] = "default"' in message
+    assert "device_plugin_chart_version" in message
