@@ -1,0 +1,939 @@
+"""``ArtifactStore``: hardened S3 buckets for models, datasets and pipeline artifacts.
+
+One bucket per purpose, all encrypted with one customer-managed KMS key (bucket keys on),
+versioned, private (public access block, ACLs off), TLS-only, access-logged into a separate
+logs bucket, and kept tidy by lifecycle rules. Prod adds ``protect`` / retain-on-delete and,
+optionally, cross-region replication and object lock.
+
+Bucket names are global across all AWS accounts, so the physical name of each bucket ends
+in the deploying account's ID: ``{project}-{stack}-{purpose}-{account}``. Two stacks, two
+accounts or two consumers with the same prefix never collide, and names stay readable and
+stable (no random suffix to lose track of after an import or a state restore).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import NameKind, physical_name
+from components.tagging import merge_tags
+from components.validation import Invalid, raise_if_invalid
+
+
+class BucketPurpose(StrEnum):
+    """What a bucket holds; each purpose gets exactly one bucket."""
+
+    MODELS = "models"
+    DATASETS = "datasets"
+    PIPELINE_ARTIFACTS = "pipeline-artifacts"
+    ACCESS_LOGS = "access-logs"
+
+
+class StorageClass(StrEnum):
+    """Cheaper S3 storage classes old artifacts may move to."""
+
+    STANDARD_IA = "STANDARD_IA"
+    INTELLIGENT_TIERING = "INTELLIGENT_TIERING"
+    GLACIER_IR = "GLACIER_IR"
+    GLACIER = "GLACIER"
+
+
+class ObjectLockMode(StrEnum):
+    """S3 Object Lock default retention modes."""
+
+    GOVERNANCE = "GOVERNANCE"
+    COMPLIANCE = "COMPLIANCE"
+
+
+class AccessLevel(StrEnum):
+    """What an access policy document grants on a prefix."""
+
+    READ_ONLY = "read-only"
+    READ_WRITE = "read-write"
+
+
+DATA_PURPOSES: tuple[BucketPurpose, ...] = (
+    BucketPurpose.MODELS,
+    BucketPurpose.DATASETS,
+    BucketPurpose.PIPELINE_ARTIFACTS,
+)
+"""The purposes that hold data (every purpose but the access-logs bucket)."""
+
+# Ranges the constructor accepts (S3's own limits where it has them).
+NONCURRENT_DAYS_RANGE = (1, 3650)
+ABORT_MULTIPART_DAYS_RANGE = (1, 30)
+TRANSITION_DAYS_RANGE = (0, 3650)
+IA_MIN_TRANSITION_DAYS = 30  # S3 refuses STANDARD_IA transitions before 30 days
+NEWER_NONCURRENT_RANGE = (0, 100)
+LOG_EXPIRY_DAYS_RANGE = (1, 3650)
+KEY_DELETION_WINDOW_RANGE = (7, 30)
+OBJECT_LOCK_DAYS_RANGE = (1, 36500)
+
+_SseDefault = (
+    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+)
+
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
+
+
+@dataclass
+class ArtifactStoreArgs:
+    """Inputs of :class:`ArtifactStore`."""
+
+    name_prefix: str
+    """Prefix of physical names, normally ``{project}-{stack}``."""
+
+    purposes: Sequence[str] = field(default_factory=lambda: [p.value for p in DATA_PURPOSES])
+    """Data buckets to create, by purpose (``models``, ``datasets``, ``pipeline-artifacts``).
+    The ``access-logs`` bucket is always created; listing it is allowed and changes nothing."""
+
+    tags: Mapping[str, str] | None = None
+    """Tags merged into every taggable child."""
+
+    protect: bool = False
+    """Protect and retain-on-delete buckets and the KMS key (prod)."""
+
+    force_destroy: bool = False
+    """Let ``pulumi destroy`` empty the buckets first. Never with ``protect``; dev only."""
+
+    account_id: pulumi.Input[str] | None = None
+    """Account ID used to make bucket names globally unique; looked up when not given."""
+
+    noncurrent_version_expiration_days: int = 90
+    """Days after which non-current object versions expire."""
+
+    newer_noncurrent_versions: int = 3
+    """Non-current versions kept regardless of age (0 keeps none beyond the day limit)."""
+
+    abort_incomplete_multipart_upload_days: int = 7
+    """Days after which incomplete multipart uploads are aborted."""
+
+    transition_days: int = 90
+    """Age (days) at which current objects move to ``transition_storage_class``."""
+
+    transition_storage_class: StorageClass = StorageClass.INTELLIGENT_TIERING
+    """The cheaper storage class old objects move to."""
+
+    access_log_expiration_days: int = 365
+    """Days access-log objects are kept."""
+
+    kms_deletion_window_days: int = 30
+    """Waiting period before a scheduled KMS key deletion takes effect (7-30)."""
+
+    replication_enabled: bool = False
+    """Replicate the data buckets to ``replication_region`` (versioned, KMS-encrypted copies)."""
+
+    replication_region: str | None = None
+    """Destination region of replication; required when it is enabled."""
+
+    replication_purposes: Sequence[str] | None = None
+    """Purposes to replicate; default: every data bucket."""
+
+    object_lock_mode: ObjectLockMode | None = None
+    """Object Lock default retention mode; ``None`` leaves Object Lock off."""
+
+    object_lock_days: int = 30
+    """Default retention (days) when Object Lock is on."""
+
+    object_lock_purposes: Sequence[str] = field(default_factory=lambda: ["models"])
+    """Purposes whose buckets get Object Lock when it is on."""
+
+
+def access_policy_document(
+    bucket_arn: str, kms_key_arn: str, prefix: str = "", access: AccessLevel = AccessLevel.READ_ONLY
+) -> dict[str, Any]:
+    """An IAM policy document granting ``access`` to ``prefix`` of one bucket.
+
+    Reads: get objects (and versions) under the prefix, list only the prefix, decrypt with
+    the bucket's key. Writes add put, delete (a delete marker: versions stay), multipart
+    cleanup and data-key generation. Never ``s3:DeleteObjectVersion``: nothing is lost.
+    """
+    objects = f"{bucket_arn}/{prefix}*"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ListPrefix",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+            "Resource": bucket_arn,
+            **({"Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}} if prefix else {}),
+        },
+        {
+            "Sid": "BucketLocation",
+            "Effect": "Allow",
+            "Action": "s3:GetBucketLocation",
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "ReadObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
+            "Resource": objects,
+        },
+    ]
+    kms_actions = ["kms:Decrypt", "kms:DescribeKey"]
+    if access is AccessLevel.READ_WRITE:
+        statements.append(
+            {
+                "Sid": "WriteObjects",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:PutObject",
+                    "s3:PutObjectTagging",
+                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
+                "Resource": objects,
+            }
+        )
+        kms_actions += ["kms:GenerateDataKey", "kms:Encrypt"]
+    statements.append(
+        {"Sid": "UseBucketKey", "Effect": "Allow", "Action": kms_actions, "Resource": kms_key_arn}
+    )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _tls_only(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def data_bucket_policy(bucket_arn: str, kms_key_arn: str) -> dict[str, Any]:
+    """TLS only; puts that ask for any encryption but SSE-KMS with the bucket's key are denied.
+
+    Puts that name no encryption get the bucket's default (SSE-KMS with the same key), so
+    no object is ever stored unencrypted or under another key.
+    """
+    objects = f"{bucket_arn}/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _tls_only(bucket_arn),
+            {
+                "Sid": "DenyNonKmsEncryption",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                },
+            },
+            {
+                "Sid": "DenyOtherKmsKeys",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "StringNotEquals": {
+                        "s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn
+                    },
+                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                },
+            },
+            {
+                "Sid": "DenySseC",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}
+                },
+            },
+        ],
+    }
+
+
+def logs_bucket_policy(
+    bucket_arn: str, account_id: str, source_bucket_arns: Sequence[str]
+) -> dict[str, Any]:
+    """TLS only; the S3 logging service may write under ``logs/`` for our buckets only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _tls_only(bucket_arn),
+            {
+                "Sid": "AllowS3ServerAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/logs/*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
+                },
+            },
+        ],
+    }
+
+
+def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(Invalid(arg, value, f"an integer from {low} to {high}"))
+
+
+def _purposes(problems: list[Invalid], arg: str, values: Sequence[str], allowed: Sequence[str]):
+    for i, value in enumerate(values):
+        if value not in allowed:
+            problems.append(Invalid(f"{arg}[{i}]", value, "one of " + ", ".join(allowed)))
+    if len(set(values)) != len(list(values)):
+        problems.append(Invalid(arg, list(values), "each purpose at most once"))
+
+
+def validate(args: ArtifactStoreArgs) -> list[Invalid]:
+    """Every problem with ``args``."""
+    problems: list[Invalid] = []
+    all_purposes = [p.value for p in BucketPurpose]
+    data_purposes = [p.value for p in DATA_PURPOSES]
+    _purposes(problems, "purposes", list(args.purposes), all_purposes)
+    chosen = [p for p in args.purposes if p in data_purposes]
+    if not args.name_prefix.strip():
+        problems.append(Invalid("name_prefix", args.name_prefix, "a non-empty prefix"))
+    if args.force_destroy and args.protect:
+        problems.append(
+            Invalid(
+                "force_destroy",
+                True,
+                "never together with protect: protected buckets are not emptied on destroy",
+            )
+        )
+    _in_range(
+        problems,
+        "noncurrent_version_expiration_days",
+        args.noncurrent_version_expiration_days,
+        NONCURRENT_DAYS_RANGE,
+    )
+    _in_range(
+        problems,
+        "newer_noncurrent_versions",
+        args.newer_noncurrent_versions,
+        NEWER_NONCURRENT_RANGE,
+    )
+    _in_range(
+        problems,
+        "abort_incomplete_multipart_upload_days",
+        args.abort_incomplete_multipart_upload_days,
+        ABORT_MULTIPART_DAYS_RANGE,
+    )
+    _in_range(problems, "transition_days", args.transition_days, TRANSITION_DAYS_RANGE)
+    if (
+        StorageClass(args.transition_storage_class) is StorageClass.STANDARD_IA
+        and isinstance(args.transition_days, int)
+        and args.transition_days < IA_MIN_TRANSITION_DAYS
+    ):
+        problems.append(
+            Invalid(
+                "transition_days",
+                args.transition_days,
+                f"S3 moves objects to STANDARD_IA after at least {IA_MIN_TRANSITION_DAYS} days",
+            )
+        )
+    _in_range(
+        problems,
+        "access_log_expiration_days",
+        args.access_log_expiration_days,
+        LOG_EXPIRY_DAYS_RANGE,
+    )
+    _in_range(
+        problems,
+        "kms_deletion_window_days",
+        args.kms_deletion_window_days,
+        KEY_DELETION_WINDOW_RANGE,
+    )
+    if args.replication_enabled:
+        region = args.replication_region
+        if not region:
+            problems.append(
+                Invalid(
+                    "replication_region",
+                    region,
+                    "required when replication_enabled is true: an AWS region such as "
+                    "us-west-2, other than the buckets' own",
+                )
+            )
+        elif not _REGION.match(region):
+            problems.append(
+                Invalid("replication_region", region, "an AWS region such as us-west-2")
+            )
+        replicated = args.replication_purposes
+        if replicated is not None:
+            _purposes(problems, "replication_purposes", list(replicated), chosen)
+    if args.object_lock_mode is not None:
+        _in_range(problems, "object_lock_days", args.object_lock_days, OBJECT_LOCK_DAYS_RANGE)
+        _purposes(problems, "object_lock_purposes", list(args.object_lock_purposes), chosen)
+    return problems
+
+
+class ArtifactStore(pulumi.ComponentResource):
+    """Hardened, KMS-encrypted, versioned, access-logged S3 buckets, one per purpose."""
+
+    bucket_names: pulumi.Output[dict[str, str]]
+    """Physical bucket name per purpose (including ``access-logs``)."""
+
+    bucket_arns: pulumi.Output[dict[str, str]]
+    """Bucket ARN per purpose (including ``access-logs``)."""
+
+    kms_key_arn: pulumi.Output[str]
+    """ARN of the customer-managed key that encrypts the data buckets."""
+
+    read_only_policies: pulumi.Output[dict[str, str]]
+    """Per data purpose: an IAM policy document (JSON) to read the whole bucket."""
+
+    read_write_policies: pulumi.Output[dict[str, str]]
+    """Per data purpose: an IAM policy document (JSON) to read and write the whole bucket."""
+
+    replica_bucket_arns: pulumi.Output[dict[str, str]]
+    """Replica bucket ARN per replicated purpose (empty without replication)."""
+
+    def __init__(
+        self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:artifact_store:ArtifactStore", name, None, opts)
+        raise_if_invalid("ArtifactStore", name, validate(args))
+        self._name = name
+        self._args = args
+        self._public_access_blocks: dict[BucketPurpose, aws.s3.BucketPublicAccessBlock] = {}
+        self._versionings: dict[BucketPurpose, aws.s3.BucketVersioning] = {}
+        self._locked = (
+            [BucketPurpose(p) for p in args.object_lock_purposes]
+            if args.object_lock_mode is not None
+            else []
+        )
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, retain_on_delete=args.protect
+        )
+        tags = args.tags
+        purposes = [BucketPurpose(p) for p in args.purposes if p != BucketPurpose.ACCESS_LOGS]
+
+        account: pulumi.Output[str] = (
+            pulumi.Output.from_input(args.account_id)
+            if args.account_id is not None
+            else aws.get_caller_identity_output(
+                opts=pulumi.InvokeOutputOptions(parent=self)
+            ).account_id
+        )
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{args.name_prefix} artifact buckets",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.kms_deletion_window_days,
+            tags=merge_tags(tags, {"role": "artifact-store-key"}),
+            opts=stateful,
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            name="alias/" + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix),
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+
+        # The logs bucket: S3 server access logging delivers only to targets encrypted with
+        # SSE-S3 (AES256); SSE-KMS default encryption on a log target is not supported.
+        self.logs_bucket = self._bucket(BucketPurpose.ACCESS_LOGS, account, stateful)
+        self._harden(BucketPurpose.ACCESS_LOGS, self.logs_bucket, kms_key=None, lifecycle_logs=True)
+
+        self.buckets: dict[BucketPurpose, aws.s3.Bucket] = {}
+        for purpose in purposes:
+            bucket = self._bucket(purpose, account, stateful)
+            self.buckets[purpose] = bucket
+            self._harden(purpose, bucket, kms_key=self.key, lifecycle_logs=False)
+            aws.s3.BucketLogging(
+                f"{name}-{purpose.value}-logging",
+                bucket=bucket.id,
+                target_bucket=self.logs_bucket.id,
+                target_prefix=f"logs/{purpose.value}/",
+                opts=child,
+            )
+            aws.s3.BucketPolicy(
+                f"{name}-{purpose.value}-policy",
+                bucket=bucket.id,
+                policy=pulumi.Output.all(bucket.arn, self.key.arn).apply(
+                    lambda v: json.dumps(data_bucket_policy(v[0], v[1]))
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self._public_access_blocks[purpose]]
+                ),
+            )
+
+        aws.s3.BucketPolicy(
+            f"{name}-access-logs-policy",
+            bucket=self.logs_bucket.id,
+            policy=pulumi.Output.all(
+                self.logs_bucket.arn, account, *[b.arn for b in self.buckets.values()]
+            ).apply(lambda v: json.dumps(logs_bucket_policy(v[0], v[1], v[2:]))),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self._public_access_blocks[BucketPurpose.ACCESS_LOGS]]
+            ),
+        )
+
+        for purpose in self._locked:
+            self._object_lock(
+                f"{name}-{purpose.value}", self.buckets[purpose], self._versionings[purpose]
+            )
+
+        replica_arns: dict[str, pulumi.Output[str]] = {}
+        if args.replication_enabled and args.replication_region:
+            replica_arns = self._replicate(account, stateful)
+
+        def as_dict(values: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
+            keys = list(values)
+            return pulumi.Output.all(*values.values()).apply(
+                lambda v: dict(zip(keys, v, strict=True))
+            )
+
+        all_buckets = {
+            **{p.value: b for p, b in self.buckets.items()},
+            BucketPurpose.ACCESS_LOGS.value: self.logs_bucket,
+        }
+        self.bucket_names = as_dict({p: b.bucket for p, b in all_buckets.items()})
+        self.bucket_arns = as_dict({p: b.arn for p, b in all_buckets.items()})
+        self.kms_key_arn = self.key.arn
+        self.read_only_policies = as_dict(
+            {p.value: self.access_policy(p.value) for p in self.buckets}
+        )
+        self.read_write_policies = as_dict(
+            {
+                p.value: self.access_policy(p.value, access=AccessLevel.READ_WRITE)
+                for p in self.buckets
+            }
+        )
+        self.replica_bucket_arns = as_dict(replica_arns)
+        self.register_outputs(
+            {
+                "bucket_names": self.bucket_names,
+                "bucket_arns": self.bucket_arns,
+                "kms_key_arn": self.kms_key_arn,
+                "read_only_policies": self.read_only_policies,
+                "read_write_policies": self.read_write_policies,
+                "replica_bucket_arns": self.replica_bucket_arns,
+            }
+        )
+
+    def access_policy(
+        self, purpose: str, prefix: str = "", access: AccessLevel = AccessLevel.READ_ONLY
+    ) -> pulumi.Output[str]:
+        """An IAM policy document (JSON) granting ``access`` to ``prefix`` of one data bucket.
+
+        ``prefix`` is empty (the whole bucket) or ends in ``/`` (e.g. ``"mlflow/"``).
+        """
+        problems: list[Invalid] = []
+        known = [p.value for p in self.buckets]
+        if purpose not in known:
+            problems.append(
+                Invalid("purpose", purpose, "one of this store's data buckets: " + ", ".join(known))
+            )
+        if not _PREFIX.match(prefix):
+            problems.append(
+                Invalid(
+                    "prefix",
+                    prefix,
+                    "empty, or key segments each ending in '/', e.g. 'mlflow/' (no leading '/')",
+                )
+            )
+        raise_if_invalid("ArtifactStore.access_policy", self._name, problems)
+        bucket = self.buckets[BucketPurpose(purpose)]
+        return pulumi.Output.all(bucket.arn, self.key.arn).apply(
+            lambda v: json.dumps(access_policy_document(v[0], v[1], prefix, AccessLevel(access)))
+        )
+
+    # --- children ------------------------------------------------------------------------
+
+    def _bucket(
+        self, purpose: BucketPurpose, account: pulumi.Output[str], opts: pulumi.ResourceOptions
+    ) -> aws.s3.Bucket:
+        args = self._args
+        return aws.s3.Bucket(
+            f"{self._name}-{purpose.value}",
+            bucket=account.apply(
+                lambda a: physical_name(
+                    f"{purpose.value}-{a}", NameKind.S3_BUCKET, args.name_prefix
+                )
+            ),
+            force_destroy=args.force_destroy,
+            tags=merge_tags(
+                args.tags, {"role": f"artifact-store-{purpose.value}", "purpose": purpose.value}
+            ),
+            opts=opts,
+        )
+
+    def _harden(
+        self,
+        purpose: BucketPurpose,
+        bucket: aws.s3.Bucket,
+        *,
+        kms_key: aws.kms.Key | None,
+        lifecycle_logs: bool,
+        logical: str | None = None,
+        region: str | None = None,
+    ) -> aws.s3.BucketVersioning:
+        """Encryption, versioning, public access block, ownership and lifecycle for one bucket."""
+        base = logical or f"{self._name}-{purpose.value}"
+        child = pulumi.ResourceOptions(parent=self)
+        if kms_key is None:
+            default = _SseDefault(sse_algorithm="AES256")
+            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=default
+            )
+        else:
+            default = _SseDefault(sse_algorithm="aws:kms", kms_master_key_id=kms_key.arn)
+            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=default, bucket_key_enabled=True
+            )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{base}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=child
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{base}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            region=region,
+            opts=child,
+        )
+        pab = aws.s3.BucketPublicAccessBlock(
+            f"{base}-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            region=region,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{base}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            region=region,
+            opts=child,
+        )
+        rules = self._lifecycle_rules(logs=lifecycle_logs)
+        aws.s3.BucketLifecycleConfiguration(
+            f"{base}-lifecycle",
+            bucket=bucket.id,
+            rules=rules,
+            region=region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        if logical is None:
+            self._public_access_blocks[purpose] = pab
+            self._versionings[purpose] = versioning
+        return versioning
+
+    def _object_lock(
+        self,
+        base: str,
+        bucket: aws.s3.Bucket,
+        versioning: aws.s3.BucketVersioning,
+        region: str | None = None,
+    ) -> None:
+        """Object Lock with the default retention from args (enables it on the bucket)."""
+        args = self._args
+        assert args.object_lock_mode is not None
+        aws.s3.BucketObjectLockConfiguration(
+            f"{base}-object-lock",
+            bucket=bucket.id,
+            object_lock_enabled="Enabled",
+            rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                    mode=ObjectLockMode(args.object_lock_mode).value,
+                    days=args.object_lock_days,
+                )
+            ),
+            region=region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+
+    def _lifecycle_rules(self, logs: bool) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+        args = self._args
+        everything = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
+        rules = [
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="abort-incomplete-multipart-uploads",
+                status="Enabled",
+                filter=everything,
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=args.abort_incomplete_multipart_upload_days
+                ),
+            ),
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-noncurrent-versions",
+                status="Enabled",
+                filter=everything,
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=args.noncurrent_version_expiration_days,
+                    newer_noncurrent_versions=args.newer_noncurrent_versions or None,
+                ),
+            ),
+        ]
+        if logs:
+            rules.append(
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=everything,
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=args.access_log_expiration_days
+                    ),
+                )
+            )
+        else:
+            rules.append(
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="transition-old-objects",
+                    status="Enabled",
+                    filter=everything,
+                    transitions=[
+                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                            days=args.transition_days,
+                            storage_class=StorageClass(args.transition_storage_class).value,
+                        )
+                    ],
+                )
+            )
+        return rules
+
+    def _replicate(
+        self, account: pulumi.Output[str], stateful: pulumi.ResourceOptions
+    ) -> dict[str, pulumi.Output[str]]:
+        """Replica buckets (and their key) in the destination region, and the replication rules.
+
+        pulumi-aws 7 takes ``region`` on every resource, so the replicas use the same
+        provider (and its default tags and allowed accounts) as everything else.
+        """
+        args = self._args
+        name = self._name
+        region = args.replication_region
+        assert region is not None
+        child = pulumi.ResourceOptions(parent=self)
+        replicated = [
+            BucketPurpose(p)
+            for p in (
+                args.replication_purposes
+                if args.replication_purposes is not None
+                else [p.value for p in self.buckets]
+            )
+        ]
+        replica_key = aws.kms.Key(
+            f"{name}-replica-key",
+            description=f"{args.name_prefix} artifact bucket replicas",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.kms_deletion_window_days,
+            region=region,
+            tags=merge_tags(args.tags, {"role": "artifact-store-replica-key"}),
+            opts=stateful,
+        )
+        role = aws.iam.Role(
+            f"{name}-replication-role",
+            name=physical_name("s3-replication", NameKind.IAM_ROLE, args.name_prefix),
+            assume_role_policy=account.apply(
+                lambda a: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "s3.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": a}},
+                            }
+                        ],
+                    }
+                )
+            ),
+            tags=merge_tags(args.tags, {"role": "artifact-store-replication"}),
+            opts=child,
+        )
+        # S3 access logs go to a bucket in the same region: the replicas get their own.
+        logs_logical = f"{name}-access-logs-replica"
+        replica_logs = aws.s3.Bucket(
+            logs_logical,
+            bucket=account.apply(
+                lambda a: physical_name(
+                    f"access-logs-replica-{a}", NameKind.S3_BUCKET, args.name_prefix
+                )
+            ),
+            region=region,
+            force_destroy=args.force_destroy,
+            tags=merge_tags(
+                args.tags, {"role": "artifact-store-access-logs-replica", "purpose": "access-logs"}
+            ),
+            opts=stateful,
+        )
+        self._harden(
+            BucketPurpose.ACCESS_LOGS,
+            replica_logs,
+            kms_key=None,
+            lifecycle_logs=True,
+            logical=logs_logical,
+            region=region,
+        )
+        replicas: dict[BucketPurpose, aws.s3.Bucket] = {}
+        replica_versionings = []
+        for purpose in replicated:
+            logical = f"{name}-{purpose.value}-replica"
+            replica = aws.s3.Bucket(
+                logical,
+                bucket=account.apply(
+                    lambda a, p=purpose: physical_name(
+                        f"{p.value}-replica-{a}", NameKind.S3_BUCKET, args.name_prefix
+                    )
+                ),
+                region=region,
+                force_destroy=args.force_destroy,
+                tags=merge_tags(
+                    args.tags,
+                    {"role": f"artifact-store-{purpose.value}-replica", "purpose": purpose.value},
+                ),
+                opts=stateful,
+            )
+            replicas[purpose] = replica
+            replica_versionings.append(
+                self._harden(
+                    purpose,
+                    replica,
+                    kms_key=replica_key,
+                    lifecycle_logs=False,
+                    logical=logical,
+                    region=region,
+                )
+            )
+            aws.s3.BucketPolicy(
+                f"{logical}-policy",
+                bucket=replica.id,
+                region=region,
+                policy=pulumi.Output.all(replica.arn, replica_key.arn).apply(
+                    lambda v: json.dumps(data_bucket_policy(v[0], v[1]))
+                ),
+                opts=child,
+            )
+            aws.s3.BucketLogging(
+                f"{logical}-logging",
+                bucket=replica.id,
+                target_bucket=replica_logs.id,
+                target_prefix=f"logs/{purpose.value}-replica/",
+                region=region,
+                opts=child,
+            )
+            if purpose in self._locked:
+                self._object_lock(logical, replica, replica_versionings[-1], region)
+
+        aws.s3.BucketPolicy(
+            f"{logs_logical}-policy",
+            bucket=replica_logs.id,
+            region=region,
+            policy=pulumi.Output.all(
+                replica_logs.arn, account, *[b.arn for b in replicas.values()]
+            ).apply(lambda v: json.dumps(logs_bucket_policy(v[0], v[1], v[2:]))),
+            opts=child,
+        )
+        sources = [self.buckets[p] for p in replicated]
+        policy = pulumi.Output.all(
+            self.key.arn,
+            replica_key.arn,
+            pulumi.Output.all(*[b.arn for b in sources]),
+            pulumi.Output.all(*[replicas[p].arn for p in replicated]),
+        ).apply(lambda v: json.dumps(_replication_policy(v[0], v[1], v[2], v[3])))
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-replication-policy", role=role.id, policy=policy, opts=child
+        )
+        for purpose in replicated:
+            aws.s3.BucketReplicationConfig(
+                f"{name}-{purpose.value}-replication",
+                bucket=self.buckets[purpose].id,
+                role=role.arn,
+                rules=[
+                    aws.s3.BucketReplicationConfigRuleArgs(
+                        id="replicate-everything",
+                        status="Enabled",
+                        filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                        delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                            status="Disabled"
+                        ),
+                        source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                            sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                                status="Enabled"
+                            )
+                        ),
+                        destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                            bucket=replicas[purpose].arn,
+                            encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                                replica_kms_key_id=replica_key.arn
+                            ),
+                        ),
+                    )
+                ],
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[self._versionings[purpose], *replica_versionings, role_policy],
+                ),
+            )
+        return {p.value: replicas[p].arn for p in replicated}
+
+
+def _replication_policy(
+    source_key: str, replica_key: str, sources: Sequence[str], replicas: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadSourceConfiguration",
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                "Resource": list(sources),
+            },
+            {
+                "Sid": "ReadSourceVersions",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                    "s3:GetObjectRetention",
+                    "s3:GetObjectLegalHold",
+                ],
+                "Resource": [f"{arn}/*" for arn in sources],
+            },
+            {
+                "Sid": "WriteReplicas",
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                "Resource": [f"{arn}/*" for arn in replicas],
+            },
+            {
+                "Sid": "DecryptSource",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": source_key,
+            },
+            {
+                "Sid": "EncryptReplica",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": replica_key,
+            },
+        ],
+    }

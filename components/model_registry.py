@@ -1,0 +1,626 @@
+"""``ModelRegistry``: an MLflow tracking server and model registry on the serving cluster.
+
+* Backend store: RDS PostgreSQL in private subnets, KMS-encrypted, never publicly
+  accessible, reachable on 5432 only from the cluster's security group, with automated
+  backups, IAM database authentication, and (prod) multi-AZ, deletion protection and a
+  final snapshot. The master password comes from ``pulumi_random`` and stays a secret.
+* Artifact store: a prefix of the models bucket, reached through an EKS Pod Identity role
+  that can touch only that prefix. MLflow proxies artifact access (``--serve-artifacts``),
+  so clients need no S3 permissions of their own.
+* Server: the community MLflow Helm chart at a pinned version; a ClusterIP service by
+  default, optionally an internal load balancer, never an internet-facing one.
+
+Why ``pulumi_random`` rather than RDS-managed master passwords: the chart reads the
+database credentials from a Kubernetes Secret; a password generated in the program can be
+written straight into that Secret (encrypted in the Pulumi state), whereas a Secrets
+Manager password would need a secrets operator on the cluster to reach the pod.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.artifact_store import AccessLevel, access_policy_document
+from components.iam import pod_identity_role
+from components.naming import NameKind, physical_name
+from components.tagging import merge_tags
+from components.validation import Invalid, raise_if_invalid
+
+DEFAULT_CHART_VERSION = "1.11.5"
+"""The community MLflow chart version (MLflow 3.15.1) this release is tested with."""
+
+DEFAULT_CHART_REPOSITORY = "https://community-charts.github.io/helm-charts"
+"""The chart's official repository."""
+
+DEFAULT_ENGINE_VERSION = "17.6"
+"""PostgreSQL major.minor; minor upgrades are deliberate config changes."""
+
+POSTGRES_PORT = 5432
+MLFLOW_CONTAINER_PORT = 5000  # the chart's container port (service.containerPort)
+DATABASE_NAME = "mlflow"
+MASTER_USERNAME = "mlflow"
+BACKUP_RETENTION_RANGE = (1, 35)  # RDS's limit; 0 (no backups) is refused
+STORAGE_GB_RANGE = (20, 65536)
+KEY_DELETION_WINDOW_RANGE = (7, 30)
+PASSWORD_LENGTH = 40
+
+_ENGINE_VERSION = re.compile(r"^(1[3-9])\.\d+$")
+_PREFIX = re.compile(r"^([a-z0-9][a-z0-9._-]*/)+$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+@dataclass
+class ModelRegistryArgs:
+    """Inputs of :class:`ModelRegistry`."""
+
+    name_prefix: str
+    """Prefix of physical names, normally ``{project}-{stack}``."""
+
+    vpc_id: pulumi.Input[str]
+    """The VPC the database lives in."""
+
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Private subnets (at least two AZs) for the database subnet group."""
+
+    client_security_group_id: pulumi.Input[str]
+    """Security group of the cluster's nodes/pods: the only source allowed to reach 5432."""
+
+    cluster_name: pulumi.Input[str]
+    """EKS cluster the MLflow pod runs on (for the Pod Identity association)."""
+
+    cluster_arn: pulumi.Input[str]
+    """ARN of that cluster: the Pod Identity role trusts pods of this cluster only."""
+
+    artifact_bucket_name: pulumi.Input[str]
+    """Name of the models bucket."""
+
+    artifact_bucket_arn: pulumi.Input[str]
+    """ARN of the models bucket."""
+
+    artifact_kms_key_arn: pulumi.Input[str]
+    """ARN of the key that encrypts the models bucket."""
+
+    region: pulumi.Input[str]
+    """AWS region (MLflow's S3 client needs it)."""
+
+    artifact_prefix: str = "mlflow/"
+    """Key prefix of MLflow artifacts in the models bucket; the role reaches nothing else."""
+
+    tags: Mapping[str, str] | None = None
+    """Tags merged into every taggable child."""
+
+    permission_boundary_arn: pulumi.Input[str] | None = None
+    """Permission boundary for the artifact role (the platform's, when it has one)."""
+
+    protect: bool = False
+    """Protect and retain-on-delete the database and its key (prod)."""
+
+    instance_class: str = "db.t4g.medium"
+    """RDS instance class."""
+
+    engine_version: str = DEFAULT_ENGINE_VERSION
+    """PostgreSQL version, pinned as major.minor."""
+
+    allocated_storage_gb: int = 20
+    """Initial storage (GiB, gp3)."""
+
+    max_allocated_storage_gb: int = 100
+    """Storage autoscaling ceiling (GiB)."""
+
+    backup_retention_days: int = 7
+    """Automated backup retention (1-35 days)."""
+
+    multi_az: bool = False
+    """A synchronous standby in another AZ (prod)."""
+
+    deletion_protection: bool = False
+    """RDS deletion protection (prod)."""
+
+    final_snapshot: bool = False
+    """Take a final snapshot when the database is deleted (prod)."""
+
+    kms_deletion_window_days: int = 30
+    """Waiting period before a scheduled deletion of the database key takes effect."""
+
+    namespace: str = "mlflow"
+    """Kubernetes namespace of the server."""
+
+    service_account: str = "mlflow"
+    """Kubernetes service account the server runs as (bound to the Pod Identity role)."""
+
+    chart_version: str = DEFAULT_CHART_VERSION
+    """Pinned version of the community ``mlflow`` chart."""
+
+    chart_repository: str = DEFAULT_CHART_REPOSITORY
+    """Helm repository of the chart."""
+
+    image_repository: str | None = None
+    """Server image repository (e.g. a mirror in the environment's ECR); default: the chart's."""
+
+    image_tag: str | None = None
+    """Server image tag (immutable); required with ``image_repository``."""
+
+    replicas: int = 1
+    """Server replicas (the server is stateless; 2+ for prod availability)."""
+
+    internal_load_balancer: bool = False
+    """Expose the server on an internal NLB (VPC only) instead of ClusterIP only."""
+
+    ingress_cidrs: Sequence[str] = ()
+    """CIDRs (e.g. the VPC's) the NetworkPolicy admits through the internal load balancer;
+    required with ``internal_load_balancer``. ``0.0.0.0/0`` is never accepted."""
+
+    namespace_quota: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "pods": "20",
+            "requests.cpu": "4",
+            "requests.memory": "8Gi",
+            "limits.cpu": "8",
+            "limits.memory": "16Gi",
+        }
+    )
+    """ResourceQuota of the namespace (LoadBalancer/NodePort counts are set by the component)."""
+
+    resources: Mapping[str, Any] = field(
+        default_factory=lambda: {
+            "requests": {"cpu": "250m", "memory": "512Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi"},
+        }
+    )
+    """Container requests and limits."""
+
+
+def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(Invalid(arg, value, f"an integer from {low} to {high}"))
+
+
+def _ingress_problems(args: ModelRegistryArgs) -> list[Invalid]:
+    problems: list[Invalid] = []
+    if args.internal_load_balancer and not args.ingress_cidrs:
+        problems.append(
+            Invalid("ingress_cidrs", [], "required with internal_load_balancer, e.g. the VPC CIDR")
+        )
+    for i, cidr in enumerate(args.ingress_cidrs):
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            problems.append(Invalid(f"ingress_cidrs[{i}]", cidr, "a CIDR block, e.g. 10.0.0.0/16"))
+            continue
+        if network.prefixlen == 0:
+            problems.append(
+                Invalid(f"ingress_cidrs[{i}]", cidr, "never the whole internet; the VPC CIDR")
+            )
+    return problems
+
+
+def validate(args: ModelRegistryArgs) -> list[Invalid]:
+    """Every problem with ``args``."""
+    problems: list[Invalid] = []
+    if not args.name_prefix.strip():
+        problems.append(Invalid("name_prefix", args.name_prefix, "a non-empty prefix"))
+    subnets = args.private_subnet_ids
+    if isinstance(subnets, Sequence) and not isinstance(subnets, str) and len(subnets) < 2:
+        problems.append(
+            Invalid(
+                "private_subnet_ids",
+                list(subnets),
+                "at least two private subnets in different AZs (an RDS subnet group rule)",
+            )
+        )
+    if not _PREFIX.match(args.artifact_prefix):
+        problems.append(
+            Invalid(
+                "artifact_prefix",
+                args.artifact_prefix,
+                "a non-empty key prefix ending in '/', e.g. 'mlflow/' (no leading '/')",
+            )
+        )
+    if not _ENGINE_VERSION.match(args.engine_version):
+        problems.append(
+            Invalid(
+                "engine_version",
+                args.engine_version,
+                "a pinned PostgreSQL major.minor version from 13 up, e.g. '17.6'",
+            )
+        )
+    if not args.instance_class.startswith("db."):
+        problems.append(
+            Invalid("instance_class", args.instance_class, "an RDS class, e.g. db.t4g.medium")
+        )
+    _in_range(problems, "backup_retention_days", args.backup_retention_days, BACKUP_RETENTION_RANGE)
+    _in_range(problems, "allocated_storage_gb", args.allocated_storage_gb, STORAGE_GB_RANGE)
+    _in_range(problems, "max_allocated_storage_gb", args.max_allocated_storage_gb, STORAGE_GB_RANGE)
+    if (
+        isinstance(args.max_allocated_storage_gb, int)
+        and isinstance(args.allocated_storage_gb, int)
+        and args.max_allocated_storage_gb < args.allocated_storage_gb
+    ):
+        problems.append(
+            Invalid(
+                "max_allocated_storage_gb",
+                args.max_allocated_storage_gb,
+                f"at least allocated_storage_gb ({args.allocated_storage_gb})",
+            )
+        )
+    _in_range(
+        problems,
+        "kms_deletion_window_days",
+        args.kms_deletion_window_days,
+        KEY_DELETION_WINDOW_RANGE,
+    )
+    _in_range(problems, "replicas", args.replicas, (1, 10))
+    for arg in ("namespace", "service_account"):
+        value = getattr(args, arg)
+        if not _DNS_LABEL.match(value):
+            problems.append(
+                Invalid(
+                    arg,
+                    value,
+                    "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+                )
+            )
+    if not _CHART_VERSION.match(args.chart_version):
+        problems.append(
+            Invalid(
+                "chart_version",
+                args.chart_version,
+                "an exact chart version such as 1.11.5 (no ranges, no latest)",
+            )
+        )
+    if not args.chart_repository.startswith("https://"):
+        problems.append(Invalid("chart_repository", args.chart_repository, "an https:// URL"))
+    if (args.image_repository is None) != (args.image_tag is None):
+        problems.append(
+            Invalid("image_tag", args.image_tag, "give image_repository and image_tag together")
+        )
+    problems += _ingress_problems(args)
+    if args.image_tag in {"latest", ""}:
+        problems.append(Invalid("image_tag", args.image_tag, "a pinned tag, never latest"))
+    return problems
+
+
+class ModelRegistry(pulumi.ComponentResource):
+    """MLflow on the cluster, backed by private, encrypted RDS PostgreSQL and an S3 prefix."""
+
+    tracking_uri: pulumi.Output[str]
+    """In-cluster URL of the MLflow server."""
+
+    db_endpoint: pulumi.Output[str]
+    """``host:port`` of the database."""
+
+    db_instance_arn: pulumi.Output[str]
+    """ARN of the database instance."""
+
+    db_security_group_id: pulumi.Output[str]
+    """Security group of the database."""
+
+    db_kms_key_arn: pulumi.Output[str]
+    """ARN of the key that encrypts the database."""
+
+    artifact_role_arn: pulumi.Output[str]
+    """ARN of the Pod Identity role that reaches the artifact prefix."""
+
+    artifact_uri: pulumi.Output[str]
+    """``s3://bucket/prefix`` where MLflow stores artifacts."""
+
+    def __init__(
+        self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:model_registry:ModelRegistry", name, None, opts)
+        raise_if_invalid("ModelRegistry", name, validate(args))
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, retain_on_delete=args.protect
+        )
+        tags = args.tags
+
+        # --- database --------------------------------------------------------------------
+        self.db_key = aws.kms.Key(
+            f"{name}-db-key",
+            description=f"{args.name_prefix} MLflow database",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.kms_deletion_window_days,
+            tags=merge_tags(tags, {"role": "model-registry-db-key"}),
+            opts=stateful,
+        )
+        aws.kms.Alias(
+            f"{name}-db-key-alias",
+            name="alias/" + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix),
+            target_key_id=self.db_key.key_id,
+            opts=child,
+        )
+        self.db_security_group = aws.ec2.SecurityGroup(
+            f"{name}-db-sg",
+            name=physical_name("mlflow-db", NameKind.SECURITY_GROUP, args.name_prefix),
+            description="MLflow PostgreSQL: 5432 from the cluster only",
+            vpc_id=args.vpc_id,
+            tags=merge_tags(tags, {"role": "model-registry-db"}),
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-db-from-cluster",
+            security_group_id=self.db_security_group.id,
+            referenced_security_group_id=args.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="PostgreSQL from the cluster's nodes and pods",
+            tags=merge_tags(tags, {"role": "model-registry-db"}),
+            opts=child,
+        )
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-db-subnets",
+            name=physical_name("mlflow-db", NameKind.RDS_INSTANCE, args.name_prefix),
+            description="MLflow database: private subnets only",
+            subnet_ids=args.private_subnet_ids,
+            tags=merge_tags(tags, {"role": "model-registry-db"}),
+            opts=child,
+        )
+        major = args.engine_version.split(".")[0]
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-db-params",
+            name=physical_name("mlflow-db", NameKind.RDS_INSTANCE, args.name_prefix),
+            family=f"postgres{major}",
+            description="MLflow database: TLS only, connection logging",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
+            ],
+            tags=merge_tags(tags, {"role": "model-registry-db"}),
+            opts=child,
+        )
+        self.password = random.RandomPassword(
+            f"{name}-db-password",
+            length=PASSWORD_LENGTH,
+            special=False,  # alphanumeric: safe in a DSN, still ~238 bits
+            opts=child,
+        )
+        identifier = physical_name("mlflow", NameKind.RDS_INSTANCE, args.name_prefix)
+        self.db = aws.rds.Instance(
+            f"{name}-db",
+            identifier=identifier,
+            engine="postgres",
+            engine_version=args.engine_version,
+            auto_minor_version_upgrade=False,
+            instance_class=args.instance_class,
+            allocated_storage=args.allocated_storage_gb,
+            max_allocated_storage=args.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=self.db_key.arn,
+            db_name=DATABASE_NAME,
+            username=MASTER_USERNAME,
+            password=self.password.result,
+            port=POSTGRES_PORT,
+            db_subnet_group_name=subnet_group.name,
+            parameter_group_name=parameters.name,
+            vpc_security_group_ids=[self.db_security_group.id],
+            publicly_accessible=False,
+            multi_az=args.multi_az,
+            backup_retention_period=args.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=not args.protect,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=not args.final_snapshot,
+            final_snapshot_identifier=(
+                physical_name("mlflow-final", NameKind.RDS_INSTANCE, args.name_prefix)
+                if args.final_snapshot
+                else None
+            ),
+            iam_database_authentication_enabled=True,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=self.db_key.arn,
+            apply_immediately=not args.protect,
+            tags=merge_tags(tags, {"role": "model-registry-db"}),
+            opts=stateful,
+        )
+
+        # --- artifact access: a Pod Identity role limited to the prefix -------------------
+        workload = pod_identity_role(
+            f"{name}-artifacts",
+            parent=self,
+            name_prefix=args.name_prefix,
+            role="mlflow-artifacts",
+            cluster_name=args.cluster_name,
+            cluster_arn=args.cluster_arn,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            policy=pulumi.Output.all(args.artifact_bucket_arn, args.artifact_kms_key_arn).apply(
+                lambda v: access_policy_document(
+                    v[0], v[1], args.artifact_prefix, AccessLevel.READ_WRITE
+                )
+            ),
+            permission_boundary_arn=args.permission_boundary_arn,
+            tags=merge_tags(tags, {"role": "model-registry-artifacts"}),
+        )
+        self.artifact_role = workload.role
+        association = workload.association
+        assert association is not None
+
+        # --- the server ------------------------------------------------------------------
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.namespace,
+                labels={
+                    "app.kubernetes.io/part-of": "mlops-platform",
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                },
+            ),
+            opts=child,
+        )
+        secret_name = "mlflow-database"
+        dsn = pulumi.Output.all(self.db.address, self.password.result).apply(
+            lambda v: (
+                f"postgresql://{MASTER_USERNAME}:{v[1]}@{v[0]}:{POSTGRES_PORT}/"
+                f"{DATABASE_NAME}?sslmode=require"
+            )
+        )
+        db_secret = k8s.core.v1.Secret(
+            f"{name}-db-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=secret_name, namespace=namespace.metadata.name
+            ),
+            type="Opaque",
+            string_data={
+                "username": MASTER_USERNAME,
+                "password": self.password.result,
+                "dsn": pulumi.Output.secret(dsn),
+            },
+            opts=child,
+        )
+        self._guardrails(name, args, namespace)
+        service: dict[str, Any] = {"type": "ClusterIP", "annotations": {}}
+        if args.internal_load_balancer:
+            service = {
+                "type": "LoadBalancer",
+                "annotations": {
+                    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+                    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                },
+            }
+        bucket_and_prefix = args.artifact_prefix.rstrip("/")
+        values: dict[str, Any] = {
+            "fullnameOverride": "mlflow",
+            "replicaCount": args.replicas,
+            "serviceAccount": {"create": True, "name": args.service_account, "automount": False},
+            "podSecurityContext": {
+                "runAsNonRoot": True,
+                "fsGroup": 1001,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "service": service,
+            "telemetry": {"enabled": False},
+            "backendStore": {
+                "databaseMigration": True,
+                "postgres": {
+                    "enabled": True,
+                    "host": self.db.address,
+                    "port": POSTGRES_PORT,
+                    "database": DATABASE_NAME,
+                    "driver": "psycopg2",
+                },
+                "existingDatabaseSecret": {
+                    "name": secret_name,
+                    "usernameKey": "username",
+                    "passwordKey": "password",
+                },
+            },
+            "artifactRoot": {
+                "proxiedArtifactStorage": True,
+                "s3": {
+                    "enabled": True,
+                    "bucket": args.artifact_bucket_name,
+                    "path": bucket_and_prefix,
+                },
+            },
+            "extraEnvVars": {"AWS_REGION": args.region, "AWS_DEFAULT_REGION": args.region},
+            "resources": dict(args.resources),
+        }
+        if args.image_repository is not None:
+            image = {"repository": args.image_repository, "tag": args.image_tag}
+            values["image"] = image
+            values["initImages"] = {"mlflowDbMigration": image}
+        self.release = k8s.helm.v3.Release(
+            f"{name}-mlflow",
+            name="mlflow",
+            chart="mlflow",
+            version=args.chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+            namespace=namespace.metadata.name,
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[db_secret, association, self.db]),
+        )
+
+        self.tracking_uri = pulumi.Output.from_input(
+            f"http://mlflow.{args.namespace}.svc.cluster.local:80"
+        )
+        self.db_endpoint = self.db.endpoint
+        self.db_instance_arn = self.db.arn
+        self.db_security_group_id = self.db_security_group.id
+        self.db_kms_key_arn = self.db_key.arn
+        self.artifact_role_arn = self.artifact_role.arn
+        self.artifact_uri = pulumi.Output.concat(
+            "s3://", args.artifact_bucket_name, "/", bucket_and_prefix
+        )
+        self.register_outputs(
+            {
+                "tracking_uri": self.tracking_uri,
+                "db_endpoint": self.db_endpoint,
+                "db_instance_arn": self.db_instance_arn,
+                "db_security_group_id": self.db_security_group_id,
+                "db_kms_key_arn": self.db_kms_key_arn,
+                "artifact_role_arn": self.artifact_role_arn,
+                "artifact_uri": self.artifact_uri,
+            }
+        )
+
+    def _guardrails(
+        self, name: str, args: ModelRegistryArgs, namespace: k8s.core.v1.Namespace
+    ) -> None:
+        """Only cluster pods (and, with the internal LB, ``ingress_cidrs``) reach the server;
+        a quota caps the namespace and forbids NodePorts and extra load balancers."""
+        child = pulumi.ResourceOptions(parent=self)
+        sources = [
+            k8s.networking.v1.NetworkPolicyPeerArgs(
+                namespace_selector=k8s.meta.v1.LabelSelectorArgs()
+            ),
+            *[
+                k8s.networking.v1.NetworkPolicyPeerArgs(
+                    ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
+                )
+                for cidr in args.ingress_cidrs
+            ],
+        ]
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="mlflow-ingress", namespace=namespace.metadata.name
+            ),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        from_=sources,
+                        ports=[
+                            k8s.networking.v1.NetworkPolicyPortArgs(
+                                port=MLFLOW_CONTAINER_PORT, protocol="TCP"
+                            )
+                        ],
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        hard = {
+            **dict(args.namespace_quota),
+            "services.loadbalancers": "1" if args.internal_load_balancer else "0",
+            "services.nodeports": "0",
+        }
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="mlflow-quota", namespace=namespace.metadata.name
+            ),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=hard),
+            opts=child,
+        )
