@@ -1,0 +1,835 @@
+"""``Observability``: metrics, GPU dashboards, alerts that page, and application log groups.
+
+Inside the cluster: kube-prometheus-stack from its official chart (version pinned) with
+Prometheus on an encrypted gp3 storage class, Alertmanager, Grafana (generated admin
+password, never public), node-exporter (also on GPU nodes) and kube-state-metrics; a
+ServiceMonitor for NVIDIA's DCGM exporter; the platform's alert rules as a PrometheusRule;
+two dashboards as ConfigMaps the Grafana sidecar loads. On AWS: a KMS key, application log
+groups, an optional SNS alert topic, and an optional Amazon Managed Prometheus workspace
+that Prometheus remote-writes to through a least-privilege Pod Identity role.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.alert_rules import (
+    AlertThresholds,
+    ServingMetrics,
+    alert_rules,
+    check_thresholds,
+    prometheus_rule_groups,
+    sanitize_label,
+)
+from components.gpu_node_pool import POOL_LABEL
+from components.iam import pod_identity_role
+from components.naming import NameKind, physical_name
+from components.tagging import merge_tags
+from components.validation import Invalid, raise_if_invalid
+
+KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
+"""The kube-prometheus-stack chart version this release is tested with (pinned)."""
+
+CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+"""The chart's official repository."""
+
+RELEASE_NAME = "kube-prometheus-stack"
+"""The Helm release name; the chart derives its objects' names from it."""
+
+DEFAULT_RUNBOOK_BASE_URL = "docs/runbooks"
+"""Where alerts' ``runbook_url`` annotations point by default: the repository's runbooks
+folder. Set the browsable URL of that folder (e.g. your Git host's view of it) instead."""
+
+DCGM_EXPORTER_LABELS: dict[str, str] = {"app.kubernetes.io/name": "dcgm-exporter"}
+"""The label NVIDIA's dcgm-exporter Helm chart puts on its Service (chart defaults)."""
+
+GPU_TAINT_KEY = "nvidia.com/gpu"
+"""The taint GPU nodes carry; exporters tolerate it so they run there too."""
+
+PROMETHEUS_SERVICE_ACCOUNT = "prometheus"
+ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+WEBHOOK_SECRET = "alertmanager-webhook"
+DASHBOARD_LABEL = "grafana_dashboard"
+"""The label the chart's Grafana sidecar watches (``grafana.sidecar.dashboards.label``)."""
+
+DASHBOARDS: tuple[str, ...] = ("gpu-fleet", "serving")
+"""Dashboards shipped from :mod:`components.dashboards`."""
+
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+"""The retention periods CloudWatch Logs accepts."""
+
+_INTERNAL_LB_ANNOTATIONS = {
+    # AWS Load Balancer Controller
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    # in-tree cloud provider
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+}
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+
+
+class ReceiverType(StrEnum):
+    """Where Alertmanager sends notifications."""
+
+    SNS = "sns"
+    """An SNS topic created here (KMS-encrypted); subscribe e-mail, chat or paging to it."""
+    WEBHOOK = "webhook"
+    """An HTTPS webhook whose URL is a secret (``webhook_url``)."""
+
+
+@dataclass
+class ObservabilityArgs:
+    """Inputs of :class:`Observability`."""
+
+    name_prefix: str
+    """Prefix of physical names, ``{project}-{stack}``."""
+
+    kubernetes_provider: pulumi.ProviderResource
+    """The Kubernetes provider of the serving cluster."""
+
+    cluster_name: pulumi.Input[str] | None = None
+    """EKS cluster name; needed for Pod Identity roles (SNS receiver, AMP remote write)."""
+
+    cluster_arn: pulumi.Input[str] | None = None
+    """EKS cluster ARN; the Pod Identity roles trust only this cluster."""
+
+    permission_boundary_arn: pulumi.Input[str] | None = None
+    """Permissions boundary on the Pod Identity roles, when the environment uses one."""
+
+    namespace: str = "monitoring"
+    """Namespace created for the monitoring stack."""
+
+    chart_version: str = KUBE_PROMETHEUS_STACK_VERSION
+    """kube-prometheus-stack chart version (pinned; never ``latest``)."""
+
+    prometheus_retention_days: int = 15
+    """How long Prometheus keeps metrics (1-3650)."""
+
+    prometheus_storage_gib: int = 50
+    """Size of each Prometheus volume in GiB (10-16384); retention by size stops at 90%."""
+
+    prometheus_replicas: int = 1
+    """Prometheus replicas (1-5); two give highly available scraping and alerting."""
+
+    storage_kms_key_arn: pulumi.Input[str] | None = None
+    """Customer-managed KMS key for the gp3 volumes; default: the account's EBS key."""
+
+    grafana_internal_load_balancer: bool = False
+    """Expose Grafana through an internal (VPC-only) load balancer; never internet-facing."""
+
+    receivers: list[str] = field(default_factory=list)
+    """Alert receivers: ``sns`` and/or ``webhook``; empty routes nowhere (dev)."""
+
+    webhook_url: pulumi.Input[str] | None = None
+    """The webhook receiver's URL, a secret; required with the ``webhook`` receiver."""
+
+    thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    """The numbers alerts fire on."""
+
+    runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
+    """Base of every alert's ``runbook_url``; ``<base>/<alert-slug>.md``."""
+
+    gpu_pool_label: str = POOL_LABEL
+    """Node label key holding a GPU node's pool name (dashboards and the pool-at-max alert);
+    default: the label :mod:`components.gpu_node_pool` puts on GPU nodes."""
+
+    gpu_pool_max_nodes: dict[str, int] = field(default_factory=dict)
+    """GPU pool name -> maximum node count, for the pool-at-max alert."""
+
+    serving_metrics: ServingMetrics = field(default_factory=ServingMetrics)
+    """Names of the model servers' request and latency metrics."""
+
+    dcgm_exporter_namespace: str = "nvidia-gpu"
+    """Namespace the DCGM exporter's Service lives in (pass ``NvidiaSoftware.namespace``)."""
+
+    dcgm_exporter_labels: dict[str, str] = field(default_factory=lambda: dict(DCGM_EXPORTER_LABELS))
+    """Labels selecting the DCGM exporter's Service (default: the dcgm-exporter chart's)."""
+
+    dcgm_exporter_port: str = "metrics"
+    """Name of the DCGM exporter Service's metrics port (the chart's default)."""
+
+    application_log_groups: list[str] = field(default_factory=lambda: ["applications"])
+    """Roles of the CloudWatch log groups for application logs (one group each)."""
+
+    log_retention_days: int = 30
+    """Retention of the log groups, in days (a value CloudWatch accepts)."""
+
+    amp_enabled: bool = False
+    """Create an Amazon Managed Prometheus workspace and remote-write to it."""
+
+    amp_region: str | None = None
+    """Region of the AMP workspace (required with ``amp_enabled``; AMP is not in every region)."""
+
+    protect: bool = False
+    """Protect and retain-on-delete the KMS key, log groups and the AMP workspace."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+    """Tags on every taggable AWS child."""
+
+
+def load_dashboard(name: str, replacements: dict[str, str]) -> str:
+    """A shipped dashboard's JSON with its placeholders replaced."""
+    text = resources.files("components.dashboards").joinpath(f"{name}.json").read_text("utf-8")
+    for placeholder, value in replacements.items():
+        text = text.replace(placeholder, value)
+    json.loads(text)  # fail loudly on a broken file
+    return text
+
+
+class Observability(pulumi.ComponentResource):
+    """Metrics, dashboards, alerting and log groups of one environment."""
+
+    namespace: pulumi.Output[str]
+    """The monitoring namespace."""
+
+    chart_version: pulumi.Output[str]
+    """The kube-prometheus-stack chart version deployed."""
+
+    grafana_url: pulumi.Output[str]
+    """Grafana's in-cluster URL (reach it with ``kubectl port-forward`` or the internal LB)."""
+
+    grafana_admin_password: pulumi.Output[str]
+    """Grafana's generated admin password (secret)."""
+
+    alert_topic_arn: pulumi.Output[str | None]
+    """ARN of the SNS alert topic, when the ``sns`` receiver is on."""
+
+    kms_key_arn: pulumi.Output[str]
+    """The KMS key encrypting the log groups and the alert topic."""
+
+    log_group_names: pulumi.Output[list[str]]
+    """Names of the application log groups."""
+
+    amp_workspace_arn: pulumi.Output[str | None]
+    """ARN of the Amazon Managed Prometheus workspace, when enabled."""
+
+    amp_remote_write_url: pulumi.Output[str | None]
+    """Remote-write URL of the AMP workspace, when enabled."""
+
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:observability:Observability", name, None, opts)
+        raise_if_invalid("Observability", name, _check(args))
+        self._name = name
+        self._args = args
+        self._receivers = [ReceiverType(r) for r in args.receivers]
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        self._account = aws.get_caller_identity_output(opts=invoke).account_id
+        self._partition = aws.get_partition_output(opts=invoke).partition
+        self._region = aws.get_region_output(opts=invoke).region
+
+        key, log_groups = self._key_and_log_groups()
+        topic = self._alert_topic(key) if ReceiverType.SNS in self._receivers else None
+        workspace, remote_write_url = self._amp_workspace() if args.amp_enabled else (None, None)
+        ns, password, release = self._chart(topic, remote_write_url)
+        self._operator_resources(ns, release)
+
+        self.namespace = ns
+        self.chart_version = pulumi.Output.from_input(args.chart_version)
+        self.grafana_url = ns.apply(lambda n: f"http://{RELEASE_NAME}-grafana.{n}.svc")
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        self.alert_topic_arn = topic.arn if topic else pulumi.Output.from_input(None)
+        self.kms_key_arn = key.arn
+        self.log_group_names = pulumi.Output.all(*[g.name for g in log_groups])
+        self.amp_workspace_arn = workspace.arn if workspace else pulumi.Output.from_input(None)
+        self.amp_remote_write_url = (
+            remote_write_url if remote_write_url is not None else pulumi.Output.from_input(None)
+        )
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "chartVersion": self.chart_version,
+                "grafanaUrl": self.grafana_url,
+                "grafanaAdminPassword": self.grafana_admin_password,
+                "alertTopicArn": self.alert_topic_arn,
+                "kmsKeyArn": self.kms_key_arn,
+                "logGroupNames": self.log_group_names,
+                "ampWorkspaceArn": self.amp_workspace_arn,
+                "ampRemoteWriteUrl": self.amp_remote_write_url,
+            }
+        )
+
+    # --- AWS --------------------------------------------------------------------------------------
+
+    def _stateful(self) -> pulumi.ResourceOptions:
+        protect = self._args.protect
+        return pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
+
+    def _key_and_log_groups(self) -> tuple[aws.kms.Key, list[aws.cloudwatch.LogGroup]]:
+        """The observability KMS key (rotated) and the application log groups it encrypts."""
+        name, args, prefix = self._name, self._args, self._args.name_prefix
+        log_group_names = [
+            physical_name(role, NameKind.LOG_GROUP, prefix) for role in args.application_log_groups
+        ]
+        key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{prefix} observability: application log groups and alert topic",
+            enable_key_rotation=True,
+            deletion_window_in_days=30 if args.protect else 7,
+            policy=pulumi.Output.all(self._account, self._partition, self._region).apply(
+                lambda a: _key_policy(a[0], a[1], a[2], log_group_names)
+            ),
+            tags=merge_tags(args.tags, {"role": "observability"}),
+            opts=self._stateful(),
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            name="alias/" + physical_name("observability", NameKind.KMS_ALIAS, prefix),
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-logs-{role}",
+                name=group_name,
+                retention_in_days=args.log_retention_days,
+                kms_key_id=key.arn,
+                tags=merge_tags(args.tags, {"role": "application-logs", "log-source": role}),
+                opts=self._stateful(),
+            )
+            for role, group_name in zip(args.application_log_groups, log_group_names, strict=True)
+        ]
+        return key, log_groups
+
+    def _alert_topic(self, key: aws.kms.Key) -> aws.sns.Topic:
+        """The KMS-encrypted SNS topic Alertmanager publishes to, TLS only."""
+        name, args = self._name, self._args
+        child = pulumi.ResourceOptions(parent=self)
+        topic = aws.sns.Topic(
+            f"{name}-alerts",
+            name=physical_name("alerts", NameKind.SNS_TOPIC, args.name_prefix),
+            kms_master_key_id=key.arn,
+            tags=merge_tags(args.tags, {"role": "alerts"}),
+            opts=child,
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-alerts-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, self._account).apply(
+                lambda a: _topic_policy(a[0], a[1])
+            ),
+            opts=child,
+        )
+        self._pod_identity_role(
+            "alertmanager",
+            service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+            policy=_sns_publish_policy(topic.arn, key.arn, self._region),
+        )
+        return topic
+
+    def _amp_workspace(self) -> tuple[aws.amp.Workspace, pulumi.Output[str]]:
+        """The AMP workspace, its remote-write URL and Prometheus's write-only role."""
+        args = self._args
+        workspace = aws.amp.Workspace(
+            f"{self._name}-amp",
+            # AMP aliases allow up to 100 characters, like EKS cluster names
+            alias=physical_name("metrics", NameKind.EKS_CLUSTER, args.name_prefix),
+            region=args.amp_region,
+            tags=merge_tags(args.tags, {"role": "metrics"}),
+            opts=self._stateful(),
+        )
+        remote_write_url = workspace.prometheus_endpoint.apply(
+            lambda e: f"{e.rstrip('/')}/api/v1/remote_write"
+        )
+        self._pod_identity_role(
+            "prometheus",
+            service_account=PROMETHEUS_SERVICE_ACCOUNT,
+            policy=_remote_write_policy(workspace.arn),
+        )
+        return workspace, remote_write_url
+
+    def _pod_identity_role(
+        self, role: str, *, service_account: str, policy: Mapping[str, Any]
+    ) -> None:
+        """A least-privilege role for one monitoring service account, through Pod Identity."""
+        args = self._args
+        pod_identity_role(
+            f"{self._name}-{role}",
+            parent=self,
+            name_prefix=args.name_prefix,
+            role=f"{role}-observability",
+            cluster_name=args.cluster_name,  # type: ignore[arg-type]  # checked in _check
+            cluster_arn=args.cluster_arn,  # type: ignore[arg-type]  # checked in _check
+            namespace=args.namespace,
+            service_account=service_account,
+            policy=policy,
+            permission_boundary_arn=args.permission_boundary_arn,
+            tags=merge_tags(args.tags, {"role": role}),
+        )
+
+    # --- Kubernetes -------------------------------------------------------------------------------
+
+    def _chart(
+        self, topic: aws.sns.Topic | None, remote_write_url: pulumi.Output[str] | None
+    ) -> tuple[pulumi.Output[str], random.RandomPassword, k8s.helm.v3.Release]:
+        """Namespace, storage class, secrets, dashboards and the kube-prometheus-stack release."""
+        name, args = self._name, self._args
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": args.namespace, "labels": {"app.kubernetes.io/part-of": "mlops"}},
+            opts=k8s_opts,
+        )
+        ns = namespace.metadata.apply(lambda m: m.name or args.namespace)
+        storage_parameters: dict[str, pulumi.Input[str]] = {"type": "gp3", "encrypted": "true"}
+        if args.storage_kms_key_arn is not None:
+            storage_parameters["kmsKeyId"] = args.storage_kms_key_arn
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-storage",
+            metadata={"name": physical_name("metrics-gp3", NameKind.KUBERNETES, args.name_prefix)},
+            provisioner="ebs.csi.aws.com",
+            parameters=storage_parameters,
+            reclaim_policy="Retain" if args.protect else "Delete",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=k8s_opts,
+        )
+
+        password = random.RandomPassword(
+            f"{name}-grafana-admin",
+            length=32,
+            special=True,
+            override_special="-_.~",
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        secrets: list[pulumi.Resource] = [
+            k8s.core.v1.Secret(
+                f"{name}-grafana-admin",
+                metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": ns},
+                type="Opaque",
+                string_data={
+                    "admin-user": "admin",
+                    "admin-password": pulumi.Output.secret(password.result),
+                },
+                opts=k8s_opts,
+            )
+        ]
+        if ReceiverType.WEBHOOK in self._receivers and args.webhook_url is not None:
+            secrets.append(
+                k8s.core.v1.Secret(
+                    f"{name}-webhook",
+                    metadata={"name": WEBHOOK_SECRET, "namespace": ns},
+                    type="Opaque",
+                    string_data={"url": pulumi.Output.secret(args.webhook_url)},
+                    opts=k8s_opts,
+                )
+            )
+
+        replacements = {
+            "__POOL_LABEL__": sanitize_label(args.gpu_pool_label),
+            "__REQUESTS_METRIC__": args.serving_metrics.requests_total,
+            "__LATENCY_METRIC__": args.serving_metrics.latency_histogram,
+            "__STATUS_LABEL__": args.serving_metrics.status_label,
+        }
+        for dashboard in DASHBOARDS:
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{dashboard}",
+                metadata={
+                    "name": f"mlops-dashboard-{dashboard}",
+                    "namespace": ns,
+                    "labels": {DASHBOARD_LABEL: "1"},
+                },
+                data={f"{dashboard}.json": load_dashboard(dashboard, replacements)},
+                opts=k8s_opts,
+            )
+
+        release = k8s.helm.v3.Release(
+            f"{name}-kube-prometheus-stack",
+            name=RELEASE_NAME,
+            chart="kube-prometheus-stack",
+            version=args.chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=ns,
+            values=_chart_values(
+                args,
+                receivers=self._receivers,
+                storage_class=storage_class.metadata.apply(lambda m: m.name or ""),
+                topic=topic,
+                region=self._region,
+                remote_write_url=remote_write_url,
+            ),
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=secrets)),
+        )
+        return ns, password, release
+
+    def _operator_resources(self, ns: pulumi.Output[str], release: k8s.helm.v3.Release) -> None:
+        """The DCGM ServiceMonitor and the alert rules (their CRDs come with the chart)."""
+        name, args = self._name, self._args
+        after_chart = pulumi.ResourceOptions(
+            parent=self, provider=args.kubernetes_provider, depends_on=[release]
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-dcgm-exporter",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata={
+                "name": "dcgm-exporter",
+                "namespace": ns,
+                "labels": {"release": RELEASE_NAME},
+            },
+            spec={
+                "selector": {"matchLabels": dict(args.dcgm_exporter_labels)},
+                "namespaceSelector": {"matchNames": [args.dcgm_exporter_namespace]},
+                "endpoints": [
+                    {
+                        "port": args.dcgm_exporter_port,
+                        "interval": "15s",
+                        "relabelings": [
+                            {
+                                "sourceLabels": ["__meta_kubernetes_pod_node_name"],
+                                "targetLabel": "node",
+                                "action": "replace",
+                            }
+                        ],
+                    }
+                ],
+            },
+            opts=after_chart,
+        )
+        rules = alert_rules(
+            args.thresholds,
+            gpu_pool_label=args.gpu_pool_label,
+            gpu_pool_max_nodes=dict(args.gpu_pool_max_nodes),
+            serving=args.serving_metrics,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-alert-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata={
+                "name": "mlops-platform-alerts",
+                "namespace": ns,
+                "labels": {"release": RELEASE_NAME},
+            },
+            spec={"groups": prometheus_rule_groups(rules, args.runbook_base_url)},
+            opts=after_chart,
+        )
+
+
+def _check(args: ObservabilityArgs) -> list[Invalid]:
+    """Every problem with ``args``."""
+    return [*_check_routing(args), *_check_sizes(args), *_check_scraping(args)]
+
+
+def _check_routing(args: ObservabilityArgs) -> list[Invalid]:
+    problems: list[Invalid] = []
+    allowed_receivers = ", ".join(r.value for r in ReceiverType)
+    known = {r.value for r in ReceiverType}
+    problems += [
+        Invalid(f"receivers[{i}]", receiver, f"one of: {allowed_receivers}")
+        for i, receiver in enumerate(args.receivers)
+        if receiver not in known
+    ]
+    if len(set(args.receivers)) != len(args.receivers):
+        problems.append(Invalid("receivers", args.receivers, "each receiver type at most once"))
+    if ReceiverType.WEBHOOK.value in args.receivers and args.webhook_url is None:
+        problems.append(
+            Invalid("webhook_url", None, "required with the webhook receiver (pass it as a secret)")
+        )
+    needs_cluster = ReceiverType.SNS.value in args.receivers or args.amp_enabled
+    problems += [
+        Invalid(key, None, "required with the sns receiver or amp_enabled (Pod Identity roles)")
+        for key in ("cluster_name", "cluster_arn")
+        if needs_cluster and getattr(args, key) is None
+    ]
+    if args.amp_enabled and not args.amp_region:
+        problems.append(
+            Invalid(
+                "amp_region",
+                args.amp_region,
+                "required when amp_enabled is true: the region of the AMP workspace that "
+                "Prometheus signs remote writes for, e.g. us-east-1",
+            )
+        )
+    elif args.amp_region is not None and not _REGION.match(args.amp_region):
+        problems.append(Invalid("amp_region", args.amp_region, "an AWS region, e.g. us-east-1"))
+    if not args.runbook_base_url.strip():
+        problems.append(Invalid("runbook_base_url", args.runbook_base_url, "a URL or path"))
+    return problems + check_thresholds(args.thresholds)
+
+
+def _check_sizes(args: ObservabilityArgs) -> list[Invalid]:
+    problems: list[Invalid] = []
+    if not args.chart_version or args.chart_version == "latest":
+        problems.append(
+            Invalid("chart_version", args.chart_version, "a pinned chart version, e.g. 88.5.3")
+        )
+    ranges: dict[str, tuple[int, int]] = {
+        "prometheus_retention_days": (1, 3650),
+        "prometheus_storage_gib": (10, 16384),
+        "prometheus_replicas": (1, 5),
+    }
+    for key, (low, high) in ranges.items():
+        value = getattr(args, key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems.append(Invalid(key, value, f"an integer from {low} to {high}"))
+    if args.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+        problems.append(
+            Invalid(
+                "log_retention_days",
+                args.log_retention_days,
+                "one of CloudWatch's periods: " + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
+            )
+        )
+    problems += [
+        Invalid(f"gpu_pool_max_nodes[{pool}]", maximum, "a positive node count")
+        for pool, maximum in args.gpu_pool_max_nodes.items()
+        if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1
+    ]
+    return problems
+
+
+def _check_scraping(args: ObservabilityArgs) -> list[Invalid]:
+    problems = [
+        Invalid(key, getattr(args, key), "a Kubernetes namespace name")
+        for key in ("namespace", "dcgm_exporter_namespace")
+        if not _DNS_LABEL.match(getattr(args, key))
+    ]
+    if not args.dcgm_exporter_labels:
+        problems.append(
+            Invalid("dcgm_exporter_labels", {}, "at least one label selecting the exporter")
+        )
+    problems += [
+        Invalid(f"serving_metrics.{key}", value, "a Prometheus name")
+        for key in ("requests_total", "latency_histogram", "status_label")
+        if not _METRIC_NAME.match(value := getattr(args.serving_metrics, key))
+    ]
+    return problems
+
+
+def _chart_values(
+    args: ObservabilityArgs,
+    *,
+    receivers: list[ReceiverType],
+    storage_class: pulumi.Output[str],
+    topic: aws.sns.Topic | None,
+    region: pulumi.Output[str],
+    remote_write_url: pulumi.Output[str] | None,
+) -> dict[str, Any]:
+    """kube-prometheus-stack values (keys checked against the pinned chart's values.yaml)."""
+
+    def volume(size: str) -> dict[str, Any]:
+        return {
+            "volumeClaimTemplate": {
+                "spec": {
+                    "storageClassName": storage_class,
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": size}},
+                }
+            }
+        }
+
+    prometheus_spec: dict[str, Any] = {
+        "replicas": args.prometheus_replicas,
+        "retention": f"{args.prometheus_retention_days}d",
+        "retentionSize": f"{args.prometheus_storage_gib * 9 // 10}GiB",
+        "storageSpec": volume(f"{args.prometheus_storage_gib}Gi"),
+        # Select every ServiceMonitor, PodMonitor and PrometheusRule in the cluster, so
+        # model teams' monitors are scraped without carrying this release's label.
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "podMonitorSelectorNilUsesHelmValues": False,
+        "ruleSelectorNilUsesHelmValues": False,
+    }
+    if remote_write_url is not None:
+        prometheus_spec["remoteWrite"] = [
+            {"url": remote_write_url, "sigv4": {"region": args.amp_region}}
+        ]
+
+    platform: dict[str, Any] = {"name": "platform"}
+    alertmanager_spec: dict[str, Any] = {"storage": volume("2Gi")}
+    if topic is not None:
+        platform["sns_configs"] = [
+            {"topic_arn": topic.arn, "sigv4": {"region": region}, "send_resolved": True}
+        ]
+    if ReceiverType.WEBHOOK in receivers:
+        platform["webhook_configs"] = [
+            {"url_file": f"/etc/alertmanager/secrets/{WEBHOOK_SECRET}/url", "send_resolved": True}
+        ]
+        alertmanager_spec["secrets"] = [WEBHOOK_SECRET]
+    default_receiver = "platform" if receivers else "null"
+    alertmanager_config = {
+        "global": {"resolve_timeout": "5m"},
+        "route": {
+            "receiver": default_receiver,
+            "group_by": ["alertname", "namespace", "node"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "4h",
+            "routes": [
+                {"receiver": "null", "matchers": ['alertname = "Watchdog"']},
+                {"receiver": "null", "matchers": ['alertname = "InfoInhibitor"']},
+            ],
+        },
+        "receivers": [{"name": "null"}, *([platform] if receivers else [])],
+    }
+
+    grafana_service: dict[str, Any] = {"type": "ClusterIP"}
+    if args.grafana_internal_load_balancer:
+        grafana_service = {"type": "LoadBalancer", "annotations": dict(_INTERNAL_LB_ANNOTATIONS)}
+
+    gpu_toleration = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
+    return {
+        "crds": {"enabled": True},
+        "defaultRules": {"create": True},
+        "prometheus": {
+            "enabled": True,
+            "service": {"type": "ClusterIP"},
+            "ingress": {"enabled": False},
+            "serviceAccount": {"create": True, "name": PROMETHEUS_SERVICE_ACCOUNT},
+            "prometheusSpec": prometheus_spec,
+        },
+        "alertmanager": {
+            "enabled": True,
+            "service": {"type": "ClusterIP"},
+            "ingress": {"enabled": False},
+            "serviceAccount": {"create": True, "name": ALERTMANAGER_SERVICE_ACCOUNT},
+            "config": alertmanager_config,
+            "alertmanagerSpec": alertmanager_spec,
+        },
+        "grafana": {
+            "enabled": True,
+            "admin": {
+                "existingSecret": GRAFANA_ADMIN_SECRET,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "service": grafana_service,
+            "ingress": {"enabled": False},
+            "sidecar": {
+                "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1"}
+            },
+        },
+        "kubeStateMetrics": {"enabled": True},
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{args.gpu_pool_label}]"]},
+        "nodeExporter": {"enabled": True},
+        # node-exporter is a DaemonSet: tolerate the GPU taint (and, as the chart does by
+        # default, any other NoSchedule taint) so every node, GPU nodes included, is measured.
+        "prometheus-node-exporter": {
+            "tolerations": [gpu_toleration, {"operator": "Exists", "effect": "NoSchedule"}]
+        },
+    }
+
+
+def _key_policy(account: str, partition: str, region: str, log_groups: list[str]) -> str:
+    """The account administers the key; CloudWatch Logs may use it for these groups only."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsEncryptsPlatformLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "kms:EncryptionContext:aws:logs:arn": [
+                                f"arn:{partition}:logs:{region}:{account}:log-group:{group}"
+                                for group in log_groups
+                            ]
+                        }
+                    },
+                },
+            ],
+        }
+    )
+
+
+def _topic_policy(topic_arn: str, account: str) -> str:
+    """Only this account publishes, and only over TLS."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountPublishes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": account},
+                    "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
+                    "Resource": topic_arn,
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )
+
+
+def _sns_publish_policy(
+    topic_arn: pulumi.Input[str], key_arn: pulumi.Input[str], region: pulumi.Input[str]
+) -> dict[str, Any]:
+    """Alertmanager publishes to the alert topic, using the topic's key through SNS only."""
+    via_sns = pulumi.Output.from_input(region).apply(lambda r: f"sns.{r}.amazonaws.com")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublishAlerts",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "UseTopicKeyThroughSns",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": via_sns}},
+            },
+        ],
+    }
+
+
+def _remote_write_policy(workspace_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Prometheus writes samples to this one workspace, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RemoteWriteToPlatformWorkspace",
+                "Effect": "Allow",
+                "Action": ["aps:RemoteWrite"],
+                "Resource": workspace_arn,
+            }
+        ],
+    }
