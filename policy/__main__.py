@@ -1,0 +1,33 @@
+"""The MLOps platform's CrossGuard policy pack: assembles the rules, nothing else.
+
+Run by the Pulumi CLI (``pulumi preview --policy-pack policy --policy-pack-config
+policy/config/<env>.json``) or by the offline runner (``python -m scripts.policy_runner``).
+The pack is advisory by default; each environment's config file raises rules to mandatory
+by severity (dev: critical; test: high and critical; prod: all).
+
+The repository root is put on ``sys.path`` so the GPU rules share ``components.gpu_catalog``
+with the GPU node pool component (the pack always runs from a checkout of this repository).
+"""
+
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+for _path in (str(_HERE), str(_HERE.parent)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
+from rules import ALL_RULES  # noqa: E402
+from rules.rule import to_policy  # noqa: E402
+
+PolicyPack(
+    name="mlops-platform",
+    description="Guardrails for GPU-ready MLOps platforms on AWS EKS: CIS EKS, AWS FSBP and "
+    "checkov controls plus ML capacity and cost rules, with per-environment enforcement.",
+    display_name="MLOps platform policies",
+    provider="aws",
+    tags=["aws", "eks", "kubernetes", "gpu", "mlops"],
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=[to_policy(rule) for rule in ALL_RULES],
+)

@@ -1,0 +1,27 @@
+"""The pack's rules, one module per service, and the policy-catalog coverage map."""
+
+from __future__ import annotations
+
+from rules import ecr, eks, gpu, iam, kms, kubernetes, logs, network, rds, s3, tagging
+from rules.rule import Rule, iter_rules
+
+SERVICE_MODULES = (s3, ecr, eks, network, iam, kms, logs, rds, kubernetes, gpu, tagging)
+
+ALL_RULES: list[Rule] = list(iter_rules(*SERVICE_MODULES))
+"""Every rule, in service order."""
+
+CATALOG_ROWS = range(1, 71)
+"""Rows of the policy catalog (../shared/POLICY_CATALOG.md) the pack answers for."""
+
+NOT_CHECKED: dict[int, str] = {}
+"""Catalog rows with no rule at all, and why (none today: partial checks are described in
+each rule's ``limits``)."""
+
+
+def coverage() -> dict[int, list[Rule]]:
+    """Catalog row -> the rules implementing it."""
+    rows: dict[int, list[Rule]] = {row: [] for row in CATALOG_ROWS}
+    for rule in ALL_RULES:
+        for row in rule.catalog:
+            rows[row].append(rule)
+    return rows

@@ -1,0 +1,296 @@
+"""GPU capacity and cost: allowlisted instance types, the GPU budget, taints and labels,
+and an on-demand baseline for prod serving.
+
+GPUs per instance type come from the platform's own catalog (``components.gpu_catalog``),
+so the pack and the GPU node pool component never disagree about what an instance carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+
+from components import gpu_catalog
+from rules.rule import Rule, StackContext, as_number, dig, fmt, items
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+GPU = "nvidia.com/gpu"
+INSTANCE_TYPE_KEY = "node.kubernetes.io/instance-type"
+CAPACITY_KEY = "karpenter.sh/capacity-type"
+UNKNOWN_GPUS_PER_NODE = 8
+"""GPUs assumed for a GPU instance type missing from the catalog (the largest sizes carry 8)."""
+
+
+def is_gpu_type(instance_type: str) -> bool:
+    """Whether an instance type carries GPUs (or other accelerators)."""
+    family = instance_type.split(".", 1)[0]
+    return (
+        gpu_catalog.gpu_instance(instance_type) is not None
+        or gpu_catalog.is_gpu_family(family)
+        or family in gpu_catalog.UNSUPPORTED_ACCELERATOR_FAMILIES
+    )
+
+
+def gpus_per_node(instance_types: list[str]) -> int:
+    """The most GPUs one node of these types brings (unknown GPU types count as 8)."""
+    known = gpu_catalog.max_gpus_per_node(instance_types)
+    unknown = any(is_gpu_type(t) and gpu_catalog.gpu_instance(t) is None for t in instance_types)
+    return max(known, UNKNOWN_GPUS_PER_NODE if unknown else 0)
+
+
+def _requirement(props: Any, key: str) -> tuple[str, list[str]] | None:
+    for req in items(dig(props, "spec", "template", "spec", "requirements")):
+        if dig(req, "key") == key:
+            return str(dig(req, "operator", default="")), [
+                str(v) for v in items(dig(req, "values"))
+            ]
+    return None
+
+
+def _pool_types(resource_type: str, props: Any) -> list[str]:
+    if resource_type == NODE_GROUP:
+        return [str(t) for t in items(props.get("instanceTypes"))]
+    if resource_type == LAUNCH_TEMPLATE:
+        value = props.get("instanceType")
+        return [str(value)] if value else []
+    req = _requirement(props, INSTANCE_TYPE_KEY)
+    return req[1] if req and req[0] == "In" else []
+
+
+def _pool_taints(resource_type: str, props: Any) -> list[Any]:
+    if resource_type == NODE_GROUP:
+        return items(props.get("taints"))
+    return items(dig(props, "spec", "template", "spec", "taints"))
+
+
+def _pool_labels(resource_type: str, props: Any) -> Mapping[str, Any]:
+    if resource_type == NODE_GROUP:
+        return props.get("labels") or {}
+    return dig(props, "spec", "template", "metadata", "labels", default={})
+
+
+def is_gpu_pool(resource_type: str, props: Any) -> bool:
+    """A pool that brings GPUs: GPU instance types, or a NodePool tainted / selecting GPUs."""
+    if any(is_gpu_type(t) for t in _pool_types(resource_type, props)):
+        return True
+    if resource_type != NODE_POOL:
+        return False
+    if any(dig(t, "key") == GPU for t in _pool_taints(resource_type, props)):
+        return True
+    return any(
+        str(dig(r, "key", default="")).startswith("karpenter.k8s.aws/instance-gpu")
+        for r in items(dig(props, "spec", "template", "spec", "requirements"))
+    )
+
+
+def _allowlist(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+    props = args.props
+    types = _pool_types(args.resource_type, props)
+    allowed = set(cfg.get("allowedInstanceTypes", []))
+    if args.resource_type == NODE_POOL and not types and is_gpu_pool(NODE_POOL, props):
+        yield f"the GPU NodePool does not pin instance types ({INSTANCE_TYPE_KEY} In [...])"
+    bad = [t for t in types if is_gpu_type(t) and t not in allowed]
+    if bad:
+        yield (
+            f"GPU instance type(s) {', '.join(bad)} are not allowed here "
+            f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
+        )
+
+
+def _pool_gpus(ctx: StackContext, pool: PolicyResource) -> tuple[float | None, str]:
+    """(most GPUs the pool can run, how that was worked out); None when unbounded."""
+    props = pool.props
+    if pool.resource_type == NODE_GROUP:
+        types = _pool_types(NODE_GROUP, props)
+        nodes = as_number(dig(props, "scalingConfig", "maxSize")) or 0.0
+        per = gpus_per_node(types)
+        return nodes * per, f"{pool.name}: {fmt(nodes)} nodes x {per} GPUs"
+    limit = as_number(dig(props, "spec", "limits", GPU))
+    if limit is None:
+        return None, f"{pool.name}: no spec.limits[{GPU}]"
+    return limit, f"{pool.name}: limit {fmt(limit)} GPUs"
+
+
+def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    budget = float(cfg.get("budgetGpus", 0))
+    total, parts = 0.0, []
+    for pool in ctx.of_type(NODE_GROUP, NODE_POOL):
+        if not ctx.guard(lambda p=pool: is_gpu_pool(p.resource_type, p.props), False):
+            continue
+        result = ctx.guard(lambda p=pool: _pool_gpus(ctx, p))
+        if result is None:
+            continue
+        gpus, how = result
+        if gpus is None:
+            yield pool.urn, f"GPU NodePool {pool.name} has no {GPU} limit: its GPUs are unbounded"
+            continue
+        total += gpus
+        parts.append(how)
+    if total > budget:
+        yield (
+            None,
+            (
+                f"the stack can run {fmt(total)} GPUs; the budget is {fmt(budget)} "
+                f"({'; '.join(parts)})"
+            ),
+        )
+
+
+def _taints_labels(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+    props = args.props
+    if not is_gpu_pool(args.resource_type, props):
+        return
+    effects = ("NO_SCHEDULE",) if args.resource_type == NODE_GROUP else ("NoSchedule",)
+    tainted = any(
+        dig(t, "key") == GPU and dig(t, "effect") in effects
+        for t in _pool_taints(args.resource_type, props)
+    )
+    if not tainted:
+        yield f"the GPU pool lacks the {GPU} NoSchedule taint: any pod may land on GPU nodes"
+    keys = list(cfg.get("acceleratorLabelKeys", []))
+    labels = _pool_labels(args.resource_type, props)
+    if not any(k in labels for k in keys):
+        yield f"the GPU pool has no accelerator label (one of: {', '.join(keys)})"
+
+
+def _serving_on_demand(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+    if not cfg.get("required") or not is_gpu_pool(args.resource_type, args.props):
+        return
+    key, value = (
+        cfg.get("servingLabelKey", "mlops/workload"),
+        cfg.get("servingLabelValue", "serving"),
+    )
+    labels = _pool_labels(args.resource_type, args.props)
+    tags = (args.props.get("tags") or {}) if args.resource_type == NODE_GROUP else {}
+    if labels.get(key) != value and tags.get(key) != value:
+        return
+    if args.resource_type == NODE_GROUP:
+        capacity = args.props.get("capacityType") or "ON_DEMAND"
+        if capacity != "ON_DEMAND":
+            yield f"the serving GPU node group buys {capacity} capacity only"
+    else:
+        req = _requirement(args.props, CAPACITY_KEY)
+        if req and (req[0] != "In" or "on-demand" not in req[1]):
+            yield "the serving GPU NodePool cannot launch on-demand capacity"
+
+
+ACCELERATOR_LABELS = [
+    "k8s.amazonaws.com/accelerator",
+    "nvidia.com/gpu.present",
+    "nvidia.com/gpu.product",
+    "mlops.io/accelerator",
+]
+
+RULES: list[Rule] = [
+    Rule(
+        id="GPU-001",
+        name="gpu-instance-type-allowlist",
+        severity=Severity.HIGH,
+        description="GPU node pools use only the environment's allowlisted instance types.",
+        remediation=(
+            'aws.eks.NodeGroup(..., instance_types=["g6.xlarge"]) with a type from the '
+            'environment\'s allowedInstanceTypes; Karpenter: requirements=[{"key": '
+            '"node.kubernetes.io/instance-type", "operator": "In", "values": '
+            '["g6.xlarge"]}]'
+        ),
+        controls=("MLOPS 63",),
+        catalog=(63,),
+        resource_check=_allowlist,
+        resource_types=(NODE_GROUP, NODE_POOL, LAUNCH_TEMPLATE),
+        config={
+            "allowedInstanceTypes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "description": "GPU instance types allowed in this environment.",
+            }
+        },
+    ),
+    Rule(
+        id="GPU-002",
+        name="gpu-budget",
+        severity=Severity.HIGH,
+        description="The GPUs all pools can scale to (max nodes x GPUs per node, or Karpenter "
+        "nvidia.com/gpu limits) stay within the environment's budget.",
+        remediation=(
+            'Lower scaling_config max_size / the NodePool\'s spec.limits["nvidia.com/gpu"], or '
+            "raise budgetGpus in policy/config/<env>.json with the owner's approval."
+        ),
+        controls=("MLOPS 64",),
+        catalog=(64,),
+        stack_check=_budget,
+        config={
+            "budgetGpus": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "description": "Most GPUs the environment may run at once.",
+            }
+        },
+        limits="GPUs per instance come from components.gpu_catalog; a GPU type missing from "
+        "it counts as 8 GPUs per node.",
+    ),
+    Rule(
+        id="GPU-003",
+        name="gpu-pool-taint-and-labels",
+        severity=Severity.HIGH,
+        description="GPU node pools carry the nvidia.com/gpu NoSchedule taint and an "
+        "accelerator label.",
+        remediation=(
+            'aws.eks.NodeGroup(..., taints=[aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", '
+            'value="true", effect="NO_SCHEDULE")], labels={"k8s.amazonaws.com/accelerator":'
+            ' "nvidia-l4"})'
+        ),
+        controls=("MLOPS 65",),
+        catalog=(65,),
+        resource_check=_taints_labels,
+        resource_types=(NODE_GROUP, NODE_POOL),
+        config={
+            "acceleratorLabelKeys": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ACCELERATOR_LABELS,
+                "description": "Node label keys accepted as the accelerator label.",
+            }
+        },
+    ),
+    Rule(
+        id="GPU-004",
+        name="gpu-serving-on-demand-baseline",
+        severity=Severity.HIGH,
+        description="Where required (prod), serving GPU pools can launch on-demand capacity "
+        "(not spot only).",
+        remediation=(
+            'aws.eks.NodeGroup(..., capacity_type="ON_DEMAND", scaling_config=...(min_size=2));'
+            ' Karpenter: {"key": "karpenter.sh/capacity-type", "operator": "In", '
+            '"values": ["on-demand"]}'
+        ),
+        controls=("MLOPS 66",),
+        catalog=(66,),
+        resource_check=_serving_on_demand,
+        resource_types=(NODE_GROUP, NODE_POOL),
+        config={
+            "required": {
+                "type": "boolean",
+                "default": False,
+                "description": "Whether serving GPU pools need on-demand capacity.",
+            },
+            "servingLabelKey": {
+                "type": "string",
+                "default": "mlops/workload",
+                "description": "Node label (or node group tag) marking serving.",
+            },
+            "servingLabelValue": {
+                "type": "string",
+                "default": "serving",
+                "description": "Its value on serving pools.",
+            },
+        },
+        limits="A pool counts as serving by its node label (or node group tag); min size > 0 "
+        "(the baseline itself) is enforced by the configuration model.",
+    ),
+]

@@ -1,0 +1,89 @@
+"""KMS: rotation, no public key policy, deletion window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, Severity
+
+from rules import documents
+from rules.rule import Rule, as_number, fmt
+
+KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+
+
+def _rotation(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+    spec = args.props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+    if spec == "SYMMETRIC_DEFAULT" and args.props.get("enableKeyRotation") is not True:
+        yield "automatic key rotation is off"
+
+
+def _not_public(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+    for s in documents.public_allows(args.props.get("policy")):
+        yield f"the key policy's {s.label()} allows any principal with no condition"
+
+
+def _deletion(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+    if args.resource_type == KEY_POLICY:
+        if args.props.get("bypassPolicyLockoutSafetyCheck") is True:
+            yield "the key policy bypasses the lockout safety check"
+        return
+    window = as_number(args.props.get("deletionWindowInDays"))
+    window = 30.0 if window is None else window  # AWS default
+    least = float(cfg.get("minDeletionWindowDays", 7))
+    if window < least:
+        yield f"deletionWindowInDays is {fmt(window)}; at least {fmt(least)} is required"
+    if args.props.get("bypassPolicyLockoutSafetyCheck") is True:
+        yield "the key bypasses the policy lockout safety check"
+
+
+RULES: list[Rule] = [
+    Rule(
+        id="KMS-001",
+        name="kms-key-rotation",
+        severity=Severity.HIGH,
+        description="Symmetric KMS keys rotate automatically.",
+        remediation='aws.kms.Key(f"{name}-key", enable_key_rotation=True, ...)',
+        controls=("CKV_AWS_7", "AWSGuard kms-key-rotation-enabled"),
+        catalog=(45,),
+        resource_check=_rotation,
+        resource_types=(KEY,),
+    ),
+    Rule(
+        id="KMS-002",
+        name="kms-key-policy-not-public",
+        severity=Severity.CRITICAL,
+        description="KMS key policies allow no anonymous principal without a condition.",
+        remediation=(
+            'Grant the account root and named roles: {"Principal": {"AWS": '
+            'f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}'
+        ),
+        controls=("FSBP KMS.5", "CKV_AWS_33"),
+        catalog=(46,),
+        resource_check=_not_public,
+        resource_types=(KEY, KEY_POLICY),
+    ),
+    Rule(
+        id="KMS-003",
+        name="kms-key-deletion-window",
+        severity=Severity.MEDIUM,
+        description="KMS keys keep a deletion window of at least the environment's minimum "
+        "(7 days; 30 in prod) and never bypass the lockout safety check.",
+        remediation='aws.kms.Key(f"{name}-key", deletion_window_in_days=30, ...)',
+        controls=("FSBP KMS.3",),
+        catalog=(47,),
+        resource_check=_deletion,
+        resource_types=(KEY, KEY_POLICY),
+        config={
+            "minDeletionWindowDays": {
+                "type": "integer",
+                "minimum": 7,
+                "maximum": 30,
+                "default": 7,
+                "description": "Shortest acceptable deletion window (days).",
+            }
+        },
+    ),
+]

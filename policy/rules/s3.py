@@ -1,0 +1,416 @@
+"""S3: public access, ACLs, encryption, TLS, versioning, logging, lifecycle, durability."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+
+from rules import documents
+from rules.rule import Rule, StackContext, dig, items, truthy
+
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+SSE_TYPES = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING_TYPES = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+)
+LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+LIFECYCLE_TYPES = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+OBJECT_LOCK_TYPES = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
+
+_PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+_PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+_PUBLIC_GROUPS = (
+    "acs.amazonaws.com/groups/global/AllUsers",
+    "acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+
+
+def _bucket_children(
+    ctx: StackContext, bucket: PolicyResource, types: tuple[str, ...]
+) -> list[PolicyResource]:
+    return ctx.linked(bucket, ctx.of_type(*types), "bucket", ("bucket",))
+
+
+def _pab_flags(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+    off = [f for f in _PAB_FLAGS if args.props.get(f) is not True]
+    if off:
+        yield f"public access block leaves {', '.join(off)} off"
+
+
+def _has_pab(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        if not _bucket_children(ctx, bucket, (PAB,)):
+            yield bucket.urn, f"bucket {bucket.name} has no BucketPublicAccessBlock"
+
+    return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
+
+
+def _public_acl(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+    acl = args.props.get("acl")
+    if isinstance(acl, str) and acl in _PUBLIC_ACLS:
+        yield f"canned ACL {acl!r} opens the bucket"
+    grants = items(args.props.get("grants"))
+    grants += items(dig(args.props, "accessControlPolicy", "grants"))
+    for grant in grants:
+        uri = str(dig(grant, "grantee", "uri", default="") or dig(grant, "uri", default=""))
+        if uri.endswith(_PUBLIC_GROUPS):
+            yield f"ACL grant to {uri.rsplit('/', 1)[-1]}"
+
+
+def _ownership(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+    value = dig(args.props, "rule", "objectOwnership")
+    if value != "BucketOwnerEnforced":
+        yield f"objectOwnership is {value!r}; ACLs stay enabled"
+
+
+def _sse_rules(props: Any) -> list[Any]:
+    single = dig(props, "rule")
+    return items(dig(props, "rules")) or ([single] if isinstance(single, Mapping) else [])
+
+
+def _kms_ok(rule: Any) -> bool:
+    default = dig(rule, "applyServerSideEncryptionByDefault", default={})
+    return (
+        dig(default, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse")
+        and bool(dig(default, "kmsMasterKeyId"))
+        and truthy(dig(rule, "bucketKeyEnabled"))
+    )
+
+
+def _kms_encryption(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    targets = _log_targets(ctx)
+
+    def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        if bucket.urn in targets:
+            return  # S3 delivers server access logs only to SSE-S3 buckets
+        rules = _sse_rules(dig(bucket.props, "serverSideEncryptionConfiguration", default={}))
+        for config in _bucket_children(ctx, bucket, SSE_TYPES):
+            rules += _sse_rules(config.props)
+        if not any(_kms_ok(rule) for rule in rules):
+            yield (
+                bucket.urn,
+                (
+                    f"bucket {bucket.name} is not encrypted with aws:kms, a customer managed key "
+                    "and the bucket key"
+                ),
+            )
+
+    return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
+
+
+def _denies_plain_http(policy: Any) -> bool:
+    for s in documents.parse(policy) or []:
+        if s.effect != "Deny":
+            continue
+        for op, value in documents.condition_values(s.condition, "aws:SecureTransport"):
+            if op == "Bool" and str(value).lower() == "false":
+                return True
+    return False
+
+
+def _tls_only(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        policies = [p.props.get("policy") for p in _bucket_children(ctx, bucket, (POLICY,))]
+        policies.append(bucket.props.get("policy"))
+        if not any(_denies_plain_http(p) for p in policies if p):
+            yield (
+                bucket.urn,
+                (
+                    f"bucket {bucket.name} has no policy denying requests where "
+                    "aws:SecureTransport is false"
+                ),
+            )
+
+    return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
+
+
+def _no_public_principal(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+    for s in documents.public_allows(args.props.get("policy")):
+        yield f"{s.label()} allows principal '*' with no condition"
+
+
+def _versioning(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        states = [
+            dig(v.props, "versioningConfiguration", "status")
+            for v in _bucket_children(ctx, bucket, VERSIONING_TYPES)
+        ]
+        inline = dig(bucket.props, "versioning", "enabled")
+        if "Enabled" not in states and inline is not True:
+            yield bucket.urn, f"bucket {bucket.name} does not have versioning enabled"
+
+    return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
+
+
+def _log_targets(ctx: StackContext) -> set[str]:
+    targets: set[str] = set()
+    for logging in ctx.of_type(*LOGGING_TYPES):
+        for dep in logging.property_dependencies.get("targetBucket", []):
+            targets.add(dep.urn)
+        name = ctx.guard(lambda lg=logging: lg.props.get("targetBucket"))
+        for bucket in ctx.of_type(*BUCKET_TYPES):
+            if name and ctx.guard(lambda b=bucket: b.props.get("bucket")) == name:
+                targets.add(bucket.urn)
+    return targets
+
+
+def _access_logging(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    targets = _log_targets(ctx)
+
+    def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        if bucket.urn in targets:
+            return  # the access-log bucket itself: logging it into itself would loop
+        inline = dig(bucket.props, "logging", "targetBucket")
+        if not inline and not _bucket_children(ctx, bucket, LOGGING_TYPES):
+            yield bucket.urn, f"bucket {bucket.name} has no server access logging"
+
+    return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
+
+
+def _lifecycle(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        rules: list[Any] = []
+        for lc in _bucket_children(ctx, bucket, LIFECYCLE_TYPES):
+            rules += items(lc.props.get("rules"))
+        if not rules:
+            yield bucket.urn, f"bucket {bucket.name} has no lifecycle configuration"
+        elif not any(
+            dig(x, "status") == "Enabled"
+            and dig(x, "abortIncompleteMultipartUpload", "daysAfterInitiation") is not None
+            for x in rules
+        ):
+            yield (
+                bucket.urn,
+                (
+                    f"bucket {bucket.name} has no enabled lifecycle rule that aborts incomplete "
+                    "multipart uploads"
+                ),
+            )
+
+    return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
+
+
+def _durability(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    if not cfg.get("required"):
+        return iter(())
+    targets = _log_targets(ctx)
+    patterns = list(cfg.get("urnPatterns", ["*"]))
+
+    def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        if bucket.urn in targets or not any(fnmatchcase(bucket.urn, p) for p in patterns):
+            return
+        locked = truthy(bucket.props.get("objectLockEnabled"))
+        replicated = bool(_bucket_children(ctx, bucket, (REPLICATION,)))
+        lock_config = bool(_bucket_children(ctx, bucket, OBJECT_LOCK_TYPES))
+        if not (locked or replicated or lock_config):
+            yield bucket.urn, f"bucket {bucket.name} has neither replication nor object lock"
+
+    return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
+
+
+RULES: list[Rule] = [
+    Rule(
+        id="S3-001",
+        name="s3-public-access-block-all-flags",
+        severity=Severity.CRITICAL,
+        description="S3 public access blocks turn on all four flags.",
+        remediation=(
+            'Set every flag: aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=bucket.id, '
+            "block_public_acls=True, block_public_policy=True, ignore_public_acls=True, "
+            "restrict_public_buckets=True, opts=child)"
+        ),
+        controls=("FSBP S3.8", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
+        catalog=(1,),
+        resource_check=_pab_flags,
+        resource_types=(PAB,),
+    ),
+    Rule(
+        id="S3-002",
+        name="s3-bucket-has-public-access-block",
+        severity=Severity.CRITICAL,
+        description="Every S3 bucket has a public access block of its own.",
+        remediation=(
+            'Add one per bucket: aws.s3.BucketPublicAccessBlock(f"{name}-pab", '
+            "bucket=bucket.id, block_public_acls=True, block_public_policy=True, "
+            "ignore_public_acls=True, restrict_public_buckets=True, opts=child)"
+        ),
+        controls=("CKV2_AWS_6", "FSBP S3.8"),
+        catalog=(2,),
+        stack_check=_has_pab,
+        limits="An account-level public access block outside the stack is not visible.",
+    ),
+    Rule(
+        id="S3-003",
+        name="s3-no-public-acl",
+        severity=Severity.CRITICAL,
+        description="No S3 bucket or bucket ACL grants access to AllUsers or AuthenticatedUsers.",
+        remediation=(
+            "Drop the canned ACL and public grants; disable ACLs instead: "
+            'aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, '
+            'rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)'
+        ),
+        controls=("FSBP S3.2", "FSBP S3.3", "CKV_AWS_20", "CKV_AWS_57"),
+        catalog=(3,),
+        resource_check=_public_acl,
+        resource_types=(*BUCKET_TYPES, *ACL_TYPES),
+    ),
+    Rule(
+        id="S3-004",
+        name="s3-ownership-bucket-owner-enforced",
+        severity=Severity.HIGH,
+        description="S3 ownership controls are BucketOwnerEnforced, so ACLs are disabled.",
+        remediation=(
+            'aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, '
+            'rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),'
+            " opts=child)"
+        ),
+        controls=("FSBP S3.12", "CKV2_AWS_65"),
+        catalog=(4,),
+        resource_check=_ownership,
+        resource_types=(OWNERSHIP,),
+    ),
+    Rule(
+        id="S3-005",
+        name="s3-bucket-kms-encryption",
+        severity=Severity.HIGH,
+        description="Every S3 bucket is encrypted with SSE-KMS, a customer managed key and the "
+        "S3 bucket key.",
+        remediation=(
+            'aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", '
+            "bucket=bucket.id, rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs("
+            "apply_server_side_encryption_by_default=aws.s3."
+            "BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs("
+            'sse_algorithm="aws:kms", kms_master_key_id=key.arn), bucket_key_enabled=True)], '
+            "opts=child)"
+        ),
+        controls=("CKV_AWS_145",),
+        catalog=(5,),
+        stack_check=_kms_encryption,
+        limits="Access-log target buckets are skipped: S3 delivers server access logs only to "
+        "buckets encrypted with SSE-S3.",
+    ),
+    Rule(
+        id="S3-006",
+        name="s3-bucket-tls-only",
+        severity=Severity.HIGH,
+        description="Every S3 bucket's policy denies requests where aws:SecureTransport is false.",
+        remediation=(
+            'Add a deny statement to the bucket policy: {"Sid": "DenyPlainHttp", '
+            '"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": '
+            '[arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}'
+            ' in aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id, '
+            "policy=pulumi.Output.json_dumps(document), opts=child)"
+        ),
+        controls=("FSBP S3.5",),
+        catalog=(6,),
+        stack_check=_tls_only,
+    ),
+    Rule(
+        id="S3-007",
+        name="s3-bucket-policy-no-public-principal",
+        severity=Severity.CRITICAL,
+        description="S3 bucket policies allow no anonymous principal ('*') without a condition.",
+        remediation=(
+            "Name the principals (account or role ARNs), or add a condition such as "
+            '{"StringEquals": {"aws:PrincipalOrgID": org_id}} to the Allow statement.'
+        ),
+        controls=("FSBP S3.6", "CKV_AWS_70"),
+        catalog=(7,),
+        resource_check=_no_public_principal,
+        resource_types=(POLICY,),
+    ),
+    Rule(
+        id="S3-008",
+        name="s3-bucket-versioning",
+        severity=Severity.MEDIUM,
+        description="Every S3 bucket has versioning enabled.",
+        remediation=(
+            'aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, '
+            "versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs("
+            'status="Enabled"), opts=child)'
+        ),
+        controls=("CKV_AWS_21",),
+        catalog=(8,),
+        stack_check=_versioning,
+    ),
+    Rule(
+        id="S3-009",
+        name="s3-bucket-access-logging",
+        severity=Severity.MEDIUM,
+        description="Every S3 bucket (except the access-log target) has server access logging.",
+        remediation=(
+            'aws.s3.BucketLogging(f"{name}-logging", bucket=bucket.id, '
+            'target_bucket=logs_bucket.id, target_prefix=f"{purpose}/", opts=child)'
+        ),
+        controls=("FSBP S3.9", "CKV_AWS_18"),
+        catalog=(9,),
+        stack_check=_access_logging,
+        limits="CloudTrail data events as an alternative to access logs are not visible.",
+    ),
+    Rule(
+        id="S3-010",
+        name="s3-bucket-lifecycle-aborts-multipart",
+        severity=Severity.MEDIUM,
+        description="Every S3 bucket has a lifecycle configuration with an enabled rule that "
+        "aborts incomplete multipart uploads.",
+        remediation=(
+            'aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id, '
+            'rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(id="abort-multipart", '
+            'status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs('
+            'prefix=""), abort_incomplete_multipart_upload=aws.s3.'
+            "BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs("
+            "days_after_initiation=7))], opts=child)"
+        ),
+        controls=("CKV2_AWS_61", "CKV_AWS_300", "FSBP S3.10", "FSBP S3.13"),
+        catalog=(10,),
+        stack_check=_lifecycle,
+    ),
+    Rule(
+        id="S3-011",
+        name="s3-bucket-replication-or-object-lock",
+        severity=Severity.MEDIUM,
+        description="Where required (prod), every artifact bucket has replication or object lock.",
+        remediation=(
+            "Create the bucket with object_lock_enabled=True and add "
+            'aws.s3.BucketObjectLockConfiguration(f"{name}-lock", bucket=bucket.id, '
+            "rule=aws.s3.BucketObjectLockConfigurationRuleArgs(default_retention=aws.s3."
+            'BucketObjectLockConfigurationRuleDefaultRetentionArgs(mode="GOVERNANCE", '
+            "days=30)), opts=child), or add an aws.s3.BucketReplicationConfig to a second region."
+        ),
+        controls=("CKV_AWS_143", "CKV_AWS_144"),
+        catalog=(11,),
+        stack_check=_durability,
+        config={
+            "required": {
+                "type": "boolean",
+                "default": False,
+                "description": "Whether artifact buckets must have replication or object lock.",
+            },
+            "urnPatterns": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["*"],
+                "description": "URN patterns (fnmatch) of the buckets this applies to.",
+            },
+        },
+        limits="Access-log target buckets are never artifact buckets.",
+    ),
+]
