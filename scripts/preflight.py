@@ -1,0 +1,418 @@
+"""Check, before a deploy, that the account and region can hold the stack.
+
+    python -m scripts.preflight --stack prod
+    python -m scripts.preflight --stack prod --backend-bucket my-state-bucket --json
+
+Reads the stack's configuration through the project's own loader and checks:
+
+* the caller's account is one of the stack's ``allowedAccountIds``;
+* the region has the AZs the network will use, and offers every GPU instance type of
+  every pool in each of them (``DescribeInstanceTypeOfferings`` by availability zone);
+* the EC2 vCPU service quotas of the GPU families (on-demand and spot, G/VT and P) cover
+  the pools at their maximum size; where the endpoint has no data for a quota the check
+  is UNKNOWN, with the command to look it up by hand, never a pass;
+* the cluster's Kubernetes version is one this release supports;
+* the Pulumi state bucket exists (``--backend-bucket`` or ``PULUMI_BACKEND_URL=s3://...``).
+
+Prints a table of PASS / FAIL / UNKNOWN with the fix for each failure.
+Exit codes: 0 no failure (UNKNOWN allowed unless --strict); 1 a check failed; 2 bad input
+(unknown stack, bad configuration); 3 AWS could not be asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from components.config.model import SUPPORTED_KUBERNETES_VERSIONS, CapacityType
+from components.gpu_catalog import GPU_INSTANCE_TYPES
+from scripts.aws_session import (
+    ACCESS_DENIED_CODES,
+    EXIT_FAIL,
+    EXIT_OK,
+    Aws,
+    Reporter,
+    error_code,
+    http_status,
+    load_stack,
+    run,
+    table,
+)
+
+
+class Status(StrEnum):
+    """A check's verdict."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the preflight table."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class QuotaSpec:
+    """An EC2 vCPU service quota that GPU pools draw on."""
+
+    code: str
+    name: str
+    quota_class: str
+    """``G`` (G and VT families) or ``P``, as in :attr:`GpuInstanceType.quota_class`."""
+    capacity: CapacityType
+
+
+GPU_QUOTAS: tuple[QuotaSpec, ...] = (
+    QuotaSpec("L-DB2E81BA", "Running On-Demand G and VT instances", "G", CapacityType.ON_DEMAND),
+    QuotaSpec("L-417A185B", "Running On-Demand P instances", "P", CapacityType.ON_DEMAND),
+    QuotaSpec("L-3819A6DF", "All G and VT Spot Instance Requests", "G", CapacityType.SPOT),
+    QuotaSpec("L-7212CCBC", "All P Spot Instance Requests", "P", CapacityType.SPOT),
+)
+"""The EC2 quotas (Service Quotas codes, service ``ec2``), each counted in vCPUs."""
+
+
+# --- pure helpers (the seams the tests drive directly) -----------------------------------
+
+
+def required_vcpus(pools: Iterable[Any]) -> dict[str, int]:
+    """vCPUs each GPU quota must allow for every pool at its maximum size, by quota code.
+
+    A pool counts ``maxSize x`` the largest vCPU count among its instance types (the worst
+    case the autoscaler may pick), against the quota of its family class and capacity type.
+    Quotas no pool needs are absent.
+    """
+    needed: dict[str, int] = {}
+    for pool in pools:
+        for spec in GPU_QUOTAS:
+            if pool.capacity_type != spec.capacity:
+                continue
+            vcpus = [
+                GPU_INSTANCE_TYPES[t].vcpus
+                for t in pool.instance_types
+                if t in GPU_INSTANCE_TYPES and GPU_INSTANCE_TYPES[t].quota_class == spec.quota_class
+            ]
+            if vcpus:
+                needed[spec.code] = needed.get(spec.code, 0) + pool.max_size * max(vcpus)
+    return needed
+
+
+def compare_quota(spec: QuotaSpec, needed: int, value: float | None, region: str) -> Check:
+    """The verdict for one quota: PASS when it covers ``needed`` vCPUs, FAIL when it does
+    not, UNKNOWN when its value could not be read (``value`` is None)."""
+    name = f"quota {spec.code} ({spec.name})"
+    if value is None:
+        return Check(
+            name,
+            Status.UNKNOWN,
+            f"no quota data from the endpoint; the pools need {needed} vCPUs",
+            "check by hand: aws service-quotas get-service-quota --service-code ec2 "
+            f"--quota-code {spec.code} --region {region} (or Service Quotas > Amazon EC2 in "
+            "the console)",
+        )
+    if value >= needed:
+        return Check(name, Status.PASS, f"{value:g} vCPUs >= {needed} needed at max size")
+    return Check(
+        name,
+        Status.FAIL,
+        f"{value:g} vCPUs < {needed} needed at max size",
+        "request an increase: aws service-quotas request-service-quota-increase "
+        f"--service-code ec2 --quota-code {spec.code} --desired-value {needed} "
+        f"--region {region} (or lower the pools' maxSize)",
+    )
+
+
+def check_version(version: str) -> Check:
+    """Whether the cluster's Kubernetes version is one this release supports."""
+    allowed = ", ".join(SUPPORTED_KUBERNETES_VERSIONS)
+    if version in SUPPORTED_KUBERNETES_VERSIONS:
+        return Check("eks version", Status.PASS, f"{version} is supported ({allowed})")
+    return Check(
+        "eks version",
+        Status.FAIL,
+        f"{version} is not supported by this release",
+        f"set mlops:cluster.version to one of {allowed}",
+    )
+
+
+def backend_bucket(explicit: str | None, env: dict[str, str] | None = None) -> str | None:
+    """The state bucket: ``--backend-bucket`` or the bucket of ``PULUMI_BACKEND_URL``."""
+    if explicit:
+        return explicit
+    url = (env if env is not None else dict(os.environ)).get("PULUMI_BACKEND_URL", "")
+    parsed = urlparse(url)
+    if parsed.scheme == "s3" and parsed.netloc:
+        return parsed.netloc
+    return None
+
+
+# --- checks against AWS ------------------------------------------------------------------
+
+
+class Preflight:
+    """Runs every check for one stack."""
+
+    def __init__(self, aws: Aws, config: Any, reporter: Reporter) -> None:
+        self.aws = aws
+        self.config = config
+        self.region: str = config.region
+        self.reporter = reporter
+
+    def account(self) -> Check:
+        """The caller's account is allowed for the stack."""
+        self.reporter.progress("checking the caller's account")
+        account = self.aws.account_id()
+        allowed = list(self.config.allowed_account_ids)
+        if account in allowed:
+            return Check("account", Status.PASS, f"{account} is allowed")
+        return Check(
+            "account",
+            Status.FAIL,
+            f"credentials are for {account}; the stack allows {', '.join(allowed)}",
+            "switch to a profile for an allowed account (AWS_PROFILE=...), or add the account "
+            "to mlops:allowedAccountIds if it really belongs to this stack",
+        )
+
+    def zones(self, override: list[str] | None) -> tuple[Check, list[str]]:
+        """The AZs the network will use: those of an existing network when the config names
+        them, else the first ``azCount`` available, non-opt-in zones by name (the Network
+        component's rule)."""
+        self.reporter.progress(f"listing availability zones in {self.region}")
+        count = self.config.network.az_count
+        response = self.aws.client("ec2").describe_availability_zones(
+            Filters=[
+                {"Name": "state", "Values": ["available"]},
+                {"Name": "opt-in-status", "Values": ["opt-in-not-required"]},
+            ]
+        )
+        available = sorted(z["ZoneName"] for z in response.get("AvailabilityZones", []))
+        existing = getattr(self.config.network, "existing", None)
+        if not override and existing is not None:
+            override = list(getattr(existing, "availability_zones", None) or []) or None
+        if override:
+            missing = [z for z in override if z not in available]
+            if missing:
+                return Check(
+                    "availability zones",
+                    Status.FAIL,
+                    f"not available in {self.region}: {', '.join(missing)}",
+                    f"choose from {', '.join(available)}",
+                ), [z for z in override if z in available]
+            chosen = override
+        else:
+            chosen = available[:count]
+        if len(chosen) < count:
+            return Check(
+                "availability zones",
+                Status.FAIL,
+                f"network.azCount is {count} but {self.region} has {len(chosen)} usable AZs",
+                "lower mlops:network.azCount or use a larger region",
+            ), chosen
+        return Check("availability zones", Status.PASS, ", ".join(chosen)), chosen
+
+    def offerings(self, zones: list[str]) -> list[Check]:
+        """Every pool's instance types are offered in every chosen AZ."""
+        pools = list(self.config.gpu.pools)
+        types = sorted({t for pool in pools for t in pool.instance_types})
+        if not types:
+            return [Check("gpu offerings", Status.PASS, "no GPU pools configured")]
+        if not zones:
+            return [
+                Check(
+                    "gpu offerings",
+                    Status.FAIL,
+                    "no availability zones to check",
+                    "fix the availability zone check first",
+                )
+            ]
+        self.reporter.progress(f"checking offerings of {len(types)} GPU instance types")
+        offered: dict[str, set[str]] = {t: set() for t in types}
+        paginator = self.aws.client("ec2").get_paginator("describe_instance_type_offerings")
+        for page in paginator.paginate(
+            LocationType="availability-zone",
+            Filters=[
+                {"Name": "instance-type", "Values": types},
+                {"Name": "location", "Values": zones},
+            ],
+        ):
+            for offer in page.get("InstanceTypeOfferings", []):
+                offered.setdefault(offer["InstanceType"], set()).add(offer["Location"])
+        checks = []
+        for name in types:
+            users = [p.name for p in pools if name in p.instance_types]
+            missing = [z for z in zones if z not in offered.get(name, set())]
+            label = f"offering {name}"
+            if not missing:
+                checks.append(Check(label, Status.PASS, f"offered in {', '.join(zones)}"))
+            else:
+                checks.append(
+                    Check(
+                        label,
+                        Status.FAIL,
+                        f"not offered in {', '.join(missing)} (pools: {', '.join(users)})",
+                        f"remove {name} from those pools' instanceTypes, or run in a region "
+                        "whose first AZs offer it",
+                    )
+                )
+        return checks
+
+    def quotas(self) -> list[Check]:
+        """The GPU vCPU quotas cover the pools at maximum size."""
+        needed = required_vcpus(self.config.gpu.pools)
+        if not needed:
+            return [Check("gpu quotas", Status.PASS, "no GPU pools configured")]
+        client = self.aws.client("service-quotas")
+        checks = []
+        for spec in GPU_QUOTAS:
+            if spec.code not in needed:
+                continue
+            self.reporter.progress(f"reading quota {spec.code}")
+            value, why = self._quota_value(client, spec.code)
+            check = compare_quota(spec, needed[spec.code], value, self.region)
+            if value is None and why:
+                check = Check(check.name, check.status, f"{check.detail} ({why})", check.fix)
+            checks.append(check)
+        return checks
+
+    @staticmethod
+    def _quota_value(client: Any, code: str) -> tuple[float | None, str]:
+        try:
+            quota = client.get_service_quota(ServiceCode="ec2", QuotaCode=code)["Quota"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchResourceException" or http_status(exc) in {404, 501}:
+                return None, error_code(exc) or "no data"
+            if error_code(exc) in ACCESS_DENIED_CODES:
+                return None, "servicequotas:GetServiceQuota was denied"
+            raise
+        value = quota.get("Value")
+        return (float(value), "") if value is not None else (None, "the quota has no value")
+
+    def backend(self, bucket: str | None) -> Check:
+        """The Pulumi state bucket exists and can be reached."""
+        if bucket is None:
+            return Check(
+                "state backend",
+                Status.UNKNOWN,
+                "no S3 backend given",
+                "pass --backend-bucket NAME or set PULUMI_BACKEND_URL=s3://NAME",
+            )
+        self.reporter.progress(f"checking state bucket {bucket}")
+        try:
+            self.aws.client("s3").head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            status = http_status(exc)
+            if status == 404 or error_code(exc) in {"404", "NoSuchBucket", "NotFound"}:
+                return Check(
+                    "state backend",
+                    Status.FAIL,
+                    f"bucket {bucket} does not exist",
+                    f"python -m scripts.bootstrap_backend --region {self.region} --bucket {bucket}",
+                )
+            if status in {301, 400}:
+                return Check(
+                    "state backend",
+                    Status.FAIL,
+                    f"bucket {bucket} is in another region",
+                    "use the region in the pulumi login URL (?region=...)",
+                )
+            if status == 403:
+                return Check(
+                    "state backend",
+                    Status.FAIL,
+                    f"bucket {bucket} exists but this identity may not read it",
+                    "grant s3:ListBucket/GetObject/PutObject on it, or check the account",
+                )
+            raise
+        return Check("state backend", Status.PASS, f"s3://{bucket} exists")
+
+
+def render(stack: str, checks: list[Check]) -> str:
+    """The table and a summary line."""
+    rows = [[c.status.value, c.name, c.detail] for c in checks]
+    lines = [f"Preflight for stack '{stack}'", "", table(["status", "check", "detail"], rows)]
+    fixes = [c for c in checks if c.status is not Status.PASS and c.fix]
+    if fixes:
+        lines += ["", "How to fix:"]
+        lines += [f"  [{c.status.value}] {c.name}: {c.fix}" for c in fixes]
+    counts = {s: sum(1 for c in checks if c.status is s) for s in Status}
+    lines += [
+        "",
+        f"{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
+        f"{counts[Status.UNKNOWN]} unknown",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.preflight",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--stack", required=True, help="stack to check: dev, test or prod")
+    parser.add_argument("--stack-file", help="use this settings file instead of the stack's")
+    parser.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
+    parser.add_argument(
+        "--backend-bucket",
+        help="Pulumi state bucket (default: from PULUMI_BACKEND_URL when it is s3://...)",
+    )
+    parser.add_argument(
+        "--azs",
+        help="comma-separated AZs to check instead of the first network.azCount available ones",
+    )
+    parser.add_argument("--strict", action="store_true", help="treat UNKNOWN as a failure")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+
+    def body() -> int:
+        config = load_stack(args.stack, args.stack_file)
+        reporter = Reporter(as_json=args.json)
+        aws = Aws(region=config.region, profile=args.profile)
+        preflight = Preflight(aws, config, reporter)
+        override = [z.strip() for z in args.azs.split(",") if z.strip()] if args.azs else None
+        checks = [preflight.account()]
+        zone_check, zones = preflight.zones(override)
+        checks.append(zone_check)
+        checks += preflight.offerings(zones)
+        checks += preflight.quotas()
+        checks.append(check_version(config.cluster.version))
+        checks.append(preflight.backend(backend_bucket(args.backend_bucket)))
+        failed = any(c.status is Status.FAIL for c in checks)
+        unknown = any(c.status is Status.UNKNOWN for c in checks)
+        document = {
+            "stack": args.stack,
+            "region": config.region,
+            "checks": [{**asdict(c), "status": c.status.value} for c in checks],
+            "failed": failed,
+            "unknown": unknown,
+        }
+        reporter.result(document, render(args.stack, checks))
+        if failed or (args.strict and unknown):
+            return EXIT_FAIL
+        if unknown:
+            print(
+                "note: UNKNOWN checks are not passes; check them by hand (see the fixes)",
+                file=sys.stderr,
+            )
+        return EXIT_OK
+
+    return run(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

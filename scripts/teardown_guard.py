@@ -1,0 +1,417 @@
+"""Find (and with --delete remove) what would block ``pulumi destroy`` from deleting the VPC.
+
+    python -m scripts.teardown_guard --stack dev --outputs outputs.json
+    python -m scripts.teardown_guard --stack dev --cluster mlops-dev --delete --dry-run
+    python -m scripts.teardown_guard --stack dev --cluster mlops-dev --delete
+
+Kubernetes controllers create AWS resources Pulumi never saw. Left behind, they hold the
+VPC's subnets and security groups, and ``pulumi destroy`` fails (or hangs) on the VPC:
+
+1. load balancers the AWS Load Balancer Controller made for the cluster (tag
+   ``elbv2.k8s.aws/cluster=<cluster>``, or ``kubernetes.io/cluster/<cluster>``), in the VPC;
+2. their target groups (same tags);
+3. network interfaces in the VPC left ``available`` (detached), e.g. by the VPC CNI;
+4. security groups those controllers made (same tags; never the EKS-managed cluster
+   security group), and the rules in other groups that reference them or the cluster's
+   security group.
+
+Deletion order: load balancers (then wait until they are gone), target groups, ENIs, rules
+that reference a leftover security group, the leftover security groups. Rules in other
+groups that reference the cluster's security group are listed, not removed: Pulumi owns
+them and deletes them itself.
+
+Prod stacks (profile ``prod``) are refused unless told twice: ``--confirm-stack <stack>``
+(the stack name typed again) AND ``--i-understand-this-is-prod``.
+
+Exit codes: 0 nothing blocks (or everything found was deleted); 1 blockers found and left
+(or a deletion failed); 2 bad input or a refused prod run; 3 AWS could not be asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from scripts.aws_session import (
+    EXIT_FAIL,
+    EXIT_INPUT,
+    EXIT_OK,
+    Aws,
+    Reporter,
+    UserError,
+    error_code,
+    load_stack,
+    read_json_input,
+    run,
+    table,
+)
+from scripts.verify import parse_outputs
+
+CONTROLLER_TAG = "elbv2.k8s.aws/cluster"
+"""The tag the AWS Load Balancer Controller puts on what it creates (value: cluster name)."""
+EKS_MANAGED_TAG = "aws:eks:cluster-name"
+"""Tag on the cluster security group EKS itself creates (deleted with the cluster)."""
+DELETE_ORDER = ("load-balancer", "target-group", "network-interface", "sg-rule", "security-group")
+WAIT_SECONDS = 300
+"""How long to wait for deleted load balancers to disappear before going on."""
+
+
+@dataclass
+class Blocker:
+    """One leftover resource (or security group rule) that blocks the VPC's deletion."""
+
+    kind: str
+    id: str
+    detail: str
+    delete: bool = True
+    """False: listed for the operator, never deleted by this tool."""
+    result: str = "found"
+    """``found``, ``would-delete``, ``deleted``, ``left`` or ``failed: <reason>``."""
+    group_id: str = ""
+    """For ``sg-rule``: the security group that holds the rule."""
+
+
+def cluster_owned(tags: dict[str, str], cluster: str) -> bool:
+    """Whether a resource's tags say a controller of ``cluster`` created it."""
+    return tags.get(CONTROLLER_TAG) == cluster or f"kubernetes.io/cluster/{cluster}" in tags
+
+
+def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t.get("Value", "") for t in items or []}
+
+
+class Guard:
+    """Finds blockers, then deletes them in dependency order."""
+
+    def __init__(
+        self, aws: Aws, cluster: str, vpc_id: str, cluster_sg: str, reporter: Reporter
+    ) -> None:
+        self.aws = aws
+        self.cluster = cluster
+        self.vpc_id = vpc_id
+        self.cluster_sg = cluster_sg
+        self.reporter = reporter
+        self.elb = aws.client("elbv2")
+        self.ec2 = aws.client("ec2")
+
+    # --- finding -----------------------------------------------------------------------
+
+    def find(self) -> list[Blocker]:
+        """Every blocker, in deletion order."""
+        blockers = self.load_balancers() + self.target_groups() + self.enis()
+        blockers += self.security_groups()
+        return sorted(blockers, key=lambda b: DELETE_ORDER.index(b.kind))
+
+    def _elb_tags(self, arns: list[str]) -> dict[str, dict[str, str]]:
+        tags: dict[str, dict[str, str]] = {}
+        for start in range(0, len(arns), 20):  # DescribeTags takes at most 20 ARNs
+            response = self.elb.describe_tags(ResourceArns=arns[start : start + 20])
+            for entry in response.get("TagDescriptions", []):
+                tags[entry["ResourceArn"]] = _tags(entry.get("Tags"))
+        return tags
+
+    def load_balancers(self) -> list[Blocker]:
+        """The controller's load balancers in the VPC."""
+        self.reporter.progress("listing load balancers")
+        found = []
+        for page in self.elb.get_paginator("describe_load_balancers").paginate():
+            found += [lb for lb in page.get("LoadBalancers", []) if lb.get("VpcId") == self.vpc_id]
+        tags = self._elb_tags([lb["LoadBalancerArn"] for lb in found])
+        return [
+            Blocker(
+                "load-balancer",
+                lb["LoadBalancerArn"],
+                f"{lb.get('Type', '?')} {lb['LoadBalancerName']} ({lb.get('Scheme', '?')})",
+            )
+            for lb in found
+            if cluster_owned(tags.get(lb["LoadBalancerArn"], {}), self.cluster)
+        ]
+
+    def target_groups(self) -> list[Blocker]:
+        """The controller's target groups."""
+        self.reporter.progress("listing target groups")
+        found = []
+        for page in self.elb.get_paginator("describe_target_groups").paginate():
+            found += [
+                tg for tg in page.get("TargetGroups", []) if tg.get("VpcId") in (self.vpc_id, None)
+            ]
+        tags = self._elb_tags([tg["TargetGroupArn"] for tg in found])
+        return [
+            Blocker("target-group", tg["TargetGroupArn"], tg["TargetGroupName"])
+            for tg in found
+            if cluster_owned(tags.get(tg["TargetGroupArn"], {}), self.cluster)
+        ]
+
+    def enis(self) -> list[Blocker]:
+        """Detached (``available``) network interfaces in the VPC."""
+        self.reporter.progress(f"listing detached network interfaces in {self.vpc_id}")
+        paginator = self.ec2.get_paginator("describe_network_interfaces")
+        blockers = []
+        for page in paginator.paginate(
+            Filters=[
+                {"Name": "vpc-id", "Values": [self.vpc_id]},
+                {"Name": "status", "Values": ["available"]},
+            ]
+        ):
+            for eni in page.get("NetworkInterfaces", []):
+                description = eni.get("Description") or "no description"
+                blockers.append(
+                    Blocker(
+                        "network-interface",
+                        eni["NetworkInterfaceId"],
+                        f"{description} in {eni.get('SubnetId', '?')}",
+                    )
+                )
+        return blockers
+
+    def security_groups(self) -> list[Blocker]:
+        """The controllers' security groups, and rules elsewhere that point at them or at
+        the cluster's security group."""
+        self.reporter.progress("listing security groups")
+        groups = []
+        for page in self.ec2.get_paginator("describe_security_groups").paginate(
+            Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}]
+        ):
+            groups += page.get("SecurityGroups", [])
+        leftover = {
+            g["GroupId"]: g
+            for g in groups
+            if cluster_owned(_tags(g.get("Tags")), self.cluster)
+            and EKS_MANAGED_TAG not in _tags(g.get("Tags"))
+            and g["GroupId"] != self.cluster_sg
+            and g.get("GroupName") != "default"
+        }
+        blockers = []
+        watched = set(leftover) | ({self.cluster_sg} if self.cluster_sg else set())
+        for group in groups:
+            if group["GroupId"] in leftover:
+                continue
+            for rule in self._rules(group["GroupId"]):
+                target = rule.get("ReferencedGroupInfo", {}).get("GroupId")
+                if target not in watched:
+                    continue
+                direction = "egress" if rule.get("IsEgress") else "ingress"
+                to_leftover = target in leftover
+                blockers.append(
+                    Blocker(
+                        "sg-rule",
+                        rule["SecurityGroupRuleId"],
+                        f"{direction} rule in {group['GroupId']} ({group.get('GroupName', '?')}) "
+                        f"references {target}"
+                        + ("" if to_leftover else " (the cluster's group: Pulumi removes it)"),
+                        delete=to_leftover,
+                        group_id=group["GroupId"],
+                    )
+                )
+        blockers += [
+            Blocker(
+                "security-group",
+                gid,
+                f"{g.get('GroupName', '?')}: {g.get('Description', '')}".rstrip(": "),
+            )
+            for gid, g in sorted(leftover.items())
+        ]
+        return blockers
+
+    def _rules(self, group_id: str) -> list[dict[str, Any]]:
+        rules: list[dict[str, Any]] = []
+        paginator = self.ec2.get_paginator("describe_security_group_rules")
+        for page in paginator.paginate(Filters=[{"Name": "group-id", "Values": [group_id]}]):
+            rules += page.get("SecurityGroupRules", [])
+        return rules
+
+    # --- deleting ----------------------------------------------------------------------
+
+    def delete(self, blockers: list[Blocker], *, dry_run: bool, wait_seconds: float) -> None:
+        """Delete what may be deleted, in :data:`DELETE_ORDER`; record each result."""
+        for blocker in blockers:
+            if not blocker.delete:
+                blocker.result = "left"
+                continue
+            if dry_run:
+                blocker.result = "would-delete"
+                continue
+            if blocker.kind == "target-group":
+                self._wait_for_load_balancers(blockers, wait_seconds)
+            self.reporter.progress(f"deleting {blocker.kind} {blocker.id}")
+            try:
+                self._delete_one(blocker)
+                blocker.result = "deleted"
+            except ClientError as exc:
+                blocker.result = f"failed: {error_code(exc)}: " + str(
+                    exc.response.get("Error", {}).get("Message", "")
+                )
+
+    def _delete_one(self, blocker: Blocker) -> None:
+        if blocker.kind == "load-balancer":
+            self.elb.delete_load_balancer(LoadBalancerArn=blocker.id)
+        elif blocker.kind == "target-group":
+            self.elb.delete_target_group(TargetGroupArn=blocker.id)
+        elif blocker.kind == "network-interface":
+            self.ec2.delete_network_interface(NetworkInterfaceId=blocker.id)
+        elif blocker.kind == "sg-rule":
+            rule = self.ec2.describe_security_group_rules(SecurityGroupRuleIds=[blocker.id])[
+                "SecurityGroupRules"
+            ][0]
+            if rule.get("IsEgress"):
+                self.ec2.revoke_security_group_egress(
+                    GroupId=blocker.group_id, SecurityGroupRuleIds=[blocker.id]
+                )
+            else:
+                self.ec2.revoke_security_group_ingress(
+                    GroupId=blocker.group_id, SecurityGroupRuleIds=[blocker.id]
+                )
+        elif blocker.kind == "security-group":
+            self.ec2.delete_security_group(GroupId=blocker.id)
+
+    def _wait_for_load_balancers(self, blockers: list[Blocker], wait_seconds: float) -> None:
+        pending = [b.id for b in blockers if b.kind == "load-balancer" and b.result == "deleted"]
+        deadline = time.monotonic() + wait_seconds
+        while pending and time.monotonic() < deadline:
+            still = []
+            for arn in pending:
+                try:
+                    self.elb.describe_load_balancers(LoadBalancerArns=[arn])
+                    still.append(arn)
+                except ClientError as exc:
+                    if error_code(exc) != "LoadBalancerNotFound":
+                        raise
+            pending = still
+            if pending:
+                self.reporter.progress(f"waiting for {len(pending)} load balancer(s) to go")
+                time.sleep(5)
+        for blocker in blockers:
+            if blocker.kind == "load-balancer" and blocker.id in pending:
+                blocker.result = "failed: still deleting after the wait"
+
+
+def _vpc_of(aws: Aws, vpc_config: dict[str, Any]) -> str | None:
+    """The VPC of the cluster's subnets (when the cluster description omits vpcId)."""
+    subnets = vpc_config.get("subnetIds") or []
+    if not subnets:
+        return None
+    found = aws.client("ec2").describe_subnets(SubnetIds=subnets[:1]).get("Subnets", [])
+    return str(found[0]["VpcId"]) if found else None
+
+
+def prod_refusal(stack: str, profile: str, confirm_stack: str | None, understood: bool) -> str:
+    """Why a run must be refused ('' when it may go on). Prod needs both confirmations."""
+    if profile != "prod":
+        return ""
+    problems = []
+    if confirm_stack != stack:
+        problems.append(f"--confirm-stack {stack}")
+    if not understood:
+        problems.append("--i-understand-this-is-prod")
+    if not problems:
+        return ""
+    return (
+        f"stack '{stack}' is a prod stack: teardown-guard runs against it only when told twice; "
+        "add " + " and ".join(problems)
+    )
+
+
+def render(stack: str, cluster: str, vpc_id: str, blockers: list[Blocker], deleting: bool) -> str:
+    """The table of blockers with what happened to each."""
+    lines = [f"Teardown guard for stack '{stack}': cluster {cluster}, VPC {vpc_id}", ""]
+    if not blockers:
+        lines.append("Nothing blocks the VPC's deletion: pulumi destroy may go ahead.")
+        return "\n".join(lines)
+    rows = [[b.kind, b.id, b.result, b.detail] for b in blockers]
+    lines.append(table(["kind", "id", "result", "detail"], rows))
+    lines.append("")
+    if not deleting:
+        lines.append(
+            f"{len(blockers)} item(s) block the VPC; rerun with --delete (add --dry-run "
+            "to preview) to remove them in dependency order."
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.teardown_guard",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--stack", required=True, help="stack about to be destroyed")
+    parser.add_argument("--stack-file", help="use this settings file instead of the stack's")
+    parser.add_argument("--outputs", help="stack outputs JSON (clusterName, vpcId), or -")
+    parser.add_argument("--cluster", help="EKS cluster name (default: output clusterName)")
+    parser.add_argument("--vpc-id", help="VPC ID (default: output vpcId, else the cluster's)")
+    parser.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
+    parser.add_argument("--delete", action="store_true", help="delete what blocks the VPC")
+    parser.add_argument("--dry-run", action="store_true", help="with --delete: change nothing")
+    parser.add_argument(
+        "--wait-seconds",
+        type=float,
+        default=WAIT_SECONDS,
+        help=f"wait for load balancers to go (default {WAIT_SECONDS})",
+    )
+    parser.add_argument(
+        "--confirm-stack",
+        metavar="STACK",
+        help="prod only: the stack name typed again (first confirmation)",
+    )
+    parser.add_argument(
+        "--i-understand-this-is-prod",
+        action="store_true",
+        help="prod only: the second confirmation",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+
+    def body() -> int:
+        config = load_stack(args.stack, args.stack_file)
+        refusal = prod_refusal(
+            args.stack, config.profile.value, args.confirm_stack, args.i_understand_this_is_prod
+        )
+        if refusal:
+            raise UserError(refusal, EXIT_INPUT)
+        outputs = parse_outputs(read_json_input(args.outputs)) if args.outputs else {}
+        cluster = args.cluster or outputs.get("clusterName")
+        if not cluster:
+            raise UserError("name the cluster: --cluster NAME or --outputs with clusterName")
+        reporter = Reporter(as_json=args.json)
+        aws = Aws(region=config.region, profile=args.profile)
+        vpc_id = args.vpc_id or outputs.get("vpcId")
+        cluster_sg = ""
+        reporter.progress(f"describing cluster {cluster}")
+        try:
+            described = aws.client("eks").describe_cluster(name=cluster)["cluster"]
+            vpc_config = described.get("resourcesVpcConfig", {})
+            cluster_sg = vpc_config.get("clusterSecurityGroupId", "")
+            vpc_id = vpc_id or vpc_config.get("vpcId") or _vpc_of(aws, vpc_config)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            reporter.progress(f"cluster {cluster} not found; using the VPC given")
+        if not vpc_id:
+            raise UserError(f"cluster {cluster} not found and no VPC given: pass --vpc-id")
+        guard = Guard(aws, cluster, vpc_id, cluster_sg, reporter)
+        blockers = guard.find()
+        if args.delete:
+            guard.delete(blockers, dry_run=args.dry_run, wait_seconds=args.wait_seconds)
+        document = {
+            "stack": args.stack,
+            "cluster": cluster,
+            "vpcId": vpc_id,
+            "dryRun": args.dry_run,
+            "blockers": [asdict(b) for b in blockers],
+        }
+        reporter.result(document, render(args.stack, cluster, vpc_id, blockers, args.delete))
+        if not args.delete or args.dry_run:
+            return EXIT_FAIL if any(b.delete for b in blockers) else EXIT_OK
+        return EXIT_FAIL if any(b.result.startswith("failed") for b in blockers) else EXIT_OK
+
+    return run(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
