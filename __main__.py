@@ -1,4 +1,8 @@
-"""The MLOps platform program: load the stack's config, build the platform, export outputs."""
+"""The MLOps platform program: load the stack's config, build the platform, export outputs.
+
+Output names read by the operator scripts (``scripts.verify``, ``scripts.teardown_guard``)
+are defined in ``scripts/verify.py`` (``OUTPUT_NAMES``) and listed in docs/operations.md.
+"""
 
 import pulumi
 
@@ -7,7 +11,79 @@ from components.platform import MlopsPlatform
 
 config = load_environment()
 platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", config)
+network, iam, cluster = platform.network, platform.iam, platform.cluster
 
 pulumi.export("profile", config.profile.value)
 pulumi.export("region", platform.region)
 pulumi.export("tags", platform.tags)
+
+# network
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("privateSubnetIds", network.private_subnet_ids)
+pulumi.export("publicSubnetIds", network.public_subnet_ids)
+pulumi.export("podSubnetIds", network.pod_subnet_ids)
+pulumi.export("availabilityZones", network.availability_zones)
+
+# cluster and identity
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterEndpoint", cluster.endpoint)
+pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
+pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id)
+pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+pulumi.export("nodeRoleArn", iam.node_role_arn)
+pulumi.export("platformAdminRoleArn", iam.platform_admin_role_arn)
+pulumi.export("readOnlyRoleArn", iam.read_only_role_arn)
+pulumi.export("ciRoleArn", iam.ci_role_arn)
+pulumi.export("permissionBoundaryArn", iam.permission_boundary_arn)
+
+# GPU capacity
+pulumi.export(
+    "gpuPools",
+    {
+        name: {
+            "nodeGroupName": pool.node_group_name,
+            "nodePoolName": pool.node_pool_name,
+            "maxGpus": pool.max_gpus,
+            "nodeSelector": pool.node_selector,
+        }
+        for name, pool in platform.gpu_pools.items()
+    },
+)
+pulumi.export(
+    "gpuNodeGroups",
+    pulumi.Output.all(
+        *[
+            pulumi.Output.all(cluster.cluster_name, pool.node_group_name, name)
+            for name, pool in platform.gpu_pools.items()
+        ]
+    ).apply(
+        lambda rows: [
+            {"clusterName": c, "nodegroupName": n, "pool": p} for c, n, p in rows if n
+        ]  # Karpenter pools have no node group
+    ),
+)
+if platform.karpenter is not None:
+    pulumi.export("karpenterInterruptionQueue", platform.karpenter.interruption_queue_name)
+
+# artifacts and registries
+pulumi.export("artifactBuckets", platform.artifacts.bucket_names)
+pulumi.export("artifactBucketArns", platform.artifacts.bucket_arns)
+pulumi.export("artifactKmsKeyArn", platform.artifacts.kms_key_arn)
+pulumi.export("ecrRepositories", platform.registry.repository_urls)
+if platform.model_registry is not None:
+    pulumi.export("mlflowTrackingUri", platform.model_registry.tracking_uri)
+    pulumi.export("mlflowArtifactUri", platform.model_registry.artifact_uri)
+
+# observability
+obs = platform.observability
+pulumi.export("grafanaUrl", obs.grafana_url)
+pulumi.export("grafanaAdminPassword", pulumi.Output.secret(obs.grafana_admin_password))
+pulumi.export("alertTopicArn", obs.alert_topic_arn)
+pulumi.export("monitoringNamespace", obs.namespace)
+pulumi.export(
+    "logGroups",
+    pulumi.Output.all(
+        network.flow_log_group_name, cluster.log_group.name, obs.log_group_names
+    ).apply(lambda parts: [g for g in [parts[0], parts[1], *parts[2]] if g]),
+)

@@ -769,9 +769,17 @@ class PlatformIam(pulumi.ComponentResource):
                         "kms:ListAliases",
                         "logs:DescribeLogGroups",
                         "logs:ListTagsForResource",
-                        "ssm:GetParameter",
                     ],
                     "*",
+                ),
+                # AMI and add-on lookups read AWS's public parameters only, never the
+                # account's own (which may hold secrets).
+                _statement(
+                    "CiPublicParameters",
+                    ["ssm:GetParameter", "ssm:GetParameters"],
+                    pulumi.Output.concat(
+                        "arn:", self._partition, ":ssm:", self._region, "::parameter/aws/service/*"
+                    ),
                 ),
             ],
         }

@@ -1,21 +1,87 @@
-"""``MlopsPlatform``: one complete environment, composed from the validated stack config."""
+"""``MlopsPlatform``: one complete environment, composed from the validated stack config.
+
+This is the one module that knows both the stack-config layer (:mod:`components.config`) and
+the components: it maps an :class:`EnvironmentConfig` onto each component's typed args, in
+dependency order:
+
+    aws Provider -> PlatformIam -> Network -> ServingCluster
+      -> Observability (needs the cluster; owns the Prometheus operator CRDs)
+      -> Karpenter (when a pool uses it) -> GpuNodePool per pool -> NvidiaSoftware
+      -> ArtifactStore -> ContainerRegistry -> ModelRegistry (MLflow)
+
+Every AWS child uses the environment's provider (first tag layer: ``default_tags``); every
+component also receives the merged ``tags`` (second layer). Kubernetes children use the
+cluster's provider and wait for the cluster to be ready (system nodes and add-ons).
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config import EnvironmentConfig
+from components.alert_rules import AlertThresholds
+from components.artifact_store import (
+    ArtifactStore,
+    ArtifactStoreArgs,
+    ObjectLockMode,
+    StorageClass,
+)
+from components.config import EnvironmentConfig, planned_subnets
+from components.config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from components.container_registry import ContainerRegistry, ContainerRegistryArgs, Upstream
+from components.gpu_node_pool import (
+    CapacityType,
+    DisruptionBudget,
+    GpuNodePool,
+    GpuNodePoolArgs,
+    KarpenterDisruption,
+    PoolEngine,
+    Workload,
+)
+from components.iam import PlatformIam, PlatformIamArgs
+from components.karpenter import Karpenter, KarpenterArgs
+from components.model_registry import (
+    DEFAULT_CHART_VERSION,
+    DEFAULT_ENGINE_VERSION,
+    ModelRegistry,
+    ModelRegistryArgs,
+)
+from components.naming import NameKind, physical_name
+from components.network import (
+    ExistingNetworkArgs,
+    NatStrategy,
+    Network,
+    NetworkArgs,
+    TerraformStateArgs,
+)
+from components.nvidia import GpuSharing, NvidiaMode, NvidiaSoftware, NvidiaSoftwareArgs
+from components.observability import DEFAULT_RUNBOOK_BASE_URL, Observability, ObservabilityArgs
+from components.serving_cluster import (
+    AddonVersions,
+    ServingCluster,
+    ServingClusterArgs,
+    SupportType,
+    access_label,
+)
 from components.tagging import platform_tags
 
 
-class MlopsPlatform(pulumi.ComponentResource):
-    """A whole MLOps environment: the AWS provider every child uses, then the components.
+@dataclasses.dataclass(frozen=True)
+class _Context:
+    """What every part of the platform is built with."""
 
-    The provider carries the environment's ``default_tags`` (first tag layer) and pins the
-    region and, when configured, the account IDs the stack may touch. Components land here
-    as they are built; each receives the merged ``tags`` (second tag layer) explicitly.
-    """
+    prefix: str
+    tags: dict[str, str]
+    protect: bool
+    boundary: pulumi.Output[str] | None
+    aws_opts: pulumi.ResourceOptions
+    k8s_opts: pulumi.ResourceOptions
+
+
+class MlopsPlatform(pulumi.ComponentResource):
+    """A whole MLOps environment built from one validated :class:`EnvironmentConfig`."""
 
     region: pulumi.Output[str]
     """The AWS region the environment lives in."""
@@ -31,17 +97,415 @@ class MlopsPlatform(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mlops:platform:MlopsPlatform", name, None, opts)
         self.config = config
-        base_tags = platform_tags(
+        prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"
+        tags = platform_tags(
             pulumi.get_project(), pulumi.get_stack(), config.profile.value, config.tags
         )
+        protect = config.protect_stateful_resources
+
         self.provider = aws.Provider(
             f"{name}-aws",
             region=config.region,
             allowed_account_ids=config.allowed_account_ids,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=base_tags),
+            default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        aws_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+
+        # --- identity first: every role below takes the permission boundary ---------------
+        ic = config.iam
+        self.iam = PlatformIam(
+            f"{name}-iam",
+            PlatformIamArgs(
+                name_prefix=prefix,
+                ci_repository=ic.ci_repository,
+                ci_environment=ic.ci_environment,
+                github_oidc_provider_arn=ic.github_oidc_provider_arn,
+                permission_boundary_arn=ic.permission_boundary_arn,
+                create_permission_boundary=ic.create_permission_boundary,
+                admin_principal_arns=ic.admin_principal_arns,
+                read_only_principal_arns=ic.read_only_principal_arns,
+                tags=tags,
+            ),
+            opts=aws_opts,
+        )
+        # Whether roles get a boundary is known from config; the ARN itself may be computed.
+        boundary: pulumi.Output[str] | None = None
+        if ic.permission_boundary_arn or ic.create_permission_boundary:
+            boundary = self.iam.permission_boundary_arn.apply(_present)
+
+        # Kubernetes options exist once the cluster does; until then they are the AWS ones.
+        ctx = _Context(prefix, tags, protect, boundary, aws_opts, k8s_opts=aws_opts)
+        self._build_network(name, config, ctx)
+        k8s_opts = self._build_cluster(name, config, ctx)
+        ctx = dataclasses.replace(ctx, k8s_opts=k8s_opts)
+        pools = config.gpu.effective_pools()
+        self._build_observability(name, config, ctx, pools)
+        self._build_gpu(name, config, ctx, pools)
+        self._build_data(name, config, ctx)
 
         self.region = pulumi.Output.from_input(config.region)
-        self.tags = pulumi.Output.from_input(base_tags)
-        self.register_outputs({"region": self.region, "tags": self.tags})
+        self.tags = pulumi.Output.from_input(tags)
+        self.register_outputs(
+            {
+                "region": self.region,
+                "tags": self.tags,
+                "clusterName": self.cluster.cluster_name,
+                "vpcId": self.network.vpc_id,
+            }
+        )
+
+    def _build_network(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """VPC, subnets, NAT, endpoints and flow logs (or an adopted VPC)."""
+        prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
+        aws_opts = ctx.aws_opts
+        cluster_name = physical_name("eks", NameKind.EKS_CLUSTER, prefix)
+        net = config.network
+        private, public = planned_subnets(net)
+        self.network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                name_prefix=prefix,
+                cluster_name=cluster_name,
+                az_count=net.az_count,
+                vpc_cidr=net.vpc_cidr,
+                private_subnet_cidrs=private,
+                public_subnet_cidrs=public,
+                nat_strategy=NatStrategy(net.nat_gateways.value),
+                interface_endpoints=[s.value for s in net.interface_endpoints],
+                pod_cidr=net.pod_cidr,
+                flow_log_retention_days=config.log_retention_days,
+                permissions_boundary=boundary,
+                protect=protect,
+                tags=tags,
+                existing=_existing_network(net),
+            ),
+            opts=aws_opts,
+        )
+
+    def _build_cluster(
+        self, name: str, config: EnvironmentConfig, ctx: _Context
+    ) -> pulumi.ResourceOptions:
+        """The EKS cluster; returns the options Kubernetes children use."""
+        prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
+        aws_opts = ctx.aws_opts
+        c, nodes = config.cluster, config.cluster.system_nodes
+        admins: dict[str, pulumi.Input[str]] = {"platform-admin": self.iam.platform_admin_role_arn}
+        if self.iam.ci_role is not None:
+            admins["ci-deploy"] = self.iam.ci_role.arn
+        admins |= {access_label(arn): arn for arn in c.access.admins}
+        readers: dict[str, pulumi.Input[str]] = {}
+        if c.access.read_only_namespaces:
+            readers = {"read-only": self.iam.read_only_role_arn}
+            readers |= {access_label(arn): arn for arn in c.access.read_only}
+        cluster_args = ServingClusterArgs(
+            name_prefix=prefix,
+            subnet_ids=self.network.private_subnet_ids,
+            cluster_role_arn=self.iam.cluster_role_arn,
+            node_role_arn=self.iam.node_role_arn,
+            version=c.version,
+            endpoint_public_access=c.endpoint_public_access,
+            public_access_cidrs=c.public_access_cidrs,
+            support_type=SupportType(c.support_type.value),
+            deletion_protection=c.deletion_protection,
+            kms_deletion_window_days=c.secrets_key_deletion_window_days,
+            log_retention_days=config.log_retention_days,
+            admin_roles=admins,
+            read_only_roles=readers,
+            read_only_namespaces=c.access.read_only_namespaces,
+            addon_versions=AddonVersions(**{k: v for k, v in c.addons.model_dump().items() if v}),
+            system_node_instance_type=nodes.instance_type,
+            system_node_min_size=nodes.min_size,
+            system_node_desired_size=nodes.desired_size,
+            system_node_max_size=nodes.max_size,
+            system_node_disk_gib=nodes.disk_size_gib,
+            permission_boundary_arn=boundary,
+            protect=protect,
+            tags=tags,
+        )
+        if nodes.ami_release_version:  # otherwise the component's pinned default
+            cluster_args = dataclasses.replace(
+                cluster_args, system_node_ami_release_version=nodes.ami_release_version
+            )
+        self.cluster = ServingCluster(f"{name}-cluster", cluster_args, opts=aws_opts)
+        return pulumi.ResourceOptions(
+            parent=self,
+            providers=[self.provider, self.cluster.kubernetes_provider],
+            depends_on=self.cluster.ready,
+        )
+
+    def _build_observability(
+        self, name: str, config: EnvironmentConfig, ctx: _Context, pools: list[GpuPoolConfig]
+    ) -> None:
+        """Metrics, dashboards, alerts and log groups (installs the Prometheus operator CRDs)."""
+        prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
+        k8s_opts = ctx.k8s_opts
+        cluster = self.cluster
+        obs = config.observability
+        self.observability = Observability(
+            f"{name}-observability",
+            ObservabilityArgs(
+                name_prefix=prefix,
+                kubernetes_provider=cluster.kubernetes_provider,
+                cluster_name=cluster.cluster_name,
+                cluster_arn=cluster.cluster_arn,
+                permission_boundary_arn=boundary,
+                receivers=[r.value for r in obs.receivers],
+                webhook_url=pulumi.Output.secret(obs.webhook_url) if obs.webhook_url else None,
+                thresholds=AlertThresholds(**obs.thresholds.model_dump()),
+                prometheus_retention_days=obs.prometheus_retention_days,
+                prometheus_storage_gib=obs.prometheus_storage_gib,
+                prometheus_replicas=obs.prometheus_replicas,
+                grafana_internal_load_balancer=obs.grafana_internal_load_balancer,
+                runbook_base_url=obs.runbook_base_url or DEFAULT_RUNBOOK_BASE_URL,
+                gpu_pool_max_nodes={p.name: p.max_size for p in pools},
+                application_log_groups=list(obs.application_log_groups),
+                log_retention_days=config.log_retention_days,
+                amp_enabled=obs.amp.enabled,
+                amp_region=obs.amp.region,
+                protect=protect,
+                tags=tags,
+            ),
+            opts=k8s_opts,
+        )
+
+    def _build_gpu(
+        self, name: str, config: EnvironmentConfig, ctx: _Context, pools: list[GpuPoolConfig]
+    ) -> None:
+        """Karpenter (when a pool uses it), one GpuNodePool per pool, the NVIDIA software."""
+        prefix, tags, boundary = ctx.prefix, ctx.tags, ctx.boundary
+        aws_opts, k8s_opts = ctx.aws_opts, ctx.k8s_opts
+        cluster, gpu, c = self.cluster, config.gpu, config.cluster
+        defaults = gpu.pool_defaults
+        karpenter_pools = [p for p in pools if p.engine.value == "karpenter"]
+        self.karpenter: Karpenter | None = None
+        if karpenter_pools:
+            self.karpenter = Karpenter(
+                f"{name}-karpenter",
+                KarpenterArgs(
+                    cluster_name=cluster.cluster_name,
+                    cluster_arn=cluster.cluster_arn,
+                    cluster_endpoint=cluster.endpoint,
+                    kubernetes_provider=cluster.kubernetes_provider,
+                    name_prefix=prefix,
+                    chart_version=gpu.karpenter.chart_version,
+                    node_ssm_access=gpu.karpenter.node_ssm_access,
+                    reserved_capacity=any(p.capacity_reservation_id for p in karpenter_pools),
+                    discovery_security_group_ids=[cluster.cluster_security_group_id],
+                    permission_boundary_arn=boundary,
+                    tags=tags,
+                ),
+                opts=k8s_opts,
+            )
+        karpenter = self.karpenter
+        self.gpu_pools: dict[str, GpuNodePool] = {}
+        for pool in pools:
+            on_karpenter = pool.engine.value == "karpenter"
+            self.gpu_pools[pool.name] = GpuNodePool(
+                f"{name}-gpu-{pool.name}",
+                GpuNodePoolArgs(
+                    cluster_name=cluster.cluster_name,
+                    instance_types=pool.instance_types,
+                    workload=Workload(pool.workload.value),
+                    name_prefix=prefix,
+                    pool_name=pool.name,
+                    engine=PoolEngine(pool.engine.value),
+                    capacity_type=CapacityType(pool.capacity_type.value),
+                    min_size=pool.min_size,
+                    desired_size=pool.desired_size,
+                    max_size=pool.max_size,
+                    ami_type=pool.ami_type or defaults.ami_type,
+                    ami_release_version=pool.ami_release_version or defaults.ami_release_version,
+                    kubernetes_version=c.version,
+                    node_role_arn=self.iam.node_role_arn,
+                    subnet_ids=self.network.private_subnet_ids,
+                    root_volume_gib=pool.root_volume_gib or defaults.root_volume_gib,
+                    max_unavailable=pool.max_unavailable or defaults.max_unavailable,
+                    sharing=_sharing(pool),
+                    efa=pool.efa,
+                    capacity_reservation_id=pool.capacity_reservation_id,
+                    capacity_block=pool.capacity_block,
+                    karpenter_node_role_name=karpenter.node_role_name if karpenter else None,
+                    disruption=_disruption(pool.disruption or defaults.disruption),
+                    kubernetes_provider=cluster.kubernetes_provider if on_karpenter else None,
+                    kubernetes_dependencies=(
+                        [karpenter.release] if karpenter and on_karpenter else []
+                    ),
+                    tags=tags,
+                ),
+                opts=k8s_opts if on_karpenter else aws_opts,
+            )
+        self.nvidia = NvidiaSoftware(
+            f"{name}-nvidia",
+            NvidiaSoftwareArgs(
+                kubernetes_provider=cluster.kubernetes_provider,
+                mode=NvidiaMode(gpu.nvidia.mode.value),
+                sharing={p.name: s for p in pools if (s := _sharing(p)) is not None},
+                device_plugin_chart_version=gpu.nvidia.device_plugin_chart_version,
+                gpu_operator_chart_version=gpu.nvidia.gpu_operator_chart_version,
+                dcgm_exporter_chart_version=gpu.nvidia.dcgm_exporter_chart_version,
+                dcgm_exporter=gpu.nvidia.dcgm_exporter,
+                service_monitor=gpu.nvidia.service_monitor,
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+            ),
+        )
+
+    def _build_data(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """Artifact buckets, ECR repositories and the MLflow model registry."""
+        prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
+        aws_opts, k8s_opts = ctx.aws_opts, ctx.k8s_opts
+        cluster, net = self.cluster, config.network
+        s = config.storage
+        self.artifacts = ArtifactStore(
+            f"{name}-artifacts",
+            ArtifactStoreArgs(
+                name_prefix=prefix,
+                purposes=[p.value for p in s.purposes],
+                tags=tags,
+                protect=protect,
+                force_destroy=s.force_destroy,
+                noncurrent_version_expiration_days=s.noncurrent_version_expiration_days,
+                newer_noncurrent_versions=s.newer_noncurrent_versions,
+                abort_incomplete_multipart_upload_days=s.abort_incomplete_multipart_upload_days,
+                transition_days=s.transition_days,
+                transition_storage_class=StorageClass(s.transition_storage_class.value),
+                access_log_expiration_days=s.access_log_expiration_days,
+                kms_deletion_window_days=s.kms_deletion_window_days,
+                replication_enabled=s.replication.enabled,
+                replication_region=s.replication.region,
+                replication_purposes=(
+                    [p.value for p in s.replication.purposes] if s.replication.purposes else None
+                ),
+                object_lock_mode=(
+                    ObjectLockMode(s.object_lock.mode.value) if s.object_lock.mode else None
+                ),
+                object_lock_days=s.object_lock.days,
+                object_lock_purposes=[p.value for p in s.object_lock.purposes],
+            ),
+            opts=aws_opts,
+        )
+
+        r = config.registry
+        self.registry = ContainerRegistry(
+            f"{name}-registry",
+            ContainerRegistryArgs(
+                name_prefix=prefix,
+                repositories=list(r.repositories),
+                pull_principal_arns=[self.iam.node_role_arn],
+                push_principal_arns=[self.iam.ci_role.arn] if self.iam.ci_role else [],
+                tags=tags,
+                protect=protect,
+                keep_tagged_images=r.keep_tagged_images,
+                release_tag_patterns=list(r.release_tag_patterns),
+                untagged_expiry_days=r.untagged_expiry_days,
+                enhanced_scanning=r.enhanced_scanning,
+                pull_through_cache=[Upstream(u.value) for u in r.pull_through_cache],
+                kms_deletion_window_days=r.kms_deletion_window_days,
+            ),
+            opts=aws_opts,
+        )
+
+        m = config.model_registry
+        self.model_registry: ModelRegistry | None = None
+        if m.enabled:
+            self.model_registry = ModelRegistry(
+                f"{name}-mlflow",
+                ModelRegistryArgs(
+                    name_prefix=prefix,
+                    vpc_id=self.network.vpc_id,
+                    private_subnet_ids=self.network.private_subnet_ids,
+                    client_security_group_id=cluster.cluster_security_group_id,
+                    cluster_name=cluster.cluster_name,
+                    cluster_arn=cluster.cluster_arn,
+                    artifact_bucket_name=self.artifacts.bucket_names["models"],
+                    artifact_bucket_arn=self.artifacts.bucket_arns["models"],
+                    artifact_kms_key_arn=self.artifacts.kms_key_arn,
+                    region=config.region,
+                    artifact_prefix=m.artifact_prefix,
+                    tags=tags,
+                    protect=protect,
+                    permission_boundary_arn=boundary,
+                    instance_class=m.instance_class,
+                    allocated_storage_gb=m.allocated_storage_gb,
+                    max_allocated_storage_gb=m.max_allocated_storage_gb,
+                    backup_retention_days=m.backup_retention_days,
+                    multi_az=m.multi_az,
+                    deletion_protection=m.deletion_protection,
+                    final_snapshot=m.final_snapshot,
+                    kms_deletion_window_days=s.kms_deletion_window_days,
+                    replicas=m.replicas,
+                    internal_load_balancer=m.internal_load_balancer,
+                    ingress_cidrs=[net.vpc_cidr] if m.internal_load_balancer else [],
+                    engine_version=m.engine_version or DEFAULT_ENGINE_VERSION,
+                    chart_version=m.chart_version or DEFAULT_CHART_VERSION,
+                ),
+                opts=k8s_opts,
+            )
+
+
+def _present(value: str | None) -> str:
+    if value is None:  # PlatformIam always yields an ARN when a boundary is configured
+        raise ValueError("the permission boundary ARN resolved to nothing")
+    return value
+
+
+def _existing_network(net: NetworkConfig) -> ExistingNetworkArgs | None:
+    """Map ``network.existing`` (IDs or a Terraform state) onto the component's args."""
+    existing = net.existing
+    if existing is None:
+        return None
+    state = None
+    if existing.terraform_state is not None:
+        outputs = existing.terraform_state.outputs
+        names = {
+            "vpc_id": outputs.vpc_id,
+            "vpc_cidr": outputs.vpc_cidr,
+            "private_subnet_ids": outputs.private_subnet_ids,
+        }
+        if outputs.public_subnet_ids:
+            names["public_subnet_ids"] = outputs.public_subnet_ids
+        if outputs.pod_subnet_ids:
+            names["pod_subnet_ids"] = outputs.pod_subnet_ids
+        state = TerraformStateArgs(
+            source=existing.terraform_state.source,
+            outputs=names,
+            region=existing.terraform_state.region,
+        )
+    return ExistingNetworkArgs(
+        vpc_id=existing.vpc_id,
+        vpc_cidr=existing.vpc_cidr,
+        private_subnet_ids=existing.private_subnet_ids,
+        public_subnet_ids=existing.public_subnet_ids,
+        pod_subnet_ids=existing.pod_subnet_ids,
+        availability_zones=existing.availability_zones,
+        terraform_state=state,
+    )
+
+
+def _sharing(pool: GpuPoolConfig) -> GpuSharing | None:
+    """A pool's GPU sharing settings (time-slicing or MIG), if any."""
+    if pool.sharing is None:
+        return None
+    slicing, mig = pool.sharing.time_slicing, pool.sharing.mig
+    return GpuSharing(
+        time_slicing_replicas=slicing.replicas if slicing else None,
+        mig_strategy=mig.strategy if mig else None,
+        mig_profile=mig.profile if mig else None,
+    )
+
+
+def _disruption(d: KarpenterDisruptionConfig) -> KarpenterDisruption:
+    """Karpenter disruption settings for a pool."""
+    return KarpenterDisruption(
+        consolidation_policy=d.consolidation_policy,
+        consolidate_after=d.consolidate_after,
+        expire_after=d.expire_after,
+        budgets=tuple(
+            DisruptionBudget(
+                nodes=b.nodes, reasons=tuple(b.reasons), schedule=b.schedule, duration=b.duration
+            )
+            for b in d.budgets
+        ),
+    )

@@ -23,6 +23,7 @@ from pydantic_core import PydanticUndefined
 from components.config.loader import NAMESPACE, config_key
 from components.config.model import EnvironmentConfig, Profile
 from components.config.profiles import PROFILES
+from components.config.rules import RULES
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -42,12 +43,8 @@ integer). A stack with bad configuration stops before any resource is registered
 message listing every problem: key path, bad value and what is allowed. The offline preview
 exits with code 2 on it.
 
-Cross-field rules (components/config/rules.py): `minSize <= desiredSize <= maxSize` for every
-node group; subnets one per AZ, inside the VPC and not overlapping; the pod CIDR outside the
-VPC; a public API endpoint needs an allowlist and never `0.0.0.0/0`; prod has >= 3 AZs, no
-public endpoint, deletion protection and protected stateful resources; GPU pools use known GPU
-instance types from the environment's allowlist; the pools' maximum GPUs fit the GPU budget;
-prod serving pools are not spot; the required tags (`owner`, `cost-center`) are present.
+Cross-field rules (`components/config/rules.py`) run once the structure is sound; each is
+listed under [Cross-field rules](#cross-field-rules) below.
 
 Why the profiles differ: dev is for iteration at the lowest cost (two AZs, one NAT gateway,
 no interface endpoints, one-week logs, a small GPU budget, nothing protected so it can be torn
@@ -90,6 +87,7 @@ def render() -> str:
             continue
         top_rows.append(_row(config_key((alias,)), field, (alias,)))
     sections.append("## Top-level keys\n\n" + _table(top_rows))
+    sections.append(_rules())
     for model, path in nested:
         rows: list[list[str]] = []
         _collect(model, path, rows)
@@ -97,6 +95,14 @@ def render() -> str:
         doc = (model.__doc__ or "").strip()
         sections.append(f"## `{title}`\n\n{doc}\n\n" + _table(rows))
     return "\n".join(sections)
+
+
+def _rules() -> str:
+    lines = ["## Cross-field rules", ""]
+    for rule in RULES:
+        doc = " ".join((rule.__doc__ or "").split())
+        lines.append(f"- `{rule.__name__}`: {doc}")
+    return "\n".join(lines) + "\n"
 
 
 def _collect(model: type[BaseModel], path: tuple[str, ...], rows: list[list[str]]) -> None:

@@ -32,9 +32,17 @@ SCHEMA_VERSION = 1
 
 PolicyEvaluator = Callable[[Recording], dict[str, Any]]
 """The seam for policy verdicts: takes the recording, returns a report with a
-``mandatoryViolations`` count. None until the policy pack's offline runner plugs in."""
+``mandatoryViolations`` count."""
 
-POLICY_EVALUATOR: PolicyEvaluator | None = None
+
+def _policy_pack(recording: Recording) -> dict[str, Any]:
+    """The real policy pack, over its analyzer protocol, with the stack's environment config."""
+    from scripts.policy_runner import preview_evaluator  # noqa: PLC0415 (starts the pack)
+
+    return preview_evaluator(recording)
+
+
+POLICY_EVALUATOR: PolicyEvaluator | None = _policy_pack
 
 
 def document(recording: Recording, policy: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -108,9 +116,20 @@ def render_text(recording: Recording, policy: dict[str, Any] | None) -> str:
     out += [f"  {k}: {json.dumps(v)}" for k, v in sorted(_plain(recording.outputs).items())]
     out.append("")
     if policy is None:
-        out.append("Policy: not evaluated (no policy evaluator is installed in this build)")
+        out.append("Policy: not evaluated (--no-policy)")
     else:
-        out.append(f"Policy: {policy.get('mandatoryViolations', 0)} mandatory violations")
+        out.append(
+            f"Policy ({policy.get('config', 'pack')}): "
+            f"{policy.get('mandatoryViolations', 0)} mandatory, "
+            f"{policy.get('advisoryViolations', 0)} advisory, "
+            f"{policy.get('exempted', 0)} exempted, "
+            f"{policy.get('notEvaluable', 0)} not evaluable in preview"
+        )
+        out += [
+            f"  [{f.get('enforcement')}] {f.get('rule')} ({f.get('id')}) {f.get('resource')}: "
+            f"{f.get('message')}"
+            for f in policy.get("findings", [])
+        ]
     return "\n".join(out)
 
 
@@ -131,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    parser.add_argument(
+        "--no-policy", action="store_true", help="skip the policy pack (synthesis only)"
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
     args = parser.parse_args(argv)
 
@@ -149,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_PROGRAM
 
-    policy = POLICY_EVALUATOR(recording) if POLICY_EVALUATOR is not None else None
+    evaluator = None if args.no_policy else POLICY_EVALUATOR
+    policy = evaluator(recording) if evaluator is not None else None
     if args.format == "json":
         text = json.dumps(document(recording, policy), indent=2, sort_keys=True) + "\n"
     else:

@@ -642,7 +642,10 @@ class NvidiaConfig(_Model):
     )
     dcgm_exporter: bool = Field(True, description="Run the DCGM exporter (GPU metrics).")
     service_monitor: bool = Field(
-        True, description="ServiceMonitor for the exporter (needs the Prometheus operator CRDs)."
+        False,
+        description="The exporter chart's own ServiceMonitor. Off: the observability stack "
+        "already scrapes the exporter, adding the node label the GPU alerts use; a second "
+        "monitor would scrape every GPU twice.",
     )
 
 

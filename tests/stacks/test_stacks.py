@@ -86,3 +86,29 @@ def test_unknown_stack_exits_2():
     assert result.returncode == 2
     assert "stacks: dev, prod, test" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_preview_exits_1_on_a_mandatory_violation(monkeypatch, capsys):
+    # The real pack judges a prod recording with one repository made mutable.
+    from scripts.policy_runner import evaluate, with_changes  # noqa: PLC0415
+
+    def mutated_verdict(recording):
+        repo = recording.of_type("aws:ecr/repository:Repository")[0].name
+        bad = with_changes(
+            recording,
+            "aws:ecr/repository:Repository",
+            repo,
+            inputs={"imageTagMutability": "MUTABLE"},
+        )
+        return evaluate(bad, "prod")
+
+    monkeypatch.setattr(preview, "POLICY_EVALUATOR", mutated_verdict)
+    assert preview.main(["--stack", "prod"]) == preview.EXIT_POLICY
+    out = capsys.readouterr().out
+    assert "[mandatory] ecr-immutable-tags" in out
+
+
+def test_real_preview_reports_policy_verdicts():
+    result = _cli("--stack", "prod")
+    assert result.returncode == 0, result.stderr
+    assert "Policy (policy/config/prod.json): 0 mandatory" in result.stdout

@@ -1,0 +1,46 @@
+"""Lint, format and types are part of the suite, so CI enforces them like any test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def _run(*argv: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / argv[0]), *argv[1:]],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("ruff", "check", "."), ("ruff", "format", "--check", ".")],
+    ids=["ruff-check", "ruff-format"],
+)
+def test_ruff(argv):
+    result = _run(*argv)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pyright_over_components_scripts_and_program():
+    # The typed pulumi-aws / pulumi-kubernetes SDKs catch wrong argument names and shapes.
+    result = _run("pyright", "components", "scripts", "__main__.py")
+    assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_pyright_over_the_policy_pack():
+    # The pack runs from policy/ (as the Pulumi CLI runs it), so it is checked from there.
+    result = _run("pyright", ".", cwd=REPO_ROOT / "policy")
+    assert result.returncode == 0, result.stdout[-5000:]
