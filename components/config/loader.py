@@ -32,10 +32,12 @@ class ConfigError(pulumi.RunError):
     A ``RunError`` so that ``pulumi up`` prints the message without a traceback.
     """
 
-    def __init__(self, stack: str, problems: list[Problem]) -> None:
+    def __init__(
+        self, stack: str, problems: list[Problem], secret_keys: frozenset[str] = frozenset()
+    ) -> None:
         self.stack = stack
         self.problems = problems
-        super().__init__(format_problems(stack, problems))
+        super().__init__(format_problems(stack, problems, secret_keys))
 
 
 def config_key(path: Path) -> str:
@@ -47,23 +49,54 @@ def config_key(path: Path) -> str:
     return text
 
 
-def format_problems(stack: str, problems: list[Problem]) -> str:
-    """One message listing every problem."""
+def format_problems(
+    stack: str, problems: list[Problem], secret_keys: frozenset[str] = frozenset()
+) -> str:
+    """One message listing every problem; values of secret keys and fields are redacted."""
     noun = "problem" if len(problems) == 1 else "problems"
     lines = [f"stack '{stack}' has {len(problems)} configuration {noun}:"]
     for problem in problems:
-        shown = "(missing)" if problem.value is _MISSING else json.dumps(problem.value, default=str)
-        lines.append(f"  - {config_key(problem.path)} = {shown}: {problem.message}")
+        if problem.value is _MISSING:
+            shown = "(missing)"
+        elif _is_secret(problem.path, secret_keys):
+            shown = '"[secret]"'
+        else:
+            shown = json.dumps(problem.value, default=str)
+        message = problem.message
+        if shown == '"[secret]"' and isinstance(problem.value, str) and problem.value:
+            message = message.replace(problem.value, "[secret]")
+        lines.append(f"  - {config_key(problem.path)} = {shown}: {message}")
     return "\n".join(lines)
+
+
+def _is_secret(path: Path, secret_keys: frozenset[str]) -> bool:
+    """Whether a problem's value comes from a secret config key or a secret model field."""
+    if config_key(path[:1]) in secret_keys:
+        return True
+    model: type[BaseModel] | None = EnvironmentConfig
+    for part in path:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return False
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("secret"):
+            return True
+        model = _model_in(field.annotation)
+    return False
 
 
 _MISSING = object()
 
 
-def environment_from_config(values: Mapping[str, Any], stack: str) -> EnvironmentConfig:
+def environment_from_config(
+    values: Mapping[str, Any], stack: str, secret_keys: frozenset[str] = frozenset()
+) -> EnvironmentConfig:
     """Validate the stack's config values (namespaced keys) into an :class:`EnvironmentConfig`.
 
-    Raises :class:`ConfigError` naming every problem.
+    Raises :class:`ConfigError` naming every problem; values under ``secret_keys`` (and
+    fields the model marks secret) are never echoed.
     """
     raw: dict[str, Any] = {}
     for key, value in values.items():
@@ -76,25 +109,26 @@ def environment_from_config(values: Mapping[str, Any], stack: str) -> Environmen
     allowed_profiles = ", ".join(p.value for p in Profile)
     if profile_name not in {p.value for p in Profile}:
         message = f"every stack names its profile; allowed: {allowed_profiles}"
-        raise ConfigError(stack, [Problem(("profile",), profile_name, message)])
+        raise ConfigError(stack, [Problem(("profile",), profile_name, message)], secret_keys)
 
     merged = merge_over_profile(PROFILES[Profile(profile_name)], raw)
     try:
         config = EnvironmentConfig.model_validate_json(json.dumps(merged))
     except ValidationError as exc:
-        raise ConfigError(stack, _structural_problems(exc, merged)) from None
+        raise ConfigError(stack, _structural_problems(exc, merged), secret_keys) from None
     problems = check(config)
     if problems:
-        raise ConfigError(stack, problems)
+        raise ConfigError(stack, problems, secret_keys)
     return config
 
 
 def load_environment() -> EnvironmentConfig:
     """The running stack's validated configuration (as passed by the engine)."""
-    from pulumi.runtime.config import CONFIG, get_config_env  # noqa: PLC0415
+    from pulumi.runtime.config import CONFIG, get_config_env, is_config_secret  # noqa: PLC0415
 
     values = {**get_config_env(), **CONFIG.get()}
-    return environment_from_config(values, pulumi.get_stack())
+    secret_keys = frozenset(key for key in values if is_config_secret(key))
+    return environment_from_config(values, pulumi.get_stack(), secret_keys)
 
 
 def _decode(value: Any) -> Any:

@@ -964,6 +964,7 @@ class ObservabilityConfig(_Model):
     webhook_url: str | None = Field(
         None,
         pattern=r"^https://",
+        json_schema_extra={"secret": True},
         description="HTTPS URL of the webhook receiver; set it as a secret: "
         "`pulumi config set --secret --path mlops:observability.webhookUrl <url>`.",
     )

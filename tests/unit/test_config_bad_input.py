@@ -334,3 +334,32 @@ def test_stack_file_that_is_not_yaml(tmp_path):
     path.write_text("config: [unclosed", encoding="utf-8")
     with pytest.raises(StackFileError, match="not valid YAML"):
         synthesize("broken", stack_file=path)
+
+
+def test_secret_values_are_never_echoed_in_errors(stack_document, write_stack):
+    # A secret field with a bad value: the message names the key, never the value.
+    document = stack_document("prod")
+    leaked = "http://hooks.example.com/T000/B000/very-secret-token"
+    document["config"]["mlops:observability"] = {"receivers": ["webhook"], "webhookUrl": leaked}
+
+    with pytest.raises(ConfigError) as caught:
+        synthesize("prod", stack_file=write_stack(document))
+
+    message = str(caught.value)
+    assert "mlops:observability.webhookUrl" in message
+    assert "very-secret-token" not in message
+
+
+def test_values_of_secret_config_keys_are_never_echoed():
+    from components.config import environment_from_config  # noqa: PLC0415
+
+    values = {
+        "mlops:profile": "dev",
+        "aws:region": "us-east-1",
+        "mlops:allowedAccountIds": '["111111111111"]',
+        "mlops:tags": '{"owner": "o", "cost-center": "c", "aws:x": "secret-tag-value"}',
+    }
+    with pytest.raises(ConfigError) as caught:
+        environment_from_config(values, "dev", frozenset({"mlops:tags"}))
+    assert "mlops:tags.aws:x" in str(caught.value)
+    assert "secret-tag-value" not in str(caught.value)
