@@ -6,18 +6,27 @@ EKS's NVIDIA AMIs, which ship the driver and container toolkit) or the NVIDIA GP
 Prometheus ``ServiceMonitor``. GPU sharing is per pool: every pool that shares its GPUs
 gets a named device-plugin configuration in one ConfigMap, and the pool labels its nodes
 ``nvidia.com/device-plugin.config=<name>`` so the plugin's config manager picks it up.
+
+The exporter collects exactly the DCGM fields the platform reads: :func:`used_dcgm_fields`
+scans the alert rules and the shipped dashboards, :func:`dcgm_counters_csv` renders them in
+the exporter's CSV format, and that file ships in its own ConfigMap which both the
+``dcgm-exporter`` chart and the GPU operator are pointed at.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import resources
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.alert_rules import AlertThresholds, ServingMetrics, alert_rules
 from components.validation import Invalid, raise_if_invalid
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
@@ -50,6 +59,50 @@ DCGM_EXPORTER_REPOSITORY = "https://nvidia.github.io/dcgm-exporter/helm-charts"
 
 MAX_TIME_SLICING_REPLICAS = 48
 _CONFIG_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+DCGM_METRICS_CONFIG_MAP = "dcgm-exporter-metrics"
+"""ConfigMap (in the NVIDIA namespace) holding the exporter's counters CSV."""
+
+DCGM_METRICS_KEY = "dcgm-metrics.csv"
+"""Key of the counters CSV in that ConfigMap; the GPU operator reads exactly this key."""
+
+DCGM_METRICS_DIR = "/etc/dcgm-exporter/mlops"
+"""Where the standalone exporter chart mounts the ConfigMap (a directory, no ``subPath``)."""
+
+DCGM_METRICS_HASH_ANNOTATION = "mlops/dcgm-metrics-sha256"
+"""Pod annotation of the standalone exporter: a new CSV rolls its DaemonSet."""
+
+DCGM_FIELD_CATALOG: dict[str, tuple[str, str]] = {
+    "DCGM_FI_DEV_GPU_UTIL": ("gauge", "GPU utilization in percent."),
+    "DCGM_FI_DEV_FB_USED": ("gauge", "Framebuffer memory in use in MiB."),
+    "DCGM_FI_DEV_FB_FREE": ("gauge", "Framebuffer memory free in MiB."),
+    "DCGM_FI_DEV_GPU_TEMP": ("gauge", "GPU core temperature in degrees C."),
+    "DCGM_FI_DEV_MEMORY_TEMP": ("gauge", "GPU memory temperature in degrees C."),
+    "DCGM_FI_DEV_POWER_USAGE": ("gauge", "Power draw in watts."),
+    "DCGM_FI_DEV_SM_CLOCK": ("gauge", "Streaming multiprocessor clock in MHz."),
+    "DCGM_FI_DEV_XID_ERRORS": ("gauge", "Code of the most recent XID error."),
+    "DCGM_FI_DEV_THERMAL_VIOLATION": ("counter", "Time spent throttled for temperature in ns."),
+    "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL": (
+        "counter",
+        "Double-bit (uncorrectable) ECC errors since the driver loaded.",
+    ),
+    "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS": (
+        "counter",
+        "Memory rows remapped because of uncorrectable errors.",
+    ),
+    "DCGM_FI_DEV_ROW_REMAP_FAILURE": ("gauge", "Non-zero when memory row remapping has failed."),
+    "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE": (
+        "gauge",
+        "Ratio of cycles the tensor pipes are active (profiling field).",
+    ),
+}
+"""Prometheus type and help text of each DCGM field the platform knows how to collect.
+Help texts hold no commas or quotes (the exporter parses the file as plain CSV)."""
+
+RUNBOOK_DCGM_FIELDS: tuple[str, ...] = ("DCGM_FI_DEV_SM_CLOCK",)
+"""Fields the runbooks ask an operator to query that no alert or dashboard reads."""
+
+_DCGM_FIELD = re.compile(r"\bDCGM_FI_[A-Z0-9_]+\b")
 
 
 class NvidiaMode(StrEnum):
@@ -143,6 +196,60 @@ def _yaml(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
+def dcgm_fields_in(text: str) -> set[str]:
+    """The ``DCGM_FI_*`` field names ``text`` mentions."""
+    return set(_DCGM_FIELD.findall(text))
+
+
+def used_dcgm_fields() -> tuple[str, ...]:
+    """Every DCGM field the alert rules and the shipped dashboards read, sorted.
+
+    Field names do not depend on thresholds or label names, so the rules are rendered with
+    their defaults (and one pool, so no rule is left out).
+    """
+    rules = alert_rules(
+        AlertThresholds(),
+        gpu_pool_label="mlops/gpu-pool",
+        gpu_pool_max_nodes={"pool": 1},
+        serving=ServingMetrics(),
+    )
+    texts = [rule.expr for rule in rules] + [m for rule in rules for m in rule.metrics]
+    dashboards = resources.files("components.dashboards")
+    texts += [
+        entry.read_text("utf-8") for entry in dashboards.iterdir() if entry.name.endswith(".json")
+    ]
+    return tuple(sorted(dcgm_fields_in("\n".join(texts))))
+
+
+def collected_dcgm_fields() -> tuple[str, ...]:
+    """The fields the exporter collects: those in use plus :data:`RUNBOOK_DCGM_FIELDS`."""
+    return tuple(sorted({*used_dcgm_fields(), *RUNBOOK_DCGM_FIELDS}))
+
+
+def dcgm_counters_csv(fields: Iterable[str]) -> str:
+    """The exporter's counters file for ``fields``: ``DCGM_FI_..., gauge|counter, help``.
+
+    The file is the complete list (it replaces the exporter's default counters). Raises
+    :class:`ValueError` for a field missing from :data:`DCGM_FIELD_CATALOG`.
+    """
+    unknown = sorted(set(fields) - set(DCGM_FIELD_CATALOG))
+    if unknown:
+        raise ValueError(
+            f"DCGM field(s) {', '.join(unknown)} are read by an alert or dashboard but missing "
+            "from DCGM_FIELD_CATALOG in components/nvidia.py; add each with its type and help"
+        )
+    lines = [
+        "# DCGM fields read by the platform's alerts, dashboards and runbooks.",
+        "# Generated by components/nvidia.py; the complete list (replaces the defaults).",
+        "# DCGM field, Prometheus metric type, help message",
+    ]
+    lines += [
+        f"{name}, {DCGM_FIELD_CATALOG[name][0]}, {DCGM_FIELD_CATALOG[name][1]}"
+        for name in sorted(set(fields))
+    ]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass
 class NvidiaSoftwareArgs:
     """Arguments of :class:`NvidiaSoftware`."""
@@ -179,7 +286,7 @@ class NvidiaSoftwareArgs:
     service_monitor_interval: str = "15s"
     """Scrape interval of the DCGM exporter."""
     labels: Mapping[str, str] = field(default_factory=dict)
-    """Extra Kubernetes labels on the namespace and ConfigMap."""
+    """Extra Kubernetes labels on the namespace and ConfigMaps."""
 
 
 class NvidiaSoftware(pulumi.ComponentResource):
@@ -242,6 +349,22 @@ class NvidiaSoftware(pulumi.ComponentResource):
         )
         config_ref = {"name": "nvidia-device-plugin-configs", "default": DEFAULT_CONFIG_NAME}
 
+        counters_csv = dcgm_counters_csv(collected_dcgm_fields())
+        exporter_deps: list[pulumi.Resource] = [namespace]
+        if args.dcgm_exporter:
+            exporter_deps.append(
+                k8s.core.v1.ConfigMap(
+                    f"{name}-dcgm-metrics",
+                    metadata={
+                        "name": DCGM_METRICS_CONFIG_MAP,
+                        "namespace": args.namespace,
+                        "labels": labels,
+                    },
+                    data={DCGM_METRICS_KEY: counters_csv},
+                    opts=after_namespace,
+                )
+            )
+
         if args.mode is NvidiaMode.DEVICE_PLUGIN:
             k8s.helm.v3.Release(
                 f"{name}-device-plugin",
@@ -265,10 +388,12 @@ class NvidiaSoftware(pulumi.ComponentResource):
                         repo=args.dcgm_exporter_repository
                     ),
                     namespace=args.namespace,
-                    values=dcgm_exporter_values(args),
+                    values=dcgm_exporter_values(args, counters_csv),
                     atomic=True,
                     cleanup_on_fail=True,
-                    opts=after_namespace,
+                    opts=pulumi.ResourceOptions.merge(
+                        child, pulumi.ResourceOptions(depends_on=exporter_deps)
+                    ),
                 )
         else:
             k8s.helm.v3.Release(
@@ -281,7 +406,9 @@ class NvidiaSoftware(pulumi.ComponentResource):
                 values=gpu_operator_values(args, config_ref, mig=mig),
                 atomic=True,
                 cleanup_on_fail=True,
-                opts=after_config,
+                opts=pulumi.ResourceOptions.merge(
+                    after_config, pulumi.ResourceOptions(depends_on=exporter_deps)
+                ),
             )
 
         self.namespace = namespace.metadata.apply(lambda m: m.name or args.namespace)
@@ -363,9 +490,31 @@ def _service_monitor(args: NvidiaSoftwareArgs) -> dict[str, Any]:
     }
 
 
-def dcgm_exporter_values(args: NvidiaSoftwareArgs) -> dict[str, Any]:
-    """Values of the standalone ``dcgm-exporter`` chart."""
+def dcgm_exporter_values(args: NvidiaSoftwareArgs, counters_csv: str) -> dict[str, Any]:
+    """Values of the standalone ``dcgm-exporter`` chart.
+
+    The chart's ``arguments`` replace its default ``-f`` file with ours, mounted from
+    :data:`DCGM_METRICS_CONFIG_MAP` through ``extraConfigMapVolumes`` / ``extraVolumeMounts``
+    (these lists replace the chart's defaults, which mount its own counters ConfigMap). The
+    exporter watches that file, but a ConfigMap update swaps a symlink the watch may miss, so
+    the CSV's hash in a pod annotation also rolls the DaemonSet when the list changes.
+    """
+    volume = "mlops-dcgm-metrics"
     return {
+        "arguments": ["-f", f"{DCGM_METRICS_DIR}/{DCGM_METRICS_KEY}"],
+        "extraConfigMapVolumes": [
+            {
+                "name": volume,
+                "configMap": {
+                    "name": DCGM_METRICS_CONFIG_MAP,
+                    "items": [{"key": DCGM_METRICS_KEY, "path": DCGM_METRICS_KEY}],
+                },
+            }
+        ],
+        "extraVolumeMounts": [{"name": volume, "mountPath": DCGM_METRICS_DIR, "readOnly": True}],
+        "podAnnotations": {
+            DCGM_METRICS_HASH_ANNOTATION: hashlib.sha256(counters_csv.encode()).hexdigest()
+        },
         "tolerations": gpu_tolerations(),
         "affinity": gpu_node_affinity(),
         "priorityClassName": "system-node-critical",
@@ -392,6 +541,9 @@ def gpu_operator_values(
         "dcgmExporter": {
             "enabled": args.dcgm_exporter,
             "serviceMonitor": _service_monitor(args),
+            # An existing ConfigMap in the release namespace, key dcgm-metrics.csv; the
+            # operator mounts it and sets DCGM_EXPORTER_COLLECTORS to it.
+            **({"config": {"name": DCGM_METRICS_CONFIG_MAP}} if args.dcgm_exporter else {}),
         },
         "migManager": {"enabled": mig},
         "mig": {"strategy": mig_strategy.value},
@@ -403,8 +555,6 @@ def gpu_operator_values(
 
 
 def _problems(args: NvidiaSoftwareArgs) -> list[Invalid]:
-    import re  # noqa: PLC0415
-
     problems: list[Invalid] = []
     versions = {
         "device_plugin_chart_version": args.device_plugin_chart_version,
