@@ -17,6 +17,7 @@ cluster's provider and wait for the cluster to be ready (system nodes and add-on
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -259,6 +260,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 grafana_internal_load_balancer=obs.grafana_internal_load_balancer,
                 runbook_base_url=obs.runbook_base_url or DEFAULT_RUNBOOK_BASE_URL,
                 gpu_pool_max_nodes={p.name: p.max_size for p in pools},
+                **_dcgm_scrape_target(config),
                 application_log_groups=list(obs.application_log_groups),
                 log_retention_days=config.log_retention_days,
                 amp_enabled=obs.amp.enabled,
@@ -333,7 +335,13 @@ class MlopsPlatform(pulumi.ComponentResource):
                     ),
                     tags=tags,
                 ),
-                opts=k8s_opts if on_karpenter else aws_opts,
+                # Managed node groups are AWS resources, but their nodes need the cluster's
+                # networking add-ons (and system nodes) up first, as Karpenter pools do.
+                opts=k8s_opts
+                if on_karpenter
+                else pulumi.ResourceOptions.merge(
+                    aws_opts, pulumi.ResourceOptions(depends_on=self.cluster.ready)
+                ),
             )
         self.nvidia = NvidiaSoftware(
             f"{name}-nvidia",
@@ -443,6 +451,17 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 opts=k8s_opts,
             )
+
+
+def _dcgm_scrape_target(config: EnvironmentConfig) -> dict[str, Any]:
+    """Where the DCGM exporter's Service is, by NVIDIA mode: the standalone exporter chart
+    (device-plugin mode) and the GPU operator label and name its port differently."""
+    if config.gpu.nvidia.mode.value == NvidiaMode.GPU_OPERATOR.value:
+        return {
+            "dcgm_exporter_labels": {"app": "nvidia-dcgm-exporter"},
+            "dcgm_exporter_port": "gpu-metrics",
+        }
+    return {}
 
 
 def _present(value: str | None) -> str:

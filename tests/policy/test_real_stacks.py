@@ -7,6 +7,8 @@ must fail the runner (exit 1) naming the rule; the unmutated stack must pass.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from scripts.offline import Recording, synthesize
@@ -103,4 +105,5 @@ def test_mutated_prod_fails_naming_the_rule(rule, recordings, analyzer):
     mutated = dict(_mutations(recordings["prod"]))[rule]
     code, text = run_recording(mutated, "prod", "json", analyzer=analyzer)
     assert code == EXIT_POLICY, text
-    assert f'"{rule}"' in text
+    mandatory = {f["rule"] for f in json.loads(text)["findings"] if f["enforcement"] == "mandatory"}
+    assert rule in mandatory, mandatory

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pulumi
 
-import components
 from tests.conftest import REPO_ROOT
 
 COMPONENT_DIR = REPO_ROOT / "components"
@@ -45,11 +45,35 @@ def test_components_stay_packageable_without_the_config_layer():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+_IMPORT_PROBE = """
+import importlib, pkgutil, sys
+import components
+from scripts.offline import run_program
+from scripts.offline.mocks import PlatformMocks, RecordingMonitor
+
+names = [i.name for i in pkgutil.iter_modules(components.__path__, "components.")]
+monitor = RecordingMonitor(PlatformMocks())
+run_program(lambda: [importlib.import_module(n) for n in names], monitor=monitor)
+built = [t for r in monitor.registrations if (t := r.request["type"]) != "pulumi:pulumi:Stack"]
+print(len(names), built)
+"""
+
+
 def test_component_modules_create_nothing_at_import_time():
-    # Importing every module must register no resource: the modules define, never build.
-    # (Running outside any Pulumi program, a registration would raise here.)
-    for info in pkgutil.iter_modules(components.__path__, "components."):
-        importlib.import_module(info.name)
+    # A fresh interpreter imports every module for the first time inside a mocked program:
+    # a module that built a resource at import time would show up as a registration.
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    count, built = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert int(count) >= 10
+    assert built == "[]"
 
 
 def test_component_type_tokens_follow_mlops_module_name():

@@ -34,3 +34,53 @@ def test_provider_carries_default_tags_region_and_accounts():
         "owner": "ml-team",
         "cost-center": "cc-42",
     }
+
+
+def _stack_values(stack: str, **overrides: object) -> dict[str, str]:
+    from scripts.offline.project import load_stack_config  # noqa: PLC0415
+
+    values = dict(load_stack_config(stack).values)
+    for key, value in overrides.items():
+        values[key] = json.dumps(value)
+    return values
+
+
+def _service_monitor(recording):
+    return next(
+        r
+        for r in recording.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+        if "dcgm" in r.name
+    )
+
+
+def test_dcgm_scrape_follows_the_nvidia_mode():
+    plugin = environment_from_config(_stack_values("dev"), "dev")
+    spec = _service_monitor(run_program(lambda: MlopsPlatform("p", plugin))).inputs["spec"]
+    assert spec["selector"]["matchLabels"] == {"app.kubernetes.io/name": "dcgm-exporter"}
+    assert spec["endpoints"][0]["port"] == "metrics"
+
+    document = json.loads(_stack_values("dev")["mlops:gpu"])
+    document["nvidia"] = {"mode": "gpu-operator"}
+    for pool in document["pools"]:
+        pool.pop("sharing", None)
+    operator = environment_from_config(_stack_values("dev", **{"mlops:gpu": document}), "dev")
+    spec = _service_monitor(run_program(lambda: MlopsPlatform("p", operator))).inputs["spec"]
+    # the GPU operator's exporter Service: app=nvidia-dcgm-exporter, port gpu-metrics
+    assert spec["selector"]["matchLabels"] == {"app": "nvidia-dcgm-exporter"}
+    assert spec["endpoints"][0]["port"] == "gpu-metrics"
+
+
+def test_gpu_node_groups_wait_for_the_cluster_networking_and_system_nodes():
+    config = environment_from_config(_stack_values("prod"), "prod")
+    recording = run_program(lambda: MlopsPlatform("p", config), stack="prod")
+    groups = recording.of_type("aws:eks/nodeGroup:NodeGroup")
+    system = next(g for g in groups if "system" in g.name)
+    addons = {a.urn for a in recording.of_type("aws:eks/addon:Addon")}
+    gpu = [g for g in groups if g is not system]
+    assert gpu
+    for group in gpu:
+        # A child registers only once its parent's URN exists, and a component registers only
+        # once its dependencies exist: the pool component's dependencies gate its node group.
+        component = next(r for r in recording.resources if r.urn == group.parent)
+        assert system.urn in component.dependencies or system.urn in group.dependencies
+        assert addons & set(component.dependencies + group.dependencies)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,12 @@ BIN = Path(sys.executable).parent
 
 
 def _run(*argv: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+    # The pyright wrapper would otherwise ask the package index for a newer version.
+    env = {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
     return subprocess.run(
         [str(BIN / argv[0]), *argv[1:]],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
