@@ -56,6 +56,9 @@ def synced_config(environment: str, current: Mapping[str, Any]) -> dict[str, Any
             else {}
         )
         level = enforcement_for(rule.severity, environment)
+        strict = rules.rule.STRICT_MAX_EXEMPTION_DAYS.get(environment, {}).get(rule.severity)
+        if strict is not None:
+            props["maxExemptionDays"] = min(int(props.get("maxExemptionDays", strict)), strict)
         if props:
             out[rule.name] = {**({"enforcementLevel": level} if level != base else {}), **props}
         elif level != base:
@@ -175,12 +178,23 @@ def render_reference() -> str:
         "an owner, a reason and an expiry date; while valid it suppresses matching findings "
         "and the runner shows them as exempted with the reason (SARIF: a suppression). After "
         "the expiry day the finding is back and the expired exemption is itself a violation "
-        "of the rule.",
+        "of the rule, reported once per stack even when no resource matches it any more.",
+        "",
+        "An exemption is rejected (reported as a violation, suppresses nothing) when its URN "
+        "pattern is not specific (it must end in `::<type>::<name>` with a literal resource "
+        "type and a name that is not only wildcards; a bare `*` is refused) or when it expires "
+        "more than `maxExemptionDays` ahead of today (default 90; critical rules in prod: 30, "
+        "written into `policy/config/prod.json` by this generator).",
+        "",
+        "A setting a rule does not define (a typo such as `budgetGPUs`) is an error: the "
+        "offline runner rejects the config file (exit code 2), and under the Pulumi CLI the "
+        "pack reports it as a violation of that rule.",
         "",
         "```json",
         '"ecr-immutable-tags": {',
         '  "exemptions": [',
-        '    {"urn": "urn:pulumi:dev::mlops::*::legacy-images", "owner": "ml-platform-team",',
+        '    {"urn": "urn:pulumi:dev::mlops::*aws:ecr/repository:Repository::legacy-images",',
+        '     "owner": "ml-platform-team",',
         '     "reason": "third-party chart pushes :stable", "expires": "2026-12-31"}',
         "  ]",
         "}",

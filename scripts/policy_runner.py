@@ -242,7 +242,12 @@ def policy_schemas(info: Any) -> dict[str, tuple[str, dict[str, Any]]]:
     out = {}
     for policy in info.policies:
         schema = json_format.MessageToDict(policy.configSchema)
-        full = {"type": "object", "properties": schema.get("properties", {})}
+        # Unknown settings are errors (a typo must not silently fall back to the default).
+        full = {
+            "type": "object",
+            "properties": schema.get("properties", {}),
+            "additionalProperties": False,
+        }
         if schema.get("required"):
             full["required"] = schema["required"]
         out[policy.name] = (_LEVELS[policy.enforcementLevel], full)
@@ -861,13 +866,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="write here instead of stdout")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
+    try:
+        return _run(args, synthesize, ConfigError, StackFileError)
+    except PolicyConfigError as exc:
+        _error(str(exc), args.debug)
+        return EXIT_CONFIG
+    except (AnalyzerError, grpc.RpcError, grpc.FutureTimeoutError) as exc:
+        _error(f"the policy pack failed: {_describe(exc)}", args.debug)
+        return EXIT_FAILED
 
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, grpc.RpcError):
+        code = exc.code() if callable(getattr(exc, "code", None)) else None  # type: ignore[attr-defined]
+        details = exc.details() if callable(getattr(exc, "details", None)) else None  # type: ignore[attr-defined]
+        return f"gRPC {getattr(code, 'name', code)}: {details}"
+    if isinstance(exc, grpc.FutureTimeoutError):
+        return "timed out connecting to the pack"
+    return str(exc) or type(exc).__name__
+
+
+def _error(message: str, debug: bool) -> None:
+    """One line on stderr (the rest with --debug)."""
+    if debug:
+        traceback.print_exc()
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    first = "; ".join(lines[:6]) if lines else message
+    print(f"error: {first}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, synthesize: Any, config_error: Any, stack_error: Any) -> int:
     analyzer = Analyzer()
-    analyzer.launch()  # the pack boots while the program is synthesized
     try:
         try:
+            analyzer.launch()  # the pack boots while the program is synthesized
+        except OSError as exc:
+            raise AnalyzerError(f"could not start the pack: {exc}") from exc
+        try:
             recording = synthesize(args.stack, REPO_ROOT, args.stack_file)
-        except (ConfigError, StackFileError) as exc:
+        except (config_error, stack_error) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_CONFIG
         except Exception as exc:
@@ -876,20 +913,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: the program failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
         environment = args.environment or environment_of(recording)
-        try:
-            code, text = run_recording(
-                recording, environment, args.format, config=args.config, analyzer=analyzer
-            )
-        except PolicyConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_CONFIG
-        except (AnalyzerError, grpc.RpcError) as exc:
-            print(f"error: the policy pack failed: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+        code, text = run_recording(
+            recording, environment, args.format, config=args.config, analyzer=analyzer
+        )
     finally:
         analyzer.close()
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _error(f"cannot write {args.output}: {exc.strerror or exc}", args.debug)
+            return EXIT_CONFIG
     else:
         sys.stdout.write(text)
     return code

@@ -95,9 +95,79 @@ def parse(document: Any) -> list[Statement] | None:
     return statements
 
 
+PRINCIPAL_KEYS = frozenset(
+    {
+        "aws:principalorgid",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceowner",
+    }
+)
+"""Condition keys that narrow who (or what) the principal can be; an OIDC ``<issuer>:sub``
+counts too."""
+
+_RESTRICTING_OPERATORS = frozenset({"stringequals", "stringlike", "arnequals", "arnlike"})
+
+
+def operator_base(operator: str) -> tuple[str, bool]:
+    """(operator without a ``ForAnyValue:`` qualifier, lower-case; whether it is
+    unconditional): ``...IfExists`` and ``ForAllValues:`` pass when the key is absent."""
+    op = operator.strip()
+    lowered = op.lower()
+    weak = lowered.endswith("ifexists") or lowered.startswith("forallvalues:")
+    if ":" in lowered:
+        lowered = lowered.split(":", 1)[1]
+    return lowered.removesuffix("ifexists"), not weak
+
+
+def is_negated(operator: str) -> bool:
+    """``StringNotEquals``, ``ArnNotLike``, ...: matches everything but the values."""
+    return "not" in operator_base(operator)[0]
+
+
+def specific_value(value: Any) -> bool:
+    """A condition value that names something: not empty, not starting with a wildcard,
+    and for an ARN no wildcard in its account field."""
+    text = str(value).strip()
+    if not text or text[0] in "*?":
+        return False
+    if text.startswith("arn:"):
+        fields = text.split(":")
+        if len(fields) > 4 and ("*" in fields[4] or "?" in fields[4]):
+            return False
+    return True
+
+
+def restricts_principal(condition: Mapping[str, Any]) -> bool:
+    """Whether a condition narrows an anonymous principal: an unconditional StringEquals /
+    StringLike / ArnEquals / ArnLike on a principal-restricting key (aws:PrincipalOrgID,
+    aws:SourceArn, ..., or an OIDC ``:sub``) whose values are all specific."""
+    for operator, block in condition.items():
+        base, strong = operator_base(str(operator))
+        if not strong or base not in _RESTRICTING_OPERATORS or not isinstance(block, Mapping):
+            continue
+        for key, value in block.items():
+            name = str(key).lower()
+            if name not in PRINCIPAL_KEYS and not name.endswith(":sub"):
+                continue
+            values = _strings(value) or (str(value),)
+            if values and all(specific_value(v) for v in values):
+                return True
+    return False
+
+
 def public_allows(document: Any) -> list[Statement]:
-    """Allow statements to an anonymous principal without any condition."""
-    return [s for s in parse(document) or [] if s.allows and s.public_principal and not s.condition]
+    """Allow statements to an anonymous principal that no principal-restricting condition
+    narrows (other conditions, e.g. on aws:SecureTransport, do not count)."""
+    return [
+        s
+        for s in parse(document) or []
+        if s.allows and s.public_principal and not restricts_principal(s.condition)
+    ]
 
 
 def condition_values(condition: Mapping[str, Any], key_suffix: str) -> list[tuple[str, str]]:

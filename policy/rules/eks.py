@@ -8,6 +8,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
+from rules.cidrs import world_cidrs
 from rules.rule import Rule, dig, items
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -17,7 +18,6 @@ EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 SUPPORTED_VERSIONS = ["1.32", "1.33", "1.34", "1.35"]
-_WORLD = ("0.0.0.0/0", "::/0")
 
 
 def _endpoint(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
@@ -29,7 +29,7 @@ def _endpoint(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[
         cidrs = items(dig(vpc, "publicAccessCidrs")) or ["0.0.0.0/0"]
         if not cfg.get("allowPublicEndpoint"):
             yield "the public API endpoint is on; this environment allows private only"
-        open_cidrs = [c for c in cidrs if c in _WORLD]
+        open_cidrs = world_cidrs(cidrs)
         if open_cidrs:
             yield f"the public API endpoint is open to {', '.join(open_cidrs)}"
 

@@ -21,6 +21,13 @@ NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 GPU = "nvidia.com/gpu"
 INSTANCE_TYPE_KEY = "node.kubernetes.io/instance-type"
 CAPACITY_KEY = "karpenter.sh/capacity-type"
+FAMILY_KEY = "karpenter.k8s.aws/instance-family"
+CATEGORY_KEY = "karpenter.k8s.aws/instance-category"
+GPU_CATEGORIES = frozenset({"g", "p"})
+"""Instance categories that are GPU families (Karpenter's instance-category values)."""
+GPU_AMI_MARKERS = ("NVIDIA", "GPU", "NEURON")
+"""amiType values carrying one of these (AL2023_x86_64_NVIDIA, AL2_x86_64_GPU,
+BOTTLEROCKET_x86_64_NVIDIA, AL2023_x86_64_NEURON, ...) are accelerator AMIs."""
 UNKNOWN_GPUS_PER_NODE = 8
 """GPUs assumed for a GPU instance type missing from the catalog (the largest sizes carry 8)."""
 
@@ -73,18 +80,67 @@ def _pool_labels(resource_type: str, props: Any) -> Mapping[str, Any]:
     return dig(props, "spec", "template", "metadata", "labels", default={})
 
 
-def is_gpu_pool(resource_type: str, props: Any) -> bool:
-    """A pool that brings GPUs: GPU instance types, or a NodePool tainted / selecting GPUs."""
-    if any(is_gpu_type(t) for t in _pool_types(resource_type, props)):
+def _gpu_family(family: str) -> bool:
+    return (
+        gpu_catalog.is_gpu_family(family) or family in gpu_catalog.UNSUPPORTED_ACCELERATOR_FAMILIES
+    )
+
+
+def _selects_gpus(props: Any) -> bool:
+    """A NodePool requirement on GPU count/name/manufacturer, or one selecting GPU instance
+    families or categories."""
+    for req in items(dig(props, "spec", "template", "spec", "requirements")):
+        key = str(dig(req, "key", default=""))
+        operator = str(dig(req, "operator", default=""))
+        values = [str(v).lower() for v in items(dig(req, "values"))]
+        if key.startswith("karpenter.k8s.aws/instance-gpu"):
+            return True
+        if key == FAMILY_KEY and operator == "In" and any(_gpu_family(v) for v in values):
+            return True
+        if key == CATEGORY_KEY and operator == "In" and GPU_CATEGORIES & set(values):
+            return True
+    return False
+
+
+def gpu_ami(props: Any) -> bool:
+    """A node group whose amiType is an NVIDIA/GPU/Neuron AMI."""
+    ami = str(props.get("amiType") or "").upper()
+    return any(marker in ami for marker in GPU_AMI_MARKERS)
+
+
+def is_gpu_pool(resource_type: str, props: Any, types: list[str] | None = None) -> bool:
+    """A pool that brings GPUs: GPU instance types (``types`` when resolved elsewhere, e.g.
+    from a node group's launch template), a GPU amiType, or a NodePool tainted for or
+    selecting GPUs (count, instance family or category)."""
+    found = _pool_types(resource_type, props) if types is None else types
+    if any(is_gpu_type(t) for t in found):
         return True
+    if resource_type == NODE_GROUP:
+        return gpu_ami(props)
     if resource_type != NODE_POOL:
         return False
     if any(dig(t, "key") == GPU for t in _pool_taints(resource_type, props)):
         return True
-    return any(
-        str(dig(r, "key", default="")).startswith("karpenter.k8s.aws/instance-gpu")
-        for r in items(dig(props, "spec", "template", "spec", "requirements"))
-    )
+    return _selects_gpus(props)
+
+
+def node_group_types(ctx: StackContext, group: PolicyResource) -> list[str]:
+    """A node group's instance types: its instanceTypes, else its launch template's
+    instanceType (the template found by property dependency or by name)."""
+    own = _pool_types(NODE_GROUP, group.props)
+    if own:
+        return own
+    templates = [
+        d
+        for d in group.property_dependencies.get("launchTemplate", [])
+        if d.resource_type == LAUNCH_TEMPLATE
+    ]
+    if not templates:
+        name = dig(group.props.get("launchTemplate") or {}, "name")
+        templates = [
+            lt for lt in ctx.of_type(LAUNCH_TEMPLATE) if name and lt.props.get("name") == name
+        ]
+    return [t for lt in templates for t in _pool_types(LAUNCH_TEMPLATE, lt.props)]
 
 
 def _allowlist(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
@@ -105,28 +161,39 @@ def _pool_gpus(ctx: StackContext, pool: PolicyResource) -> tuple[float | None, s
     """(most GPUs the pool can run, how that was worked out); None when unbounded."""
     props = pool.props
     if pool.resource_type == NODE_GROUP:
-        types = _pool_types(NODE_GROUP, props)
+        types = node_group_types(ctx, pool)
+        if not types:
+            return None, (
+                f"GPU node group {pool.name} has instance types the pack cannot resolve "
+                "(no instanceTypes, no launch template instanceType in the stack): its GPUs "
+                "are unbounded"
+            )
         nodes = as_number(dig(props, "scalingConfig", "maxSize")) or 0.0
         per = gpus_per_node(types)
         return nodes * per, f"{pool.name}: {fmt(nodes)} nodes x {per} GPUs"
     limit = as_number(dig(props, "spec", "limits", GPU))
     if limit is None:
-        return None, f"{pool.name}: no spec.limits[{GPU}]"
+        return None, f"GPU NodePool {pool.name} has no {GPU} limit: its GPUs are unbounded"
     return limit, f"{pool.name}: limit {fmt(limit)} GPUs"
 
 
 def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     budget = float(cfg.get("budgetGpus", 0))
     total, parts = 0.0, []
+
+    def gpu(p: PolicyResource) -> bool:
+        types = node_group_types(ctx, p) if p.resource_type == NODE_GROUP else None
+        return is_gpu_pool(p.resource_type, p.props, types)
+
     for pool in ctx.of_type(NODE_GROUP, NODE_POOL):
-        if not ctx.guard(lambda p=pool: is_gpu_pool(p.resource_type, p.props), False):
+        if not ctx.guard(lambda p=pool: gpu(p), False):
             continue
         result = ctx.guard(lambda p=pool: _pool_gpus(ctx, p))
         if result is None:
             continue
         gpus, how = result
         if gpus is None:
-            yield pool.urn, f"GPU NodePool {pool.name} has no {GPU} limit: its GPUs are unbounded"
+            yield pool.urn, how
             continue
         total += gpus
         parts.append(how)
@@ -232,7 +299,9 @@ RULES: list[Rule] = [
             }
         },
         limits="GPUs per instance come from components.gpu_catalog; a GPU type missing from "
-        "it counts as 8 GPUs per node.",
+        "it counts as 8 GPUs per node. A node group's types come from instanceTypes or its "
+        "launch template in the stack; a GPU pool (GPU amiType, Karpenter GPU family or "
+        "category) whose types cannot be resolved counts as unbounded.",
     ),
     Rule(
         id="GPU-003",

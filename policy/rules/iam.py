@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -15,6 +16,21 @@ ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/policy:Policy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+SINGLE_ATTACHMENTS = (
+    ROLE_ATTACHMENT,
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+"""Attachment resources with one ``policyArn``."""
+EXCLUSIVE_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+)
+"""Attachment resources with a ``policyArns`` list."""
+ATTACHMENT_TYPES = (*SINGLE_ATTACHMENTS, *EXCLUSIVE_ATTACHMENTS)
+_ATTACH_PROPS = ("policyArn", "policyArns", "managedPolicyArns")
 USER_TYPES = (
     "aws:iam/user:User",
     "aws:iam/accessKey:AccessKey",
@@ -69,11 +85,28 @@ def _documents(args: Any) -> list[tuple[str, list[Statement]]]:
 
 
 def _boundaries(ctx: StackContext) -> set[str]:
-    """URNs of policies some role or user in the stack uses as its permissions boundary."""
+    """URNs of policies some role or user in the stack uses as its permissions boundary and
+    that nothing attaches as a grant (a policy that is both is checked as a grant)."""
     found: set[str] = set()
     for principal in ctx.of_type(ROLE, "aws:iam/user:User"):
         found |= {d.urn for d in principal.property_dependencies.get("permissionsBoundary", [])}
-    return found
+    if not found:
+        return found
+    attached: set[str] = set()
+    arns: list[str] = []
+    holders = ctx.of_type(*ATTACHMENT_TYPES, ROLE, "aws:iam/user:User", "aws:iam/group:Group")
+    for holder in holders:
+        for prop in _ATTACH_PROPS:
+            attached |= {d.urn for d in holder.property_dependencies.get(prop, [])}
+            value = ctx.guard(lambda h=holder, k=prop: h.props.get(k))
+            arns += [str(v) for v in ([value] if isinstance(value, str) else items(value))]
+    for policy in ctx.of_type(POLICY):
+        if policy.urn not in found:
+            continue
+        name = ctx.guard(lambda p=policy: p.props.get("name"))
+        if isinstance(name, str) and name and any(a.endswith(f"/{name}") for a in arns):
+            attached.add(policy.urn)
+    return found - attached
 
 
 GrantCheck = Callable[[Any, Mapping[str, Any]], Iterator[str]]
@@ -96,15 +129,23 @@ def _grants(check: GrantCheck, types: tuple[str, ...]) -> StackCheck:
     return run
 
 
+def _is_admin_arn(arn: Any) -> bool:
+    return str(arn).endswith(":policy/AdministratorAccess")
+
+
 def _admin(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
-    if args.resource_type == ROLE_ATTACHMENT:
-        if str(args.props.get("policyArn", "")).endswith(":policy/AdministratorAccess"):
+    if args.resource_type in SINGLE_ATTACHMENTS:
+        if _is_admin_arn(args.props.get("policyArn", "")):
             yield "attaches AdministratorAccess"
         return
-    if args.resource_type == ROLE:
-        for arn in items(args.props.get("managedPolicyArns")):
-            if str(arn).endswith(":policy/AdministratorAccess"):
-                yield "attaches AdministratorAccess"
+    if args.resource_type in EXCLUSIVE_ATTACHMENTS:
+        if any(_is_admin_arn(a) for a in items(args.props.get("policyArns"))):
+            yield "attaches AdministratorAccess"
+        return
+    principals = (ROLE, "aws:iam/user:User", "aws:iam/group:Group")
+    managed = items(args.props.get("managedPolicyArns")) if args.resource_type in principals else []
+    if any(_is_admin_arn(a) for a in managed):
+        yield "attaches AdministratorAccess"
     for label, statements in _documents(args):
         for s in statements:
             if s.allows and ({"*", "*:*"} & set(s.actions)) and "*" in s.resources:
@@ -166,8 +207,13 @@ def _kms_decrypt(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
 
 def _trust(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
     for s in documents.parse(args.props.get("assumeRolePolicy")) or []:
-        if s.allows and s.public_principal and not s.condition:
+        if s.allows and s.public_principal and not documents.restricts_principal(s.condition):
             yield f"the trust policy's {s.label()} lets any principal assume the role"
+
+
+_GITHUB_ISSUER = "token.actions.githubusercontent.com"
+_GITHUB_SUB = re.compile(r"^repo:[^*?/:]+/[^*?/:]+:.+$")
+_PINNING = ("stringequals", "stringlike")
 
 
 def _oidc(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
@@ -177,12 +223,26 @@ def _oidc(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
         if not s.allows or not oidc:
             continue
         eks = any("oidc.eks." in p for p in oidc)
-        subs = documents.condition_values(s.condition, ":sub")
-        auds = documents.condition_values(s.condition, ":aud")
+        github = any(_GITHUB_ISSUER in p for p in oidc)
+        all_subs = documents.condition_values(s.condition, ":sub")
+        all_auds = documents.condition_values(s.condition, ":aud")
+        for op, value in [*all_subs, *all_auds]:
+            if documents.is_negated(op):
+                yield (
+                    f"{s.label()}: {op} {value!r} is negated: it admits every other token; "
+                    "pin with StringEquals/StringLike"
+                )
+        subs = [(op, v) for op, v in all_subs if _pins(op)]
+        auds = [(op, v) for op, v in all_auds if _pins(op)]
         if not subs:
             yield f"{s.label()} trusts an OIDC provider without pinning the token's sub"
         for op, value in subs:
-            if value.strip() in ("*", "") or value.startswith("*"):
+            if github and not _GITHUB_SUB.match(value):
+                yield (
+                    f"{s.label()}: sub {value!r} does not pin one GitHub repository "
+                    "(repo:<owner>/<repo>:..., no wildcard before the repository name)"
+                )
+            elif value.strip() in ("*", "") or value.startswith("*"):
                 yield f"{s.label()}: sub condition {value!r} matches any subject"
             elif eks and (
                 "*" in value
@@ -195,6 +255,11 @@ def _oidc(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
                 )
         if not auds:
             yield f"{s.label()} trusts an OIDC provider without pinning the token's aud"
+
+
+def _pins(operator: str) -> bool:
+    base, strong = documents.operator_base(operator)
+    return strong and base in _PINNING
 
 
 def _users(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
@@ -230,7 +295,9 @@ _DOC = 'policy=json.dumps({"Version": "2012-10-17", "Statement": [...]})'
 
 _BOUNDARY_NOTE = (
     "Policies a role or user in the stack uses as its permissions boundary are ceilings, not "
-    "grants, and are skipped; AWS-managed policies are checked only for AdministratorAccess."
+    "grants, and are skipped unless something in the stack also attaches them (an attachment "
+    "resource, managedPolicyArns or policyArns); AWS-managed policies are checked only for "
+    "AdministratorAccess."
 )
 
 RULES: list[Rule] = [
@@ -238,8 +305,9 @@ RULES: list[Rule] = [
         id="IAM-001",
         name="iam-no-admin-policy",
         severity=Severity.CRITICAL,
-        description="No IAM policy grants every action on every resource, and no role gets "
-        "AdministratorAccess.",
+        description="No IAM policy grants every action on every resource, and no role, user "
+        "or group gets AdministratorAccess (attachments, exclusive attachments, "
+        "managedPolicyArns).",
         remediation=(
             "List the actions and resources the workload needs: aws.iam.RolePolicy(..., "
             f'{_DOC}) with e.g. {{"Action": ["s3:GetObject"], "Resource": '
@@ -247,7 +315,10 @@ RULES: list[Rule] = [
         ),
         controls=("FSBP IAM.1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_274"),
         catalog=(39,),
-        stack_check=_grants(_admin, (*DOCUMENT_TYPES, ROLE_ATTACHMENT)),
+        stack_check=_grants(
+            _admin,
+            (*DOCUMENT_TYPES, *ATTACHMENT_TYPES, "aws:iam/user:User", "aws:iam/group:Group"),
+        ),
         limits=_BOUNDARY_NOTE,
     ),
     Rule(
@@ -318,8 +389,9 @@ RULES: list[Rule] = [
         id="IAM-005",
         name="iam-oidc-trust-pinned",
         severity=Severity.HIGH,
-        description="Roles trusted through OIDC pin the token's sub and aud; EKS workload roles "
-        "(IRSA) pin exactly one namespace:serviceaccount.",
+        description="Roles trusted through OIDC pin the token's sub and aud with StringEquals/"
+        "StringLike (never a negated operator); EKS workload roles (IRSA) pin exactly one "
+        "namespace:serviceaccount; GitHub Actions roles pin one repo:<owner>/<repo>.",
         remediation=(
             '"Condition": {"StringEquals": {f"{issuer}:sub": '
             '"system:serviceaccount:serving:model-server", f"{issuer}:aud": '

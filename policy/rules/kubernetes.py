@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
@@ -90,6 +89,13 @@ def _restricted(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[
             yield f"container {name} does not set allowPrivilegeEscalation: false"
         if "ALL" not in items(dig(ctx, "capabilities", "drop")):
             yield f"container {name} does not drop ALL capabilities"
+        added = [str(c) for c in items(dig(ctx, "capabilities", "add"))]
+        extra = [c for c in added if c.upper().removeprefix("CAP_") != "NET_BIND_SERVICE"]
+        if extra:
+            yield (
+                f"container {name} adds capabilities {', '.join(extra)} "
+                "(only NET_BIND_SERVICE is allowed)"
+            )
         if not (
             dig(ctx, "runAsNonRoot") is True
             or (dig(ctx, "runAsNonRoot") is None and dig(pod_ctx, "runAsNonRoot") is True)
@@ -149,7 +155,31 @@ def _gpu(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
         yield f"the pod asks for {fmt(total)} GPUs; the per-pod cap is {fmt(cap)}"
 
 
-def _image_ok(image: str, allowed: list[str]) -> list[str]:
+_ECR_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$"
+)
+
+
+def registry_host(image: str) -> str:
+    """The registry host of an image reference (``docker.io`` when it names none): the
+    part before the first ``/`` when it looks like a host (has a dot or a port, or is
+    ``localhost``)."""
+    first, sep, _ = image.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first.lower()
+    return "docker.io"
+
+
+def registry_allowed(host: str, accounts: list[str], hosts: list[str]) -> bool:
+    """An ECR private registry of an allowed account (any account when ``accounts`` is
+    empty), or one of the exact ``hosts``."""
+    match = _ECR_HOST.match(host)
+    if match is not None and (not accounts or match.group("account") in accounts):
+        return True
+    return host in {h.lower() for h in hosts}
+
+
+def _image_ok(image: str, accounts: list[str], hosts: list[str]) -> list[str]:
     problems = []
     name, _, digest = image.partition("@")
     last = name.rsplit("/", 1)[-1]
@@ -158,19 +188,21 @@ def _image_ok(image: str, allowed: list[str]) -> list[str]:
         problems.append("has no tag or digest (implicitly :latest)")
     elif not digest and tag == "latest":
         problems.append("uses :latest")
-    if allowed and not any(fnmatchcase(image, p) for p in allowed):
-        problems.append("comes from a registry outside the allowlist")
+    host = registry_host(name)
+    if not registry_allowed(host, accounts, hosts):
+        problems.append(f"comes from registry {host}, outside the allowlist")
     return problems
 
 
 def _images(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    allowed = list(cfg.get("allowedRegistries", ["*.dkr.ecr.*.amazonaws.com/*"]))
+    accounts = [str(a) for a in cfg.get("allowedEcrAccountIds", [])]
+    hosts = [str(h) for h in cfg.get("allowedRegistryHosts", [])]
     for c in _containers(_pod_spec(args)):
         image = dig(c, "image")
         if not isinstance(image, str):
             yield f"container {_cname(c)} has no image"
             continue
-        for problem in _image_ok(image, allowed):
+        for problem in _image_ok(image, accounts, hosts):
             yield f"container {_cname(c)} image {image} {problem}"
 
 
@@ -299,6 +331,7 @@ def _serving_ha(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
             yield dep.urn, f"serving deployment {dep.name} has no PodDisruptionBudget"
 
 
+_URL = re.compile(r"^(oci|https?)://", re.IGNORECASE)
 _EXACT = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 
@@ -311,10 +344,14 @@ def _helm(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]
     elif not _EXACT.match(str(version)):
         yield f"chart {chart} version {version!r} is a range, not an exact version"
     repo = str(dig(props, "repositoryOpts", "repo", default="") or "")
-    if not repo and chart.startswith("oci://"):
-        repo = chart.rsplit("/", 1)[0]
     allowed = [str(r).rstrip("/") for r in cfg.get("allowedRepositories", [])]
-    if not repo:
+    if _URL.match(chart):
+        # A chart given as a URL is fetched from there, whatever repositoryOpts says.
+        if not any(chart.rstrip("/") == a or chart.startswith(a + "/") for a in allowed):
+            yield f"chart {chart} is fetched from outside the allowlisted repositories"
+        if repo and repo.rstrip("/") not in allowed:
+            yield f"chart repository {repo} is not in the allowlist"
+    elif not repo:
         yield f"chart {chart} names no repository (a local path or a name resolved elsewhere)"
     elif repo.rstrip("/") not in allowed:
         yield f"chart repository {repo} is not in the allowlist"
@@ -334,6 +371,7 @@ DEFAULT_REPOSITORIES = [
     "oci://public.ecr.aws/karpenter",
     "https://aws.github.io/eks-charts",
     "https://kubernetes-sigs.github.io/metrics-server",
+    "https://kubernetes.github.io/autoscaler",
     "https://community-charts.github.io/helm-charts",
 ]
 
@@ -379,8 +417,9 @@ RULES: list[Rule] = [
         id="K8S-002",
         name="k8s-restricted-security-context",
         severity=Severity.HIGH,
-        description="Containers disallow privilege escalation, drop ALL capabilities, run as "
-        "non-root and use the RuntimeDefault seccomp profile.",
+        description="Containers disallow privilege escalation, drop ALL capabilities (adding "
+        "back at most NET_BIND_SERVICE), run as non-root and use the RuntimeDefault seccomp "
+        "profile.",
         remediation=(
             "security_context=k8s.core.v1.SecurityContextArgs(allow_privilege_escalation=False, "
             'run_as_non_root=True, capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]), '
@@ -479,12 +518,21 @@ RULES: list[Rule] = [
         resource_check=_images,
         resource_types=_WORKLOAD_TYPES,
         config={
-            "allowedRegistries": {
+            "allowedEcrAccountIds": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^\\d{12}$"},
+                "default": [],
+                "description": "AWS accounts whose private ECR registries "
+                "(<account>.dkr.ecr.<region>.amazonaws.com) images may come from; empty: "
+                "any account's private ECR.",
+            },
+            "allowedRegistryHosts": {
                 "type": "array",
                 "items": {"type": "string"},
-                "default": ["*.dkr.ecr.*.amazonaws.com/*"],
-                "description": "Image patterns (fnmatch) of the allowed registries.",
-            }
+                "default": [],
+                "description": "Other registry hosts allowed, matched exactly against the "
+                "part of the image before the first '/'.",
+            },
         },
         limits="Whether a tag points into an IMMUTABLE repository is checked by ECR-001 on "
         "the repositories in the stack, not per image. " + _NOT_HELM,

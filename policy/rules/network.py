@@ -11,6 +11,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
+from rules.cidrs import is_world, world_cidrs
 from rules.rule import Rule, StackContext, as_number, dig, fmt, items, truthy
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -29,7 +30,6 @@ VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 NACL = "aws:ec2/networkAcl:NetworkAcl"
 NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
 
-_WORLD = ("0.0.0.0/0", "::/0")
 _ALL_PROTOCOLS = ("-1", "all", "ALL")
 _TCP = ("tcp", "6", "TCP")
 
@@ -106,13 +106,14 @@ def _decode_user_data(value: str) -> str:
 
 
 def _user_data(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    raw = args.props.get("userData")
-    if not isinstance(raw, str) or not raw:
-        return
-    text = _decode_user_data(raw)
-    for pattern, what in _SECRET_PATTERNS:
-        if pattern.search(text):
-            yield f"user data contains {what}"
+    for key in ("userData", "userDataBase64"):
+        raw = args.props.get(key)
+        if not isinstance(raw, str) or not raw:
+            continue
+        text = _decode_user_data(raw)
+        for pattern, what in _SECRET_PATTERNS:
+            if pattern.search(text):
+                yield f"{key} contains {what}"
 
 
 def _ebs_default(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
@@ -142,7 +143,7 @@ def _world_ingress(args: ResourceValidationArgs) -> list[tuple[Any, Any, Any, st
     if args.resource_type == SECURITY_GROUP:
         for rule in items(props.get("ingress")):
             cidrs = items(dig(rule, "cidrBlocks")) + items(dig(rule, "ipv6CidrBlocks"))
-            if any(c in _WORLD for c in cidrs):
+            if world_cidrs(cidrs):
                 found.append(
                     (
                         dig(rule, "protocol"),
@@ -153,12 +154,12 @@ def _world_ingress(args: ResourceValidationArgs) -> list[tuple[Any, Any, Any, st
                 )
     elif args.resource_type == SG_RULE:
         cidrs = items(props.get("cidrBlocks")) + items(props.get("ipv6CidrBlocks"))
-        if props.get("type") == "ingress" and any(c in _WORLD for c in cidrs):
+        if props.get("type") == "ingress" and world_cidrs(cidrs):
             found.append(
                 (props.get("protocol"), props.get("fromPort"), props.get("toPort"), "the rule")
             )
     elif args.resource_type == SG_INGRESS and (
-        props.get("cidrIpv4") in _WORLD or props.get("cidrIpv6") in _WORLD
+        is_world(props.get("cidrIpv4")) or is_world(props.get("cidrIpv6"))
     ):
         found.append(
             (props.get("ipProtocol"), props.get("fromPort"), props.get("toPort"), "the rule")
@@ -271,7 +272,7 @@ def _nacl(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]
             (props, props.get("ruleAction"), props.get("cidrBlock"), props.get("ipv6CidrBlock"))
         ]
     for entry, action, cidr, cidr6 in entries:
-        if str(action).lower() != "allow" or (cidr not in _WORLD and cidr6 not in _WORLD):
+        if str(action).lower() != "allow" or not (is_world(cidr) or is_world(cidr6)):
             continue
         hit = [
             p
@@ -375,7 +376,8 @@ RULES: list[Rule] = [
         id="NET-006",
         name="ec2-no-secrets-in-user-data",
         severity=Severity.CRITICAL,
-        description="User data holds no access keys, private keys or literal passwords.",
+        description="User data (userData or userDataBase64, decoded) holds no access keys, "
+        "private keys or literal passwords.",
         remediation=(
             "Read secrets at boot from AWS Secrets Manager or SSM Parameter Store through the "
             "instance role; keep user_data to bootstrap settings (e.g. a nodeadm NodeConfig)."
@@ -383,7 +385,11 @@ RULES: list[Rule] = [
         controls=("CKV_AWS_46",),
         catalog=(29,),
         resource_check=_user_data,
-        resource_types=(LAUNCH_TEMPLATE, INSTANCE),
+        resource_types=(
+            LAUNCH_TEMPLATE,
+            INSTANCE,
+            "aws:ec2/launchConfiguration:LaunchConfiguration",
+        ),
         limits="Pattern-based: finds AWS keys, PEM private keys and password=/token= literals.",
     ),
     Rule(

@@ -11,6 +11,9 @@ from pulumi_policy import ResourceValidationArgs, Severity
 from rules.rule import Rule, as_number, fmt
 
 INSTANCE = "aws:rds/instance:Instance"
+CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+"""Aurora cluster members: publiclyAccessible is set per instance (aws:rds/cluster has no
+such input)."""
 CLUSTER = "aws:rds/cluster:Cluster"
 TYPES = (INSTANCE, CLUSTER)
 
@@ -66,13 +69,16 @@ RULES: list[Rule] = [
         id="RDS-002",
         name="rds-not-public",
         severity=Severity.CRITICAL,
-        description="RDS databases are not publicly accessible.",
+        description="RDS database instances and Aurora cluster instances are not publicly "
+        "accessible.",
         remediation="aws.rds.Instance(..., publicly_accessible=False, db_subnet_group_name="
         "private_subnets.name)",
         controls=("AWSGuard rds-instance-public-access-check", "CKV_AWS_17"),
         catalog=(50,),
         resource_check=_private,
-        resource_types=(INSTANCE,),
+        resource_types=(INSTANCE, CLUSTER_INSTANCE),
+        limits="aws:rds/cluster has no publiclyAccessible input (pulumi-aws 7); Aurora "
+        "exposure is decided per cluster instance, which is checked.",
     ),
     Rule(
         id="RDS-003",

@@ -140,8 +140,13 @@ class Rule:
         return [Control.parse(c) for c in self.controls]
 
     def schema(self) -> dict[str, dict[str, Any]]:
-        """The full config schema: the rule's own properties plus ``exemptions``."""
-        return {**{k: dict(v) for k, v in self.config.items()}, "exemptions": EXEMPTIONS_SCHEMA}
+        """The full config schema: the rule's own properties plus ``exemptions`` and
+        ``maxExemptionDays``."""
+        return {
+            **{k: dict(v) for k, v in self.config.items()},
+            "exemptions": EXEMPTIONS_SCHEMA,
+            "maxExemptionDays": MAX_EXEMPTION_DAYS_SCHEMA,
+        }
 
 
 # --- exemptions -------------------------------------------------------------------------
@@ -168,6 +173,42 @@ EXEMPTIONS_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+DEFAULT_MAX_EXEMPTION_DAYS = 90
+"""How far ahead of today an exemption may expire, unless the rule's config says less."""
+
+STRICT_MAX_EXEMPTION_DAYS: dict[str, dict[Severity, int]] = {"prod": {Severity.CRITICAL: 30}}
+"""Tighter caps per environment and severity (written into the config files by
+``scripts.policy_docs``)."""
+
+MAX_EXEMPTION_DAYS_SCHEMA: dict[str, Any] = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 366,
+    "default": DEFAULT_MAX_EXEMPTION_DAYS,
+    "description": "Most days ahead of today an exemption of this rule may expire; a later "
+    "expiry is rejected (reported as a violation, suppresses nothing).",
+}
+
+_TYPE_TOKEN = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9._/-]*:[A-Za-z0-9_]+")
+_WILDCARDS = set("*?[]!")
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why an exemption's URN pattern is not specific enough (None when it is): it must end
+    in ``::<type>::<name>`` with a literal type token and a name that is not only
+    wildcards."""
+    parts = pattern.split("::")
+    if len(parts) < 3:
+        return "must end in ::<type>::<name> (e.g. *::aws:s3/bucket:Bucket::models)"
+    type_part, name = parts[-2], parts[-1]
+    token = type_part.lstrip("*").rsplit("$", 1)[-1]
+    if not _TYPE_TOKEN.fullmatch(token):
+        return f"its type part {type_part!r} is not a literal resource type"
+    if not name or set(name) <= _WILDCARDS:
+        return "its name part is only wildcards"
+    return None
 
 
 @dataclass(frozen=True)
@@ -199,10 +240,17 @@ class Exemption:
         }
 
 
-def load_exemptions(rule: str, config: Mapping[str, Any]) -> tuple[list[Exemption], list[str]]:
-    """The rule's exemptions and the problems found in them (each problem is a violation)."""
+def load_exemptions(
+    rule: str, config: Mapping[str, Any], today: date | None = None
+) -> tuple[list[Exemption], list[str]]:
+    """The rule's usable exemptions and the problems found in them (each problem is a
+    violation): malformed entries, entries for another rule, URN patterns that are not
+    specific, and expiries beyond the rule's ``maxExemptionDays`` cap."""
     found: list[Exemption] = []
     problems: list[str] = []
+    today = today or _today()
+    cap = config.get("maxExemptionDays", DEFAULT_MAX_EXEMPTION_DAYS)
+    cap = int(cap) if isinstance(cap, int | float) else DEFAULT_MAX_EXEMPTION_DAYS
     for raw in config.get("exemptions") or []:
         try:
             named = str(raw.get("rule") or rule)
@@ -218,8 +266,31 @@ def load_exemptions(rule: str, config: Mapping[str, Any]) -> tuple[list[Exemptio
                 f"exemption for {entry.urn} names rule {named!r} but sits under {rule!r}"
             )
             continue
+        why = pattern_problem(entry.urn)
+        if why is not None:
+            problems.append(f"exemption pattern {entry.urn!r} is not specific: {why}")
+            continue
+        if (entry.expires - today).days > cap:
+            problems.append(
+                f"exemption for {entry.urn} (owner {entry.owner}) expires "
+                f"{entry.expires.isoformat()}, more than {cap} days ahead; exemptions of this "
+                "rule are capped at maxExemptionDays"
+            )
+            continue
         found.append(entry)
     return found, problems
+
+
+def unknown_settings(rule: Rule, config: Mapping[str, Any]) -> list[str]:
+    """A problem per config key the rule does not define: a typo must not silently fall
+    back to the default (the offline runner rejects these up front; under the Pulumi CLI,
+    whose schema carries no additionalProperties, they are reported here)."""
+    known = set(rule.schema())
+    return [
+        f"unknown setting {key!r} in this rule's config (known: {', '.join(sorted(known))})"
+        for key in config
+        if key not in known and key != "enforcementLevel"
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -245,6 +316,28 @@ def _expired_message(ex: Exemption) -> str:
 # --- building pulumi_policy policies ----------------------------------------------------
 
 
+class _ResourcePolicy(ResourceValidationPolicy):
+    """A resource policy that also runs once per stack (registered as a stack policy), to
+    report its exemptions' problems and expired exemptions exactly once, even when no
+    resource matches them any more."""
+
+    def __init__(
+        self,
+        stack_validate: Callable[[StackValidationArgs, ReportViolation], None],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._stack_validate = stack_validate
+
+    def validate(self, args: Any, report_violation: ReportViolation) -> Any:
+        if isinstance(args, StackValidationArgs):
+            return self._stack_validate(args, report_violation)
+        return super().validate(args, report_violation)
+
+
+StackValidationPolicy.register(_ResourcePolicy)
+
+
 def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
     """The ``pulumi_policy`` policy for ``rule`` (advisory unless configured otherwise)."""
     controls = rule.parsed_controls
@@ -266,7 +359,9 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
         "config_schema": PolicyConfigSchema(properties=rule.schema()),
     }
     if rule.resource_check is not None:
-        return ResourceValidationPolicy(validate=_resource_validation(rule), **common)
+        return _ResourcePolicy(
+            _exemption_audit(rule), validate=_resource_validation(rule), **common
+        )
     return StackValidationPolicy(validate=_stack_validation(rule), **common)
 
 
@@ -284,18 +379,10 @@ def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, Report
         if types and args.resource_type not in types:
             return
         config = args.get_config()
-        exemptions, problems = load_exemptions(rule.name, config)
-        for problem in problems:
-            report(problem, None)
         today = _today()
-        active = []
-        for ex in exemptions:
-            if not ex.matches(args.urn):
-                continue
-            if ex.expired(today):
-                report(_expired_message(ex), None)
-            else:
-                active.append(ex)
+        # Problems and expired exemptions are reported once, by the stack phase.
+        exemptions, _ = load_exemptions(rule.name, config, today)
+        active = [ex for ex in exemptions if ex.matches(args.urn) and not ex.expired(today)]
         suppressed: list[dict[str, str]] = []
         # An unknown value raises out of the check: pulumi_policy reports it as advisory,
         # and the findings already reported from known values stand.
@@ -307,6 +394,29 @@ def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, Report
         _report_suppressed(args, suppressed)
 
     return validate
+
+
+def _exemption_audit(rule: Rule) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    types = frozenset(rule.resource_types)
+
+    def audit(args: StackValidationArgs, report: ReportViolation) -> None:
+        today = _today()
+        config = args.get_config()
+        exemptions, problems = load_exemptions(rule.name, config, today)
+        for problem in [*unknown_settings(rule, config), *problems]:
+            report(problem, None)
+        for ex in exemptions:
+            if not ex.expired(today):
+                continue
+            matched = [
+                r.urn
+                for r in args.resources
+                if (not types or r.resource_type in types) and ex.matches(r.urn)
+            ]
+            for urn in matched or [None]:
+                report(_expired_message(ex), urn)
+
+    return audit
 
 
 class StackContext:
@@ -376,10 +486,10 @@ def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolat
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         config = args.get_config()
-        exemptions, problems = load_exemptions(rule.name, config)
-        for problem in problems:
-            report(problem, None)
         today = _today()
+        exemptions, problems = load_exemptions(rule.name, config, today)
+        for problem in [*unknown_settings(rule, config), *problems]:
+            report(problem, None)
         active = []
         for ex in exemptions:
             if ex.expired(today):

@@ -117,8 +117,12 @@ def _kms_encryption(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
 
 
 def _denies_plain_http(policy: Any) -> bool:
+    """A Deny of every S3 action (``s3:*`` or ``*``) to every principal (``*``) when
+    aws:SecureTransport is false."""
     for s in documents.parse(policy) or []:
-        if s.effect != "Deny":
+        if s.effect != "Deny" or not s.public_principal:
+            continue
+        if not {"s3:*", "*"} & {a.lower() for a in s.actions}:
             continue
         for op, value in documents.condition_values(s.condition, "aws:SecureTransport"):
             if op == "Bool" and str(value).lower() == "false":
@@ -143,8 +147,12 @@ def _tls_only(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | N
 
 
 def _no_public_principal(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+    where = "the bucket's inline policy: " if args.resource_type in BUCKET_TYPES else ""
     for s in documents.public_allows(args.props.get("policy")):
-        yield f"{s.label()} allows principal '*' with no condition"
+        yield (
+            f"{where}{s.label()} allows principal '*' with no condition restricting the "
+            "principal (aws:PrincipalOrgID, aws:SourceArn, ...)"
+        )
 
 
 def _versioning(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
@@ -311,7 +319,8 @@ RULES: list[Rule] = [
         id="S3-006",
         name="s3-bucket-tls-only",
         severity=Severity.HIGH,
-        description="Every S3 bucket's policy denies requests where aws:SecureTransport is false.",
+        description="Every S3 bucket's policy denies every S3 action ('s3:*') to every "
+        "principal ('*') where aws:SecureTransport is false.",
         remediation=(
             'Add a deny statement to the bucket policy: {"Sid": "DenyPlainHttp", '
             '"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": '
@@ -327,7 +336,8 @@ RULES: list[Rule] = [
         id="S3-007",
         name="s3-bucket-policy-no-public-principal",
         severity=Severity.CRITICAL,
-        description="S3 bucket policies allow no anonymous principal ('*') without a condition.",
+        description="S3 bucket policies (BucketPolicy resources and a bucket's inline policy) "
+        "allow no anonymous principal ('*') unless a condition restricts the principal.",
         remediation=(
             "Name the principals (account or role ARNs), or add a condition such as "
             '{"StringEquals": {"aws:PrincipalOrgID": org_id}} to the Allow statement.'
@@ -335,7 +345,7 @@ RULES: list[Rule] = [
         controls=("FSBP S3.6", "CKV_AWS_70"),
         catalog=(7,),
         resource_check=_no_public_principal,
-        resource_types=(POLICY,),
+        resource_types=(POLICY, *BUCKET_TYPES),
     ),
     Rule(
         id="S3-008",

@@ -31,6 +31,9 @@ TAGGABLE_TYPES = (
     "aws:ec2/vpc:Vpc",
     "aws:ec2/subnet:Subnet",
     "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:ec2/internetGateway:InternetGateway",
     "aws:ec2/natGateway:NatGateway",
     "aws:ec2/eip:Eip",
@@ -46,6 +49,7 @@ TAGGABLE_TYPES = (
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:sqs/queue:Queue",
+    "aws:sns/topic:Topic",
     "aws:secretsmanager/secret:Secret",
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -72,7 +76,16 @@ def _provider_tags(args: ResourceValidationArgs) -> Mapping[str, Any]:
     return tags if isinstance(tags, Mapping) else {}
 
 
+def _taggable(args: ResourceValidationArgs) -> bool:
+    """A listed taggable type, or any AWS resource whose inputs carry ``tags``."""
+    if args.resource_type in TAGGABLE_TYPES:
+        return True
+    return args.resource_type.startswith("aws:") and "tags" in args.props
+
+
 def _tags(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+    if not _taggable(args):
+        return
     tags = dict(_provider_tags(args))
     tags.update(args.props.get("tags") or {})
     missing = [t for t in cfg.get("requiredTags", REQUIRED_TAGS) if not tags.get(t)]
@@ -109,8 +122,9 @@ RULES: list[Rule] = [
         id="GOV-002",
         name="required-tags",
         severity=Severity.MEDIUM,
-        description="Every taggable AWS resource carries the required tags (its own tags "
-        "merged with the provider's default tags).",
+        description="Every taggable AWS resource (the listed types, and any AWS resource "
+        "whose inputs carry tags) carries the required tags (its own tags merged with the "
+        "provider's default tags).",
         remediation=(
             'tags=merge_tags(args.tags, {"role": "..."}) on every child; the platform\'s '
             "args.tags carry owner, environment and cost-center"
@@ -118,7 +132,7 @@ RULES: list[Rule] = [
         controls=("MLOPS 68",),
         catalog=(68,),
         resource_check=_tags,
-        resource_types=TAGGABLE_TYPES,
+        # Every type: listed taggable types, plus any AWS resource that sets ``tags``.
         config={
             "requiredTags": {
                 "type": "array",

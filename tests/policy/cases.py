@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from scripts.offline import Registration
 from tests.policy.builders import (
@@ -27,6 +28,8 @@ from tests.policy.builders import (
 
 ALL = ("dev", "test", "prod")
 PROD = ("prod",)
+ENV_ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
+"""Each environment's AWS account (stacks/Pulumi.<env>.yaml mlops:allowedAccountIds)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,12 @@ class Case:
     """URN the violation must name ("" for a stack-wide finding)."""
     envs: tuple[str, ...] = ALL
     """Environments whose config makes the bad case a violation."""
+    good_by_env: Mapping[str, list[Registration]] = field(default_factory=dict)
+    """Compliant resources that differ per environment (else ``good``)."""
+
+    def good_for(self, env: str) -> list[Registration]:
+        """The compliant resources for ``env``."""
+        return self.good_by_env.get(env, self.good)
 
 
 def _one(
@@ -792,12 +801,23 @@ def _cases() -> list[Case]:
             ),
             "k8s-gpu-requests-limits-toleration",
         ),
-        _one(
-            DEPLOYMENT,
-            "app",
-            deployment([container(image="nginx:latest")]),
-            deployment(),
+        Case(
             "k8s-images-pinned-from-allowed-registries",
+            [res(DEPLOYMENT, "app", deployment([container(image="nginx:latest")]))],
+            [res(DEPLOYMENT, "app", deployment())],
+            urn(DEPLOYMENT, "app"),
+            good_by_env={
+                env: [
+                    res(
+                        DEPLOYMENT,
+                        "app",
+                        deployment(
+                            [container(image=f"{account}.dkr.ecr.us-east-1.amazonaws.com/m:1.4.2")]
+                        ),
+                    )
+                ]
+                for env, account in ENV_ACCOUNTS.items()
+            },
         ),
         _one(
             DEPLOYMENT,
@@ -1007,3 +1027,496 @@ EXTRA_BAD: list[Case] = [
     ),
 ]
 """More non-compliant shapes for rules whose inputs come in several forms."""
+
+
+# --- review findings: shapes that slipped through before ---------------------------------
+
+GITHUB = "token.actions.githubusercontent.com"
+CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+HELM = "kubernetes:helm.sh/v3:Release"
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _github_trust(operator: str, sub: str) -> str:
+    return _trust(
+        {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"},
+        Condition={operator: {f"{GITHUB}:sub": sub}, "StringEquals": {f"{GITHUB}:aud": "sts"}},
+    )
+
+
+def _public_statement(condition: dict | None = None) -> str:
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+    return doc({**statement, **({"Condition": condition} if condition else {})})
+
+
+def _tls_policy(**changes: object) -> dict:
+    arn = "arn:aws:s3:::models-physical"
+    statement = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    return {"policy": doc({**statement, **changes})}
+
+
+def _node_pool(requirements: list[dict], limits: dict | None = None, **spec: object) -> dict:
+    return {
+        "spec": {
+            **({"limits": limits} if limits else {}),
+            "template": {
+                "metadata": {"labels": {"k8s.amazonaws.com/accelerator": "nvidia-a10g"}},
+                "spec": {"requirements": requirements, **spec},
+            },
+        }
+    }
+
+
+def _one_bad(type_: str, name: str, inputs: dict, rule: str, envs: tuple = ALL) -> Case:
+    return Case(rule, [res(type_, name, inputs)], [], urn(type_, name), envs)
+
+
+def _review_cases() -> list[Case]:
+    lt_urn = urn(LAUNCH_TEMPLATE, "gpu-lt")
+    boundary_urn = urn(POLICY, "boundary")
+    return [
+        # 1. the registry host is parsed, not pattern-matched over the whole reference
+        _one_bad(
+            DEPLOYMENT,
+            "app",
+            deployment(
+                [container(image="evil.example/x.dkr.ecr.us-east-1.amazonaws.com/miner:1.0")]
+            ),
+            "k8s-images-pinned-from-allowed-registries",
+        ),
+        _one_bad(
+            DEPLOYMENT,
+            "app",
+            deployment([container(image="999999999999.dkr.ecr.us-east-1.amazonaws.com/m:1.0")]),
+            "k8s-images-pinned-from-allowed-registries",
+        ),
+        # 2. OIDC pinning: no wildcard GitHub repo, no negated operators
+        _one_bad(
+            ROLE,
+            "gha",
+            {"assumeRolePolicy": _github_trust("StringLike", "repo:*"), "tags": TAGS},
+            "iam-oidc-trust-pinned",
+        ),
+        _one_bad(
+            ROLE,
+            "gha",
+            {"assumeRolePolicy": _github_trust("StringLike", "repo:*/infra:*"), "tags": TAGS},
+            "iam-oidc-trust-pinned",
+        ),
+        _one_bad(
+            ROLE,
+            "irsa",
+            {
+                "assumeRolePolicy": _trust(
+                    {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}"},
+                    Condition={
+                        "StringNotEquals": {f"{OIDC}:sub": "system:serviceaccount:a:b"},
+                        "StringEquals": {f"{OIDC}:aud": "sts.amazonaws.com"},
+                    },
+                ),
+                "tags": TAGS,
+            },
+            "iam-oidc-trust-pinned",
+        ),
+        # 3. a permissions boundary that is also attached is a grant
+        Case(
+            "iam-no-admin-policy",
+            [
+                res(POLICY, "boundary", {"policy": _allow("*"), "tags": TAGS}),
+                res(
+                    ROLE,
+                    "app",
+                    {
+                        "assumeRolePolicy": _trust({"Service": "ec2.amazonaws.com"}),
+                        "permissionsBoundary": "arn:boundary",
+                        "tags": TAGS,
+                    },
+                    deps={"permissionsBoundary": [boundary_urn]},
+                ),
+                res(
+                    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                    "attach",
+                    {"role": "app", "policyArn": "arn:boundary"},
+                    deps={"policyArn": [boundary_urn]},
+                ),
+            ],
+            [],
+            boundary_urn,
+        ),
+        # 4. GPU pools recognised through launch templates, amiType, families, categories
+        Case(
+            "gpu-budget",
+            [
+                res(LAUNCH_TEMPLATE, "gpu-lt", launch_template(instanceType="g5.12xlarge")),
+                res(
+                    NODE_GROUP,
+                    "ng",
+                    gpu_node_group(
+                        instanceTypes=None,
+                        launchTemplate={"id": "gpu-lt-id", "version": "1"},
+                        scalingConfig={"minSize": 0, "maxSize": 20},
+                    ),
+                    deps={"launchTemplate": [lt_urn]},
+                ),
+            ],
+            [],
+            "",
+        ),
+        _one_bad(
+            NODE_GROUP,
+            "ng",
+            gpu_node_group(
+                instanceTypes=None, launchTemplate={"id": "lt-elsewhere", "version": "1"}
+            ),
+            "gpu-budget",
+        ),
+        _one_bad(
+            NODE_POOL,
+            "family",
+            _node_pool(
+                [{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}]
+            ),
+            "gpu-budget",
+        ),
+        _one_bad(
+            NODE_POOL,
+            "category",
+            _node_pool(
+                [{"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["p"]}],
+                limits={"nvidia.com/gpu": "8"},
+            ),
+            "gpu-pool-taint-and-labels",
+        ),
+        _one_bad(
+            NODE_GROUP,
+            "ng",
+            gpu_node_group(instanceTypes=None, taints=[]),
+            "gpu-pool-taint-and-labels",
+        ),
+        # 5. "the world" is any range broader than /8, or ranges that add up to it
+        _one_bad(
+            SG,
+            "sg",
+            _sg(
+                [
+                    {
+                        **_ingress("0.0.0.0/1", 22),
+                        "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"],
+                    }
+                ]
+            ),
+            "ec2-sg-no-world-admin-ports",
+        ),
+        _one_bad(
+            SG,
+            "sg",
+            _sg(
+                [
+                    {
+                        **_ingress("10.0.0.0/8", 22),
+                        "cidrBlocks": [],
+                        "ipv6CidrBlocks": ["::0/0"],
+                    }
+                ]
+            ),
+            "ec2-sg-no-world-admin-ports",
+        ),
+        _one_bad(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "in",
+            {
+                "securityGroupId": "sg",
+                "cidrIpv4": "0.0.0.0/4",
+                "ipProtocol": "tcp",
+                "fromPort": 8080,
+                "toPort": 8080,
+                "tags": TAGS,
+            },
+            "ec2-sg-no-world-ingress",
+        ),
+        _one_bad(
+            CLUSTER,
+            "eks",
+            cluster(
+                vpcConfig={
+                    "subnetIds": ["s"],
+                    "endpointPrivateAccess": True,
+                    "endpointPublicAccess": True,
+                    "publicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/1"],
+                }
+            ),
+            "eks-endpoint-private",
+        ),
+        _one_bad(
+            "aws:ec2/networkAcl:NetworkAcl",
+            "nacl",
+            {
+                "vpcId": "v",
+                "ingress": [
+                    {
+                        "action": "allow",
+                        "cidrBlock": "0.0.0.0/00",
+                        "protocol": "tcp",
+                        "fromPort": 22,
+                        "toPort": 22,
+                        "ruleNo": 100,
+                    }
+                ],
+                "tags": TAGS,
+            },
+            "ec2-nacl-no-world-admin-ports",
+        ),
+        # 6. a bucket's inline policy is a bucket policy too
+        _one_bad(
+            BUCKET,
+            "inline",
+            {"bucket": "inline", "policy": _public_statement(), "tags": TAGS},
+            "s3-bucket-policy-no-public-principal",
+        ),
+        # 7. only principal-restricting conditions narrow a public principal
+        _one_bad(
+            BUCKET_POLICY,
+            "pol",
+            {"bucket": "b", "policy": _public_statement({"Bool": {"aws:SecureTransport": "true"}})},
+            "s3-bucket-policy-no-public-principal",
+        ),
+        _one_bad(
+            BUCKET_POLICY,
+            "pol",
+            {"bucket": "b", "policy": _public_statement({"StringLike": {"aws:PrincipalArn": "*"}})},
+            "s3-bucket-policy-no-public-principal",
+        ),
+        _one_bad(
+            BUCKET_POLICY,
+            "pol",
+            {
+                "bucket": "b",
+                "policy": _public_statement({"StringNotEquals": {"aws:PrincipalOrgID": "o-123"}}),
+            },
+            "s3-bucket-policy-no-public-principal",
+        ),
+        _one_bad(
+            ROLE,
+            "role",
+            {
+                "assumeRolePolicy": _trust(
+                    "*", Condition={"IpAddress": {"aws:SourceIp": "1.2.3.4"}}
+                ),
+                "tags": TAGS,
+            },
+            "iam-role-trust-no-wildcard-principal",
+        ),
+        _one_bad(
+            KEY,
+            "key",
+            {
+                "policy": doc(
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "kms:Decrypt",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"kms:ViaService": "s3.amazonaws.com"}},
+                    }
+                ),
+                "tags": TAGS,
+            },
+            "kms-key-policy-not-public",
+        ),
+        # 8. Aurora cluster instances
+        _one_bad(
+            CLUSTER_INSTANCE,
+            "writer",
+            {"clusterIdentifier": "c", "instanceClass": "db.r6g.large", "publiclyAccessible": True},
+            "rds-not-public",
+        ),
+        # 9. AdministratorAccess through every attachment shape
+        *[
+            _one_bad(type_, "admin", {**inputs}, "iam-no-admin-policy")
+            for type_, inputs in (
+                (
+                    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+                    {"roleName": "r", "policyArns": [ADMIN_ARN]},
+                ),
+                (
+                    "aws:iam/policyAttachment:PolicyAttachment",
+                    {"policyArn": ADMIN_ARN, "roles": ["r"]},
+                ),
+                (
+                    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+                    {"group": "g", "policyArn": ADMIN_ARN},
+                ),
+                (
+                    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+                    {"user": "u", "policyArn": ADMIN_ARN},
+                ),
+            )
+        ],
+        # 10. userDataBase64
+        _one_bad(
+            "aws:ec2/instance:Instance",
+            "vm",
+            {
+                "ami": "ami-1",
+                "instanceType": "t3.micro",
+                "userDataBase64": user_data("export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n"),
+                "tags": TAGS,
+            },
+            "ec2-no-secrets-in-user-data",
+        ),
+        # 11. capabilities added back
+        _one_bad(
+            DEPLOYMENT,
+            "app",
+            deployment(
+                [
+                    container(
+                        securityContext={
+                            "allowPrivilegeEscalation": False,
+                            "runAsNonRoot": True,
+                            "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]},
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                        }
+                    )
+                ]
+            ),
+            "k8s-restricted-security-context",
+        ),
+        # 12. the TLS deny covers every S3 action for every principal
+        Case(
+            "s3-bucket-tls-only",
+            bucket_set("models", policy=_tls_policy(Action="s3:GetObject")),
+            [],
+            urn(BUCKET, "models"),
+        ),
+        Case(
+            "s3-bucket-tls-only",
+            bucket_set(
+                "models", policy=_tls_policy(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
+            ),
+            [],
+            urn(BUCKET, "models"),
+        ),
+        # 13. a chart URL is checked whatever repositoryOpts says
+        *[
+            _one_bad(
+                HELM,
+                "rel",
+                {
+                    "chart": chart,
+                    "version": "1.0.0",
+                    "repositoryOpts": {
+                        "repo": "https://prometheus-community.github.io/helm-charts"
+                    },
+                },
+                "helm-release-pinned-and-allowlisted",
+            )
+            for chart in (
+                "oci://evil.example/charts/miner",
+                "https://evil.example/charts/miner-1.0.0.tgz",
+            )
+        ],
+        # 17. every AWS resource that takes tags
+        _one_bad("aws:sns/topic:Topic", "alerts", {"name": "alerts"}, "required-tags"),
+        _one_bad(
+            "aws:lambda/function:Function",
+            "fn",
+            {"role": "r", "tags": {"owner": "x"}},
+            "required-tags",
+        ),
+    ]
+
+
+EXTRA_BAD += _review_cases()
+
+EXTRA_GOOD: list[tuple[str, list[Registration]]] = [
+    (
+        "k8s-restricted-security-context",
+        [
+            res(
+                DEPLOYMENT,
+                "app",
+                deployment(
+                    [
+                        container(
+                            securityContext={
+                                "allowPrivilegeEscalation": False,
+                                "runAsNonRoot": True,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            }
+                        )
+                    ]
+                ),
+            )
+        ],
+    ),
+    (
+        "iam-oidc-trust-pinned",
+        [
+            res(
+                ROLE,
+                "gha",
+                {
+                    "assumeRolePolicy": _github_trust(
+                        "StringLike", "repo:acme/infra:ref:refs/heads/*"
+                    ),
+                    "tags": TAGS,
+                },
+            )
+        ],
+    ),
+    (
+        "s3-bucket-policy-no-public-principal",
+        [
+            res(
+                BUCKET_POLICY,
+                "pol",
+                {
+                    "bucket": "b",
+                    "policy": _public_statement(
+                        {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:*"}}
+                    ),
+                },
+            )
+        ],
+    ),
+    (
+        "ec2-sg-no-world-admin-ports",
+        [res(SG, "sg", _sg([{**_ingress("10.0.0.0/8", 22), "cidrBlocks": ["10.0.0.0/8"]}]))],
+    ),
+    (
+        "helm-release-pinned-and-allowlisted",
+        [
+            res(
+                HELM,
+                "karpenter",
+                {"chart": "oci://public.ecr.aws/karpenter/karpenter", "version": "1.6.0"},
+            )
+        ],
+    ),
+    (
+        "gpu-budget",
+        [
+            res(LAUNCH_TEMPLATE, "gpu-lt", launch_template(instanceType="g5.xlarge")),
+            res(
+                NODE_GROUP,
+                "ng",
+                gpu_node_group(
+                    instanceTypes=None, launchTemplate={"id": "gpu-lt-id", "version": "1"}
+                ),
+                deps={"launchTemplate": [urn(LAUNCH_TEMPLATE, "gpu-lt")]},
+            ),
+        ],
+    ),
+]
+"""Compliant shapes close to the review findings: must not be flagged in any environment."""

@@ -10,7 +10,7 @@ import pytest
 
 from scripts.policy_docs import load_pack
 from scripts.policy_runner import Analyzer, evaluate_resources
-from tests.policy.cases import ALL, CASES, EXTRA_BAD, Case
+from tests.policy.cases import ALL, CASES, EXTRA_BAD, EXTRA_GOOD, Case
 
 PACK = load_pack()
 ALL_RULES = PACK.ALL_RULES
@@ -27,8 +27,10 @@ def results(analyzer: Analyzer) -> dict[tuple[str, int, str], dict[str, Any]]:
     for env in ALL:
         for i, case in enumerate([*CASES, *EXTRA_BAD]):
             out[(env, i, "bad")] = evaluate_resources(analyzer, case.bad, env)
-            if case.good:
-                out[(env, i, "good")] = evaluate_resources(analyzer, case.good, env)
+            if case.good_for(env):
+                out[(env, i, "good")] = evaluate_resources(analyzer, case.good_for(env), env)
+        for i, (_, good) in enumerate(EXTRA_GOOD):
+            out[(env, i, "extra-good")] = evaluate_resources(analyzer, good, env)
     return out
 
 
@@ -72,3 +74,12 @@ def test_non_compliant_case_is_flagged_at_the_environment_level(results, index, 
 def test_compliant_case_is_not_flagged(results, index, env):
     case = CASES[index]
     assert _hits(results[(env, index, "good")], case.rule) == []
+
+
+@pytest.mark.parametrize("env", ALL)
+@pytest.mark.parametrize(
+    "index", range(len(EXTRA_GOOD)), ids=[f"{r}-{i}" for i, (r, _) in enumerate(EXTRA_GOOD)]
+)
+def test_compliant_variant_is_not_flagged(results, index, env):
+    rule = EXTRA_GOOD[index][0]
+    assert _hits(results[(env, index, "extra-good")], rule) == []

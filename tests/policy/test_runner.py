@@ -7,7 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import grpc
 import pytest
+from pulumi.runtime.proto import analyzer_pb2
 
 from scripts import policy_docs, policy_runner
 from scripts.offline.project import REPO_ROOT
@@ -99,7 +101,9 @@ def test_a_fixed_violation_disappears(analyzer):
 _BROKEN_REPO = res(REPO, "legacy", {**GOOD_REPO, "imageTagMutability": "MUTABLE"})
 
 
-def _exemption(expires: str, pattern: str = "*::legacy") -> dict[str, Any]:
+def _exemption(
+    expires: str, pattern: str = "*::aws:ecr/repository:Repository::legacy"
+) -> dict[str, Any]:
     return {
         "exemptions": [
             {
@@ -132,7 +136,10 @@ def test_valid_exemption_suppresses_and_shows_its_reason(analyzer):
 
 
 def test_exemption_for_another_resource_does_not_suppress(analyzer):
-    config = _config("prod", **{"ecr-immutable-tags": _exemption(_day(30), "*::other")})
+    config = _config(
+        "prod",
+        **{"ecr-immutable-tags": _exemption(_day(30), "*::aws:ecr/repository:Repository::other")},
+    )
     doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
     assert [h["kind"] for h in _hits(doc, "ecr-immutable-tags")] == ["violation"]
 
@@ -161,7 +168,7 @@ def test_exemption_on_a_stack_rule(analyzer):
             "s3-bucket-has-public-access-block": {
                 "exemptions": [
                     {
-                        "urn": "*::models",
+                        "urn": "*::aws:s3/bucket:Bucket::models",
                         "owner": "data-team",
                         "reason": "migrating",
                         "expires": _day(7),
@@ -463,3 +470,229 @@ def test_a_pack_that_fails_to_start_is_reported_with_its_error(tmp_path):
     (tmp_path / "__main__.py").write_text("raise SystemExit('rules failed to import')\n")
     with pytest.raises(policy_runner.AnalyzerError, match="rules failed to import"):
         Analyzer(policy_dir=tmp_path, startup_timeout=20).start()
+
+
+# --- review findings: exemptions, config typos, CLI errors, unknown GPU types -------------
+
+
+def _exemptions_for(rule: str, *entries: dict[str, Any]) -> dict[str, Any]:
+    return {rule: {"exemptions": list(entries)}}
+
+
+def _entry(pattern: str, expires: str) -> dict[str, Any]:
+    return {"urn": pattern, "owner": "ml-platform-team", "reason": "vendor", "expires": expires}
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["*", "*::legacy", "urn:pulumi:prod::mlops::*::*", "*::aws:ecr/repository:Repository::*"],
+)
+def test_unspecific_exemption_patterns_are_rejected_and_suppress_nothing(analyzer, pattern):
+    config = _config("prod", **_exemptions_for("ecr-immutable-tags", _entry(pattern, _day(10))))
+    doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
+    hits = _hits(doc, "ecr-immutable-tags")
+    assert sorted(h["kind"] for h in hits) == ["violation", "violation"]
+    assert any("is not specific" in h["message"] for h in hits)
+    assert doc["exempted"] == 0
+
+
+def test_exemption_expiry_is_capped(analyzer):
+    far = _entry("*::aws:ecr/repository:Repository::legacy", _day(91))
+    config = _config("prod", **_exemptions_for("ecr-immutable-tags", far))
+    doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
+    messages = [h["message"] for h in _hits(doc, "ecr-immutable-tags")]
+    assert any("more than 90 days ahead" in m for m in messages)
+    assert doc["exempted"] == 0
+    # the cap is configurable per rule
+    config["ecr-immutable-tags"]["maxExemptionDays"] = 120
+    doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
+    assert [h["kind"] for h in _hits(doc, "ecr-immutable-tags")] == ["exempted"]
+
+
+def test_critical_rules_in_prod_cap_exemptions_at_30_days(analyzer):
+    rule = "iam-role-trust-no-wildcard-principal"
+    role = res(
+        "aws:iam/role:Role",
+        "open",
+        {
+            "assumeRolePolicy": json.dumps(
+                {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}
+            ),
+            "tags": TAGS,
+        },
+    )
+    entry = _entry("*::aws:iam/role:Role::open", _day(45))
+    prod = evaluate_resources(
+        analyzer, [role], "prod", config=_config("prod", **_exemptions_for(rule, entry))
+    )
+    assert any("more than 30 days ahead" in h["message"] for h in _hits(prod, rule))
+    assert prod["exempted"] == 0
+    dev = evaluate_resources(
+        analyzer, [role], "dev", config=_config("dev", **_exemptions_for(rule, entry))
+    )
+    assert [h["kind"] for h in _hits(dev, rule)] == ["exempted"]
+
+
+def test_expired_exemption_is_reported_once_even_when_no_resource_matches(analyzer):
+    gone = _entry("*::aws:ecr/repository:Repository::deleted-long-ago", _day(-3))
+    config = _config("prod", **_exemptions_for("ecr-immutable-tags", gone))
+    fixed = res(REPO, "legacy", GOOD_REPO)
+    doc = evaluate_resources(
+        analyzer, [fixed, res(REPO, "other", GOOD_REPO)], "prod", config=config
+    )
+    hits = _hits(doc, "ecr-immutable-tags")
+    assert [(h["enforcement"], h["urn"], h["message"][:17]) for h in hits] == [
+        ("mandatory", "", "expired exemption")
+    ]
+
+
+def test_rule_config_typos_are_rejected(analyzer):
+    with pytest.raises(PolicyConfigError, match="budgetGPUs"):
+        evaluate_resources(analyzer, [], "prod", config={"gpu-budget": {"budgetGPUs": 4}})
+    with pytest.raises(PolicyConfigError, match="allowedRegistries"):
+        evaluate_resources(
+            analyzer,
+            [],
+            "prod",
+            config={"k8s-images-pinned-from-allowed-registries": {"allowedRegistries": []}},
+        )
+
+
+@pytest.mark.parametrize("env", ["dev", "test", "prod"])
+def test_shipped_configs_validate_against_the_strict_schemas(analyzer, env):
+    analyzer.configure(env)  # raises PolicyConfigError on any unknown or invalid setting
+    assert analyzer.configured_for == env
+
+
+def test_image_accounts_are_the_stacks_accounts():
+    import yaml  # noqa: PLC0415
+
+    for env in ("dev", "test", "prod"):
+        stack = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{env}.yaml").read_text())
+        accounts = [str(a) for a in stack["config"]["mlops:allowedAccountIds"]]
+        cfg = json.loads((REPO_ROOT / "policy" / "config" / f"{env}.json").read_text())
+        rule = cfg["k8s-images-pinned-from-allowed-registries"]
+        assert rule["allowedEcrAccountIds"] == accounts, env
+
+
+def test_gpu_node_group_with_unknown_launch_template_type_is_not_evaluable(analyzer):
+    lt_type, ng_type = LAUNCH_TEMPLATE, "aws:eks/nodeGroup:NodeGroup"
+    lt = res(lt_type, "gpu-lt", launch_template(instanceType=UNKNOWN))
+    ng = res(
+        ng_type,
+        "ng",
+        {
+            "clusterName": "c",
+            "amiType": "AL2023_x86_64_NVIDIA",
+            "launchTemplate": {"id": "x", "version": "1"},
+            "scalingConfig": {"minSize": 0, "maxSize": 50},
+            "taints": [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}],
+            "labels": {"k8s.amazonaws.com/accelerator": "nvidia-a10g"},
+            "tags": TAGS,
+        },
+        deps={"launchTemplate": [urn(lt_type, "gpu-lt")]},
+    )
+    doc = evaluate_resources(analyzer, [lt, ng], "prod")
+    hits = _hits(doc, "gpu-budget")
+    assert [(h["kind"], h["enforcement"]) for h in hits] == [("unknown", "advisory")]
+
+
+def test_generic_tagging_counts_provider_default_tags(analyzer):
+    provider_type = "pulumi:providers:aws"
+    provider = res(
+        provider_type,
+        "aws",
+        {"defaultTags": json.dumps({"tags": {"environment": "t", "cost-center": "c"}})},
+    )
+    ref = f"{urn(provider_type, 'aws')}::aws-id"
+    topic = "aws:sns/topic:Topic"
+    covered = res(topic, "covered", {"tags": {"owner": "team"}}, provider=ref)
+    other = res("aws:lambda/function:Function", "fn", {"tags": {"owner": "team"}}, provider=ref)
+    bare = res(topic, "bare", {"tags": {"owner": "team"}})
+    untaggable = res("aws:iam/rolePolicy:RolePolicy", "rp", {"role": "r", "policy": "{}"})
+    doc = evaluate_resources(analyzer, [provider, covered, other, bare, untaggable], "prod")
+    assert [h["urn"] for h in _hits(doc, "required-tags")] == [urn(topic, "bare")]
+
+
+# --- CLI error exits ------------------------------------------------------------------------
+
+
+def _cli(analyzer: Analyzer, monkeypatch: Any, resources: list[Any]) -> None:
+    from scripts import offline  # noqa: PLC0415
+
+    monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(*resources))
+    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Shared(analyzer))
+
+
+def test_cli_bad_policy_config_exits_2_with_one_line(analyzer, monkeypatch, tmp_path, capsys):
+    _cli(analyzer, monkeypatch, [_BROKEN_REPO])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"gpu-budget": {"budgetGPUs": 1}, "logs-retention": {"x": 1}}))
+    code = policy_runner.main(["--stack", "prod", "--environment", "prod", "--config", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "budgetGPUs" in err and "Traceback" not in err
+    bad.write_text("{not json")
+    assert policy_runner.main(["--stack", "prod", "--config", str(bad)]) == 2
+
+
+def test_cli_unwritable_output_exits_2(analyzer, monkeypatch, tmp_path, capsys):
+    _cli(analyzer, monkeypatch, [res(REPO, "repo", GOOD_REPO)])
+    target = tmp_path / "missing-dir" / "report.json"
+    code = policy_runner.main(["--stack", "prod", "--environment", "prod", "--output", str(target)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: cannot write") and len(err.strip().splitlines()) == 1
+
+
+class _Failing(_Shared):
+    def __init__(self, analyzer: Analyzer, error: BaseException) -> None:
+        super().__init__(analyzer)
+        self._error = error
+
+    def configure(self, *_: Any, **__: Any) -> None:
+        raise self._error
+
+
+class _RpcFailure(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return "connection refused"
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        (policy_runner.AnalyzerError("the policy pack exited\nTraceback ...\nboom"), "exited"),
+        (_RpcFailure(), "UNAVAILABLE"),
+    ],
+)
+def test_cli_pack_failures_exit_3_with_one_line(analyzer, monkeypatch, capsys, error, text):
+    from scripts import offline  # noqa: PLC0415
+
+    monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(_BROKEN_REPO))
+    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Failing(analyzer, error))
+    assert policy_runner.main(["--stack", "prod", "--environment", "prod"]) == 3
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and text in err
+
+
+def test_the_pack_itself_reports_unknown_settings_the_cli_lets_through(analyzer):
+    # The Pulumi CLI's schema has no additionalProperties; configure the pack that way.
+    schemas = {
+        name: (level, {k: v for k, v in schema.items() if k != "additionalProperties"})
+        for name, (level, schema) in policy_runner.policy_schemas(analyzer.info).items()
+    }
+    parsed = policy_runner.read_policy_config(
+        {"all": "mandatory", "gpu-budget": {"budgetGPUs": 4}, "logs-retention": {"minDays": 1}}
+    )
+    request = analyzer_pb2.ConfigureAnalyzerRequest(
+        policyConfig=policy_runner.reconcile(analyzer.info, parsed, schemas)
+    )
+    analyzer.stub.Configure(request)
+    analyzer._configured_key = None  # the next test configures the pack again
+    findings = analyzer.analyze([])
+    unknown = {(f.rule, f.enforcement) for f in findings if "unknown setting" in f.message}
+    assert unknown == {("gpu-budget", "mandatory"), ("logs-retention", "mandatory")}
