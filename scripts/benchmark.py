@@ -10,6 +10,9 @@ The command prints the median wall time of each, their ratios to the floor, and 
 synthesis's peak RSS (from the kernel's per-child rusage). It is a measurement, not a test:
 it prints figures and checks them against the targets (ratio <= 2.0 for the preview, <= 2.5
 with the policy pack, peak RSS <= 400 MB) only when asked with --check.
+
+A child that fails (an unknown stack, a broken program) ends the command with one line on
+stderr, ``error: ...``, and exit code 2; ``--runs`` must be at least 1.
 """
 
 from __future__ import annotations
@@ -41,34 +44,86 @@ print(json.dumps(mods))
 """
 
 
+EXIT_CHILD_FAILED = 2
+"""Exit code when a child process (probe, floor or preview) fails."""
+
+
+class ChildError(Exception):
+    """A measured or probing child exited non-zero; the message is one line."""
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _what(argv: list[str]) -> str:
+    """A short name for a child command line."""
+    if "-m" in argv:
+        return " ".join(argv[argv.index("-m") + 1 : argv.index("-m") + 4])
+    return "the import floor" if "importlib" in " ".join(argv) else "the child"
+
+
 def _run(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one child process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"benchmark: {' '.join(argv[:4])} ... exited {process.returncode}")
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        text = errors.read().decode("utf-8", "replace")
+        if process.returncode != 0:
+            raise ChildError(f"{_what(argv)} exited {process.returncode}: {_last_line(text)}")
+        sys.stderr.write(text)  # a successful child's stderr is passed on, as before
     return elapsed, usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+
+
+def _probe(stack: str) -> list[str]:
+    """The Pulumi modules the synthesis of ``stack`` loads."""
+    probe = subprocess.run(
+        [sys.executable, "-c", _PROBE, stack],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise ChildError(
+            f"synthesizing stack '{stack}' failed (exit {probe.returncode}): "
+            f"{_last_line(probe.stderr)}"
+        )
+    return json.loads(_last_line(probe.stdout))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the figures; with --check, exit 1 when a target is missed."""
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmark")
     parser.add_argument("--stack", default="prod")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=_positive, default=5, help="runs of each (>= 1)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    try:
+        return _measure(args)
+    except ChildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CHILD_FAILED
 
-    probe = subprocess.run(
-        [sys.executable, "-c", _PROBE, args.stack],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    modules = json.loads(probe.stdout.strip().splitlines()[-1])
+
+def _measure(args: argparse.Namespace) -> int:
+    """Run the children, print the figures; the exit code (1: a target missed, --check)."""
+    modules = _probe(args.stack)
     floor_code = f"import importlib\nfor m in {modules!r}:\n    importlib.import_module(m)\n"
 
     with tempfile.TemporaryDirectory() as scratch:

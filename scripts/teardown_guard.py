@@ -1,8 +1,8 @@
 """Find (and with --delete remove) what would block ``pulumi destroy`` from deleting the VPC.
 
     python -m scripts.teardown_guard --stack dev --outputs outputs.json
-    python -m scripts.teardown_guard --stack dev --cluster mlops-dev --delete --dry-run
-    python -m scripts.teardown_guard --stack dev --cluster mlops-dev --delete
+    python -m scripts.teardown_guard --stack dev --cluster mlops-dev-eks --delete --dry-run
+    python -m scripts.teardown_guard --stack dev --cluster mlops-dev-eks --delete
 
 Kubernetes controllers create AWS resources Pulumi never saw. Left behind, they hold the
 VPC's subnets and security groups, and ``pulumi destroy`` fails (or hangs) on the VPC:
@@ -10,7 +10,10 @@ VPC's subnets and security groups, and ``pulumi destroy`` fails (or hangs) on th
 1. load balancers the AWS Load Balancer Controller made for the cluster (tag
    ``elbv2.k8s.aws/cluster=<cluster>``, or ``kubernetes.io/cluster/<cluster>``), in the VPC;
 2. their target groups (same tags);
-3. network interfaces in the VPC left ``available`` (detached), e.g. by the VPC CNI;
+3. detached (``available``) network interfaces in the VPC that belong to the cluster: the
+   VPC CNI's (description ``aws-K8S-...``, unless tagged for another cluster) or tagged
+   ``cluster.k8s.amazonaws.com/name=<cluster>`` / ``kubernetes.io/cluster/<cluster>``;
+   other detached interfaces are listed as "not ours, left alone", never deleted;
 4. security groups those controllers made (same tags; never the EKS-managed cluster
    security group), and the rules in other groups that reference them or the cluster's
    security group.
@@ -20,11 +23,22 @@ that reference a leftover security group, the leftover security groups. Rules in
 groups that reference the cluster's security group are listed, not removed: Pulumi owns
 them and deletes them itself.
 
-Prod stacks (profile ``prod``) are refused unless told twice: ``--confirm-stack <stack>``
-(the stack name typed again) AND ``--i-understand-this-is-prod``.
+Before anything is listed, the target must be the stack's (else exit 2, nothing deleted):
+
+* the cluster is the one the platform names for the stack, ``<project>-<stack>-eks``;
+* the caller's account (STS) is in the stack's ``allowedAccountIds``;
+* a found cluster carries no ``stack`` tag of another stack;
+* a VPC given by flag or outputs is the found cluster's VPC, or is tagged ``stack=<stack>``,
+  or is the stack's adopted ``network.existing.vpcId``.
+
+Prod is refused unless told twice, ``--confirm-stack <stack>`` (the stack name typed again)
+AND ``--i-understand-this-is-prod``, when the stack's profile is ``prod`` (checked before
+AWS is asked) or the cluster or the VPC is tagged ``environment=prod`` (checked once they
+are described, before anything is listed or deleted).
 
 Exit codes: 0 nothing blocks (or everything found was deleted); 1 blockers found and left
-(or a deletion failed); 2 bad input or a refused prod run; 3 AWS could not be asked.
+(or a deletion failed); 2 bad input, a target that is not the stack's, or a refused prod
+run; 3 AWS could not be asked.
 """
 
 from __future__ import annotations
@@ -37,6 +51,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from components.naming import NameKind, physical_name
 from scripts.aws_session import (
     EXIT_FAIL,
     EXIT_INPUT,
@@ -50,12 +65,17 @@ from scripts.aws_session import (
     run,
     table,
 )
+from scripts.offline.project import load_project
 from scripts.verify import parse_outputs
 
 CONTROLLER_TAG = "elbv2.k8s.aws/cluster"
 """The tag the AWS Load Balancer Controller puts on what it creates (value: cluster name)."""
 EKS_MANAGED_TAG = "aws:eks:cluster-name"
 """Tag on the cluster security group EKS itself creates (deleted with the cluster)."""
+CNI_CLUSTER_TAG = "cluster.k8s.amazonaws.com/name"
+"""The tag the VPC CNI puts on the network interfaces it creates (value: cluster name)."""
+CNI_DESCRIPTION_PREFIX = "aws-K8S-"
+"""How the VPC CNI describes the network interfaces it creates (``aws-K8S-i-...``)."""
 DELETE_ORDER = ("load-balancer", "target-group", "network-interface", "sg-rule", "security-group")
 WAIT_SECONDS = 300
 """How long to wait for deleted load balancers to disappear before going on."""
@@ -79,6 +99,22 @@ class Blocker:
 def cluster_owned(tags: dict[str, str], cluster: str) -> bool:
     """Whether a resource's tags say a controller of ``cluster`` created it."""
     return tags.get(CONTROLLER_TAG) == cluster or f"kubernetes.io/cluster/{cluster}" in tags
+
+
+def eni_owned(eni: dict[str, Any], cluster: str) -> bool:
+    """Whether a network interface belongs to ``cluster``.
+
+    Ours when tagged for ``cluster`` (the CNI's ``cluster.k8s.amazonaws.com/name=<cluster>``,
+    or ``kubernetes.io/cluster/<cluster>``); with no cluster tag at all, ours when the VPC
+    CNI described it (``aws-K8S-...``). Anything else (tagged for another cluster, or not
+    the CNI's) is someone else's.
+    """
+    tags = _tags(eni.get("TagSet"))
+    if tags.get(CNI_CLUSTER_TAG) == cluster or f"kubernetes.io/cluster/{cluster}" in tags:
+        return True
+    if CNI_CLUSTER_TAG in tags or any(k.startswith("kubernetes.io/cluster/") for k in tags):
+        return False
+    return str(eni.get("Description") or "").startswith(CNI_DESCRIPTION_PREFIX)
 
 
 def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
@@ -148,7 +184,8 @@ class Guard:
         ]
 
     def enis(self) -> list[Blocker]:
-        """Detached (``available``) network interfaces in the VPC."""
+        """Detached (``available``) network interfaces in the VPC: the cluster's to delete,
+        the others listed and left alone."""
         self.reporter.progress(f"listing detached network interfaces in {self.vpc_id}")
         paginator = self.ec2.get_paginator("describe_network_interfaces")
         blockers = []
@@ -160,11 +197,14 @@ class Guard:
         ):
             for eni in page.get("NetworkInterfaces", []):
                 description = eni.get("Description") or "no description"
+                detail = f"{description} in {eni.get('SubnetId', '?')}"
+                ours = eni_owned(eni, self.cluster)
                 blockers.append(
                     Blocker(
                         "network-interface",
                         eni["NetworkInterfaceId"],
-                        f"{description} in {eni.get('SubnetId', '?')}",
+                        detail if ours else f"{detail} (not ours, left alone)",
+                        delete=ours,
                     )
                 )
         return blockers
@@ -299,9 +339,12 @@ def _vpc_of(aws: Aws, vpc_config: dict[str, Any]) -> str | None:
     return str(found[0]["VpcId"]) if found else None
 
 
-def prod_refusal(stack: str, profile: str, confirm_stack: str | None, understood: bool) -> str:
-    """Why a run must be refused ('' when it may go on). Prod needs both confirmations."""
-    if profile != "prod":
+def prod_refusal(stack: str, why_prod: str, confirm_stack: str | None, understood: bool) -> str:
+    """Why a run must be refused ('' when it may go on). Prod needs both confirmations.
+
+    ``why_prod`` says what makes the run a prod one ('' when nothing does).
+    """
+    if not why_prod:
         return ""
     problems = []
     if confirm_stack != stack:
@@ -311,9 +354,57 @@ def prod_refusal(stack: str, profile: str, confirm_stack: str | None, understood
     if not problems:
         return ""
     return (
-        f"stack '{stack}' is a prod stack: teardown-guard runs against it only when told twice; "
-        "add " + " and ".join(problems)
+        f"stack '{stack}' is a prod teardown ({why_prod}): teardown-guard runs against prod "
+        "only when told twice; add " + " and ".join(problems)
     )
+
+
+def prod_reasons(profile: str, targets: dict[str, dict[str, str]]) -> str:
+    """What makes a run prod: the stack's profile, or a target tagged ``environment=prod``.
+
+    ``targets`` maps a description (``cluster X``, ``VPC Y``) to that resource's tags.
+    """
+    reasons = ["its profile is prod"] if profile == "prod" else []
+    reasons += [
+        f"{what} is tagged environment=prod"
+        for what, tags in targets.items()
+        if tags.get("environment") == "prod"
+    ]
+    return "; ".join(reasons)
+
+
+def expected_cluster(project: str, stack: str) -> str:
+    """The name the platform gives the stack's EKS cluster (``<project>-<stack>-eks``)."""
+    return physical_name("eks", NameKind.EKS_CLUSTER, f"{project}-{stack}")
+
+
+def vpc_belongs(
+    vpc_id: str,
+    vpc_tags: dict[str, str],
+    *,
+    stack: str,
+    project: str,
+    cluster_vpc: str | None,
+    adopted_vpc: str | None,
+) -> bool:
+    """Whether ``vpc_id`` is the stack's: its cluster's VPC, tagged ``stack=<stack>`` (and
+    no other ``project``), or the VPC the stack adopts (``network.existing.vpcId``)."""
+    if vpc_id in (cluster_vpc, adopted_vpc):
+        return True
+    return vpc_tags.get("stack") == stack and vpc_tags.get("project", project) == project
+
+
+def _vpc_tags(aws: Aws, vpc_id: str) -> dict[str, str]:
+    """The VPC's tags; a VPC that does not exist is bad input."""
+    try:
+        vpcs = aws.client("ec2").describe_vpcs(VpcIds=[vpc_id]).get("Vpcs", [])
+    except ClientError as exc:
+        if error_code(exc) in {"InvalidVpcID.NotFound", "InvalidVpcID.Malformed"}:
+            raise UserError(f"VPC {vpc_id} not found in {aws.region_name}") from None
+        raise
+    if not vpcs:
+        raise UserError(f"VPC {vpc_id} not found in {aws.region_name}")
+    return _tags(vpcs[0].get("Tags"))
 
 
 def render(stack: str, cluster: str, vpc_id: str, blockers: list[Blocker], deleting: bool) -> str:
@@ -325,16 +416,34 @@ def render(stack: str, cluster: str, vpc_id: str, blockers: list[Blocker], delet
     rows = [[b.kind, b.id, b.result, b.detail] for b in blockers]
     lines.append(table(["kind", "id", "result", "detail"], rows))
     lines.append("")
-    if not deleting:
+    deletable = sum(1 for b in blockers if b.delete)
+    if not deleting and deletable:
         lines.append(
-            f"{len(blockers)} item(s) block the VPC; rerun with --delete (add --dry-run "
+            f"{deletable} item(s) block the VPC; rerun with --delete (add --dry-run "
             "to preview) to remove them in dependency order."
+        )
+    foreign = sum(1 for b in blockers if b.kind == "network-interface" and not b.delete)
+    if foreign:
+        lines.append(
+            f"{foreign} detached network interface(s) in the VPC are not the cluster's and "
+            "were left alone; if the VPC is the stack's own, they still block its deletion: "
+            "find their owners and remove them by hand."
         )
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+@dataclass
+class Target:
+    """The cluster and VPC a run works on, once shown to be the stack's."""
+
+    cluster: str
+    vpc_id: str
+    cluster_sg: str
+    tags: dict[str, dict[str, str]]
+    """Tags of what was described, keyed ``cluster <name>`` / ``VPC <id>``."""
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.teardown_guard",
         description=__doc__,
@@ -365,36 +474,118 @@ def main(argv: list[str] | None = None) -> int:
         help="prod only: the second confirmation",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _check_account(aws: Aws, stack: str, allowed: list[str]) -> None:
+    """Refuse credentials of an account the stack may not deploy to."""
+    account = aws.account_id()
+    if account not in allowed:
+        raise UserError(
+            f"the credentials in use are for account {account}, which is not in stack "
+            f"'{stack}''s allowedAccountIds ({', '.join(allowed)}): "
+            "use a profile of the stack's account"
+        )
+
+
+def resolve_target(
+    aws: Aws,
+    reporter: Reporter,
+    *,
+    stack: str,
+    project: str,
+    cluster: str,
+    given_vpc: str | None,
+    adopted_vpc: str | None,
+) -> Target:
+    """Describe the cluster and the VPC, and refuse (:class:`UserError`) any that is not the
+    stack's. ``cluster`` must already be the stack's name for it."""
+    cluster_sg, cluster_vpc = "", None
+    tags: dict[str, dict[str, str]] = {}
+    reporter.progress(f"describing cluster {cluster}")
+    try:
+        described = aws.client("eks").describe_cluster(name=cluster)["cluster"]
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        reporter.progress(f"cluster {cluster} not found; using the VPC given")
+    else:
+        vpc_config = described.get("resourcesVpcConfig", {})
+        cluster_sg = vpc_config.get("clusterSecurityGroupId", "")
+        cluster_vpc = vpc_config.get("vpcId") or _vpc_of(aws, vpc_config)
+        cluster_tags = {str(k): str(v) for k, v in (described.get("tags") or {}).items()}
+        if cluster_tags.get("stack", stack) != stack:
+            raise UserError(
+                f"cluster {cluster} is tagged stack={cluster_tags['stack']}, not stack '{stack}''s"
+            )
+        tags[f"cluster {cluster}"] = cluster_tags
+    if given_vpc and cluster_vpc and given_vpc != cluster_vpc:
+        raise UserError(
+            f"cluster {cluster} is in VPC {cluster_vpc}, not {given_vpc}: "
+            "drop --vpc-id (or fix vpcId in the outputs)"
+        )
+    vpc_id = given_vpc or cluster_vpc
+    if not vpc_id:
+        raise UserError(f"cluster {cluster} not found and no VPC given: pass --vpc-id")
+    vpc_tags = _vpc_tags(aws, vpc_id)
+    if not vpc_belongs(
+        vpc_id,
+        vpc_tags,
+        stack=stack,
+        project=project,
+        cluster_vpc=cluster_vpc,
+        adopted_vpc=adopted_vpc,
+    ):
+        raise UserError(
+            f"VPC {vpc_id} is not stack '{stack}''s: it is not the VPC of cluster {cluster}, "
+            f"not tagged stack={stack}"
+            + (f" (it is tagged stack={vpc_tags['stack']})" if "stack" in vpc_tags else "")
+            + ", and not the stack's network.existing.vpcId"
+        )
+    tags[f"VPC {vpc_id}"] = vpc_tags
+    return Target(cluster, vpc_id, cluster_sg, tags)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+
+    def refuse_prod(targets: dict[str, dict[str, str]], profile: str) -> None:
+        why = prod_reasons(profile, targets)
+        refusal = prod_refusal(args.stack, why, args.confirm_stack, args.i_understand_this_is_prod)
+        if refusal:
+            raise UserError(refusal, EXIT_INPUT)
 
     def body() -> int:
         config = load_stack(args.stack, args.stack_file)
-        refusal = prod_refusal(
-            args.stack, config.profile.value, args.confirm_stack, args.i_understand_this_is_prod
-        )
-        if refusal:
-            raise UserError(refusal, EXIT_INPUT)
+        project = str(load_project()["name"])
+        refuse_prod({}, config.profile.value)  # before AWS is asked at all
         outputs = parse_outputs(read_json_input(args.outputs)) if args.outputs else {}
         cluster = args.cluster or outputs.get("clusterName")
         if not cluster:
             raise UserError("name the cluster: --cluster NAME or --outputs with clusterName")
+        ours = expected_cluster(project, args.stack)
+        if cluster != ours:
+            raise UserError(
+                f"cluster {cluster} is not stack '{args.stack}''s: the platform names that "
+                f"stack's cluster {ours}; pass the --stack (and its stack file) that owns it"
+            )
         reporter = Reporter(as_json=args.json)
         aws = Aws(region=config.region, profile=args.profile)
-        vpc_id = args.vpc_id or outputs.get("vpcId")
-        cluster_sg = ""
-        reporter.progress(f"describing cluster {cluster}")
-        try:
-            described = aws.client("eks").describe_cluster(name=cluster)["cluster"]
-            vpc_config = described.get("resourcesVpcConfig", {})
-            cluster_sg = vpc_config.get("clusterSecurityGroupId", "")
-            vpc_id = vpc_id or vpc_config.get("vpcId") or _vpc_of(aws, vpc_config)
-        except ClientError as exc:
-            if error_code(exc) != "ResourceNotFoundException":
-                raise
-            reporter.progress(f"cluster {cluster} not found; using the VPC given")
-        if not vpc_id:
-            raise UserError(f"cluster {cluster} not found and no VPC given: pass --vpc-id")
-        guard = Guard(aws, cluster, vpc_id, cluster_sg, reporter)
+        _check_account(aws, args.stack, list(config.allowed_account_ids))
+        existing = config.network.existing
+        target = resolve_target(
+            aws,
+            reporter,
+            stack=args.stack,
+            project=project,
+            cluster=cluster,
+            given_vpc=args.vpc_id or outputs.get("vpcId"),
+            adopted_vpc=existing.vpc_id if existing is not None else None,
+        )
+        refuse_prod(target.tags, config.profile.value)  # before anything is listed
+        vpc_id = target.vpc_id
+        guard = Guard(aws, cluster, vpc_id, target.cluster_sg, reporter)
         blockers = guard.find()
         if args.delete:
             guard.delete(blockers, dry_run=args.dry_run, wait_seconds=args.wait_seconds)

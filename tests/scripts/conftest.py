@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,23 +81,42 @@ def _wait_until_up(url: str, port: int, process: subprocess.Popen[bytes]) -> boo
     raise RuntimeError(f"moto server did not answer on {url} within {_START_TIMEOUT_S} s")
 
 
-@pytest.fixture(scope="session")
-def _moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("moto") / "server.log"
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill our server by its PID (SIGKILL) and reap it; nothing if it has already exited."""
+    process.kill()
+    process.wait(timeout=10)
+
+
+def _moto_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+
+
+def start_server(
+    log: Path, command: Callable[[int], list[str]] = _moto_command
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start the server on a free port (up to three tries); its URL and process.
+
+    A server that does not answer in time is killed (by its PID) before the error is raised.
+    """
     for _attempt in range(3):
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         with log.open("ab") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        if _wait_until_up(url, port, process):
-            break
+            process = subprocess.Popen(command(port), stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            up = _wait_until_up(url, port, process)
+        except BaseException:
+            _kill(process)  # it never answered in time: do not leave it running
+            raise
+        if up:
+            return url, process
         process.wait(timeout=10)
-    else:
-        raise RuntimeError(f"moto server would not start; see {log}")
+    raise RuntimeError(f"moto server would not start; see {log}")
+
+
+@pytest.fixture(scope="session")
+def _moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, process = start_server(tmp_path_factory.mktemp("moto") / "server.log")
     try:
         yield url
     finally:

@@ -1,49 +1,83 @@
-"""teardown_guard against a moto server: find and delete controller leftovers; prod gate."""
+"""teardown_guard against a moto server: find and delete controller leftovers; the target
+must be the stack's; prod gate."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 import pytest
+import yaml
 
-from scripts.teardown_guard import cluster_owned, main, prod_refusal
+from scripts.teardown_guard import (
+    cluster_owned,
+    eni_owned,
+    expected_cluster,
+    main,
+    prod_reasons,
+    prod_refusal,
+    vpc_belongs,
+)
 
-CLUSTER = "mlops-dev"
-ROLE = "arn:aws:iam::123456789012:role/test"
-OWNED = [{"Key": "elbv2.k8s.aws/cluster", "Value": CLUSTER}]
+MOTO_ACCOUNT = "123456789012"
+CLUSTER = "mlops-dev-eks"
+PROD_CLUSTER = "mlops-prod-eks"
+ROLE = f"arn:aws:iam::{MOTO_ACCOUNT}:role/test"
 
 
-def _leftovers() -> dict[str, str]:
+def _owned(cluster: str) -> list[dict[str, str]]:
+    return [{"Key": "elbv2.k8s.aws/cluster", "Value": cluster}]
+
+
+def _platform_tags(stack: str, environment: str) -> dict[str, str]:
+    return {"project": "mlops", "stack": stack, "environment": environment}
+
+
+def _leftovers(
+    cluster: str = CLUSTER,
+    stack: str = "dev",
+    environment: str = "dev",
+    cidr: str = "10.10",
+    *,
+    make_cluster: bool = True,
+) -> dict[str, str]:
     """A cluster's VPC after `kubectl delete` forgot things: ids of what was made."""
     ec2 = boto3.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    tag_list = [{"Key": k, "Value": v} for k, v in _platform_tags(stack, environment).items()]
+    vpc = ec2.create_vpc(
+        CidrBlock=f"{cidr}.0.0/16",
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": tag_list}],
+    )["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.10.{i}.0/24", AvailabilityZone=f"us-east-1{z}")[
-            "Subnet"
-        ]["SubnetId"]
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"{cidr}.{i}.0/24", AvailabilityZone=f"us-east-1{z}"
+        )["Subnet"]["SubnetId"]
         for i, z in enumerate("ab")
     ]
-    boto3.client("eks").create_cluster(
-        name=CLUSTER,
-        roleArn=ROLE,
-        version="1.34",
-        resourcesVpcConfig={
-            "subnetIds": subnets,
-            "endpointPrivateAccess": True,
-            "endpointPublicAccess": False,
-        },
-    )
+    if make_cluster:
+        boto3.client("eks").create_cluster(
+            name=cluster,
+            roleArn=ROLE,
+            version="1.34",
+            resourcesVpcConfig={
+                "subnetIds": subnets,
+                "endpointPrivateAccess": True,
+                "endpointPublicAccess": False,
+            },
+            tags=_platform_tags(stack, environment),
+        )
     lb_sg = ec2.create_security_group(
-        GroupName="k8s-traffic-mlops-dev",
+        GroupName=f"k8s-traffic-{cluster}",
         Description="managed LB SG",
         VpcId=vpc,
-        TagSpecifications=[{"ResourceType": "security-group", "Tags": OWNED}],
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": _owned(cluster)}],
     )["GroupId"]
     node_sg = ec2.create_security_group(
-        GroupName="mlops-dev-nodes", Description="nodes (Pulumi)", VpcId=vpc
+        GroupName=f"{cluster}-nodes", Description="nodes (Pulumi)", VpcId=vpc
     )["GroupId"]
-    ec2.authorize_security_group_ingress(
+    rule = ec2.authorize_security_group_ingress(
         GroupId=node_sg,
         IpPermissions=[
             {
@@ -53,14 +87,19 @@ def _leftovers() -> dict[str, str]:
                 "UserIdGroupPairs": [{"GroupId": lb_sg}],
             }
         ],
-    )
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
 
     elb = boto3.client("elbv2")
     lb = elb.create_load_balancer(
-        Name="k8s-serving-abc", Subnets=subnets, SecurityGroups=[lb_sg], Tags=OWNED
+        Name=f"k8s-{stack}-serving", Subnets=subnets, SecurityGroups=[lb_sg], Tags=_owned(cluster)
     )["LoadBalancers"][0]
     tg = elb.create_target_group(
-        Name="k8s-serving-tg", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip", Tags=OWNED
+        Name=f"k8s-{stack}-serving-tg",
+        Protocol="HTTP",
+        Port=8080,
+        VpcId=vpc,
+        TargetType="ip",
+        Tags=_owned(cluster),
     )["TargetGroups"][0]
     elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"],
@@ -70,22 +109,50 @@ def _leftovers() -> dict[str, str]:
     )
     # Someone else's load balancer in the same VPC: must be left alone.
     foreign = elb.create_load_balancer(
-        Name="not-ours",
-        Subnets=subnets,
-        Tags=[{"Key": "elbv2.k8s.aws/cluster", "Value": "another-cluster"}],
+        Name=f"not-ours-{stack}", Subnets=subnets, Tags=_owned("another-cluster")
     )["LoadBalancers"][0]
     eni = ec2.create_network_interface(SubnetId=subnets[0], Description="aws-K8S-i-0abc")[
         "NetworkInterface"
     ]["NetworkInterfaceId"]
     return {
         "vpc": vpc,
+        "subnet": subnets[0],
         "lb": lb["LoadBalancerArn"],
         "tg": tg["TargetGroupArn"],
         "eni": eni,
+        "rule": rule,
         "lb_sg": lb_sg,
         "node_sg": node_sg,
         "foreign": foreign["LoadBalancerArn"],
     }
+
+
+def _resources(ids: dict[str, str]) -> set[str]:
+    """The leftovers' ids (and the bystanders'), without the VPC and subnet."""
+    return {v for k, v in ids.items() if k not in {"vpc", "subnet"}}
+
+
+def _still_there(ids: dict[str, str]) -> set[str]:
+    """Which of the leftovers made by :func:`_leftovers` still exist."""
+    elb, ec2 = boto3.client("elbv2"), boto3.client("ec2")
+    present: set[str] = set()
+    present |= {lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]}
+    present |= {tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]}
+    vpc_filter = [{"Name": "vpc-id", "Values": [ids["vpc"]]}]
+    present |= {
+        e["NetworkInterfaceId"]
+        for e in ec2.describe_network_interfaces(Filters=vpc_filter)["NetworkInterfaces"]
+    }
+    groups = ec2.describe_security_groups(Filters=vpc_filter)["SecurityGroups"]
+    present |= {g["GroupId"] for g in groups}
+    for group in groups:
+        present |= {
+            r["SecurityGroupRuleId"]
+            for r in ec2.describe_security_group_rules(
+                Filters=[{"Name": "group-id", "Values": [group["GroupId"]]}]
+            )["SecurityGroupRules"]
+        }
+    return present & _resources(ids)
 
 
 def _kinds(out: str) -> dict[str, list[dict]]:
@@ -95,35 +162,58 @@ def _kinds(out: str) -> dict[str, list[dict]]:
     return found
 
 
-def test_finds_leftovers_without_touching_them(moto_endpoint, run_cli):
+@pytest.fixture
+def stack_file(stack_document, tmp_path) -> Callable[..., str]:
+    """A settings file from a real stack's document, deployable to moto's account."""
+
+    def make(stack: str = "dev", **config: Any) -> str:
+        document = stack_document(stack)
+        document["config"]["mlops:allowedAccountIds"] = [MOTO_ACCOUNT]
+        document["config"].update(config)
+        path = tmp_path / f"Pulumi.{stack}-{len(list(tmp_path.glob('Pulumi.*')))}.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        return str(path)
+
+    return make
+
+
+@pytest.fixture
+def dev(stack_file) -> list[str]:
+    """``--stack dev --stack-file <dev, moto's account>``."""
+    return ["--stack", "dev", "--stack-file", stack_file("dev")]
+
+
+def test_finds_leftovers_without_touching_them(moto_endpoint, run_cli, dev):
     ids = _leftovers()
-    code, out, err = run_cli(main, "--stack", "dev", "--cluster", CLUSTER, "--json")
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--json")
     assert code == 1
     found = _kinds(out)
     assert [b["id"] for b in found["load-balancer"]] == [ids["lb"]]
     assert [b["id"] for b in found["target-group"]] == [ids["tg"]]
     assert [b["id"] for b in found["network-interface"]] == [ids["eni"]]
     assert [b["id"] for b in found["security-group"]] == [ids["lb_sg"]]
-    assert [b["group_id"] for b in found["sg-rule"]] == [ids["node_sg"]]
+    assert [(b["id"], b["group_id"]) for b in found["sg-rule"]] == [(ids["rule"], ids["node_sg"])]
     assert json.loads(out)["vpcId"] == ids["vpc"]  # taken from the cluster
     assert all(b["result"] == "found" for b in json.loads(out)["blockers"])
     assert "... listing load balancers" in err
-    assert len(boto3.client("elbv2").describe_load_balancers()["LoadBalancers"]) == 2
+    assert _still_there(ids) == _resources(ids)
 
 
-def test_dry_run_delete_changes_nothing(moto_endpoint, run_cli):
-    _leftovers()
-    code, out, _ = run_cli(
-        main, "--stack", "dev", "--cluster", CLUSTER, "--delete", "--dry-run", "--json"
-    )
-    assert code == 1
-    assert {b["result"] for b in json.loads(out)["blockers"]} == {"would-delete"}
-    assert len(boto3.client("elbv2").describe_load_balancers()["LoadBalancers"]) == 2
-
-
-def test_delete_removes_leftovers_in_dependency_order(moto_endpoint, run_cli):
+def test_dry_run_delete_changes_nothing(moto_endpoint, run_cli, dev):
     ids = _leftovers()
-    code, out, err = run_cli(main, "--stack", "dev", "--cluster", CLUSTER, "--delete", "--json")
+    before = _still_there(ids)
+    assert before == _resources(ids)
+    code, out, _ = run_cli(main, *dev, "--cluster", CLUSTER, "--delete", "--dry-run", "--json")
+    assert code == 1
+    blockers = json.loads(out)["blockers"]
+    assert {b["result"] for b in blockers} == {"would-delete"}
+    assert {b["id"] for b in blockers} == {ids[k] for k in ("lb", "tg", "eni", "rule", "lb_sg")}
+    assert _still_there(ids) == before  # every leftover id, not only the load balancers
+
+
+def test_delete_removes_leftovers_in_dependency_order(moto_endpoint, run_cli, dev):
+    ids = _leftovers()
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--delete", "--json")
     assert code == 0, out + err
     blockers = json.loads(out)["blockers"]
     assert [b["kind"] for b in blockers] == [
@@ -134,36 +224,100 @@ def test_delete_removes_leftovers_in_dependency_order(moto_endpoint, run_cli):
         "security-group",
     ]
     assert {b["result"] for b in blockers} == {"deleted"}
+    assert _still_there(ids) == {ids["foreign"], ids["node_sg"]}
 
-    elb, ec2 = boto3.client("elbv2"), boto3.client("ec2")
-    assert [lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]] == [
-        ids["foreign"]
-    ]
-    assert elb.describe_target_groups()["TargetGroups"] == []
-    assert (
-        ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [ids["vpc"]]}])[
-            "NetworkInterfaces"
-        ]
-        == []
-    )
-    remaining = {
-        g["GroupId"]
-        for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [ids["vpc"]]}])[
-            "SecurityGroups"
-        ]
-    }
-    assert ids["lb_sg"] not in remaining and ids["node_sg"] in remaining
-
-    code, out, _ = run_cli(main, "--stack", "dev", "--cluster", CLUSTER)
+    code, out, _ = run_cli(main, *dev, "--cluster", CLUSTER)
     assert code == 0
     assert "Nothing blocks the VPC's deletion" in out
 
 
-def test_cluster_and_vpc_from_outputs_file(moto_endpoint, run_cli, tmp_path):
+def test_only_the_clusters_network_interfaces_are_deleted(moto_endpoint, run_cli, dev):
+    ids = _leftovers()
+    ec2 = boto3.client("ec2")
+
+    def eni(description: str, tags: dict[str, str] | None = None) -> str:
+        spec = (
+            [
+                {
+                    "ResourceType": "network-interface",
+                    "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+                }
+            ]
+            if tags
+            else []
+        )
+        return ec2.create_network_interface(
+            SubnetId=ids["subnet"], Description=description, TagSpecifications=spec
+        )["NetworkInterface"]["NetworkInterfaceId"]
+
+    ours_tagged = eni("branch ENI", {"cluster.k8s.amazonaws.com/name": CLUSTER})
+    ours_k8s = eni("", {f"kubernetes.io/cluster/{CLUSTER}": "owned"})
+    lambda_eni = eni("AWS Lambda VPC ENI-shared-fn")
+    untagged = eni("")
+    other_cni = eni("aws-K8S-i-0def", {"cluster.k8s.amazonaws.com/name": "another-cluster"})
+    other_k8s = eni("aws-K8S-i-0fed", {"kubernetes.io/cluster/another-cluster": "owned"})
+    theirs = {lambda_eni, untagged, other_cni, other_k8s}
+
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--delete", "--json")
+    assert code == 0, out + err
+    enis = {b["id"]: b for b in _kinds(out)["network-interface"]}
+    assert set(enis) == {ids["eni"], ours_tagged, ours_k8s} | theirs
+    for eni_id in (ids["eni"], ours_tagged, ours_k8s):
+        assert enis[eni_id]["result"] == "deleted"
+    for eni_id in theirs:
+        assert enis[eni_id]["result"] == "left"
+        assert enis[eni_id]["detail"].endswith("(not ours, left alone)")
+    remaining = {
+        e["NetworkInterfaceId"]
+        for e in ec2.describe_network_interfaces(
+            Filters=[{"Name": "vpc-id", "Values": [ids["vpc"]]}]
+        )["NetworkInterfaces"]
+    }
+    assert remaining == theirs
+
+    code, out, _ = run_cli(main, *dev, "--cluster", CLUSTER)
+    assert code == 0  # nothing of ours is left; theirs is reported
+    assert "not ours, left alone" in out
+    assert "block the VPC; rerun with --delete" not in out  # nothing left for it to delete
+    assert "4 detached network interface(s) in the VPC are not the cluster's" in out
+
+
+def test_eni_ownership():
+    assert eni_owned({"Description": "aws-K8S-i-0abc"}, "c")
+    assert eni_owned({"TagSet": [{"Key": "cluster.k8s.amazonaws.com/name", "Value": "c"}]}, "c")
+    assert eni_owned({"TagSet": [{"Key": "kubernetes.io/cluster/c", "Value": "owned"}]}, "c")
+    assert eni_owned(
+        {
+            "TagSet": [
+                {"Key": "cluster.k8s.amazonaws.com/name", "Value": "d"},
+                {"Key": "kubernetes.io/cluster/c", "Value": "shared"},
+            ]
+        },
+        "c",
+    )
+    assert not eni_owned({"Description": "AWS Lambda VPC ENI"}, "c")
+    assert not eni_owned({}, "c")
+    assert not eni_owned(
+        {
+            "Description": "aws-K8S-i-0abc",
+            "TagSet": [{"Key": "cluster.k8s.amazonaws.com/name", "Value": "d"}],
+        },
+        "c",
+    )
+    assert not eni_owned(
+        {
+            "Description": "aws-K8S-i-0abc",
+            "TagSet": [{"Key": "kubernetes.io/cluster/d", "Value": "owned"}],
+        },
+        "c",
+    )
+
+
+def test_cluster_and_vpc_from_outputs_file(moto_endpoint, run_cli, tmp_path, dev):
     ids = _leftovers()
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({"clusterName": CLUSTER, "vpcId": ids["vpc"]}))
-    code, out, _ = run_cli(main, "--stack", "dev", "--outputs", str(path), "--json")
+    code, out, _ = run_cli(main, *dev, "--outputs", str(path), "--json")
     assert code == 1
     assert json.loads(out)["cluster"] == CLUSTER
 
@@ -173,6 +327,148 @@ def test_tag_matching():
     assert cluster_owned({"kubernetes.io/cluster/a": "owned"}, "a")
     assert not cluster_owned({"elbv2.k8s.aws/cluster": "b"}, "a")
     assert not cluster_owned({}, "a")
+
+
+# --- the target must be the stack's --------------------------------------------------------
+
+
+def test_cluster_name_follows_the_platform():
+    assert expected_cluster("mlops", "dev") == CLUSTER
+    assert expected_cluster("mlops", "prod") == PROD_CLUSTER
+
+
+def test_stack_file_of_another_stack_is_refused_by_account(moto_endpoint, run_cli):
+    # Reported bypass: the prod decision came from the file named, not from the target.
+    ids = _leftovers(PROD_CLUSTER, "prod", "prod")
+    code, out, err = run_cli(
+        main,
+        "--stack",
+        "prod",
+        "--stack-file",
+        "stacks/Pulumi.dev.yaml",
+        "--cluster",
+        PROD_CLUSTER,
+        "--delete",
+    )
+    assert code == 2 and out == ""
+    assert (
+        "account 123456789012, which is not in stack 'prod''s allowedAccountIds (111111111111)"
+        in err
+    )
+    assert _still_there(ids) == _resources(ids)
+
+
+@pytest.mark.parametrize("tagged", ["cluster", "vpc"])
+def test_prod_tagged_target_is_refused_under_a_non_prod_profile(
+    moto_endpoint, run_cli, stack_file, tagged
+):
+    # A dev-profile settings file that even lists the account: the target's own
+    # environment=prod tag still makes it a prod run.
+    ids = _leftovers(PROD_CLUSTER, "prod", "prod", make_cluster=tagged == "cluster")
+    argv = ["--stack", "prod", "--stack-file", stack_file("dev"), "--cluster", PROD_CLUSTER]
+    argv += [] if tagged == "cluster" else ["--vpc-id", ids["vpc"]]
+    code, out, err = run_cli(main, *argv, "--delete")
+    assert code == 2 and out == ""
+    what = f"cluster {PROD_CLUSTER}" if tagged == "cluster" else f"VPC {ids['vpc']}"
+    assert f"({what} is tagged environment=prod" in err
+    assert err.strip().endswith("add --confirm-stack prod and --i-understand-this-is-prod")
+    assert _still_there(ids) == _resources(ids)
+
+    code, out, _ = run_cli(
+        main, *argv, "--confirm-stack", "prod", "--i-understand-this-is-prod", "--json"
+    )
+    assert code == 1  # told twice: it runs (and lists, no --delete)
+    assert "load-balancer" in _kinds(out)
+
+
+def test_cluster_of_another_stack_is_refused(moto_endpoint, run_cli, dev):
+    # Reported bypass: --stack dev against the prod cluster and VPC.
+    ids = _leftovers(PROD_CLUSTER, "prod", "prod")
+    code, out, err = run_cli(
+        main, *dev, "--cluster", PROD_CLUSTER, "--vpc-id", ids["vpc"], "--delete"
+    )
+    assert code == 2 and out == ""
+    assert f"cluster {PROD_CLUSTER} is not stack 'dev''s" in err
+    assert f"names that stack's cluster {CLUSTER}" in err
+    assert _still_there(ids) == _resources(ids)
+
+
+def test_vpc_of_another_stack_is_refused(moto_endpoint, run_cli, dev):
+    # The stack's cluster name, but no such cluster, and another stack's VPC.
+    ids = _leftovers(PROD_CLUSTER, "prod", "prod")
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--vpc-id", ids["vpc"], "--delete")
+    assert code == 2 and out == ""
+    assert f"VPC {ids['vpc']} is not stack 'dev''s" in err
+    assert "(it is tagged stack=prod)" in err
+    assert _still_there(ids) == _resources(ids)
+
+
+def test_vpc_other_than_the_clusters_is_refused(moto_endpoint, run_cli, dev):
+    ours = _leftovers()
+    tags = [{"Key": k, "Value": v} for k, v in _platform_tags("dev", "dev").items()]
+    other = {  # another VPC, even one tagged for the stack, is not the cluster's
+        "vpc": boto3.client("ec2").create_vpc(
+            CidrBlock="10.20.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": tags}]
+        )["Vpc"]["VpcId"]
+    }
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--vpc-id", other["vpc"], "--delete")
+    assert code == 2 and out == ""
+    assert f"cluster {CLUSTER} is in VPC {ours['vpc']}, not {other['vpc']}" in err
+    assert _still_there(ours) == _resources(ours)
+
+
+def test_cluster_tagged_for_another_stack_is_refused(moto_endpoint, run_cli, dev):
+    ids = _leftovers(CLUSTER, "prod", "prod")
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--delete")
+    assert code == 2 and out == ""
+    assert f"cluster {CLUSTER} is tagged stack=prod, not stack 'dev''s" in err
+    assert _still_there(ids) == _resources(ids)
+
+
+def test_vpc_tagged_for_the_stack_is_accepted_without_a_cluster(moto_endpoint, run_cli, dev):
+    ids = _leftovers(make_cluster=False)
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--vpc-id", ids["vpc"], "--json")
+    assert code == 1, err
+    assert "cluster mlops-dev-eks not found; using the VPC given" in err
+    assert [b["id"] for b in _kinds(out)["load-balancer"]] == [ids["lb"]]
+
+
+def test_adopted_untagged_vpc_is_accepted(moto_endpoint, run_cli, stack_file):
+    vpc = boto3.client("ec2").create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    argv = ["--stack", "dev", "--cluster", CLUSTER, "--vpc-id", vpc]
+    code, _, err = run_cli(main, *argv, "--stack-file", stack_file("dev"))
+    assert code == 2
+    assert f"VPC {vpc} is not stack 'dev''s" in err and "(it is tagged" not in err
+
+    network = {
+        "vpcCidr": "10.40.0.0/16",
+        "existing": {
+            "vpcId": vpc,
+            "vpcCidr": "10.40.0.0/16",
+            "privateSubnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+        },
+    }
+    adopted = stack_file("dev", **{"mlops:network": network})
+    code, out, err = run_cli(main, *argv, "--stack-file", adopted)
+    assert code == 0, err
+    assert "Nothing blocks the VPC's deletion" in out
+
+
+def test_unknown_vpc_is_a_clear_error(moto_endpoint, run_cli, dev):
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--vpc-id", "vpc-0123456789abcdef0")
+    assert code == 2 and out == ""
+    assert "VPC vpc-0123456789abcdef0 not found in us-east-1" in err
+
+
+def test_vpc_belongs_rule():
+    tagged = {"project": "mlops", "stack": "dev"}
+    kw: dict[str, Any] = {"stack": "dev", "project": "mlops", "cluster_vpc": None}
+    assert vpc_belongs("vpc-1", tagged, adopted_vpc=None, **kw)
+    assert vpc_belongs("vpc-1", {}, adopted_vpc="vpc-1", **kw)
+    assert vpc_belongs("vpc-1", {}, adopted_vpc=None, **{**kw, "cluster_vpc": "vpc-1"})
+    assert not vpc_belongs("vpc-1", {}, adopted_vpc=None, **kw)
+    assert not vpc_belongs("vpc-1", {"stack": "prod"}, adopted_vpc=None, **kw)
+    assert not vpc_belongs("vpc-1", {**tagged, "project": "other"}, adopted_vpc=None, **kw)
 
 
 # --- prod needs two confirmations ----------------------------------------------------------
@@ -187,23 +483,31 @@ def test_tag_matching():
         (("--confirm-stack", "dev", "--i-understand-this-is-prod"), "add --confirm-stack prod"),
     ],
 )
-def test_prod_is_refused_unless_told_twice(moto_endpoint, run_cli, extra, missing):
-    _leftovers()
-    code, out, err = run_cli(main, "--stack", "prod", "--cluster", CLUSTER, "--delete", *extra)
+def test_prod_profile_is_refused_unless_told_twice(
+    moto_endpoint, run_cli, monkeypatch, extra, missing
+):
+    def no_aws(**_: Any) -> None:
+        raise AssertionError("AWS was asked")
+
+    monkeypatch.setattr("scripts.teardown_guard.Aws", no_aws)
+    code, out, err = run_cli(main, "--stack", "prod", "--cluster", PROD_CLUSTER, "--delete", *extra)
     assert code == 2
     assert out == ""
-    assert "is a prod stack" in err and err.strip().endswith(missing)
-    assert len(boto3.client("elbv2").describe_load_balancers()["LoadBalancers"]) == 2
+    assert "is a prod teardown (its profile is prod)" in err
+    assert err.strip().endswith(missing)
+    assert "describing" not in err  # refused before AWS was asked (no session was made)
 
 
-def test_prod_with_both_confirmations_runs(moto_endpoint, run_cli):
-    _leftovers()
+def test_prod_with_both_confirmations_runs(moto_endpoint, run_cli, stack_file):
+    _leftovers(PROD_CLUSTER, "prod", "prod")
     code, out, _ = run_cli(
         main,
         "--stack",
         "prod",
+        "--stack-file",
+        stack_file("prod"),
         "--cluster",
-        CLUSTER,
+        PROD_CLUSTER,
         "--confirm-stack",
         "prod",
         "--i-understand-this-is-prod",
@@ -214,9 +518,14 @@ def test_prod_with_both_confirmations_runs(moto_endpoint, run_cli):
 
 
 def test_prod_refusal_rule():
-    assert prod_refusal("dev", "dev", None, False) == ""
-    assert prod_refusal("prod", "prod", "prod", True) == ""
-    assert prod_refusal("live", "prod", "live", False).endswith("--i-understand-this-is-prod")
+    assert prod_refusal("dev", "", None, False) == ""
+    assert prod_refusal("prod", "its profile is prod", "prod", True) == ""
+    assert prod_refusal("live", "x", "live", False).endswith("--i-understand-this-is-prod")
+    assert prod_reasons("dev", {"VPC v": {"environment": "dev"}}) == ""
+    assert prod_reasons("prod", {}) == "its profile is prod"
+    assert prod_reasons("dev", {"cluster c": {"environment": "prod"}, "VPC v": {}}) == (
+        "cluster c is tagged environment=prod"
+    )
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -228,10 +537,10 @@ def test_unknown_stack_is_a_clear_error(moto_endpoint, run_cli):
     assert "no stack file for stack 'qa'" in err
 
 
-def test_no_cluster_and_no_vpc_is_a_clear_error(moto_endpoint, run_cli):
-    code, _, err = run_cli(main, "--stack", "dev", "--cluster", "missing-cluster")
+def test_no_cluster_and_no_vpc_is_a_clear_error(moto_endpoint, run_cli, dev):
+    code, _, err = run_cli(main, *dev, "--cluster", CLUSTER)
     assert code == 2
-    assert "cluster missing-cluster not found and no VPC given: pass --vpc-id" in err
+    assert f"cluster {CLUSTER} not found and no VPC given: pass --vpc-id" in err
 
 
 def test_unreachable_endpoint_is_one_clear_line(closed_endpoint, run_script):
