@@ -78,6 +78,9 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
     "repository resource; scoped to the region by aws:RequestedRegion",
     "EbsCsiDescribe": "ec2:Describe* calls of the EBS CSI driver support no resource-level "
     "permissions",
+    "CiInspectorForEcrScanning": "ECR enhanced scanning turns on Amazon Inspector for the "
+    "account; inspector2:Enable, ListAccountPermissions and BatchGetAccountStatus have no "
+    "resource types; scoped to the region by aws:RequestedRegion",
 }
 """Statement Sids allowed to ``Allow`` on resource ``*``, and why.
 
@@ -103,17 +106,21 @@ _SERVICE_LINKED = (
     "autoscaling.amazonaws.com",
     "elasticloadbalancing.amazonaws.com",
     "spot.amazonaws.com",
+    "rds.amazonaws.com",
+    "inspector2.amazonaws.com",
 )
 _BOUNDARY_SERVICES = (
     "autoscaling",
     "cloudwatch",
     "ec2",
+    "ec2messages",
     "ecr",
     "eks",
     "eks-auth",
     "elasticloadbalancing",
     "events",
     "iam",
+    "inspector2",
     "kms",
     "logs",
     "pricing",
@@ -123,6 +130,7 @@ _BOUNDARY_SERVICES = (
     "sns",
     "sqs",
     "ssm",
+    "ssmmessages",
     "sts",
     "aps",
 )
@@ -353,10 +361,11 @@ class PlatformIamArgs:
     """Create a permission boundary (ignored, and rejected, with ``permission_boundary_arn``)."""
 
     admin_principal_arns: Sequence[pulumi.Input[str]] = ()
-    """Principals (e.g. SSO roles) that may assume platform-admin; empty: the account."""
+    """Principals (e.g. SSO roles) that may assume platform-admin; empty: the account, with
+    MFA required (``aws:MultiFactorAuthPresent``) and IAM policies deciding who."""
 
     read_only_principal_arns: Sequence[pulumi.Input[str]] = ()
-    """Principals that may assume the read-only role; empty: the account (IAM decides)."""
+    """Principals that may assume the read-only role; empty: the account, with MFA required."""
 
     state_bucket_arn: pulumi.Input[str] | None = None
     """The Pulumi state bucket the CI role reads and writes (``None``: not granted)."""
@@ -586,20 +595,22 @@ class PlatformIam(pulumi.ComponentResource):
     def _human_role(
         self, key: str, principals: Sequence[pulumi.Input[str]], description: str
     ) -> aws.iam.Role:
-        trusted: Any = list(principals) or [
-            pulumi.Output.concat("arn:", self._partition, ":iam::", self._account, ":root")
-        ]
-        trust = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Sid": "HumanAssume",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": trusted},
-                    "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-                }
-            ],
+        statement: dict[str, Any] = {
+            "Sid": "HumanAssume",
+            "Effect": "Allow",
+            "Principal": {"AWS": list(principals)},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
         }
+        if not principals:
+            # Falling back to the whole account: any IAM principal its policies allow, but
+            # only from an MFA-authenticated session (no bare access keys).
+            statement["Principal"] = {
+                "AWS": [
+                    pulumi.Output.concat("arn:", self._partition, ":iam::", self._account, ":root")
+                ]
+            }
+            statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        trust = {"Version": POLICY_VERSION, "Statement": [statement]}
         iam_role = self._role(key, key, trust, description)
         cluster_arn = self._arn("eks", f"cluster/{self._args.name_prefix}-*")
         aws.iam.RolePolicy(
@@ -751,6 +762,8 @@ class PlatformIam(pulumi.ComponentResource):
                     [
                         "ec2:Describe*",
                         "eks:Describe*",
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeTags",
                         "eks:List*",
                         "iam:GetRole",
                         "iam:GetRolePolicy",
@@ -1144,6 +1157,21 @@ class PlatformIam(pulumi.ComponentResource):
                     ],
                 ),
                 _statement(
+                    "CiRdsDefaultOptionGroup",
+                    ["rds:CreateDBInstance"],
+                    [self._arn("rds", "og:default:*")],
+                ),
+                _statement(
+                    "CiInspectorForEcrScanning",
+                    [
+                        "inspector2:Enable",
+                        "inspector2:ListAccountPermissions",
+                        "inspector2:BatchGetAccountStatus",
+                    ],
+                    "*",
+                    Condition={"StringEquals": {"aws:RequestedRegion": self._region}},
+                ),
+                _statement(
                     "CiQueuesRulesTopics",
                     [
                         "sqs:CreateQueue",
@@ -1189,10 +1217,17 @@ class PlatformIam(pulumi.ComponentResource):
                     ],
                     [self._arn("aps", "workspace/*")],
                 ),
+                # Managed node groups' Auto Scaling groups are eks-<node group>-<uuid>, and
+                # every platform node group is named {prefix}-... (aws.autoscaling.Tag).
                 _statement(
                     "CiNodeGroupTags",
                     ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
-                    [self._arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/eks-*")],
+                    [
+                        self._arn(
+                            "autoscaling",
+                            f"autoScalingGroup:*:autoScalingGroupName/eks-{prefix}-*",
+                        )
+                    ],
                 ),
             ],
         }

@@ -149,7 +149,8 @@ class NetworkArgs:
     DNS. The S3 gateway endpoint is always created."""
 
     pod_cidr: str | None = None
-    """Optional secondary VPC CIDR for pod IPs (e.g. ``100.64.0.0/16``)."""
+    """Optional secondary VPC CIDR for pod IPs (e.g. ``100.64.0.0/16``); pods use it once
+    ``pod_subnet_ids`` reach ``ServingClusterArgs`` (VPC CNI custom networking, ENIConfigs)."""
 
     pod_subnet_cidrs: Sequence[str] | None = None
     """Pod subnets, one per AZ, inside ``pod_cidr``; default: ``pod_cidr`` split evenly."""
@@ -196,7 +197,8 @@ class Network(pulumi.ComponentResource):
     """Public subnets (NAT, internet-facing load balancers); may be empty."""
 
     pod_subnet_ids: pulumi.Output[list[str]]
-    """Pod subnets (custom networking), one per AZ; empty without a pod CIDR."""
+    """Pod subnets (custom networking), one per AZ in ``availability_zones`` order; empty
+    without a pod CIDR. Pass both to ``ServingClusterArgs`` so the VPC CNI uses them."""
 
     private_route_table_ids: pulumi.Output[list[str]]
     """Route tables of the private and pod subnets (empty when adopted)."""

@@ -9,11 +9,15 @@ What it builds, in order:
    allowlist, authentication mode ``API`` without a bootstrap admin, all five log types;
 4. access entries and access-policy associations (admins: cluster admin; read-only: view,
    scoped to namespaces), and an IAM OIDC provider for IRSA;
-5. networking add-ons (vpc-cni, kube-proxy, eks-pod-identity-agent) BEFORE compute;
-6. a small on-demand AL2023 system node group through a launch template (IMDSv2 required,
+5. TCP 443 ingress rules on the cluster security group for the networks that run
+   ``pulumi up`` and ``kubectl`` against the private endpoint (self-hosted runners, VPN);
+6. a Kubernetes provider built from the cluster's outputs (``aws eks get-token``);
+7. networking add-ons (vpc-cni with network-policy enforcement and, when pod subnets are
+   given, custom networking; kube-proxy; eks-pod-identity-agent) and one ``ENIConfig``
+   per AZ, all BEFORE compute;
+8. a small on-demand AL2023 system node group through a launch template (IMDSv2 required,
    hop limit 2, encrypted gp3 root volume, no key pair);
-7. coredns and aws-ebs-csi-driver (with its own Pod Identity role) AFTER the node group;
-8. a Kubernetes provider built from the cluster's outputs (``aws eks get-token``).
+9. coredns and aws-ebs-csi-driver (with its own Pod Identity role) AFTER the node group.
 
 IAM roles of the control plane and nodes come in as ARNs from
 :class:`components.iam.PlatformIam`, which is built first.
@@ -48,6 +52,11 @@ SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
 EBS_CSI_NAMESPACE = "kube-system"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 
+ENI_CONFIG_API_VERSION = "crd.k8s.amazonaws.com/v1alpha1"
+"""The ENIConfig custom resource of the VPC CNI (its CRD ships with the vpc-cni add-on)."""
+ENI_CONFIG_LABEL = "topology.kubernetes.io/zone"
+"""Node label whose value names a node's ENIConfig: one ENIConfig per AZ, named after it."""
+
 _LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
      2922, 3288, 3653}
@@ -57,6 +66,8 @@ _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _AMI_RELEASE = re.compile(r"^1\.\d{2}\.\d+-\d{8}$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
+_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 
 
 class SupportType(StrEnum):
@@ -112,6 +123,25 @@ class ServingClusterArgs:
 
     public_access_cidrs: Sequence[str] = ()
     """CIDRs allowed to the public endpoint; required with it, never ``0.0.0.0/0``."""
+
+    api_ingress_cidrs: Sequence[pulumi.Input[str]] = ()
+    """Networks allowed to the private API endpoint (TCP 443 on the cluster security group):
+    the VPC CIDR (in-VPC runners), VPN client pools, peered networks. Never a ``/0``; plain
+    strings are validated here, Outputs (e.g. ``Network.vpc_cidr``) are taken as they are."""
+
+    api_ingress_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Security groups (e.g. of a self-hosted CI runner) allowed to the private API endpoint."""
+
+    enable_network_policy: bool = True
+    """Let the vpc-cni add-on enforce Kubernetes NetworkPolicies (its network-policy agent)."""
+
+    pod_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """Pod subnets, one per AZ (``Network.pod_subnet_ids``); non-empty turns on VPC CNI custom
+    networking: pods take IPs from these subnets, not the node subnets."""
+
+    availability_zones: Sequence[pulumi.Input[str]] = ()
+    """The AZ of each pod subnet, index-aligned with ``pod_subnet_ids``
+    (``Network.availability_zones``); each names its ENIConfig."""
 
     support_type: SupportType = SupportType.STANDARD
     """Upgrade policy at the end of standard support."""
@@ -312,17 +342,58 @@ class ServingCluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        # 5. Networking add-ons before compute.
+        cluster_sg = self.cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or "")
+
+        # 5. Who reaches the private endpoint: the networks pulumi up and kubectl run from.
+        self.api_ingress_rules: list[aws.vpc.SecurityGroupIngressRule] = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{key}",
+                security_group_id=cluster_sg,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr,
+                referenced_security_group_id=source_sg,
+                description=pulumi.Output.concat("EKS private API endpoint from ", source),
+                tags=merge_tags(args.tags, {"role": "eks-api-ingress"}),
+                opts=child,
+            )
+            for key, source, cidr, source_sg in _api_sources(args)
+        ]
+        """TCP 443 rules on the cluster security group, one per CIDR or security group."""
+
+        # 6. Kubeconfig and the Kubernetes provider (the ENIConfigs below need it).
+        self.kubernetes_provider = self._kubernetes_provider(name, region)
+        """Kubernetes provider for this cluster; pass it to every Kubernetes resource."""
+
+        # 7. Networking add-ons and the per-AZ ENIConfigs before compute.
         versions = args.addon_versions
         self.addons: dict[str, aws.eks.Addon] = {}
         """The managed add-ons by add-on name."""
-        before_compute = [
-            self._addon(name, "vpc-cni", versions.vpc_cni, args, []),
+        vpc_cni = self._addon(
+            name,
+            "vpc-cni",
+            versions.vpc_cni,
+            args,
+            [],
+            configuration_values=vpc_cni_configuration(
+                enable_network_policy=args.enable_network_policy,
+                custom_networking=bool(args.pod_subnet_ids),
+            ),
+        )
+        pod_identity_agent = self._addon(
+            name, "eks-pod-identity-agent", versions.pod_identity_agent, args, []
+        )
+        self.eni_configs = self._eni_configs(name, args, cluster_sg, vpc_cni)
+        """One ENIConfig per AZ (custom networking); every node starts after them."""
+        before_compute: list[pulumi.Resource] = [
+            vpc_cni,
             self._addon(name, "kube-proxy", versions.kube_proxy, args, []),
-            self._addon(name, "eks-pod-identity-agent", versions.pod_identity_agent, args, []),
+            pod_identity_agent,
+            *self.eni_configs,
         ]
 
-        # 6. The system node group.
+        # 8. The system node group.
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-system-nodes",
             name=physical_name("system-nodes", NameKind.LAUNCH_TEMPLATE, args.name_prefix),
@@ -389,7 +460,7 @@ class ServingCluster(pulumi.ComponentResource):
             ),
         )
 
-        # 7. Add-ons that need nodes; the EBS CSI driver with its own Pod Identity role.
+        # 9. Add-ons that need nodes; the EBS CSI driver with its own Pod Identity role.
         self.ebs_csi_role: WorkloadRole = pod_identity_role(
             f"{name}-ebs-csi",
             parent=self,
@@ -402,7 +473,7 @@ class ServingCluster(pulumi.ComponentResource):
             policy=ebs_csi_policy(partition, region, account),
             permission_boundary_arn=args.permission_boundary_arn,
             tags=args.tags,
-            depends_on=[before_compute[2]],
+            depends_on=[pod_identity_agent],
         )
         after_compute = [
             self._addon(name, "coredns", versions.coredns, args, [self.node_group]),
@@ -414,25 +485,14 @@ class ServingCluster(pulumi.ComponentResource):
                 [self.node_group, *filter(None, [self.ebs_csi_role.association])],
             ),
         ]
-        self.ready: list[pulumi.Resource] = [self.node_group, *after_compute]
-        """Depend on these before deploying workloads (nodes, DNS and storage are up)."""
-
-        # 8. Kubeconfig and the Kubernetes provider.
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(
-                self.cluster.name,
-                self.cluster.endpoint,
-                self.cluster.certificate_authority.apply(lambda ca: ca.data or ""),
-                region,
-            ).apply(lambda parts: kubeconfig_json(*parts))
-        )
-        self.kubernetes_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            opts=child,
-        )
-        """Kubernetes provider for this cluster; pass it to every Kubernetes resource."""
+        self.ready: list[pulumi.Resource] = [
+            self.node_group,
+            *after_compute,
+            *self.eni_configs,
+            *self.api_ingress_rules,
+        ]
+        """Depend on these before deploying workloads or other nodes (nodes, DNS, storage,
+        pod-subnet ENIConfigs and API reachability are in place)."""
 
         self.cluster_name = self.cluster.name
         self.cluster_arn = self.cluster.arn
@@ -442,9 +502,7 @@ class ServingCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = self.oidc_provider.arn
         self.oidc_issuer_url = issuer
-        self.cluster_security_group_id = self.cluster.vpc_config.apply(
-            lambda vpc: vpc.cluster_security_group_id or ""
-        )
+        self.cluster_security_group_id = cluster_sg
         self.node_role_arn = pulumi.Output.from_input(args.node_role_arn)
         self.kms_key_arn = self.key.arn
         self.register_outputs(
@@ -506,6 +564,8 @@ class ServingCluster(pulumi.ComponentResource):
                 )
             )
         problems += _node_problems(args)
+        problems += _api_ingress_problems(args)
+        problems += _pod_subnet_problems(args)
         for arg, roles in (
             ("admin_roles", args.admin_roles),
             ("read_only_roles", args.read_only_roles),
@@ -567,6 +627,53 @@ class ServingCluster(pulumi.ComponentResource):
         )
         self.access_entries.append(entry)
 
+    def _kubernetes_provider(self, name: str, region: pulumi.Input[str]) -> k8s.Provider:
+        """Sets ``self.kubeconfig`` (exec-based, a secret) and returns a provider using it."""
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.cluster.name,
+                self.cluster.endpoint,
+                self.cluster.certificate_authority.apply(lambda ca: ca.data or ""),
+                region,
+            ).apply(lambda parts: kubeconfig_json(*parts))
+        )
+        return k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _eni_configs(
+        self,
+        name: str,
+        args: ServingClusterArgs,
+        security_group_id: pulumi.Input[str],
+        vpc_cni: aws.eks.Addon,
+    ) -> list[k8s.apiextensions.CustomResource]:
+        """One ``ENIConfig`` per AZ, named after it: the pod subnet there, the cluster SG."""
+        if not args.pod_subnet_ids:
+            return []
+        pairs = zip(args.availability_zones, args.pod_subnet_ids, strict=True)
+        return [
+            k8s.apiextensions.CustomResource(
+                f"{name}-eni-config-{i + 1}",
+                api_version=ENI_CONFIG_API_VERSION,
+                kind="ENIConfig",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=zone, labels={"app.kubernetes.io/managed-by": "pulumi"}
+                ),
+                spec={"subnet": subnet, "securityGroups": [security_group_id]},
+                # The ENIConfig CRD ships with the vpc-cni add-on; the API must be reachable.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=self.kubernetes_provider,
+                    depends_on=[vpc_cni, *self.api_ingress_rules],
+                ),
+            )
+            for i, (zone, subnet) in enumerate(pairs)
+        ]
+
     def _addon(
         self,
         name: str,
@@ -574,12 +681,15 @@ class ServingCluster(pulumi.ComponentResource):
         version: str,
         args: ServingClusterArgs,
         depends_on: list[pulumi.Resource],
+        *,
+        configuration_values: str | None = None,
     ) -> aws.eks.Addon:
         self.addons[addon] = aws.eks.Addon(
             f"{name}-addon-{addon}",
             cluster_name=self.cluster.name,
             addon_name=addon,
             addon_version=version,
+            configuration_values=configuration_values,
             # The add-on's configuration is owned here: overwrite drift on create and update.
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
@@ -635,6 +745,113 @@ def _node_problems(args: ServingClusterArgs) -> list[Invalid]:
             )
         )
     return problems
+
+
+_Source = tuple[str, pulumi.Input[str], pulumi.Input[str] | None, pulumi.Input[str] | None]
+
+
+def _api_sources(args: ServingClusterArgs) -> list[_Source]:
+    """(logical-name key, source, CIDR, security group) of each API ingress source.
+
+    Plain values name their rule (``cidr-10-0-0-0-16``, ``sg-0abc...``), so adding or
+    reordering sources never replaces an existing rule; Outputs are named by position.
+    """
+    sources: list[_Source] = []
+    for i, cidr in enumerate(args.api_ingress_cidrs):
+        key = "cidr-" + re.sub("[./]", "-", cidr) if isinstance(cidr, str) else f"cidr-{i + 1}"
+        sources.append((key, cidr, cidr, None))
+    for i, group in enumerate(args.api_ingress_security_group_ids):
+        key = group if isinstance(group, str) else f"sg-{i + 1}"
+        sources.append((key, group, None, group))
+    return sources
+
+
+def _api_ingress_problems(args: ServingClusterArgs) -> list[Invalid]:
+    problems: list[Invalid] = []
+    seen: set[str] = set()
+    for i, cidr in enumerate(args.api_ingress_cidrs):
+        if not isinstance(cidr, str):
+            continue  # an Output (e.g. the VPC CIDR): AWS checks it
+        arg = f"api_ingress_cidrs[{i}]"
+        try:
+            network = ipaddress.IPv4Network(cidr, strict=True)
+        except ValueError:
+            problems.append(
+                Invalid(arg, cidr, "an IPv4 CIDR with host bits zero, e.g. 10.0.0.0/16")
+            )
+            continue
+        if network.prefixlen == 0:
+            problems.append(
+                Invalid(
+                    arg,
+                    cidr,
+                    "the whole internet (0.0.0.0/0) is never allowed to the API; list the "
+                    "VPC, VPN or runner ranges",
+                )
+            )
+        if cidr in seen:
+            problems.append(Invalid(arg, cidr, "listed twice; each CIDR once"))
+        seen.add(cidr)
+    for i, group in enumerate(args.api_ingress_security_group_ids):
+        if not isinstance(group, str):
+            continue
+        arg = f"api_ingress_security_group_ids[{i}]"
+        if not _SECURITY_GROUP.match(group):
+            problems.append(Invalid(arg, group, "a security group ID, e.g. sg-0123456789abcdef0"))
+        elif group in seen:
+            problems.append(Invalid(arg, group, "listed twice; each security group once"))
+        seen.add(group)
+    return problems
+
+
+def _pod_subnet_problems(args: ServingClusterArgs) -> list[Invalid]:
+    subnets, zones = list(args.pod_subnet_ids), list(args.availability_zones)
+    if not subnets:
+        return []
+    problems: list[Invalid] = []
+    if len(zones) != len(subnets):
+        problems.append(
+            Invalid(
+                "availability_zones",
+                zones,
+                f"one AZ per pod subnet, in the same order ({len(subnets)} pod subnets given)",
+            )
+        )
+    problems += [
+        Invalid(f"pod_subnet_ids[{i}]", subnet, "a subnet ID, e.g. subnet-0123456789abcdef0")
+        for i, subnet in enumerate(subnets)
+        if isinstance(subnet, str) and not _SUBNET.match(subnet)
+    ]
+    plain = [z for z in zones if isinstance(z, str)]
+    problems += [
+        Invalid(f"availability_zones[{i}]", zone, "an AZ name, e.g. us-east-1a")
+        for i, zone in enumerate(zones)
+        if isinstance(zone, str) and not _K8S_NAME.match(zone)
+    ]
+    if len(set(plain)) != len(plain):
+        problems.append(
+            Invalid("availability_zones", zones, "each AZ once: it names that AZ's ENIConfig")
+        )
+    return problems
+
+
+def vpc_cni_configuration(*, enable_network_policy: bool, custom_networking: bool) -> str | None:
+    """The vpc-cni add-on's configuration values as JSON (``None``: the add-on's defaults).
+
+    ``enableNetworkPolicy`` starts the network-policy agent that enforces NetworkPolicies;
+    custom networking makes ipamd take pod IPs from the ENIConfig of the node's zone
+    (``topology.kubernetes.io/zone``), i.e. from the pod subnets, not the node subnet.
+    The add-on's schema takes both as strings.
+    """
+    values: dict[str, Any] = {}
+    if enable_network_policy:
+        values["enableNetworkPolicy"] = "true"
+    if custom_networking:
+        values["env"] = {
+            "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true",
+            "ENI_CONFIG_LABEL_DEF": ENI_CONFIG_LABEL,
+        }
+    return json.dumps(values, sort_keys=True) if values else None
 
 
 def access_label(role_arn: str) -> str:

@@ -120,6 +120,8 @@ def test_another_version_needs_its_own_pins() -> None:
             "addons": {"kubeProxy": "v1.33.3-eksbuild.1"},
             "systemNodes": {"amiReleaseVersion": "1.33.5-20260128"},
         },
+        # The Cluster Autoscaler's minor follows the cluster's too (its own rule).
+        gpu={"clusterAutoscaler": {"imageTag": "v1.33.3"}},
     )
     assert config.cluster.version == "1.33"
 
@@ -134,3 +136,107 @@ def test_kube_proxy_and_ami_follow_the_cluster_minor() -> None:
     )
     assert "mlops:cluster.addons.kubeProxy" in message
     assert "mlops:cluster.systemNodes.amiReleaseVersion" in message
+
+
+# --- who reaches the private API endpoint ------------------------------------------------------
+
+RUNNER_SG = "sg-0123456789abcdef0"
+
+
+@pytest.mark.parametrize("profile", ["dev", "test", "prod"])
+def test_api_ingress_defaults_to_the_vpc_cidr(profile: str) -> None:
+    config = load(profile)
+    assert config.cluster.api_ingress_cidrs is None  # the platform passes the VPC CIDR
+    assert config.cluster.api_ingress_security_group_ids == []
+
+
+def test_api_ingress_sources_are_accepted() -> None:
+    config = load(
+        "prod",
+        cluster={
+            "apiIngressCidrs": ["10.30.0.0/16", "172.16.8.0/22"],
+            "apiIngressSecurityGroupIds": [RUNNER_SG],
+        },
+    )
+    assert config.cluster.api_ingress_cidrs == ["10.30.0.0/16", "172.16.8.0/22"]
+    assert config.cluster.api_ingress_security_group_ids == [RUNNER_SG]
+    assert load("test", cluster={"apiIngressCidrs": []}).cluster.api_ingress_cidrs == []
+
+
+def test_api_ingress_from_the_internet_is_rejected() -> None:
+    message = problems("dev", cluster={"apiIngressCidrs": ["10.10.0.0/16", "0.0.0.0/0"]})
+    assert "mlops:cluster.apiIngressCidrs[1]" in message
+    assert "whole internet" in message
+    assert "apiIngressCidrs[0]" not in message
+
+
+def test_bad_or_repeated_api_ingress_sources_are_rejected() -> None:
+    message = problems(
+        "test",
+        cluster={"apiIngressCidrs": ["10.0.0.1/16"], "apiIngressSecurityGroupIds": ["runner"]},
+    )
+    assert "mlops:cluster.apiIngressCidrs[0]" in message
+    assert "mlops:cluster.apiIngressSecurityGroupIds[0]" in message
+    repeated = problems(
+        "test",
+        cluster={
+            "apiIngressCidrs": ["10.1.0.0/16", "10.1.0.0/16"],
+            "apiIngressSecurityGroupIds": [RUNNER_SG, RUNNER_SG],
+        },
+    )
+    assert "mlops:cluster.apiIngressCidrs[1]" in repeated
+    assert "mlops:cluster.apiIngressSecurityGroupIds[1]" in repeated
+    assert "listed twice" in repeated
+
+
+# --- pod subnets of an adopted VPC (VPC CNI custom networking) ----------------------------------
+
+PRIVATE = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2", "subnet-0aaaaaaaaaaaaaaa3"]
+PODS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbbbbbbbbbbbbb3"]
+AZS = ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def _adopted(**existing: Any) -> dict[str, Any]:
+    return {
+        "azCount": 3,
+        "natGateways": "per-az",
+        "interfaceEndpoints": [],
+        "existing": {
+            "vpcId": "vpc-0123456789abcdef0",
+            "vpcCidr": "10.40.0.0/16",
+            "privateSubnetIds": PRIVATE,
+            **existing,
+        },
+    }
+
+
+def test_adopted_pod_subnets_with_their_zones_are_accepted() -> None:
+    config = load("prod", network=_adopted(podSubnetIds=PODS, availabilityZones=AZS))
+    existing = config.network.existing
+    assert existing is not None
+    assert (existing.pod_subnet_ids, existing.availability_zones) == (PODS, AZS)
+
+
+def test_adopted_pod_subnets_need_their_zones() -> None:
+    message = problems("prod", network=_adopted(podSubnetIds=PODS))
+    assert "mlops:network.existing.availabilityZones" in message
+    assert "ENIConfig" in message
+
+
+def test_adopted_pod_subnets_one_per_zone() -> None:
+    message = problems("prod", network=_adopted(podSubnetIds=PODS[:2], availabilityZones=AZS))
+    assert "mlops:network.existing.podSubnetIds" in message
+    assert "3 AZs given" in message
+
+
+def test_pod_subnets_from_a_terraform_state_need_the_zones() -> None:
+    state = {"source": "s3://lz-state/net.tfstate", "outputs": {"podSubnetIds": "pod_subnets"}}
+    network = {
+        "azCount": 3,
+        "natGateways": "per-az",
+        "interfaceEndpoints": [],
+        "existing": {"terraformState": state},
+    }
+    assert "mlops:network.existing.availabilityZones" in problems("prod", network=network)
+    network["existing"] = {"terraformState": state, "availabilityZones": AZS}
+    assert load("prod", network=network).network.existing is not None

@@ -302,8 +302,16 @@ def test_human_roles_trust_given_principals_or_the_account() -> None:
     rec = run_iam(iam_args(admin_principal_arns=[SSO_ADMIN]))
     (admin,) = trust(rec, "iam-platform-admin")["Statement"]
     assert admin["Principal"] == {"AWS": [SSO_ADMIN]}
+    assert "Condition" not in admin  # named principals: their own sign-in decides
     (reader,) = trust(rec, "iam-read-only")["Statement"]
     assert reader["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
+
+
+@pytest.mark.parametrize("role", ["iam-platform-admin", "iam-read-only"])
+def test_account_fallback_requires_mfa(iam_rec: Recording, role: str) -> None:
+    (statement,) = trust(iam_rec, role)["Statement"]
+    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
 
 def test_pod_identity_helper_pins_namespace_and_service_account(full: Recording) -> None:
@@ -364,6 +372,17 @@ def test_existing_boundary_is_attached_and_none_created() -> None:
     assert create["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": EXISTING_BOUNDARY}}
 
 
+def test_boundary_ceiling_allows_session_manager_and_inspector(full: Recording) -> None:
+    document = json.loads(
+        full.one("aws:iam/policy:Policy", "iam-permission-boundary").inputs["policy"]
+    )
+    (ceiling,) = [s for s in document["Statement"] if s["Sid"] == "BoundaryServiceCeiling"]
+    # Session Manager on nodes (AmazonSSMManagedInstanceCore) talks to ssm, ssmmessages and
+    # ec2messages; enhanced ECR scanning needs the CI role to turn on Inspector.
+    for service in ("ssm", "ssmmessages", "ec2messages", "inspector2"):
+        assert f"{service}:*" in ceiling["Action"], service
+
+
 def test_no_boundary_when_not_asked() -> None:
     rec = run_iam(iam_args(create_permission_boundary=False))
     assert all("permissionsBoundary" not in r.inputs for r in rec.of_type(ROLE))
@@ -411,6 +430,47 @@ def test_ci_permissions_are_scoped_to_the_prefix(full: Recording) -> None:
     data = json.loads(full.one("aws:iam/policy:Policy", "iam-ci-data").inputs["policy"])
     state = {s["Sid"]: s["Resource"] for s in data["Statement"]}
     assert state["CiStateObjects"] == ["arn:aws:s3:::acme-pulumi-state/*"]
+
+
+def _ci_statements(rec: Recording) -> dict[str, dict[str, Any]]:
+    return {
+        statement["Sid"]: statement
+        for policy in rec.of_type("aws:iam/policy:Policy")
+        if "-ci-" in policy.name
+        for statement in json.loads(policy.inputs["policy"])["Statement"]
+    }
+
+
+def test_ci_can_tag_the_platforms_node_group_asgs(iam_rec: Recording) -> None:
+    statements = _ci_statements(iam_rec)
+    assert "autoscaling:DescribeTags" in statements["CiReadOnly"]["Action"]
+    tags = statements["CiNodeGroupTags"]
+    assert tags["Action"] == ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"]
+    # Managed node groups' ASGs are eks-<node group>-<uuid>; ours are all {prefix}-...
+    assert tags["Resource"] == [
+        f"arn:aws:autoscaling:us-east-1:{ACCOUNT}:autoScalingGroup:*:"
+        "autoScalingGroupName/eks-mlops-prod-*"
+    ]
+
+
+def test_ci_can_create_the_database_with_the_default_option_group(iam_rec: Recording) -> None:
+    statements = _ci_statements(iam_rec)
+    assert statements["CiRdsDefaultOptionGroup"] == {
+        "Sid": "CiRdsDefaultOptionGroup",
+        "Effect": "Allow",
+        "Action": ["rds:CreateDBInstance"],
+        "Resource": [f"arn:aws:rds:us-east-1:{ACCOUNT}:og:default:*"],
+    }
+    linked = statements["CiServiceLinkedRoles"]["Condition"]["StringEquals"]
+    assert {"rds.amazonaws.com", "inspector2.amazonaws.com"} <= set(linked["iam:AWSServiceName"])
+
+
+def test_ci_can_turn_on_inspector_for_enhanced_scanning(iam_rec: Recording) -> None:
+    inspector = _ci_statements(iam_rec)["CiInspectorForEcrScanning"]
+    assert {"inspector2:Enable", "inspector2:ListAccountPermissions"} <= set(inspector["Action"])
+    assert inspector["Resource"] == "*"
+    assert inspector["Condition"] == {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+    assert "CiInspectorForEcrScanning" in WILDCARD_RESOURCE_EXCEPTIONS
 
 
 # --- bad input -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.config.model import ClusterConfig, Profile
@@ -17,6 +18,7 @@ from components.serving_cluster import (
     ServingClusterArgs,
     SupportType,
     access_label,
+    vpc_cni_configuration,
 )
 from components.validation import ComponentInputError
 from scripts.offline import run_program
@@ -29,6 +31,11 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+ENI_CONFIG = "kubernetes:crd.k8s.amazonaws.com/v1alpha1:ENIConfig"
+POD_SUBNETS = ["subnet-0a0b0c0d1", "subnet-0a0b0c0d2", "subnet-0a0b0c0d3"]
+ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
+RUNNER_SG = "sg-0123456789abcdef0"
 
 CLUSTER_ROLE = "arn:aws:iam::123456789012:role/mlops-dev-eks-cluster"
 NODE_ROLE = "arn:aws:iam::123456789012:role/mlops-dev-eks-node"
@@ -64,7 +71,20 @@ def profile_args(stack: str) -> ServingClusterArgs:
     )
     addons = {k: v for k, v in cluster.addons.model_dump().items() if v is not None}
     nodes = cluster.system_nodes
+    network = merge_over_profile(
+        PROFILES[profile]["network"], read_stack(stack)["config"].get("mlops:network", {})
+    )
+    # Unset apiIngressCidrs: the VPC CIDR; pod subnets (one per AZ) exist with a pod CIDR.
+    api_cidrs = cluster.api_ingress_cidrs
+    if api_cidrs is None:
+        api_cidrs = [network.get("vpcCidr", "10.0.0.0/16")]
+    azs = network["azCount"]
+    pods = POD_SUBNETS[:azs] if network.get("podCidr") else []
     return base_args(
+        api_ingress_cidrs=api_cidrs,
+        api_ingress_security_group_ids=cluster.api_ingress_security_group_ids,
+        pod_subnet_ids=pods,
+        availability_zones=ZONES[:azs],
         name_prefix=f"mlops-{stack}",
         version=cluster.version,
         endpoint_public_access=cluster.endpoint_public_access,
@@ -340,6 +360,176 @@ def test_access_label_is_stable_and_valid() -> None:
     label = access_label("arn:aws:iam::111122223333:role/aws-reserved/sso/AWSReservedSSO_Admin_1f")
     assert label == "awsreservedsso-admin-1f"
     assert access_label("arn:aws:iam::111122223333:role/" + "x" * 64) == "x" * 32
+
+
+# --- API reachability (private endpoint) -----------------------------------------------------
+
+API_CIDRS = {"dev": "10.10.0.0/16", "test": "10.20.0.0/16", "prod": "10.30.0.0/16"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_the_vpc_reaches_the_private_endpoint(recordings: dict[str, Recording], stack: str) -> None:
+    rec = recordings[stack]
+    (rule,) = rec.of_type(INGRESS)
+    outputs = rec.component_outputs[rec.one("mlops:serving_cluster:ServingCluster").urn]
+    cidr = API_CIDRS[stack]
+    assert rule.inputs["securityGroupId"] == outputs["cluster_security_group_id"]
+    assert rule.inputs["securityGroupId"].startswith("sg-")
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+        "tcp",
+        443,
+        443,
+    )
+    assert rule.inputs["cidrIpv4"] == cidr
+    assert rule.inputs["description"] == f"EKS private API endpoint from {cidr}"
+    assert rule.name == "eks-api-from-cidr-" + cidr.replace(".", "-").replace("/", "-")
+
+
+def test_api_ingress_from_cidrs_and_runner_security_groups() -> None:
+    rec = run(
+        base_args(
+            api_ingress_cidrs=["10.0.0.0/16", "172.16.8.0/22"],
+            api_ingress_security_group_ids=[RUNNER_SG],
+        )
+    )
+    rules = {r.name: r.inputs for r in rec.of_type(INGRESS)}
+    assert set(rules) == {
+        "eks-api-from-cidr-10-0-0-0-16",
+        "eks-api-from-cidr-172-16-8-0-22",
+        f"eks-api-from-{RUNNER_SG}",
+    }
+    runner = rules[f"eks-api-from-{RUNNER_SG}"]
+    assert runner["referencedSecurityGroupId"] == RUNNER_SG
+    assert "cidrIpv4" not in runner
+    assert runner["description"] == f"EKS private API endpoint from {RUNNER_SG}"
+    assert all(r["fromPort"] == r["toPort"] == 443 for r in rules.values())
+    assert all(r["tags"]["owner"] == "ml-platform-team" for r in rules.values())
+
+
+def test_api_ingress_takes_the_vpc_cidr_as_an_output() -> None:
+    def program() -> None:
+        vpc_cidr = pulumi.Output.from_input("10.40.0.0/16")
+        ServingCluster("eks", base_args(api_ingress_cidrs=[vpc_cidr]))
+
+    rule = run_program(program, stack="test").one(INGRESS)
+    assert rule.name == "eks-api-from-cidr-1"
+    assert rule.inputs["cidrIpv4"] == "10.40.0.0/16"
+
+
+def test_no_api_ingress_unless_asked() -> None:
+    assert run(base_args()).of_type(INGRESS) == []
+
+
+def test_api_ingress_from_the_internet_is_rejected() -> None:
+    message = _problems(api_ingress_cidrs=["10.0.0.0/16", "0.0.0.0/0"])
+    assert "api_ingress_cidrs[1]" in message
+    assert "0.0.0.0/0" in message
+    assert "api_ingress_cidrs[0]" not in message
+
+
+def test_bad_or_repeated_api_ingress_sources_are_rejected() -> None:
+    message = _problems(
+        api_ingress_cidrs=["10.0.0.1/16", "10.1.0.0/16", "10.1.0.0/16"],
+        api_ingress_security_group_ids=["runner-sg"],
+    )
+    assert "api_ingress_cidrs[0]" in message
+    assert "api_ingress_cidrs[2]" in message
+    assert "listed twice" in message
+    assert "api_ingress_security_group_ids[0]" in message
+    assert "3 invalid argument(s)" in message
+
+
+# --- vpc-cni: network policy and custom networking --------------------------------------------
+
+
+def _cni(rec: Recording) -> dict[str, Any]:
+    addon = next(a for a in rec.of_type(ADDON) if a.inputs["addonName"] == "vpc-cni")
+    return json.loads(addon.inputs["configurationValues"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "test", "prod"])
+def test_network_policies_are_enforced(recordings: dict[str, Recording], stack: str) -> None:
+    assert _cni(recordings[stack])["enableNetworkPolicy"] == "true"
+
+
+def test_pod_subnets_are_used_through_custom_networking(
+    recordings: dict[str, Recording],
+) -> None:
+    rec = recordings["prod"]  # prod has a pod CIDR (3 AZs)
+    assert _cni(rec) == {
+        "enableNetworkPolicy": "true",
+        "env": {
+            "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true",
+            "ENI_CONFIG_LABEL_DEF": "topology.kubernetes.io/zone",
+        },
+    }
+    configs = rec.of_type(ENI_CONFIG)
+    assert len(configs) == 3
+    cluster_sg = rec.component_outputs[rec.one("mlops:serving_cluster:ServingCluster").urn][
+        "cluster_security_group_id"
+    ]
+    by_zone = {c.inputs["metadata"]["name"]: c.inputs["spec"] for c in configs}
+    assert by_zone == {
+        zone: {"subnet": subnet, "securityGroups": [cluster_sg]}
+        for zone, subnet in zip(ZONES, POD_SUBNETS, strict=True)
+    }
+    provider = rec.one("pulumi:providers:kubernetes")
+    vpc_cni = next(a for a in rec.of_type(ADDON) if a.inputs["addonName"] == "vpc-cni")
+    node_group = rec.one(NODE_GROUP)
+    api_rule = rec.one(INGRESS)
+    for config in configs:
+        assert config.provider is not None and config.provider.startswith(provider.urn)
+        assert vpc_cni.urn in config.dependencies  # the CRD comes with the add-on
+        assert api_rule.urn in config.dependencies  # the runner must reach the API
+        assert config.urn in node_group.dependencies  # nodes start after their ENIConfig
+
+
+@pytest.mark.parametrize("stack", ["dev", "test"])
+def test_no_custom_networking_without_pod_subnets(
+    recordings: dict[str, Recording], stack: str
+) -> None:
+    rec = recordings[stack]
+    assert _cni(rec) == {"enableNetworkPolicy": "true"}
+    assert rec.of_type(ENI_CONFIG) == []
+
+
+def test_eni_configs_are_part_of_ready() -> None:
+    def program() -> None:
+        cluster = ServingCluster(
+            "eks", base_args(pod_subnet_ids=POD_SUBNETS[:2], availability_zones=ZONES[:2])
+        )
+        assert all(config in cluster.ready for config in cluster.eni_configs)
+        assert len(cluster.eni_configs) == 2
+
+    assert len(run_program(program, stack="dev").of_type(ENI_CONFIG)) == 2
+
+
+def test_vpc_cni_configuration_can_be_left_at_defaults() -> None:
+    assert vpc_cni_configuration(enable_network_policy=False, custom_networking=False) is None
+    rec = run(base_args(enable_network_policy=False))
+    vpc_cni = next(a for a in rec.of_type(ADDON) if a.inputs["addonName"] == "vpc-cni")
+    assert "configurationValues" not in vpc_cni.inputs
+
+
+def test_pod_subnets_need_one_zone_each() -> None:
+    message = _problems(pod_subnet_ids=POD_SUBNETS, availability_zones=ZONES[:2])
+    assert "availability_zones" in message
+    assert "3 pod subnets" in message
+
+
+def test_bad_pod_subnets_and_zones_are_rejected() -> None:
+    message = _problems(
+        pod_subnet_ids=["pods-a", POD_SUBNETS[1]], availability_zones=["US_EAST_1A", ZONES[1]]
+    )
+    assert "pod_subnet_ids[0]" in message
+    assert "availability_zones[0]" in message
+    repeated = _problems(pod_subnet_ids=POD_SUBNETS[:2], availability_zones=[ZONES[0], ZONES[0]])
+    assert "each AZ once" in repeated
+
+
+def test_zones_without_pod_subnets_are_ignored() -> None:
+    rec = run(base_args(availability_zones=ZONES))
+    assert rec.of_type(ENI_CONFIG) == []
 
 
 # --- bad input -------------------------------------------------------------------------------
