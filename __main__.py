@@ -63,6 +63,8 @@ pulumi.export(
         ]  # Karpenter pools have no node group
     ),
 )
+if platform.cluster_autoscaler is not None:
+    pulumi.export("clusterAutoscalerRoleArn", platform.cluster_autoscaler.role_arn)
 if platform.karpenter is not None:
     pulumi.export("karpenterInterruptionQueue", platform.karpenter.interruption_queue_name)
 

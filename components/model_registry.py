@@ -8,7 +8,9 @@
   that can touch only that prefix. MLflow proxies artifact access (``--serve-artifacts``),
   so clients need no S3 permissions of their own.
 * Server: the community MLflow Helm chart at a pinned version; a ClusterIP service by
-  default, optionally an internal load balancer, never an internet-facing one.
+  default, optionally an internal load balancer, never an internet-facing one. A
+  NetworkPolicy admits only namespaces labelled ``mlops/mlflow-client: "true"`` (and the
+  server's own namespace, and with the load balancer ``ingress_cidrs``).
 
 Why ``pulumi_random`` rather than RDS-managed master passwords: the chart reads the
 database credentials from a Kubernetes Secret; a password generated in the program can be
@@ -57,6 +59,17 @@ _ENGINE_VERSION = re.compile(r"^(1[3-9])\.\d+$")
 _PREFIX = re.compile(r"^([a-z0-9][a-z0-9._-]*/)+$")
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+CLIENT_NAMESPACE_LABEL = "mlops/mlflow-client"
+"""Namespaces labelled ``mlops/mlflow-client: "true"`` may reach the server (plus its own)."""
+
+INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+"""Internal scheme for the service controller EKS runs itself (legacy AWS cloud provider);
+no AWS Load Balancer Controller is needed."""
+
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+"""Client CIDRs the load balancer's security group admits. The chart's Service template has no
+``loadBalancerSourceRanges`` field, so the standard annotation carries them."""
 
 
 @dataclass
@@ -154,11 +167,15 @@ class ModelRegistryArgs:
     """Server replicas (the server is stateless; 2+ for prod availability)."""
 
     internal_load_balancer: bool = False
-    """Expose the server on an internal NLB (VPC only) instead of ClusterIP only."""
+    """Also expose the server on an internal load balancer (VPC only), created by the service
+    controller EKS runs itself (``aws-load-balancer-internal``); no AWS Load Balancer
+    Controller is needed."""
 
     ingress_cidrs: Sequence[str] = ()
-    """CIDRs (e.g. the VPC's) the NetworkPolicy admits through the internal load balancer;
-    required with ``internal_load_balancer``. ``0.0.0.0/0`` is never accepted."""
+    """CIDRs (e.g. the VPC's) the internal load balancer admits (its source ranges) and the
+    NetworkPolicy admits (the load balancer reaches pods from node addresses, so they must
+    cover the node subnets); required with ``internal_load_balancer``. ``0.0.0.0/0`` is
+    never accepted."""
 
     namespace_quota: Mapping[str, str] = field(
         default_factory=lambda: {
@@ -178,6 +195,17 @@ class ModelRegistryArgs:
         }
     )
     """Container requests and limits."""
+
+
+def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, str]:
+    """Service annotations of the internal load balancer: internal scheme, source ranges."""
+    return {
+        INTERNAL_LB_ANNOTATION: "true",
+        # Harmless today; keeps the scheme internal if an AWS Load Balancer Controller (whose
+        # webhook can take over LoadBalancer Services) is installed later.
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+        SOURCE_RANGES_ANNOTATION: ",".join(args.ingress_cidrs),
+    }
 
 
 def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
@@ -487,14 +515,7 @@ class ModelRegistry(pulumi.ComponentResource):
         self._guardrails(name, args, namespace)
         service: dict[str, Any] = {"type": "ClusterIP", "annotations": {}}
         if args.internal_load_balancer:
-            service = {
-                "type": "LoadBalancer",
-                "annotations": {
-                    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-                    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                },
-            }
+            service = {"type": "LoadBalancer", "annotations": internal_lb_annotations(args)}
         bucket_and_prefix = args.artifact_prefix.rstrip("/")
         values: dict[str, Any] = {
             "fullnameOverride": "mlflow",
@@ -576,12 +597,22 @@ class ModelRegistry(pulumi.ComponentResource):
     def _guardrails(
         self, name: str, args: ModelRegistryArgs, namespace: k8s.core.v1.Namespace
     ) -> None:
-        """Only cluster pods (and, with the internal LB, ``ingress_cidrs``) reach the server;
-        a quota caps the namespace and forbids NodePorts and extra load balancers."""
+        """Only opted-in namespaces, the server's own (and, with the internal LB,
+        ``ingress_cidrs``) reach the server; a quota caps the namespace and forbids NodePort
+        services and extra load balancers."""
         child = pulumi.ResourceOptions(parent=self)
         sources = [
+            # opted-in client namespaces
             k8s.networking.v1.NetworkPolicyPeerArgs(
-                namespace_selector=k8s.meta.v1.LabelSelectorArgs()
+                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                    match_labels={CLIENT_NAMESPACE_LABEL: "true"}
+                )
+            ),
+            # the server's own namespace (migrations, probes from sidecars, replicas)
+            k8s.networking.v1.NetworkPolicyPeerArgs(
+                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                    match_labels={"kubernetes.io/metadata.name": args.namespace}
+                )
             ),
             *[
                 k8s.networking.v1.NetworkPolicyPeerArgs(
@@ -614,7 +645,9 @@ class ModelRegistry(pulumi.ComponentResource):
         hard = {
             **dict(args.namespace_quota),
             "services.loadbalancers": "1" if args.internal_load_balancer else "0",
-            "services.nodeports": "0",
+            # A LoadBalancer Service counts its node ports against this quota (the service
+            # controller's load balancers target node ports): one port with the LB.
+            "services.nodeports": "1" if args.internal_load_balancer else "0",
         }
         k8s.core.v1.ResourceQuota(
             f"{name}-quota",

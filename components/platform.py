@@ -6,7 +6,8 @@ dependency order:
 
     aws Provider -> PlatformIam -> Network -> ServingCluster
       -> Observability (needs the cluster; owns the Prometheus operator CRDs)
-      -> Karpenter (when a pool uses it) -> GpuNodePool per pool -> NvidiaSoftware
+      -> Karpenter (when a pool uses it) / Cluster Autoscaler (when a managed node group pool
+         does) -> GpuNodePool per pool -> NvidiaSoftware
       -> ArtifactStore -> ContainerRegistry -> ModelRegistry (MLflow)
 
 Every AWS child uses the environment's provider (first tag layer: ``default_tags``); every
@@ -29,6 +30,7 @@ from components.artifact_store import (
     ObjectLockMode,
     StorageClass,
 )
+from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
 from components.config import EnvironmentConfig, planned_subnets
 from components.config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
 from components.container_registry import ContainerRegistry, ContainerRegistryArgs, Upstream
@@ -199,6 +201,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         if c.access.read_only_namespaces:
             readers = {"read-only": self.iam.read_only_role_arn}
             readers |= {access_label(arn): arn for arn in c.access.read_only}
+        pod_subnet_ids, pod_zones = _pod_subnets(config.network, self.network)
         cluster_args = ServingClusterArgs(
             name_prefix=prefix,
             subnet_ids=self.network.private_subnet_ids,
@@ -220,6 +223,10 @@ class MlopsPlatform(pulumi.ComponentResource):
             system_node_desired_size=nodes.desired_size,
             system_node_max_size=nodes.max_size,
             system_node_disk_gib=nodes.disk_size_gib,
+            api_ingress_cidrs=_api_ingress_cidrs(config.network, c.api_ingress_cidrs, self.network),
+            api_ingress_security_group_ids=c.api_ingress_security_group_ids,
+            pod_subnet_ids=pod_subnet_ids,
+            availability_zones=pod_zones,
             permission_boundary_arn=boundary,
             protect=protect,
             tags=tags,
@@ -298,6 +305,30 @@ class MlopsPlatform(pulumi.ComponentResource):
                     tags=tags,
                 ),
                 opts=k8s_opts,
+            )
+        # Managed node groups (GPU pools and the system nodes) are scaled by the Cluster
+        # Autoscaler; without it their desiredSize never moves.
+        managed_pools = [p for p in pools if p.engine.value == "managed-node-group"]
+        self.cluster_autoscaler: ClusterAutoscaler | None = None
+        if managed_pools:
+            ca = gpu.cluster_autoscaler
+            self.cluster_autoscaler = ClusterAutoscaler(
+                f"{name}-cluster-autoscaler",
+                ClusterAutoscalerArgs(
+                    cluster_name=cluster.cluster_name,
+                    cluster_arn=cluster.cluster_arn,
+                    kubernetes_provider=cluster.kubernetes_provider,
+                    name_prefix=prefix,
+                    chart_version=ca.chart_version,
+                    image_tag=ca.image_tag,
+                    expander=Expander(ca.expander.value),
+                    scale_down_unneeded_time=ca.scale_down_unneeded_time,
+                    scale_down_delay_after_add=ca.scale_down_delay_after_add,
+                    skip_nodes_with_local_storage=ca.skip_nodes_with_local_storage,
+                    permission_boundary_arn=boundary,
+                    tags=tags,
+                ),
+                opts=k8s_opts,  # depends on cluster.ready: it runs on the system nodes
             )
         karpenter = self.karpenter
         self.gpu_pools: dict[str, GpuNodePool] = {}
@@ -462,6 +493,42 @@ def _dcgm_scrape_target(config: EnvironmentConfig) -> dict[str, Any]:
             "dcgm_exporter_port": "gpu-metrics",
         }
     return {}
+
+
+def _api_ingress_cidrs(
+    net: NetworkConfig, cidrs: list[str] | None, network: Network
+) -> list[pulumi.Input[str]]:
+    """Who reaches the private API: config, else the VPC CIDR (plain when the stack owns it)."""
+    if cidrs is not None:
+        return list(cidrs)
+    if net.existing is None:
+        return [net.vpc_cidr]
+    return [network.vpc_cidr]
+
+
+def _pod_subnets(
+    net: NetworkConfig, network: Network
+) -> tuple[list[pulumi.Input[str]], list[pulumi.Input[str]]]:
+    """Pod subnets and their AZs, index-aligned, for VPC CNI custom networking (or none)."""
+    existing = net.existing
+    if existing is None:
+        count = net.az_count if net.pod_cidr else 0
+        ids: list[pulumi.Input[str]] = [
+            network.pod_subnet_ids.apply(lambda v, i=i: v[i]) for i in range(count)
+        ]
+        zones: list[pulumi.Input[str]] = [
+            network.availability_zones.apply(lambda v, i=i: v[i]) for i in range(count)
+        ]
+        return ids, zones
+    if existing.pod_subnet_ids:
+        return list(existing.pod_subnet_ids), list(existing.availability_zones)
+    state = existing.terraform_state
+    if state is not None and state.outputs.pod_subnet_ids:
+        # the adopted_pod_subnets config rule requires availabilityZones here
+        count = len(existing.availability_zones)
+        ids = [network.pod_subnet_ids.apply(lambda v, i=i: v[i]) for i in range(count)]
+        return ids, list(existing.availability_zones)
+    return [], []
 
 
 def _present(value: str | None) -> str:

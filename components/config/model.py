@@ -16,6 +16,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from components.alert_rules import THRESHOLD_RANGES
+from components.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
+from components.cluster_autoscaler import DEFAULT_IMAGE_TAG as CA_IMAGE_TAG
+from components.cluster_autoscaler import Expander as AutoscalerExpander
 from components.gpu_node_pool import (
     DEFAULT_AMI_RELEASE_VERSION,
     MAX_ROOT_VOLUME_GIB,
@@ -181,6 +184,7 @@ TerraformStateSource = Annotated[str, AfterValidator(_state_source)]
 _VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
 _SUBNET_ID = r"^subnet-[0-9a-f]{8,17}$"
 SubnetId = Annotated[str, Field(pattern=_SUBNET_ID)]
+SecurityGroupId = Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
 
 
 class TerraformOutputNamesConfig(_Model):
@@ -391,6 +395,18 @@ class ClusterConfig(_Model):
         default_factory=list,
         description="CIDRs allowed to reach the public endpoint; required when it is on; "
         "0.0.0.0/0 is never accepted.",
+    )
+    api_ingress_cidrs: list[Cidr] | None = Field(
+        None,
+        description="Networks allowed to the private API endpoint (TCP 443 on the cluster "
+        "security group): where `pulumi up` and `kubectl` run from, e.g. a VPN client pool or "
+        "a peered CI network. Unset: the VPC CIDR (self-hosted runners in the VPC, and VPN or "
+        "peered clients routed into it); `[]`: none. 0.0.0.0/0 is never accepted.",
+    )
+    api_ingress_security_group_ids: list[SecurityGroupId] = Field(
+        default_factory=list,
+        description="Security groups (e.g. of self-hosted CI runners in the VPC) allowed to "
+        "the private API endpoint on TCP 443.",
     )
     deletion_protection: bool = Field(description="EKS deletion protection on the cluster.")
     system_nodes: SystemNodesConfig = Field(description="The system node group.")
@@ -662,6 +678,54 @@ class KarpenterConfig(_Model):
     )
 
 
+class AutoscalerExpanderName(StrEnum):
+    """Cluster Autoscaler expanders selectable from config (``priority`` needs per-group
+    priorities, which only the ClusterAutoscaler component takes)."""
+
+    LEAST_WASTE = AutoscalerExpander.LEAST_WASTE.value
+    LEAST_NODES = AutoscalerExpander.LEAST_NODES.value
+    MOST_PODS = AutoscalerExpander.MOST_PODS.value
+    RANDOM = AutoscalerExpander.RANDOM.value
+
+
+class ClusterAutoscalerConfig(_Model):
+    """The Cluster Autoscaler (installed when any pool uses the managed-node-group engine)."""
+
+    chart_version: str = Field(
+        CA_CHART_VERSION,
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="Pinned cluster-autoscaler chart version (its app version must match "
+        "cluster.version).",
+    )
+    image_tag: str = Field(
+        CA_IMAGE_TAG,
+        pattern=r"^v\d+\.\d+\.\d+$",
+        description="Pinned autoscaler image tag; its minor must equal cluster.version.",
+    )
+    expander: AutoscalerExpanderName = Field(
+        AutoscalerExpanderName.LEAST_WASTE,
+        description="How a node group is chosen among those that fit the pending pods "
+        "(`least-waste`: the least idle capacity after the scale-up).",
+    )
+    scale_down_unneeded_time: str = Field(
+        pattern=r"^(\d+h)?(\d+m)?(\d+s)?$",
+        min_length=2,
+        description="How long a node (an idle GPU node) stays unneeded before it is removed.",
+    )
+    scale_down_delay_after_add: str = Field(
+        "10m",
+        pattern=r"^(\d+h)?(\d+m)?(\d+s)?$",
+        min_length=2,
+        description="Pause of scale-down evaluation after a scale-up.",
+    )
+    skip_nodes_with_local_storage: bool = Field(
+        False,
+        description="Never remove nodes running pods with emptyDir/hostPath volumes. Off: "
+        "model caches do not pin idle GPU nodes; pods that must stay carry "
+        '`cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`.',
+    )
+
+
 class GpuConfig(_Model):
     """GPU capacity and its guardrails."""
 
@@ -683,6 +747,9 @@ class GpuConfig(_Model):
     karpenter: KarpenterConfig = Field(
         default_factory=lambda: KarpenterConfig.model_validate({}),
         description="The Karpenter controller.",
+    )
+    cluster_autoscaler: ClusterAutoscalerConfig = Field(
+        description="The Cluster Autoscaler that scales managed-node-group pools."
     )
 
     def effective_pools(self) -> list[GpuPoolConfig]:

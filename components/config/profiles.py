@@ -39,6 +39,8 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "gpu": {
             "budgetGpus": 4,
             "allowedInstanceTypes": _DEV_GPUS,
+            # dev: an idle GPU node goes after 5 minutes (cost first).
+            "clusterAutoscaler": {"scaleDownUnneededTime": "5m"},
             # dev: give idle GPUs back fast, replace nodes weekly, disrupt freely.
             "poolDefaults": {
                 "maxUnavailable": 2,
@@ -101,6 +103,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "gpu": {
             "budgetGpus": 16,
             "allowedInstanceTypes": _TEST_GPUS,
+            "clusterAutoscaler": {"scaleDownUnneededTime": "10m"},
             "poolDefaults": {
                 "maxUnavailable": 1,
                 "disruption": {
@@ -162,6 +165,8 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "gpu": {
             "budgetGpus": 64,
             "allowedInstanceTypes": _PROD_GPUS,
+            # prod: keep warm capacity longer; scale-ups for bursts are slow and costly.
+            "clusterAutoscaler": {"scaleDownUnneededTime": "20m"},
             # prod: never repack busy GPU nodes (it would evict training and serving pods);
             # only empty nodes go, slowly, and nothing is disrupted for drift in work hours.
             "poolDefaults": {

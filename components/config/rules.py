@@ -238,6 +238,67 @@ def api_endpoint(config: EnvironmentConfig) -> list[Problem]:
     return problems
 
 
+def api_ingress(config: EnvironmentConfig) -> list[Problem]:
+    """Who reaches the private API endpoint: never the whole internet, each source once."""
+    cluster = config.cluster
+    problems: list[Problem] = []
+    for i, cidr in enumerate(cluster.api_ingress_cidrs or []):
+        path: Path = ("cluster", "apiIngressCidrs", i)
+        if ipaddress.IPv4Network(cidr).prefixlen == 0:
+            problems.append(
+                Problem(
+                    path,
+                    cidr,
+                    "the whole internet is never allowed to the API endpoint; list the VPC, "
+                    "VPN or runner ranges",
+                )
+            )
+        if cidr in (cluster.api_ingress_cidrs or [])[:i]:
+            problems.append(Problem(path, cidr, "listed twice; list each CIDR once"))
+    groups = cluster.api_ingress_security_group_ids
+    problems += [
+        Problem(("cluster", "apiIngressSecurityGroupIds", i), group, "listed twice")
+        for i, group in enumerate(groups)
+        if group in groups[:i]
+    ]
+    return problems
+
+
+def adopted_pod_subnets(config: EnvironmentConfig) -> list[Problem]:
+    """Pod subnets of an adopted VPC become one ENIConfig per AZ, named after the AZ: the
+    AZs must be known, one pod subnet each, in the same order."""
+    existing = config.network.existing
+    if existing is None:
+        return []
+    state = existing.terraform_state
+    from_state = state is not None and state.outputs.pod_subnet_ids is not None
+    pods = existing.pod_subnet_ids
+    zones = existing.availability_zones
+    if not (pods or from_state):
+        return []
+    path: Path = ("network", "existing", "availabilityZones")
+    if not zones:
+        return [
+            Problem(
+                path,
+                [],
+                "pod subnets need the AZ of each (in the same order): they become one VPC CNI "
+                "ENIConfig per AZ, named after it",
+            )
+        ]
+    if pods and len(pods) != len(zones):
+        return [
+            Problem(
+                ("network", "existing", "podSubnetIds"),
+                pods,
+                f"one pod subnet per AZ in availabilityZones order ({len(zones)} AZs given)",
+            )
+        ]
+    if len(set(zones)) != len(zones):
+        return [Problem(path, zones, "with pod subnets, each AZ once (one subnet of each kind)")]
+    return []
+
+
 def prod_profile(config: EnvironmentConfig) -> list[Problem]:
     """Prod spans >= 3 AZs, protects its cluster and its stateful resources."""
     if config.profile is not Profile.PROD:
@@ -772,11 +833,30 @@ def _release_problems(
     return []
 
 
+def cluster_autoscaler(config: EnvironmentConfig) -> list[Problem]:
+    """The Cluster Autoscaler's minor version must equal the cluster's Kubernetes minor."""
+    tag = config.gpu.cluster_autoscaler.image_tag
+    minor = ".".join(tag.removeprefix("v").split(".")[:2])
+    if minor != config.cluster.version:
+        return [
+            Problem(
+                ("gpu", "clusterAutoscaler", "imageTag"),
+                tag,
+                f"the autoscaler {minor} does not match cluster.version "
+                f"{config.cluster.version}; pin a v{config.cluster.version}.x image and the chart "
+                "release that ships it",
+            )
+        ]
+    return []
+
+
 RULES: tuple[Callable[[EnvironmentConfig], list[Problem]], ...] = (
     required_tags,
     network_cidrs,
     existing_network,
     api_endpoint,
+    api_ingress,
+    adopted_pod_subnets,
     prod_profile,
     node_group_sizes,
     gpu_instance_types,
@@ -790,6 +870,7 @@ RULES: tuple[Callable[[EnvironmentConfig], list[Problem]], ...] = (
     registry,
     model_registry,
     observability_settings,
+    cluster_autoscaler,
 )
 
 

@@ -172,23 +172,48 @@ def test_chart_is_pinned_cluster_internal_and_uses_the_secret(dev):
     assert data["dsn"].startswith("postgresql://mlflow:") and "sslmode=require" in data["dsn"]
 
 
-def test_internal_load_balancer_is_internal():
-    rec = _run(_args(internal_load_balancer=True, ingress_cidrs=["10.10.0.0/16"]))
+def test_internal_load_balancer_is_internal_without_a_load_balancer_controller():
+    rec = _run(_args(internal_load_balancer=True, ingress_cidrs=["10.10.0.0/16", "10.20.0.0/24"]))
     service = rec.one(RELEASE).inputs["values"]["service"]
     assert service["type"] == "LoadBalancer"
-    assert service["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == (
-        "internal"
+    annotations = service["annotations"]
+    # EKS's own service controller reads these; nothing needs the AWS Load Balancer Controller.
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    assert annotations["service.beta.kubernetes.io/load-balancer-source-ranges"] == (
+        "10.10.0.0/16,10.20.0.0/24"
     )
+    # Annotations only the AWS Load Balancer Controller handles would leave it Pending.
+    assert "service.beta.kubernetes.io/aws-load-balancer-type" not in annotations
+    assert "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" not in annotations
+    # The chart 1.11.5 Service template has no loadBalancerSourceRanges field.
+    assert "loadBalancerSourceRanges" not in service
 
 
-def test_namespace_has_network_policy_and_quota(dev):
+def test_cluster_ip_service_has_no_load_balancer_annotations(dev):
+    service = dev.one(RELEASE).inputs["values"]["service"]
+    assert service == {"type": "ClusterIP", "annotations": {}}
+
+
+def test_network_policy_admits_only_opted_in_namespaces_and_its_own(dev):
     policy = dev.one("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     assert policy.inputs["metadata"]["namespace"] == "mlflow"
     spec = policy.inputs["spec"]
     assert spec["policyTypes"] == ["Ingress"]
+    assert spec["podSelector"] == {}
     assert spec["ingress"] == [
-        {"from": [{"namespaceSelector": {}}], "ports": [{"port": 5000, "protocol": "TCP"}]}
+        {
+            "from": [
+                {"namespaceSelector": {"matchLabels": {"mlops/mlflow-client": "true"}}},
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mlflow"}}},
+            ],
+            "ports": [{"port": 5000, "protocol": "TCP"}],
+        }
     ]
+    # never every namespace
+    assert all(peer.get("namespaceSelector") != {} for peer in spec["ingress"][0]["from"])
+
+
+def test_namespace_quota_forbids_node_ports_and_load_balancers(dev):
     quota = dev.one("kubernetes:core/v1:ResourceQuota")
     hard = quota.inputs["spec"]["hard"]
     assert hard["services.loadbalancers"] == "0" and hard["services.nodeports"] == "0"
@@ -199,8 +224,10 @@ def test_internal_load_balancer_admits_only_given_cidrs():
     rec = _run(_args(internal_load_balancer=True, ingress_cidrs=["10.10.0.0/16"]))
     sources = rec.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]["ingress"][0]
     assert {"ipBlock": {"cidr": "10.10.0.0/16"}} in sources["from"]
+    assert {"namespaceSelector": {}} not in sources["from"]
     hard = rec.one("kubernetes:core/v1:ResourceQuota").inputs["spec"]["hard"]
-    assert hard["services.loadbalancers"] == "1"
+    # A LoadBalancer Service counts one node port per port against the quota.
+    assert hard["services.loadbalancers"] == "1" and hard["services.nodeports"] == "1"
 
 
 def test_outputs(dev):
