@@ -11,6 +11,7 @@ preview); 2 bad configuration or stack file; 3 the program itself failed (a bug)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import traceback
@@ -35,11 +36,12 @@ PolicyEvaluator = Callable[[Recording], dict[str, Any]]
 ``mandatoryViolations`` count."""
 
 
-def _policy_pack(recording: Recording) -> dict[str, Any]:
-    """The real policy pack, over its analyzer protocol, with the stack's environment config."""
-    from scripts.policy_runner import preview_evaluator  # noqa: PLC0415 (starts the pack)
+def _policy_pack(recording: Recording, pack: Any = None) -> dict[str, Any]:
+    """The real policy pack, over its analyzer protocol, with the stack's environment config;
+    ``pack`` is an already launched analyzer (otherwise one is started and stopped)."""
+    from scripts.policy_runner import environment_of, evaluate  # noqa: PLC0415
 
-    return preview_evaluator(recording)
+    return evaluate(recording, environment_of(recording), analyzer=pack)
 
 
 POLICY_EVALUATOR: PolicyEvaluator | None = _policy_pack
@@ -156,12 +158,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
     args = parser.parse_args(argv)
 
+    evaluator = None if args.no_policy else POLICY_EVALUATOR
+    with contextlib.ExitStack() as cleanup:
+        pack = None
+        if evaluator is _policy_pack:
+            # Boot the pack on the other core while the program is synthesized.
+            from scripts.policy_runner import Analyzer  # noqa: PLC0415
+
+            pack = cleanup.enter_context(contextlib.closing(Analyzer()))
+            pack.launch()
+        return _run(args, evaluator, pack)
+
+
+class _OutputError(Exception):
+    """The report could not be written where asked."""
+
+
+def _run(args: argparse.Namespace, evaluator: PolicyEvaluator | None, pack: Any) -> int:
+    from scripts.policy_runner import AnalyzerError, PolicyConfigError  # noqa: PLC0415
+
+    failures: tuple[tuple[type[BaseException], int, str], ...] = (
+        (ConfigError, EXIT_CONFIG, ""),
+        (StackFileError, EXIT_CONFIG, ""),
+        (PolicyConfigError, EXIT_CONFIG, "the policy configuration is invalid: "),
+        (_OutputError, EXIT_CONFIG, ""),
+        (AnalyzerError, EXIT_PROGRAM, "the policy pack failed: "),
+    )
     try:
         recording = synthesize(args.stack, REPO_ROOT, args.stack_file)
-    except (ConfigError, StackFileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        if pack is not None:
+            policy = _policy_pack(recording, pack)
+        else:
+            policy = evaluator(recording) if evaluator is not None else None
+        if args.format == "json":
+            text = json.dumps(document(recording, policy), indent=2, sort_keys=True) + "\n"
+        else:
+            text = render_text(recording, policy) + "\n"
+        _emit(text, args.output)
     except Exception as exc:
+        for kind, code, prefix in failures:
+            if isinstance(exc, kind):
+                print(f"error: {prefix}{exc}", file=sys.stderr)
+                return code
         if args.debug:
             traceback.print_exc()
         print(
@@ -170,20 +208,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_PROGRAM
-
-    evaluator = None if args.no_policy else POLICY_EVALUATOR
-    policy = evaluator(recording) if evaluator is not None else None
-    if args.format == "json":
-        text = json.dumps(document(recording, policy), indent=2, sort_keys=True) + "\n"
-    else:
-        text = render_text(recording, policy) + "\n"
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
     if policy is not None and policy.get("mandatoryViolations", 0) > 0:
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _OutputError(f"cannot write {output}: {exc.strerror}") from None
 
 
 def _descendants(recording: Recording, urn: str) -> list:

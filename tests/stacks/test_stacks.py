@@ -112,3 +112,10 @@ def test_real_preview_reports_policy_verdicts():
     result = _cli("--stack", "prod")
     assert result.returncode == 0, result.stderr
     assert "Policy (policy/config/prod.json): 0 mandatory" in result.stdout
+
+
+def test_unwritable_output_exits_2_with_a_message(tmp_path):
+    result = _cli("--stack", "dev", "--no-policy", "--output", str(tmp_path / "no" / "x.json"))
+    assert result.returncode == 2
+    assert "cannot write" in result.stderr
+    assert "Traceback" not in result.stderr
