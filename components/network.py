@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.kms import logs_key_policy
 from components.naming import NameKind, physical_name
 from components.tagging import merge_tags
 from components.terraform_state import (
@@ -642,41 +643,14 @@ def _pod_subnets(args: NetworkArgs) -> list[str]:
 def _key_policy(
     partition: str, dns_suffix: str, region: str, account: str, log_group: str
 ) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                # The account keeps control of its key; without this statement the key can
-                # become unmanageable. "kms:*" and Resource "*" are how AWS spells "this key"
-                # in a key policy (the policy is attached to the key itself).
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchLogsEncryptsFlowLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-                "Action": [
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                "Resource": "*",
-                "Condition": {
-                    "ArnEquals": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}"
-                        )
-                    }
-                },
-            },
-        ],
-    }
+    return logs_key_policy(
+        partition=partition,
+        account=account,
+        region=region,
+        log_groups=log_group,
+        sid="CloudWatchLogsEncryptsFlowLogGroup",
+        dns_suffix=dns_suffix,
+    )
 
 
 def _flow_log_trust(partition: str, region: str, account: str) -> dict[str, Any]:

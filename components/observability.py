@@ -34,6 +34,7 @@ from components.alert_rules import (
 )
 from components.gpu_node_pool import POOL_LABEL
 from components.iam import pod_identity_role
+from components.kms import logs_key_policy
 from components.naming import NameKind, physical_name
 from components.tagging import merge_tags
 from components.validation import Invalid, raise_if_invalid
@@ -733,39 +734,13 @@ def _chart_values(
 def _key_policy(account: str, partition: str, region: str, log_groups: list[str]) -> str:
     """The account administers the key; CloudWatch Logs may use it for these groups only."""
     return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministersKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsEncryptsPlatformLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnEquals": {
-                            "kms:EncryptionContext:aws:logs:arn": [
-                                f"arn:{partition}:logs:{region}:{account}:log-group:{group}"
-                                for group in log_groups
-                            ]
-                        }
-                    },
-                },
-            ],
-        }
+        logs_key_policy(
+            partition=partition,
+            account=account,
+            region=region,
+            log_groups=list(log_groups),
+            sid="CloudWatchLogsEncryptsPlatformLogGroups",
+        )
     )
 
 
