@@ -177,18 +177,25 @@ def render_reference() -> str:
         "(the key it sits under, optionally repeated as `rule`), a URN pattern (fnmatch), "
         "an owner, a reason and an expiry date; while valid it suppresses matching findings "
         "and the runner shows them as exempted with the reason (SARIF: a suppression). After "
-        "the expiry day the finding is back and the expired exemption is itself a violation "
-        "of the rule, reported once per stack even when no resource matches it any more.",
+        "the expiry day the finding is back and the expired exemption is itself a violation: "
+        "of the rule, on each resource it matches; or, when it matches no resource any more, "
+        "of `exemptions-valid` (EXM-001), once per stack.",
         "",
-        "An exemption is rejected (reported as a violation, suppresses nothing) when its URN "
+        "An exemption is rejected (suppresses nothing) when its URN "
         "pattern is not specific (it must end in `::<type>::<name>` with a literal resource "
         "type and a name that is not only wildcards; a bare `*` is refused) or when it expires "
         "more than `maxExemptionDays` ahead of today (default 90; critical rules in prod: 30, "
-        "written into `policy/config/prod.json` by this generator).",
+        "written into `policy/config/prod.json` by this generator). For a resource rule the "
+        "rejection is a violation of `exemptions-valid` (one stack policy that audits every "
+        "resource rule's config, so the pack does not run each resource rule again per stack; "
+        "the message starts with the rule's name, and the enforcement is that of "
+        "`exemptions-valid`: high, advisory in dev, mandatory in test and prod); for a stack rule "
+        "it is a violation of the rule itself.",
         "",
         "A setting a rule does not define (a typo such as `budgetGPUs`) is an error: the "
         "offline runner rejects the config file (exit code 2), and under the Pulumi CLI the "
-        "pack reports it as a violation of that rule.",
+        "pack reports it as a violation (of `exemptions-valid` for a resource rule, of the "
+        "rule itself for a stack rule).",
         "",
         "```json",
         '"ecr-immutable-tags": {',

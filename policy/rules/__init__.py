@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from rules import ecr, eks, gpu, iam, kms, kubernetes, logs, network, rds, s3, tagging
-from rules.rule import Rule, iter_rules
+from rules.rule import Rule, exemptions_rule, iter_rules
 
 SERVICE_MODULES = (s3, ecr, eks, network, iam, kms, logs, rds, kubernetes, gpu, tagging)
 
-ALL_RULES: list[Rule] = list(iter_rules(*SERVICE_MODULES))
-"""Every rule, in service order."""
+_SERVICE_RULES: list[Rule] = list(iter_rules(*SERVICE_MODULES))
+
+ALL_RULES: list[Rule] = [*_SERVICE_RULES, exemptions_rule(_SERVICE_RULES)]
+"""Every rule, in service order, then the exemption audit of all resource rules."""
 
 CATALOG_ROWS = range(1, 71)
 """Rows of the policy catalog (../shared/POLICY_CATALOG.md) the pack answers for."""

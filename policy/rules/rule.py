@@ -9,7 +9,10 @@ validation
 - reports one violation per finding the check yields,
 - suppresses findings covered by a valid exemption and says why (the policy is reported
   "not applicable" with the exemption's owner, expiry and reason),
-- reports an expired exemption as a violation of the rule it exempted, and
+- reports an expired exemption as a violation of the rule it exempted (on each resource it
+  matches; a resource rule's expired exemption that matches no resource, and every problem
+  with a resource rule's exemptions or settings, is reported once per stack by the single
+  ``exemptions-valid`` stack policy, see :func:`exemptions_rule`), and
 - never turns an unknown (preview-time) value into a violation: the first unknown stops the
   check and is handed to ``pulumi_policy``, which reports it as advisory.
 
@@ -27,6 +30,7 @@ from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
+from google.protobuf import json_format
 from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
@@ -38,6 +42,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy import policy as engine
 from pulumi_policy.proxy import UnknownValueError
 
 EXEMPTED_PREFIX = "exempted: "
@@ -316,28 +321,6 @@ def _expired_message(ex: Exemption) -> str:
 # --- building pulumi_policy policies ----------------------------------------------------
 
 
-class _ResourcePolicy(ResourceValidationPolicy):
-    """A resource policy that also runs once per stack (registered as a stack policy), to
-    report its exemptions' problems and expired exemptions exactly once, even when no
-    resource matches them any more."""
-
-    def __init__(
-        self,
-        stack_validate: Callable[[StackValidationArgs, ReportViolation], None],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._stack_validate = stack_validate
-
-    def validate(self, args: Any, report_violation: ReportViolation) -> Any:
-        if isinstance(args, StackValidationArgs):
-            return self._stack_validate(args, report_violation)
-        return super().validate(args, report_violation)
-
-
-StackValidationPolicy.register(_ResourcePolicy)
-
-
 def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
     """The ``pulumi_policy`` policy for ``rule`` (advisory unless configured otherwise)."""
     controls = rule.parsed_controls
@@ -359,9 +342,7 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
         "config_schema": PolicyConfigSchema(properties=rule.schema()),
     }
     if rule.resource_check is not None:
-        return _ResourcePolicy(
-            _exemption_audit(rule), validate=_resource_validation(rule), **common
-        )
+        return ResourceValidationPolicy(validate=_resource_validation(rule), **common)
     return StackValidationPolicy(validate=_stack_validation(rule), **common)
 
 
@@ -380,9 +361,15 @@ def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, Report
             return
         config = args.get_config()
         today = _today()
-        # Problems and expired exemptions are reported once, by the stack phase.
+        # Problems, and expired exemptions no resource matches, are reported once per stack
+        # by the exemptions-valid rule; an expired exemption that matches this resource is a
+        # violation of this rule, here, whether or not the finding is still there.
         exemptions, _ = load_exemptions(rule.name, config, today)
-        active = [ex for ex in exemptions if ex.matches(args.urn) and not ex.expired(today)]
+        matching = [ex for ex in exemptions if ex.matches(args.urn)]
+        for ex in matching:
+            if ex.expired(today):
+                report(_expired_message(ex), None)
+        active = [ex for ex in matching if not ex.expired(today)]
         suppressed: list[dict[str, str]] = []
         # An unknown value raises out of the check: pulumi_policy reports it as advisory,
         # and the findings already reported from known values stand.
@@ -396,27 +383,89 @@ def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, Report
     return validate
 
 
-def _exemption_audit(rule: Rule) -> Callable[[StackValidationArgs, ReportViolation], None]:
-    types = frozenset(rule.resource_types)
+EXEMPTIONS_RULE_NAME = "exemptions-valid"
 
-    def audit(args: StackValidationArgs, report: ReportViolation) -> None:
+_PACK_CONFIG: dict[str, Mapping[str, Any]] = {}
+"""Every policy's config as the engine last sent it (``Configure``), for the
+exemptions-valid rule; replaced, never merged, on each ``Configure``."""
+
+_DISABLED: set[str] = set()
+"""Policies the last ``Configure`` disabled (their exemptions are not audited)."""
+
+
+def install_config_hook() -> None:
+    """Make the pack remember the whole policy config it is configured with.
+
+    ``pulumi_policy`` hands each policy only its own config; the exemptions-valid rule
+    audits every resource rule's exemptions from one stack policy, so the pack keeps a copy
+    of what ``Configure`` delivers (the same dicts each policy's ``get_config`` returns)."""
+    servicer = engine._PolicyAnalyzerServicer  # pyright: ignore[reportPrivateUsage]
+    if getattr(servicer, "_mlops_config_hook", False):
+        return
+    original = servicer.Configure
+
+    def configure(self: Any, request: Any, context: Any) -> Any:
+        configs: dict[str, Mapping[str, Any]] = {}
+        disabled: set[str] = set()
+        for name in request.policyConfig:
+            entry = request.policyConfig[name]
+            configs[name] = json_format.MessageToDict(entry.properties)
+            if self._convert_enforcement_level(entry.enforcementLevel) == (
+                engine.EnforcementLevel.DISABLED
+            ):
+                disabled.add(name)
+        _PACK_CONFIG.clear()
+        _PACK_CONFIG.update(configs)
+        _DISABLED.clear()
+        _DISABLED.update(disabled)
+        return original(self, request, context)
+
+    setattr(servicer, "Configure", configure)  # noqa: B010
+    setattr(servicer, "_mlops_config_hook", True)  # noqa: B010
+
+
+def exemptions_rule(rules: Sequence[Rule]) -> Rule:
+    """The one stack rule that audits every resource rule's exemptions."""
+    audited = [r for r in rules if r.kind == "resource"]
+
+    def audit(context: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
         today = _today()
-        config = args.get_config()
-        exemptions, problems = load_exemptions(rule.name, config, today)
-        for problem in [*unknown_settings(rule, config), *problems]:
-            report(problem, None)
-        for ex in exemptions:
-            if not ex.expired(today):
+        for rule in audited:
+            if rule.name in _DISABLED:
                 continue
-            matched = [
-                r.urn
-                for r in args.resources
-                if (not types or r.resource_type in types) and ex.matches(r.urn)
-            ]
-            for urn in matched or [None]:
-                report(_expired_message(ex), urn)
+            config = _PACK_CONFIG.get(rule.name) or {}
+            exemptions, problems = load_exemptions(rule.name, config, today)
+            for problem in [*unknown_settings(rule, config), *problems]:
+                yield None, f"{rule.name}: {problem}"
+            types = frozenset(rule.resource_types)
+            for ex in exemptions:
+                if ex.expired(today) and not any(
+                    (not types or r.resource_type in types) and ex.matches(r.urn)
+                    for r in context.resources
+                ):
+                    yield None, f"{rule.name}: {_expired_message(ex)} (it matches no resource)"
 
-    return audit
+    return Rule(
+        id="EXM-001",
+        name=EXEMPTIONS_RULE_NAME,
+        severity=Severity.HIGH,
+        description="Every resource rule's exemptions are usable: well-formed, naming their "
+        "rule, with a specific URN pattern, an expiry within the rule's maxExemptionDays, no "
+        "unknown config settings, and no expired exemption left that matches no resource. "
+        "One stack policy audits all resource rules, reading each rule's own config (the pack "
+        "keeps the config the engine sends); an expired exemption that still matches a "
+        "resource is reported by its own rule, on that resource. Stack rules audit their own "
+        "exemptions.",
+        remediation="Fix or remove the entry under the rule named in the message in "
+        "policy/config/<env>.json, e.g. "
+        '"s3-versioning": {"exemptions": [{"urn": "*::aws:s3/bucket:Bucket::models", '
+        '"owner": "ml-platform-team", "reason": "...", "expires": "YYYY-MM-DD"}]}',
+        controls=("MLOPS exemptions",),
+        catalog=(),
+        stack_check=audit,
+        limits="A problem is reported under this rule, not the rule it concerns (the message "
+        "names that rule), so its enforcement follows this rule's severity (high).",
+    )
 
 
 class StackContext:

@@ -38,6 +38,7 @@ ALL_RULES = policy_docs.load_pack().ALL_RULES
 
 _SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+EXEMPTIONS = "exemptions-valid"
 
 
 def _hits(doc: dict[str, Any], rule: str) -> list[dict[str, Any]]:
@@ -491,8 +492,13 @@ def test_unspecific_exemption_patterns_are_rejected_and_suppress_nothing(analyze
     config = _config("prod", **_exemptions_for("ecr-immutable-tags", _entry(pattern, _day(10))))
     doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
     hits = _hits(doc, "ecr-immutable-tags")
-    assert sorted(h["kind"] for h in hits) == ["violation", "violation"]
-    assert any("is not specific" in h["message"] for h in hits)
+    assert [h["kind"] for h in hits] == ["violation"]  # the finding itself stands
+    problems = _hits(doc, EXEMPTIONS)
+    assert [(h["kind"], h["enforcement"], h["urn"]) for h in problems] == [
+        ("violation", "mandatory", "")
+    ]
+    assert problems[0]["message"].startswith("ecr-immutable-tags: ")
+    assert "is not specific" in problems[0]["message"]
     assert doc["exempted"] == 0
 
 
@@ -500,13 +506,15 @@ def test_exemption_expiry_is_capped(analyzer):
     far = _entry("*::aws:ecr/repository:Repository::legacy", _day(91))
     config = _config("prod", **_exemptions_for("ecr-immutable-tags", far))
     doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
-    messages = [h["message"] for h in _hits(doc, "ecr-immutable-tags")]
+    messages = [h["message"] for h in _hits(doc, EXEMPTIONS)]
     assert any("more than 90 days ahead" in m for m in messages)
+    assert [h["kind"] for h in _hits(doc, "ecr-immutable-tags")] == ["violation"]
     assert doc["exempted"] == 0
     # the cap is configurable per rule
     config["ecr-immutable-tags"]["maxExemptionDays"] = 120
     doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
     assert [h["kind"] for h in _hits(doc, "ecr-immutable-tags")] == ["exempted"]
+    assert _hits(doc, EXEMPTIONS) == []
 
 
 def test_critical_rules_in_prod_cap_exemptions_at_30_days(analyzer):
@@ -525,12 +533,14 @@ def test_critical_rules_in_prod_cap_exemptions_at_30_days(analyzer):
     prod = evaluate_resources(
         analyzer, [role], "prod", config=_config("prod", **_exemptions_for(rule, entry))
     )
-    assert any("more than 30 days ahead" in h["message"] for h in _hits(prod, rule))
+    assert any("more than 30 days ahead" in h["message"] for h in _hits(prod, EXEMPTIONS))
+    assert [h["enforcement"] for h in _hits(prod, rule)] == ["mandatory"]
     assert prod["exempted"] == 0
     dev = evaluate_resources(
         analyzer, [role], "dev", config=_config("dev", **_exemptions_for(rule, entry))
     )
     assert [h["kind"] for h in _hits(dev, rule)] == ["exempted"]
+    assert _hits(dev, EXEMPTIONS) == []
 
 
 def test_expired_exemption_is_reported_once_even_when_no_resource_matches(analyzer):
@@ -540,10 +550,46 @@ def test_expired_exemption_is_reported_once_even_when_no_resource_matches(analyz
     doc = evaluate_resources(
         analyzer, [fixed, res(REPO, "other", GOOD_REPO)], "prod", config=config
     )
-    hits = _hits(doc, "ecr-immutable-tags")
-    assert [(h["enforcement"], h["urn"], h["message"][:17]) for h in hits] == [
-        ("mandatory", "", "expired exemption")
+    assert _hits(doc, "ecr-immutable-tags") == []
+    hits = _hits(doc, EXEMPTIONS)
+    assert [(h["enforcement"], h["urn"], h["message"][:37]) for h in hits] == [
+        ("mandatory", "", "ecr-immutable-tags: expired exemption")
     ]
+    assert hits[0]["message"].endswith("(it matches no resource)")
+
+
+def test_expired_exemption_that_matches_a_resource_is_reported_by_its_rule_only(analyzer):
+    config = _config("prod", **{"ecr-immutable-tags": _exemption(_day(-1))})
+    doc = evaluate_resources(
+        analyzer, [_BROKEN_REPO, res(REPO, "other", GOOD_REPO)], "prod", config=config
+    )
+    expired = [h for h in _hits(doc, "ecr-immutable-tags") if "expired" in h["message"]]
+    assert [h["urn"] for h in expired] == [urn(REPO, "legacy")]
+    assert _hits(doc, EXEMPTIONS) == []
+
+
+@pytest.mark.parametrize(
+    ("env", "level"), [("dev", "advisory"), ("test", "mandatory"), ("prod", "mandatory")]
+)
+def test_exemption_problems_follow_the_audit_rules_enforcement(analyzer, env, level):
+    entry = _entry("*", _day(10))
+    config = _config(env, **_exemptions_for("logs-kms-encryption", entry))
+    doc = evaluate_resources(analyzer, [res(REPO, "other", GOOD_REPO)], env, config=config)
+    assert [(h["enforcement"], h["message"][:20]) for h in _hits(doc, EXEMPTIONS)] == [
+        (level, "logs-kms-encryption:")
+    ]
+
+
+def test_valid_exemptions_pass_the_audit_and_a_disabled_rule_is_not_audited(analyzer):
+    ok = _entry("*::aws:ecr/repository:Repository::legacy", _day(10))
+    config = _config("prod", **_exemptions_for("ecr-immutable-tags", ok))
+    doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=config)
+    assert _hits(doc, EXEMPTIONS) == []
+    bad = _config("prod", **_exemptions_for("ecr-immutable-tags", _entry("*", _day(10))))
+    bad["ecr-immutable-tags"]["enforcementLevel"] = "disabled"
+    doc = evaluate_resources(analyzer, [_BROKEN_REPO], "prod", config=bad)
+    assert _hits(doc, EXEMPTIONS) == []
+    assert _hits(doc, "ecr-immutable-tags") == []
 
 
 def test_rule_config_typos_are_rejected(analyzer):
@@ -695,4 +741,6 @@ def test_the_pack_itself_reports_unknown_settings_the_cli_lets_through(analyzer)
     analyzer._configured_key = None  # the next test configures the pack again
     findings = analyzer.analyze([])
     unknown = {(f.rule, f.enforcement) for f in findings if "unknown setting" in f.message}
-    assert unknown == {("gpu-budget", "mandatory"), ("logs-retention", "mandatory")}
+    # a stack rule reports its own; the resource rules' are audited by exemptions-valid
+    assert unknown == {("gpu-budget", "mandatory"), (EXEMPTIONS, "mandatory")}
+    assert any(f.message.startswith("logs-retention: unknown setting") for f in findings)
