@@ -16,17 +16,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from components.alert_rules import THRESHOLD_RANGES
+from components.artifact_store import BucketPurpose, ObjectLockMode, StorageClass
 from components.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
 from components.cluster_autoscaler import DEFAULT_IMAGE_TAG as CA_IMAGE_TAG
 from components.cluster_autoscaler import Expander as AutoscalerExpander
+from components.container_registry import Upstream
 from components.gpu_node_pool import (
     DEFAULT_AMI_RELEASE_VERSION,
     MAX_ROOT_VOLUME_GIB,
     MIN_ROOT_VOLUME_GIB,
     AmiType,
+    CapacityType,
     ConsolidationPolicy,
+    PoolEngine,
+    Workload,
 )
 from components.karpenter import CHART_VERSION as KARPENTER_CHART_VERSION
+from components.network import NatStrategy
 from components.nvidia import (
     DCGM_EXPORTER_CHART_VERSION,
     DEVICE_PLUGIN_CHART_VERSION,
@@ -35,6 +41,8 @@ from components.nvidia import (
     MigStrategy,
     NvidiaMode,
 )
+from components.observability import ReceiverType
+from components.serving_cluster import SupportType
 from components.terraform_state import DEFAULT_OUTPUT_NAMES
 
 
@@ -44,14 +52,6 @@ class Profile(StrEnum):
     DEV = "dev"
     TEST = "test"
     PROD = "prod"
-
-
-class NatStrategy(StrEnum):
-    """How private subnets reach the internet."""
-
-    NONE = "none"
-    SINGLE = "single"
-    PER_AZ = "per-az"
 
 
 class InterfaceEndpoint(StrEnum):
@@ -73,29 +73,6 @@ class InterfaceEndpoint(StrEnum):
     SQS = "sqs"
     MONITORING = "monitoring"
     APS_WORKSPACES = "aps-workspaces"
-
-
-class CapacityType(StrEnum):
-    """How GPU nodes are bought."""
-
-    ON_DEMAND = "on-demand"
-    SPOT = "spot"
-
-
-class PoolEngine(StrEnum):
-    """What provisions a GPU pool's nodes."""
-
-    MANAGED_NODE_GROUP = "managed-node-group"
-    KARPENTER = "karpenter"
-
-
-class Workload(StrEnum):
-    """What a GPU pool is for; prod serving pools must keep an on-demand baseline."""
-
-    SERVING = "serving"
-    BATCH = "batch"
-    TRAINING = "training"
-    NOTEBOOK = "notebook"
 
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35")
@@ -317,13 +294,6 @@ class SystemNodesConfig(NodeGroupSize):
         description="EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. 1.34.2-20260128). Unset: "
         "the ServingCluster component's pinned default for its Kubernetes version.",
     )
-
-
-class SupportType(StrEnum):
-    """What EKS does when the cluster's version leaves standard support."""
-
-    STANDARD = "STANDARD"
-    EXTENDED = "EXTENDED"
 
 
 _ADDON_VERSION = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
@@ -769,31 +739,6 @@ class GpuConfig(_Model):
         ]
 
 
-class BucketPurposeName(StrEnum):
-    """Purposes of artifact buckets (``access-logs`` is always created)."""
-
-    MODELS = "models"
-    DATASETS = "datasets"
-    PIPELINE_ARTIFACTS = "pipeline-artifacts"
-    ACCESS_LOGS = "access-logs"
-
-
-class TransitionStorageClass(StrEnum):
-    """Cheaper S3 storage classes old artifacts move to."""
-
-    STANDARD_IA = "STANDARD_IA"
-    INTELLIGENT_TIERING = "INTELLIGENT_TIERING"
-    GLACIER_IR = "GLACIER_IR"
-    GLACIER = "GLACIER"
-
-
-class ObjectLockModeName(StrEnum):
-    """S3 Object Lock retention modes."""
-
-    GOVERNANCE = "GOVERNANCE"
-    COMPLIANCE = "COMPLIANCE"
-
-
 class ReplicationConfig(_Model):
     """Cross-region replication of the artifact buckets."""
 
@@ -803,7 +748,7 @@ class ReplicationConfig(_Model):
         pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
         description="Destination region; required when enabled, and not the stack's region.",
     )
-    purposes: list[BucketPurposeName] | None = Field(
+    purposes: list[BucketPurpose] | None = Field(
         None, description="Buckets to replicate; default: every data bucket."
     )
 
@@ -811,14 +756,14 @@ class ReplicationConfig(_Model):
 class ObjectLockConfig(_Model):
     """S3 Object Lock (WORM) on chosen artifact buckets."""
 
-    mode: ObjectLockModeName | None = Field(
+    mode: ObjectLockMode | None = Field(
         None,
         description="`GOVERNANCE` (privileged users may lift it) or `COMPLIANCE` (nobody "
         "may); unset: Object Lock off.",
     )
     days: int = Field(30, ge=1, le=36500, description="Default retention of new objects (days).")
-    purposes: list[BucketPurposeName] = Field(
-        default_factory=lambda: [BucketPurposeName.MODELS],
+    purposes: list[BucketPurpose] = Field(
+        default_factory=lambda: [BucketPurpose.MODELS],
         description="Buckets that get Object Lock when a mode is set.",
     )
 
@@ -826,11 +771,11 @@ class ObjectLockConfig(_Model):
 class StorageConfig(_Model):
     """The artifact buckets (S3)."""
 
-    purposes: list[BucketPurposeName] = Field(
+    purposes: list[BucketPurpose] = Field(
         default_factory=lambda: [
-            BucketPurposeName.MODELS,
-            BucketPurposeName.DATASETS,
-            BucketPurposeName.PIPELINE_ARTIFACTS,
+            BucketPurpose.MODELS,
+            BucketPurpose.DATASETS,
+            BucketPurpose.PIPELINE_ARTIFACTS,
         ],
         min_length=1,
         description="Data buckets to create, one per purpose; the access-logs bucket is "
@@ -853,8 +798,8 @@ class StorageConfig(_Model):
     transition_days: int = Field(
         ge=0, le=3650, description="Age (days) at which objects move to the cheaper class."
     )
-    transition_storage_class: TransitionStorageClass = Field(
-        TransitionStorageClass.INTELLIGENT_TIERING,
+    transition_storage_class: StorageClass = Field(
+        StorageClass.INTELLIGENT_TIERING,
         description="Storage class old objects move to (STANDARD_IA needs >= 30 days).",
     )
     access_log_expiration_days: int = Field(
@@ -871,13 +816,6 @@ class StorageConfig(_Model):
         default_factory=lambda: ObjectLockConfig.model_validate({}),
         description="Object Lock.",
     )
-
-
-class PullThroughUpstream(StrEnum):
-    """Public registries ECR can cache."""
-
-    ECR_PUBLIC = "ecr-public"
-    QUAY = "quay"
 
 
 class RegistryConfig(_Model):
@@ -903,7 +841,7 @@ class RegistryConfig(_Model):
     enhanced_scanning: bool = Field(
         description="Amazon Inspector enhanced scanning (continuous) for the repositories."
     )
-    pull_through_cache: list[PullThroughUpstream] = Field(
+    pull_through_cache: list[Upstream] = Field(
         description="Public registries cached through ECR, for clusters without internet."
     )
     kms_deletion_window_days: int = Field(
@@ -949,13 +887,6 @@ class ModelRegistryConfig(_Model):
     internal_load_balancer: bool = Field(
         False, description="Expose MLflow on an internal NLB (VPC only); never internet-facing."
     )
-
-
-class AlertReceiver(StrEnum):
-    """Where Alertmanager sends notifications."""
-
-    SNS = "sns"
-    WEBHOOK = "webhook"
 
 
 def _threshold(key: str, default: float | None = None, *, description: str) -> Any:
@@ -1024,7 +955,7 @@ class AmpConfig(_Model):
 class ObservabilityConfig(_Model):
     """Metrics, dashboards, alerting and application log groups."""
 
-    receivers: list[AlertReceiver] = Field(
+    receivers: list[ReceiverType] = Field(
         description="Alert receivers: `sns` (a KMS-encrypted topic created by the stack) "
         "and/or `webhook`; empty: alerts route nowhere."
     )
