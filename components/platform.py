@@ -27,21 +27,16 @@ from components.alert_rules import AlertThresholds
 from components.artifact_store import (
     ArtifactStore,
     ArtifactStoreArgs,
-    ObjectLockMode,
-    StorageClass,
 )
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
 from components.config import EnvironmentConfig, planned_subnets
 from components.config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
-from components.container_registry import ContainerRegistry, ContainerRegistryArgs, Upstream
+from components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.gpu_node_pool import (
-    CapacityType,
     DisruptionBudget,
     GpuNodePool,
     GpuNodePoolArgs,
     KarpenterDisruption,
-    PoolEngine,
-    Workload,
 )
 from components.iam import PlatformIam, PlatformIamArgs
 from components.karpenter import Karpenter, KarpenterArgs
@@ -54,7 +49,6 @@ from components.model_registry import (
 from components.naming import NameKind, physical_name
 from components.network import (
     ExistingNetworkArgs,
-    NatStrategy,
     Network,
     NetworkArgs,
     TerraformStateArgs,
@@ -65,7 +59,6 @@ from components.serving_cluster import (
     AddonVersions,
     ServingCluster,
     ServingClusterArgs,
-    SupportType,
     access_label,
 )
 from components.tagging import platform_tags
@@ -174,7 +167,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 vpc_cidr=net.vpc_cidr,
                 private_subnet_cidrs=private,
                 public_subnet_cidrs=public,
-                nat_strategy=NatStrategy(net.nat_gateways.value),
+                nat_strategy=net.nat_gateways,
                 interface_endpoints=[s.value for s in net.interface_endpoints],
                 pod_cidr=net.pod_cidr,
                 flow_log_retention_days=config.log_retention_days,
@@ -210,7 +203,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             version=c.version,
             endpoint_public_access=c.endpoint_public_access,
             public_access_cidrs=c.public_access_cidrs,
-            support_type=SupportType(c.support_type.value),
+            support_type=c.support_type,
             deletion_protection=c.deletion_protection,
             kms_deletion_window_days=c.secrets_key_deletion_window_days,
             log_retention_days=config.log_retention_days,
@@ -339,11 +332,11 @@ class MlopsPlatform(pulumi.ComponentResource):
                 GpuNodePoolArgs(
                     cluster_name=cluster.cluster_name,
                     instance_types=pool.instance_types,
-                    workload=Workload(pool.workload.value),
+                    workload=pool.workload,
                     name_prefix=prefix,
                     pool_name=pool.name,
-                    engine=PoolEngine(pool.engine.value),
-                    capacity_type=CapacityType(pool.capacity_type.value),
+                    engine=pool.engine,
+                    capacity_type=pool.capacity_type,
                     min_size=pool.min_size,
                     desired_size=pool.desired_size,
                     max_size=pool.max_size,
@@ -409,7 +402,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 newer_noncurrent_versions=s.newer_noncurrent_versions,
                 abort_incomplete_multipart_upload_days=s.abort_incomplete_multipart_upload_days,
                 transition_days=s.transition_days,
-                transition_storage_class=StorageClass(s.transition_storage_class.value),
+                transition_storage_class=s.transition_storage_class,
                 access_log_expiration_days=s.access_log_expiration_days,
                 kms_deletion_window_days=s.kms_deletion_window_days,
                 replication_enabled=s.replication.enabled,
@@ -417,9 +410,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 replication_purposes=(
                     [p.value for p in s.replication.purposes] if s.replication.purposes else None
                 ),
-                object_lock_mode=(
-                    ObjectLockMode(s.object_lock.mode.value) if s.object_lock.mode else None
-                ),
+                object_lock_mode=s.object_lock.mode,
                 object_lock_days=s.object_lock.days,
                 object_lock_purposes=[p.value for p in s.object_lock.purposes],
             ),
@@ -440,7 +431,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 release_tag_patterns=list(r.release_tag_patterns),
                 untagged_expiry_days=r.untagged_expiry_days,
                 enhanced_scanning=r.enhanced_scanning,
-                pull_through_cache=[Upstream(u.value) for u in r.pull_through_cache],
+                pull_through_cache=list(r.pull_through_cache),
                 kms_deletion_window_days=r.kms_deletion_window_days,
             ),
             opts=aws_opts,
