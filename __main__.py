@@ -5,9 +5,8 @@ are defined in ``scripts/verify.py`` (``OUTPUT_NAMES``) and listed in docs/opera
 """
 
 import pulumi
-
-from components.config import load_environment
-from components.platform import MlopsPlatform
+from mlops_platform.config import load_environment
+from mlops_platform.platform import MlopsPlatform
 
 config = load_environment()
 platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", config)

@@ -1,6 +1,6 @@
 """``MlopsPlatform``: one complete environment, composed from the validated stack config.
 
-This is the one module that knows both the stack-config layer (:mod:`components.config`) and
+This is the one module that knows both the stack-config layer (:mod:`mlops_platform.config`) and
 the components: it maps an :class:`EnvironmentConfig` onto each component's typed args, in
 dependency order:
 
@@ -23,45 +23,45 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alert_rules import AlertThresholds
-from components.artifact_store import (
-    ArtifactStore,
-    ArtifactStoreArgs,
-)
-from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
-from components.config import EnvironmentConfig, planned_subnets
-from components.config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
-from components.container_registry import ContainerRegistry, ContainerRegistryArgs
-from components.gpu_node_pool import (
-    DisruptionBudget,
-    GpuNodePool,
-    GpuNodePoolArgs,
-    KarpenterDisruption,
-)
-from components.iam import PlatformIam, PlatformIamArgs
-from components.karpenter import Karpenter, KarpenterArgs
-from components.model_registry import (
-    DEFAULT_CHART_VERSION,
-    DEFAULT_ENGINE_VERSION,
-    ModelRegistry,
-    ModelRegistryArgs,
-)
-from components.naming import NameKind, physical_name
-from components.network import (
-    ExistingNetworkArgs,
-    Network,
-    NetworkArgs,
-    TerraformStateArgs,
-)
-from components.nvidia import GpuSharing, NvidiaMode, NvidiaSoftware, NvidiaSoftwareArgs
-from components.observability import DEFAULT_RUNBOOK_BASE_URL, Observability, ObservabilityArgs
-from components.serving_cluster import (
+from .cluster.serving_cluster import (
     AddonVersions,
     ServingCluster,
     ServingClusterArgs,
     access_label,
 )
-from components.tagging import platform_tags
+from .config import EnvironmentConfig, planned_subnets
+from .config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from .core.naming import NameKind, physical_name
+from .core.tagging import platform_tags
+from .gpu.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
+from .gpu.karpenter import Karpenter, KarpenterArgs
+from .gpu.node_pool import (
+    DisruptionBudget,
+    GpuNodePool,
+    GpuNodePoolArgs,
+    KarpenterDisruption,
+)
+from .gpu.nvidia import GpuSharing, NvidiaMode, NvidiaSoftware, NvidiaSoftwareArgs
+from .iam import PlatformIam, PlatformIamArgs
+from .network.network import (
+    ExistingNetworkArgs,
+    Network,
+    NetworkArgs,
+    TerraformStateArgs,
+)
+from .observability.alert_rules import AlertThresholds
+from .observability.observability import DEFAULT_RUNBOOK_BASE_URL, Observability, ObservabilityArgs
+from .storage.artifact_store import (
+    ArtifactStore,
+    ArtifactStoreArgs,
+)
+from .storage.container_registry import ContainerRegistry, ContainerRegistryArgs
+from .storage.model_registry import (
+    DEFAULT_CHART_VERSION,
+    DEFAULT_ENGINE_VERSION,
+    ModelRegistry,
+    ModelRegistryArgs,
+)
 
 
 @dataclasses.dataclass(frozen=True)

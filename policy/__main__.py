@@ -5,8 +5,10 @@ policy/config/<env>.json``) or by the offline runner (``python -m scripts.policy
 The pack is advisory by default; each environment's config file raises rules to mandatory
 by severity (dev: critical; test: high and critical; prod: all).
 
-The repository root is put on ``sys.path`` so the GPU rules share ``components.gpu_catalog``
-with the GPU node pool component (the pack always runs from a checkout of this repository).
+The repository root is put on ``sys.path`` so the GPU rules share the platform's GPU
+catalog, ``components/core/gpu_catalog.py``, imported by its source folder
+(``components.core``: the library's floor, which needs only the standard library); the pack
+always runs from a checkout of this repository.
 """
 
 import sys

@@ -267,7 +267,8 @@ def load_stack(stack: str, stack_file: str | None = None) -> Any:
     """
     from pathlib import Path  # noqa: PLC0415
 
-    from components.config import ConfigError, environment_from_config  # noqa: PLC0415
+    from mlops_platform.config import ConfigError, environment_from_config  # noqa: PLC0415
+
     from scripts.offline.project import StackFileError, load_stack_config  # noqa: PLC0415
 
     try:

@@ -17,13 +17,12 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from mlops_platform.config.loader import NAMESPACE, config_key
+from mlops_platform.config.model import EnvironmentConfig, Profile
+from mlops_platform.config.profiles import PROFILES
+from mlops_platform.config.rules import RULES
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
-
-from components.config.loader import NAMESPACE, config_key
-from components.config.model import EnvironmentConfig, Profile
-from components.config.profiles import PROFILES
-from components.config.rules import RULES
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 

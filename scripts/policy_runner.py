@@ -843,7 +843,8 @@ def render_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    from components.config import ConfigError  # noqa: PLC0415
+    from mlops_platform.config import ConfigError  # noqa: PLC0415
+
     from scripts.offline import StackFileError, synthesize  # noqa: PLC0415
     from scripts.offline.project import available_stacks  # noqa: PLC0415
 

@@ -31,9 +31,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
+from mlops_platform.config.model import SUPPORTED_KUBERNETES_VERSIONS, CapacityType
+from mlops_platform.core.gpu_catalog import GPU_INSTANCE_TYPES
 
-from components.config.model import SUPPORTED_KUBERNETES_VERSIONS, CapacityType
-from components.gpu_catalog import GPU_INSTANCE_TYPES
 from scripts.aws_session import (
     ACCESS_DENIED_CODES,
     EXIT_FAIL,

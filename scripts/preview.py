@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError
+from mlops_platform.config import ConfigError
+
 from scripts.offline import Recording, StackFileError, synthesize
 from scripts.offline.project import REPO_ROOT, available_stacks
 

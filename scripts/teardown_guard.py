@@ -50,8 +50,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+from mlops_platform.core.naming import NameKind, physical_name
 
-from components.naming import NameKind, physical_name
 from scripts.aws_session import (
     EXIT_FAIL,
     EXIT_INPUT,

@@ -15,9 +15,9 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from components.config.model import EnvironmentConfig, Profile
-from components.config.profiles import PROFILES, merge_over_profile
-from components.config.rules import Path, Problem, check
+from .model import EnvironmentConfig, Profile
+from .profiles import PROFILES, merge_over_profile
+from .rules import Path, Problem, check
 
 NAMESPACE = "mlops"
 """The config namespace of the project's own keys (the project name in Pulumi.yaml)."""

@@ -3,7 +3,7 @@
 Strict: unknown keys are errors and no value is coerced (``"3"`` is not an integer). Keys
 are camelCase, as in the stack files. Defaults that are the same in every environment are
 written here, once, as field defaults; defaults that differ per environment live only in
-:mod:`components.config.profiles`. Cross-field rules live in :mod:`components.config.rules`.
+:mod:`mlops_platform.config.profiles`. Cross-field rules live in :mod:`mlops_platform.config.rules`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from components.alert_rules import THRESHOLD_RANGES
-from components.artifact_store import BucketPurpose, ObjectLockMode, StorageClass
-from components.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
-from components.cluster_autoscaler import DEFAULT_IMAGE_TAG as CA_IMAGE_TAG
-from components.cluster_autoscaler import Expander as AutoscalerExpander
-from components.container_registry import Upstream
-from components.gpu_node_pool import (
+from ..cluster.serving_cluster import SupportType
+from ..gpu.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
+from ..gpu.cluster_autoscaler import DEFAULT_IMAGE_TAG as CA_IMAGE_TAG
+from ..gpu.cluster_autoscaler import Expander as AutoscalerExpander
+from ..gpu.karpenter import CHART_VERSION as KARPENTER_CHART_VERSION
+from ..gpu.node_pool import (
     DEFAULT_AMI_RELEASE_VERSION,
     MAX_ROOT_VOLUME_GIB,
     MIN_ROOT_VOLUME_GIB,
@@ -31,9 +30,7 @@ from components.gpu_node_pool import (
     PoolEngine,
     Workload,
 )
-from components.karpenter import CHART_VERSION as KARPENTER_CHART_VERSION
-from components.network import NatStrategy
-from components.nvidia import (
+from ..gpu.nvidia import (
     DCGM_EXPORTER_CHART_VERSION,
     DEVICE_PLUGIN_CHART_VERSION,
     GPU_OPERATOR_CHART_VERSION,
@@ -41,9 +38,12 @@ from components.nvidia import (
     MigStrategy,
     NvidiaMode,
 )
-from components.observability import ReceiverType
-from components.serving_cluster import SupportType
-from components.terraform_state import DEFAULT_OUTPUT_NAMES
+from ..network.network import NatStrategy
+from ..network.terraform_state import DEFAULT_OUTPUT_NAMES
+from ..observability.alert_rules import THRESHOLD_RANGES
+from ..observability.observability import ReceiverType
+from ..storage.artifact_store import BucketPurpose, ObjectLockMode, StorageClass
+from ..storage.container_registry import Upstream
 
 
 class Profile(StrEnum):

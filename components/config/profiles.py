@@ -2,14 +2,14 @@
 
 A stack file names its profile (``mlops:profile``) and overrides what it must; everything
 else comes from here. Maps merge key by key, lists are replaced whole. Defaults that do
-not vary by environment are field defaults in :mod:`components.config.model`.
+not vary by environment are field defaults in :mod:`mlops_platform.config.model`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from components.config.model import Profile
+from .model import Profile
 
 _DEV_GPUS = ["g4dn.xlarge", "g4dn.2xlarge", "g5.xlarge", "g5.2xlarge", "g6.xlarge", "g6.2xlarge"]
 _TEST_GPUS = [*_DEV_GPUS, "g5.12xlarge", "g6.12xlarge", "g6e.xlarge", "g6e.2xlarge"]

@@ -12,7 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from components.config.model import (
+from ..core.gpu_catalog import (
+    EFA_CAPABLE,
+    GPU_INSTANCE_TYPES,
+    MIG_BALANCED,
+    MIG_PROFILES,
+    max_gpus_per_node,
+)
+from ..core.tagging import REQUIRED_TAG_KEYS
+from ..gpu.node_pool import AmiType
+from ..gpu.nvidia import NvidiaMode
+from ..storage.container_registry import repository_name_problems
+from .model import (
     CapacityType,
     ClusterConfig,
     EnvironmentConfig,
@@ -21,17 +32,6 @@ from components.config.model import (
     Profile,
     Workload,
 )
-from components.container_registry import repository_name_problems
-from components.gpu_catalog import (
-    EFA_CAPABLE,
-    GPU_INSTANCE_TYPES,
-    MIG_BALANCED,
-    MIG_PROFILES,
-    max_gpus_per_node,
-)
-from components.gpu_node_pool import AmiType
-from components.nvidia import NvidiaMode
-from components.tagging import REQUIRED_TAG_KEYS
 
 Path = tuple[str | int, ...]
 

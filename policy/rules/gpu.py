@@ -1,7 +1,7 @@
 """GPU capacity and cost: allowlisted instance types, the GPU budget, taints and labels,
 and an on-demand baseline for prod serving.
 
-GPUs per instance type come from the platform's own catalog (``components.gpu_catalog``),
+GPUs per instance type come from the platform's own catalog (``components.core.gpu_catalog``),
 so the pack and the GPU node pool component never disagree about what an instance carries.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
-from components import gpu_catalog
+from components.core import gpu_catalog
 from rules.rule import Rule, StackContext, as_number, dig, fmt, items
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -298,7 +298,7 @@ RULES: list[Rule] = [
                 "description": "Most GPUs the environment may run at once.",
             }
         },
-        limits="GPUs per instance come from components.gpu_catalog; a GPU type missing from "
+        limits="GPUs per instance come from components.core.gpu_catalog; a GPU type missing from "
         "it counts as 8 GPUs per node. A node group's types come from instanceTypes or its "
         "launch template in the stack; a GPU pool (GPU amiType, Karpenter GPU family or "
         "category) whose types cannot be resolved counts as unbounded.",

@@ -213,7 +213,7 @@ def test_config_errors_name_the_policy_and_setting(analyzer):
 
 
 def test_environment_configs_agree_with_the_platform_profiles():
-    from components.config.profiles import PROFILES  # noqa: PLC0415
+    from mlops_platform.config.profiles import PROFILES  # noqa: PLC0415
 
     for profile, values in PROFILES.items():
         cfg = json.loads((REPO_ROOT / "policy" / "config" / f"{profile.value}.json").read_text())

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
+from mlops_platform.config import environment_from_config
 
-from components.config import environment_from_config
 from scripts.aws_session import Aws, Reporter
 from scripts.offline.project import load_stack_config
 from scripts.preflight import (

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-
-from components.terraform_state import UnreadableStateError, read_state
+from mlops_platform.network.terraform_state import UnreadableStateError, read_state
 
 TERRAFORM = shutil.which("terraform")
 BUCKET = "landing-zone-tf-state"
@@ -122,12 +121,13 @@ output "admin_token" {{
 
 
 def test_network_adopts_a_vpc_from_a_state_in_s3(moto_endpoint):
-    from components.network import (  # noqa: PLC0415
+    from mlops_platform.network.network import (  # noqa: PLC0415
         ExistingNetworkArgs,
         Network,
         NetworkArgs,
         TerraformStateArgs,
     )
+
     from scripts.offline import run_program  # noqa: PLC0415
 
     _bucket()

@@ -6,15 +6,15 @@ import json
 from typing import Any
 
 import pytest
-
-from components.artifact_store import (
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.storage.artifact_store import (
     AccessLevel,
     ArtifactStore,
     ArtifactStoreArgs,
     ObjectLockMode,
     StorageClass,
 )
-from components.validation import ComponentInputError
+
 from scripts.offline import run_program
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor
 

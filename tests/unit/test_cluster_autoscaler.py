@@ -9,8 +9,9 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 import pytest
-
-from components.cluster_autoscaler import (
+from mlops_platform.config import ConfigError, EnvironmentConfig, environment_from_config
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.gpu.cluster_autoscaler import (
     DEFAULT_CHART_VERSION,
     DEFAULT_IMAGE_TAG,
     WILDCARD_RESOURCE_EXCEPTIONS,
@@ -18,9 +19,8 @@ from components.cluster_autoscaler import (
     ClusterAutoscalerArgs,
     Expander,
 )
-from components.config import ConfigError, EnvironmentConfig, environment_from_config
-from components.gpu_node_pool import CA_PREFIX, autoscaler_tags
-from components.validation import ComponentInputError
+from mlops_platform.gpu.node_pool import CA_PREFIX, autoscaler_tags
+
 from scripts.offline import load_stack_config, run_program
 from scripts.offline.engine import Recording
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor

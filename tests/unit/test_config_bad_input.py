@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from mlops_platform.config import ConfigError
 
-from components.config import ConfigError
 from scripts.offline import StackFileError, synthesize
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor
 
@@ -351,7 +351,7 @@ def test_secret_values_are_never_echoed_in_errors(stack_document, write_stack):
 
 
 def test_values_of_secret_config_keys_are_never_echoed():
-    from components.config import environment_from_config  # noqa: PLC0415
+    from mlops_platform.config import environment_from_config  # noqa: PLC0415
 
     values = {
         "mlops:profile": "dev",

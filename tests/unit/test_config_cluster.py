@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 import pytest
-
-from components.config import ConfigError, environment_from_config
-from components.serving_cluster import AddonVersions
+from mlops_platform.cluster.serving_cluster import AddonVersions
+from mlops_platform.config import ConfigError, environment_from_config
 
 BASE = {
     "aws:region": "us-east-1",

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from mlops_platform.config import ConfigError, EnvironmentConfig, environment_from_config
+from mlops_platform.gpu.node_pool import DEFAULT_AMI_RELEASE_VERSION, AmiType, ConsolidationPolicy
+from mlops_platform.gpu.nvidia import NvidiaMode
 
-from components.config import ConfigError, EnvironmentConfig, environment_from_config
-from components.gpu_node_pool import DEFAULT_AMI_RELEASE_VERSION, AmiType, ConsolidationPolicy
-from components.nvidia import NvidiaMode
 from scripts.offline.project import load_stack_config
 
 

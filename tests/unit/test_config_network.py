@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from mlops_platform.config import ConfigError, environment_from_config
+from mlops_platform.config.model import TerraformOutputNamesConfig
+from mlops_platform.network.terraform_state import DEFAULT_OUTPUT_NAMES
 
-from components.config import ConfigError, environment_from_config
-from components.config.model import TerraformOutputNamesConfig
-from components.terraform_state import DEFAULT_OUTPUT_NAMES
 from scripts.offline import load_stack_config
 
 PRIVATE = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2", "subnet-0aaaaaaaaaaaaaaa3"]

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from mlops_platform.config import ConfigError, EnvironmentConfig, environment_from_config
+from mlops_platform.observability.alert_rules import THRESHOLD_RANGES
 
-from components.alert_rules import THRESHOLD_RANGES
-from components.config import ConfigError, EnvironmentConfig, environment_from_config
 from scripts.offline import load_stack_config
 
 KEY = "mlops:observability"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from components.config import Profile, environment_from_config
-from components.config.profiles import PROFILES, merge_over_profile
+from mlops_platform.config import Profile, environment_from_config
+from mlops_platform.config.profiles import PROFILES, merge_over_profile
 
 
 def _minimal(profile: str) -> dict[str, str]:

@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 import pytest
-
-from components.config import environment_from_config
-from components.config.loader import ConfigError
+from mlops_platform.config import environment_from_config
+from mlops_platform.config.loader import ConfigError
 
 
 def _values(profile: str, **sections: Any) -> dict[str, str]:

@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 import pytest
-
-from components.container_registry import (
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.storage.container_registry import (
     ContainerRegistry,
     ContainerRegistryArgs,
     Upstream,
     cache_prefix,
 )
-from components.validation import ComponentInputError
+
 from scripts.offline import run_program
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor
 

@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-
-from components.gpu_node_pool import (
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.gpu.node_pool import (
     AmiType,
     CapacityType,
     ConsolidationPolicy,
@@ -23,8 +23,8 @@ from components.gpu_node_pool import (
     spot_diversification_warning,
     validate_pool,
 )
-from components.nvidia import GpuSharing, MigStrategy
-from components.validation import ComponentInputError
+from mlops_platform.gpu.nvidia import GpuSharing, MigStrategy
+
 from scripts.offline import run_program
 from scripts.offline.engine import Recording
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor

@@ -13,8 +13,9 @@ from typing import Any
 
 import pulumi
 import pytest
-
-from components.iam import (
+from mlops_platform.cluster.serving_cluster import ServingCluster, ServingClusterArgs
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.iam import (
     WILDCARD_ACTION_EXCEPTIONS,
     WILDCARD_RESOURCE_EXCEPTIONS,
     PlatformIam,
@@ -22,8 +23,7 @@ from components.iam import (
     irsa_role,
     pod_identity_role,
 )
-from components.serving_cluster import ServingCluster, ServingClusterArgs
-from components.validation import ComponentInputError
+
 from scripts.offline import run_program
 from scripts.offline.engine import Recording, Unknown
 

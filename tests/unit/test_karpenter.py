@@ -9,14 +9,14 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 import pytest
-
-from components.karpenter import (
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.gpu.karpenter import (
     INTERRUPTION_EVENTS,
     WILDCARD_RESOURCE_EXCEPTIONS,
     Karpenter,
     KarpenterArgs,
 )
-from components.validation import ComponentInputError
+
 from scripts.offline import run_program
 from scripts.offline.engine import Recording
 

@@ -6,9 +6,13 @@ import json
 from typing import Any
 
 import pytest
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.storage.model_registry import (
+    DEFAULT_CHART_VERSION,
+    ModelRegistry,
+    ModelRegistryArgs,
+)
 
-from components.model_registry import DEFAULT_CHART_VERSION, ModelRegistry, ModelRegistryArgs
-from components.validation import ComponentInputError
 from scripts.offline import run_program
 from scripts.offline.engine import Secret
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor

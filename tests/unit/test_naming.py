@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from components.naming import NAME_RULES, NameKind, physical_name
+from mlops_platform.core.naming import NAME_RULES, NameKind, physical_name
 
 LONG_PREFIX = "a-very-long-project-name-for-ml-platform-workloads-" * 3 + "-production-eu-west-1"
 ROLES = ["models", "pipeline-artifacts", "karpenter-interruption", "serving-large-gpu-pool"]

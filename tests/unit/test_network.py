@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from components.config import Profile, planned_subnets
-from components.config.model import NetworkConfig
-from components.config.profiles import PROFILES, merge_over_profile
-from components.network import (
+from mlops_platform.config import Profile, planned_subnets
+from mlops_platform.config.model import NetworkConfig
+from mlops_platform.config.profiles import PROFILES, merge_over_profile
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.network.network import (
     ExistingNetworkArgs,
     NatStrategy,
     Network,
     NetworkArgs,
     TerraformStateArgs,
 )
-from components.validation import ComponentInputError
+
 from scripts.offline import load_stack_config, run_program
 from scripts.offline.engine import Secret
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor

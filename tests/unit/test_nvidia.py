@@ -13,9 +13,8 @@ from typing import Any
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
-
-from components.alert_rules import AlertThresholds, ServingMetrics, alert_rules
-from components.nvidia import (
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.gpu.nvidia import (
     DCGM_FIELD_CATALOG,
     GpuSharing,
     MigStrategy,
@@ -26,7 +25,8 @@ from components.nvidia import (
     device_plugin_config,
     used_dcgm_fields,
 )
-from components.validation import ComponentInputError
+from mlops_platform.observability.alert_rules import AlertThresholds, ServingMetrics, alert_rules
+
 from scripts.offline import run_program
 from scripts.offline.engine import Recording
 from tests.conftest import REPO_ROOT
@@ -86,7 +86,7 @@ def counters(rec: Recording) -> dict[str, tuple[str, str]]:
 
 def fields_read_by_alerts_dashboards_and_runbooks() -> set[str]:
     """Every DCGM field named anywhere an operator or a rule reads metrics, scanned here
-    independently of components.nvidia."""
+    independently of mlops_platform.gpu.nvidia."""
     rules = alert_rules(
         AlertThresholds(),
         gpu_pool_label="mlops/gpu-pool",
@@ -95,7 +95,7 @@ def fields_read_by_alerts_dashboards_and_runbooks() -> set[str]:
     )
     texts = [r.expr for r in rules]
     sources: list[Path] = [
-        *(REPO_ROOT / "components" / "dashboards").glob("*.json"),
+        *(REPO_ROOT / "components" / "observability" / "dashboards").glob("*.json"),
         *(REPO_ROOT / "docs" / "runbooks").glob("*.md"),
     ]
     texts += [path.read_text(encoding="utf-8") for path in sources]

@@ -10,17 +10,17 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 import pytest
-
-from components.alert_rules import AlertThresholds, ServingMetrics, sanitize_label
-from components.gpu_node_pool import POOL_LABEL
-from components.observability import (
+from mlops_platform.core.labels import POOL_LABEL
+from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.observability.alert_rules import AlertThresholds, ServingMetrics, sanitize_label
+from mlops_platform.observability.observability import (
     CHART_REPOSITORY,
     DASHBOARD_LABEL,
     KUBE_PROMETHEUS_STACK_VERSION,
     Observability,
     ObservabilityArgs,
 )
-from components.validation import ComponentInputError
+
 from scripts.offline import Recording, run_program
 from scripts.offline.engine import Secret
 from scripts.offline.mocks import PlatformMocks, RecordingMonitor

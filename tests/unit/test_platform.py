@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from components.config import environment_from_config
-from components.platform import MlopsPlatform
+from mlops_platform.config import environment_from_config
+from mlops_platform.platform import MlopsPlatform
+
 from scripts.offline import run_program
 
 VALUES = {

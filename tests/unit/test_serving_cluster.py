@@ -8,10 +8,7 @@ from typing import Any
 
 import pulumi
 import pytest
-
-from components.config.model import ClusterConfig, Profile
-from components.config.profiles import PROFILES, merge_over_profile
-from components.serving_cluster import (
+from mlops_platform.cluster.serving_cluster import (
     LOG_TYPES,
     AddonVersions,
     ServingCluster,
@@ -20,7 +17,10 @@ from components.serving_cluster import (
     access_label,
     vpc_cni_configuration,
 )
-from components.validation import ComponentInputError
+from mlops_platform.config.model import ClusterConfig, Profile
+from mlops_platform.config.profiles import PROFILES, merge_over_profile
+from mlops_platform.core.validation import ComponentInputError
+
 from scripts.offline import run_program
 from scripts.offline.engine import Recording, Secret
 from tests.conftest import read_stack

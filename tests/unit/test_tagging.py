@@ -1,6 +1,6 @@
 """Tag layers: identity tags, configured tags, per-resource tags; later layers win."""
 
-from components.tagging import REQUIRED_TAG_KEYS, merge_tags, platform_tags
+from mlops_platform.core.tagging import REQUIRED_TAG_KEYS, merge_tags, platform_tags
 
 
 def test_platform_tags_carry_identity_and_configured_tags():

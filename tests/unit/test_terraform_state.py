@@ -8,8 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from components.terraform_state import (
+from mlops_platform.network.terraform_state import (
     MissingOutputError,
     StateOutput,
     UnreadableStateError,
@@ -18,6 +17,7 @@ from components.terraform_state import (
     read_state,
     split_s3_url,
 )
+
 from scripts.offline import run_program
 from scripts.offline.engine import Secret
 

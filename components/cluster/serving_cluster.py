@@ -20,7 +20,7 @@ What it builds, in order:
 9. coredns and aws-ebs-csi-driver (with its own Pod Identity role) AFTER the node group.
 
 IAM roles of the control plane and nodes come in as ARNs from
-:class:`components.iam.PlatformIam`, which is built first.
+:class:`mlops_platform.iam.platform_iam.PlatformIam`, which is built first.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
-from components.naming import NameKind, physical_name
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from ..iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
 
 LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 """Every EKS control-plane log type; all are always on."""

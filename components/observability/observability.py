@@ -24,7 +24,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.alert_rules import (
+from ..core.kms import logs_key_policy
+from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from ..iam import pod_identity_role
+from .alert_rules import (
     AlertThresholds,
     ServingMetrics,
     alert_rules,
@@ -32,12 +38,6 @@ from components.alert_rules import (
     prometheus_rule_groups,
     sanitize_label,
 )
-from components.gpu_node_pool import POOL_LABEL
-from components.iam import pod_identity_role
-from components.kms import logs_key_policy
-from components.naming import NameKind, physical_name
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
 
 KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
 """The kube-prometheus-stack chart version this release is tested with (pinned)."""
@@ -55,8 +55,6 @@ folder. Set the browsable URL of that folder (e.g. your Git host's view of it) i
 DCGM_EXPORTER_LABELS: dict[str, str] = {"app.kubernetes.io/name": "dcgm-exporter"}
 """The label NVIDIA's dcgm-exporter Helm chart puts on its Service (chart defaults)."""
 
-GPU_TAINT_KEY = "nvidia.com/gpu"
-"""The taint GPU nodes carry; exporters tolerate it so they run there too."""
 
 PROMETHEUS_SERVICE_ACCOUNT = "prometheus"
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
@@ -66,7 +64,7 @@ DASHBOARD_LABEL = "grafana_dashboard"
 """The label the chart's Grafana sidecar watches (``grafana.sidecar.dashboards.label``)."""
 
 DASHBOARDS: tuple[str, ...] = ("gpu-fleet", "serving")
-"""Dashboards shipped from :mod:`components.dashboards`."""
+"""Dashboards shipped from :mod:`mlops_platform.observability.dashboards`."""
 
 CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -148,7 +146,7 @@ class ObservabilityArgs:
 
     gpu_pool_label: str = POOL_LABEL
     """Node label key holding a GPU node's pool name (dashboards and the pool-at-max alert);
-    default: the label :mod:`components.gpu_node_pool` puts on GPU nodes."""
+    default: the label :mod:`mlops_platform.gpu.node_pool` puts on GPU nodes."""
 
     gpu_pool_max_nodes: dict[str, int] = field(default_factory=dict)
     """GPU pool name -> maximum node count, for the pool-at-max alert."""
@@ -186,7 +184,11 @@ class ObservabilityArgs:
 
 def load_dashboard(name: str, replacements: dict[str, str]) -> str:
     """A shipped dashboard's JSON with its placeholders replaced."""
-    text = resources.files("components.dashboards").joinpath(f"{name}.json").read_text("utf-8")
+    text = (
+        resources.files("mlops_platform.observability.dashboards")
+        .joinpath(f"{name}.json")
+        .read_text("utf-8")
+    )
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
     json.loads(text)  # fail loudly on a broken file

@@ -26,24 +26,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.alert_rules import AlertThresholds, ServingMetrics, alert_rules
-from components.validation import Invalid, raise_if_invalid
-
-GPU_TAINT_KEY = "nvidia.com/gpu"
-"""The taint every GPU node carries (``nvidia.com/gpu=true:NoSchedule``)."""
-
-ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
-"""The node label naming the GPU model; the Cluster Autoscaler's AWS GPU label."""
-
-DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
-"""Node label selecting a named device-plugin configuration (time-slicing, MIG strategy)."""
-
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
-"""Node label the GPU operator's MIG manager reads to partition a node's GPUs."""
-
-AMI_FAMILY_LABEL = "mlops/ami-family"
-"""Node label ``al2023`` or ``bottlerocket``. Bottlerocket's NVIDIA variants run their own
-device plugin as a host service, so the device plugin DaemonSet stays off those nodes."""
+from ..core.labels import (
+    ACCELERATOR_LABEL,
+    AMI_FAMILY_LABEL,
+    GPU_TAINT_KEY,
+)
+from ..core.validation import Invalid, raise_if_invalid
+from ..observability.alert_rules import AlertThresholds, ServingMetrics, alert_rules
 
 BOTTLEROCKET = "bottlerocket"
 
@@ -214,7 +203,7 @@ def used_dcgm_fields() -> tuple[str, ...]:
         serving=ServingMetrics(),
     )
     texts = [rule.expr for rule in rules] + [m for rule in rules for m in rule.metrics]
-    dashboards = resources.files("components.dashboards")
+    dashboards = resources.files("mlops_platform.observability.dashboards")
     texts += [
         entry.read_text("utf-8") for entry in dashboards.iterdir() if entry.name.endswith(".json")
     ]

@@ -31,11 +31,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.artifact_store import AccessLevel, access_policy_document
-from components.iam import pod_identity_role
-from components.naming import NameKind, physical_name
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from ..iam import pod_identity_role
+from .artifact_store import AccessLevel, access_policy_document
 
 DEFAULT_CHART_VERSION = "1.11.5"
 """The community MLflow chart version (MLflow 3.15.1) this release is tested with."""

@@ -26,17 +26,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.kms import logs_key_policy
-from components.naming import NameKind, physical_name
-from components.tagging import merge_tags
-from components.terraform_state import (
+from ..core.kms import logs_key_policy
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from .terraform_state import (
     DEFAULT_OUTPUT_NAMES,
     MissingOutputError,
     StateOutput,
     TerraformStateError,
     read_state,
 )
-from components.validation import Invalid, raise_if_invalid
 
 COMPONENT = "mlops:network:Network"
 

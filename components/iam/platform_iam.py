@@ -1,24 +1,18 @@
-"""``PlatformIam``: the roles an environment is built and operated with, and workload roles.
+"""``PlatformIam``: the roles an environment is built and operated with.
 
 ``PlatformIam`` creates the EKS cluster role, the node role, the CI deploy role (trusted
 through GitHub Actions OIDC), the human platform-admin and read-only roles, and optionally
 a permission boundary that every role the platform creates carries. It is built BEFORE the
-serving cluster: its role ARNs are inputs of :class:`components.serving_cluster.ServingCluster`
+serving cluster: its role ARNs are inputs of
+:class:`mlops_platform.cluster.serving_cluster.ServingCluster`
 (cluster role, node role, access entries), so there is no cycle.
 
-:func:`pod_identity_role` and :func:`irsa_role` are the helpers other components use for
-their workload roles: one role per Kubernetes service account, trust pinned to that
-namespace and service account, an inline least-privilege policy written as a Python dict.
-
-Every policy statement carries a ``Sid``. A statement that grants a wildcard action, or an
-``Allow`` on the resource ``*``, must be listed in :data:`WILDCARD_ACTION_EXCEPTIONS` or
-:data:`WILDCARD_RESOURCE_EXCEPTIONS` with the reason AWS requires it; the unit tests walk
-every document the components register and fail on anything else.
+Workload roles (one per Kubernetes service account) are built with the helpers in
+:mod:`.workload`; policy documents follow the rules of :mod:`.documents`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,18 +21,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.naming import NameKind, physical_name
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
-
-POLICY_VERSION = "2012-10-17"
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json, statement
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 """The issuer of GitHub Actions OIDC tokens."""
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
-STS_AUDIENCE = "sts.amazonaws.com"
-"""The ``aud`` every web-identity trust of the platform pins."""
 
 MANAGED_POLICY_ARNS: dict[str, tuple[str, ...]] = {
     "cluster": ("AmazonEKSClusterPolicy",),
@@ -55,39 +46,6 @@ kubelet and the VPC CNI call, and EKS documents them as the required policies. T
 not written by this project, so the wildcard walk covers only the documents we write.
 """
 
-WILDCARD_ACTION_EXCEPTIONS: dict[str, str] = {
-    "BoundaryServiceCeiling": "a permission boundary only caps what identity policies grant; "
-    "it lists whole services (svc:*) so that a role's own least-privilege policy decides, "
-    "and its Deny statements close the escalation paths",
-    "CiReadOnly": "pulumi refresh/preview reads EC2 and EKS through dozens of Describe/List "
-    "calls that change nothing and return no data-plane content (no s3:GetObject, "
-    "kms:Decrypt or secret values)",
-}
-"""Statement Sids allowed to grant wildcard actions, and why."""
-
-WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
-    "BoundaryServiceCeiling": "a boundary is a ceiling over every resource; grants come from "
-    "identity policies",
-    "CiReadOnly": "EC2 Describe*, eks:ListClusters, kms:ListAliases and the like support no "
-    "resource-level permissions",
-    "CiKmsCreateKey": "kms:CreateKey has no resource until the key exists",
-    "CiEc2Network": "ec2 create calls are authorised on resource types, not names; "
-    "scoped to the region by aws:RequestedRegion",
-    "HumanListClusters": "eks:ListClusters supports no resource-level permissions",
-    "CiEcrRegistry": "registry-level ECR settings (scanning, pull-through cache) have no "
-    "repository resource; scoped to the region by aws:RequestedRegion",
-    "EbsCsiDescribe": "ec2:Describe* calls of the EBS CSI driver support no resource-level "
-    "permissions",
-    "CiInspectorForEcrScanning": "ECR enhanced scanning turns on Amazon Inspector for the "
-    "account; inspector2:Enable, ListAccountPermissions and BatchGetAccountStatus have no "
-    "resource types; scoped to the region by aws:RequestedRegion",
-}
-"""Statement Sids allowed to ``Allow`` on resource ``*``, and why.
-
-KMS key policies are exempt by construction: in a key policy ``*`` means "this key".
-"""
-
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role/.+|root)$")
@@ -134,208 +92,6 @@ _BOUNDARY_SERVICES = (
     "sts",
     "aps",
 )
-
-
-def policy_json(document: pulumi.Input[Mapping[str, Any]]) -> pulumi.Output[str]:
-    """A policy document (a dict that may hold Outputs) as the JSON string AWS takes."""
-    return pulumi.Output.from_input(document).apply(
-        lambda doc: json.dumps(doc, sort_keys=False, separators=(",", ":"))
-    )
-
-
-def _statement(sid: str, actions: Sequence[str], resources: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "Sid": sid,
-        "Effect": extra.pop("effect", "Allow"),
-        "Action": list(actions),
-        "Resource": resources,
-        **extra,
-    }
-
-
-# --- workload roles ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkloadRole:
-    """A workload's IAM role, its inline policy and (Pod Identity) its association."""
-
-    role: aws.iam.Role
-    policy: aws.iam.RolePolicy
-    association: aws.eks.PodIdentityAssociation | None
-
-
-def _workload_problems(
-    namespace: str, service_account: str, policy: pulumi.Input[Mapping[str, Any]]
-) -> list[Invalid]:
-    problems: list[Invalid] = []
-    if not _K8S_NAME.match(namespace):
-        problems.append(Invalid("namespace", namespace, "a DNS-1123 label, e.g. kube-system"))
-    if not _K8S_NAME.match(service_account):
-        problems.append(
-            Invalid("service_account", service_account, "a DNS-1123 label, e.g. my-controller")
-        )
-    if isinstance(policy, Mapping) and not policy.get("Statement"):
-        problems.append(Invalid("policy", policy, "a policy document with at least one Statement"))
-    return problems
-
-
-def pod_identity_trust(cluster_arn: pulumi.Input[str], namespace: str, service_account: str):
-    """Trust for EKS Pod Identity, pinned to one cluster, namespace and service account.
-
-    ``pods.eks.amazonaws.com`` assumes the role with ``sts:AssumeRole`` and
-    ``sts:TagSession``. ``aws:SourceAccount`` stops other accounts' clusters (the confused
-    deputy); the session tags EKS Pod Identity sets on every request (``eks-cluster-arn``,
-    ``kubernetes-namespace``, ``kubernetes-service-account``) pin the cluster and the
-    service account. Associations must keep session tags on (the default).
-    """
-    arn = pulumi.Output.from_input(cluster_arn)
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "EksPodIdentity",
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {
-                    "StringEquals": {
-                        "aws:SourceAccount": arn.apply(lambda a: a.split(":")[4]),
-                        "aws:RequestTag/eks-cluster-arn": arn,
-                        "aws:RequestTag/kubernetes-namespace": namespace,
-                        "aws:RequestTag/kubernetes-service-account": service_account,
-                    },
-                },
-            }
-        ],
-    }
-
-
-def pod_identity_role(
-    name: str,
-    *,
-    parent: pulumi.Resource,
-    name_prefix: str,
-    role: str,
-    cluster_name: pulumi.Input[str],
-    cluster_arn: pulumi.Input[str],
-    namespace: str,
-    service_account: str,
-    policy: pulumi.Input[Mapping[str, Any]],
-    permission_boundary_arn: pulumi.Input[str | None] | None = None,
-    tags: Mapping[str, str] | None = None,
-    depends_on: Sequence[pulumi.Resource] = (),
-) -> WorkloadRole:
-    """A workload role for EKS Pod Identity, with its inline policy and association.
-
-    ``name`` is the logical-name stem (children are ``{name}-role``, ``{name}-policy``,
-    ``{name}-pod-identity``); ``role`` the physical-name role (``{name_prefix}-{role}``).
-    ``policy`` is the least-privilege document as a dict (it may hold Outputs).
-    """
-    raise_if_invalid(
-        "pod_identity_role", name, _workload_problems(namespace, service_account, policy)
-    )
-    opts = pulumi.ResourceOptions(parent=parent)
-    all_tags = merge_tags(tags, {"workload-namespace": namespace, "workload-sa": service_account})
-    iam_role = aws.iam.Role(
-        f"{name}-role",
-        name=physical_name(role, NameKind.IAM_ROLE, name_prefix),
-        description=f"EKS Pod Identity role of {namespace}/{service_account}",
-        assume_role_policy=policy_json(pod_identity_trust(cluster_arn, namespace, service_account)),
-        permissions_boundary=permission_boundary_arn,
-        max_session_duration=3600,
-        tags=all_tags,
-        opts=opts,
-    )
-    inline = aws.iam.RolePolicy(
-        f"{name}-policy",
-        role=iam_role.name,
-        policy=policy_json(policy),
-        opts=opts,
-    )
-    association = aws.eks.PodIdentityAssociation(
-        f"{name}-pod-identity",
-        cluster_name=cluster_name,
-        namespace=namespace,
-        service_account=service_account,
-        role_arn=iam_role.arn,
-        tags=all_tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[inline, *depends_on]),
-    )
-    return WorkloadRole(iam_role, inline, association)
-
-
-def irsa_trust(
-    oidc_provider_arn: pulumi.Input[str],
-    oidc_issuer_url: pulumi.Input[str],
-    namespace: str,
-    service_account: str,
-):
-    """Trust for IRSA: web identity from the cluster's OIDC provider, ``sub`` and ``aud`` pinned."""
-    issuer = pulumi.Output.from_input(oidc_issuer_url).apply(
-        lambda url: url.removeprefix("https://")
-    )
-    condition = issuer.apply(
-        lambda host: {
-            "StringEquals": {
-                f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{host}:aud": STS_AUDIENCE,
-            }
-        }
-    )
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "EksIrsa",
-                "Effect": "Allow",
-                "Principal": {"Federated": oidc_provider_arn},
-                "Action": ["sts:AssumeRoleWithWebIdentity"],
-                "Condition": condition,
-            }
-        ],
-    }
-
-
-def irsa_role(
-    name: str,
-    *,
-    parent: pulumi.Resource,
-    name_prefix: str,
-    role: str,
-    oidc_provider_arn: pulumi.Input[str],
-    oidc_issuer_url: pulumi.Input[str],
-    namespace: str,
-    service_account: str,
-    policy: pulumi.Input[Mapping[str, Any]],
-    permission_boundary_arn: pulumi.Input[str | None] | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> WorkloadRole:
-    """A workload role for IRSA (for charts that need the role-arn annotation).
-
-    Annotate the service account with ``eks.amazonaws.com/role-arn: <role.arn>``.
-    """
-    raise_if_invalid("irsa_role", name, _workload_problems(namespace, service_account, policy))
-    opts = pulumi.ResourceOptions(parent=parent)
-    iam_role = aws.iam.Role(
-        f"{name}-role",
-        name=physical_name(role, NameKind.IAM_ROLE, name_prefix),
-        description=f"IRSA role of {namespace}/{service_account}",
-        assume_role_policy=policy_json(
-            irsa_trust(oidc_provider_arn, oidc_issuer_url, namespace, service_account)
-        ),
-        permissions_boundary=permission_boundary_arn,
-        max_session_duration=3600,
-        tags=merge_tags(tags, {"workload-namespace": namespace, "workload-sa": service_account}),
-        opts=opts,
-    )
-    inline = aws.iam.RolePolicy(
-        f"{name}-policy", role=iam_role.name, policy=policy_json(policy), opts=opts
-    )
-    return WorkloadRole(iam_role, inline, None)
-
-
-# --- PlatformIam --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -541,10 +297,10 @@ class PlatformIam(pulumi.ComponentResource):
         for arg, value, pattern, what in checks:
             if isinstance(value, str) and not pattern.match(value):
                 problems.append(Invalid(arg, value, f"must be {what}"))
-        for i, statement in enumerate(args.ci_extra_statements):
-            if not statement.get("Sid"):
+        for i, extra in enumerate(args.ci_extra_statements):
+            if not extra.get("Sid"):
                 problems.append(
-                    Invalid(f"ci_extra_statements[{i}]", statement, "every statement has a Sid")
+                    Invalid(f"ci_extra_statements[{i}]", extra, "every statement has a Sid")
                 )
         return problems
 
@@ -595,7 +351,7 @@ class PlatformIam(pulumi.ComponentResource):
     def _human_role(
         self, key: str, principals: Sequence[pulumi.Input[str]], description: str
     ) -> aws.iam.Role:
-        statement: dict[str, Any] = {
+        trust_statement: dict[str, Any] = {
             "Sid": "HumanAssume",
             "Effect": "Allow",
             "Principal": {"AWS": list(principals)},
@@ -604,13 +360,13 @@ class PlatformIam(pulumi.ComponentResource):
         if not principals:
             # Falling back to the whole account: any IAM principal its policies allow, but
             # only from an MFA-authenticated session (no bare access keys).
-            statement["Principal"] = {
+            trust_statement["Principal"] = {
                 "AWS": [
                     pulumi.Output.concat("arn:", self._partition, ":iam::", self._account, ":root")
                 ]
             }
-            statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-        trust = {"Version": POLICY_VERSION, "Statement": [statement]}
+            trust_statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        trust = {"Version": POLICY_VERSION, "Statement": [trust_statement]}
         iam_role = self._role(key, key, trust, description)
         cluster_arn = self._arn("eks", f"cluster/{self._args.name_prefix}-*")
         aws.iam.RolePolicy(
@@ -620,7 +376,7 @@ class PlatformIam(pulumi.ComponentResource):
                 {
                     "Version": POLICY_VERSION,
                     "Statement": [
-                        _statement(
+                        statement(
                             "HumanDescribeCluster",
                             [
                                 "eks:DescribeCluster",
@@ -630,7 +386,7 @@ class PlatformIam(pulumi.ComponentResource):
                             ],
                             [cluster_arn],
                         ),
-                        _statement("HumanListClusters", ["eks:ListClusters"], "*"),
+                        statement("HumanListClusters", ["eks:ListClusters"], "*"),
                     ],
                 }
             ),
@@ -697,21 +453,21 @@ class PlatformIam(pulumi.ComponentResource):
         return {
             "Version": POLICY_VERSION,
             "Statement": [
-                _statement("BoundaryServiceCeiling", [f"{s}:*" for s in _BOUNDARY_SERVICES], "*"),
-                _statement(
+                statement("BoundaryServiceCeiling", [f"{s}:*" for s in _BOUNDARY_SERVICES], "*"),
+                statement(
                     "BoundaryDenyUnboundedRoles",
                     ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
                     "*",
                     effect="Deny",
                     Condition={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
                 ),
-                _statement(
+                statement(
                     "BoundaryDenyRemoval",
                     ["iam:DeleteRolePermissionsBoundary"],
                     "*",
                     effect="Deny",
                 ),
-                _statement(
+                statement(
                     "BoundaryDenyEditingItself",
                     [
                         "iam:CreatePolicyVersion",
@@ -722,7 +478,7 @@ class PlatformIam(pulumi.ComponentResource):
                     [boundary_arn],
                     effect="Deny",
                 ),
-                _statement(
+                statement(
                     "BoundaryDenyLongLivedCredentials",
                     [
                         "iam:CreateUser",
@@ -757,7 +513,7 @@ class PlatformIam(pulumi.ComponentResource):
         read = {
             "Version": POLICY_VERSION,
             "Statement": [
-                _statement(
+                statement(
                     "CiReadOnly",
                     [
                         "ec2:Describe*",
@@ -787,7 +543,7 @@ class PlatformIam(pulumi.ComponentResource):
                 ),
                 # AMI and add-on lookups read AWS's public parameters only, never the
                 # account's own (which may hold secrets).
-                _statement(
+                statement(
                     "CiPublicParameters",
                     ["ssm:GetParameter", "ssm:GetParameters"],
                     pulumi.Output.concat(
@@ -799,7 +555,7 @@ class PlatformIam(pulumi.ComponentResource):
         network = {
             "Version": POLICY_VERSION,
             "Statement": [
-                _statement(
+                statement(
                     "CiEc2Network",
                     [
                         "ec2:CreateVpc",
@@ -854,7 +610,7 @@ class PlatformIam(pulumi.ComponentResource):
         cluster = {
             "Version": POLICY_VERSION,
             "Statement": [
-                _statement(
+                statement(
                     "CiEks",
                     [
                         "eks:CreateCluster",
@@ -888,7 +644,7 @@ class PlatformIam(pulumi.ComponentResource):
                         self._arn("eks", f"podidentityassociation/{prefix}-*"),
                     ],
                 ),
-                _statement(
+                statement(
                     "CiIamRoles",
                     [
                         "iam:CreateRole",
@@ -901,7 +657,7 @@ class PlatformIam(pulumi.ComponentResource):
                     [role_arn],
                     **boundary_condition,
                 ),
-                _statement(
+                statement(
                     "CiIamRoleLifecycle",
                     [
                         "iam:DeleteRole",
@@ -913,7 +669,7 @@ class PlatformIam(pulumi.ComponentResource):
                     ],
                     [role_arn],
                 ),
-                _statement(
+                statement(
                     "CiIamPolicies",
                     [
                         "iam:CreatePolicy",
@@ -925,7 +681,7 @@ class PlatformIam(pulumi.ComponentResource):
                     ],
                     [policy_arn],
                 ),
-                _statement(
+                statement(
                     "CiIamEksOidc",
                     [
                         "iam:CreateOpenIDConnectProvider",
@@ -947,19 +703,19 @@ class PlatformIam(pulumi.ComponentResource):
                         )
                     ],
                 ),
-                _statement(
+                statement(
                     "CiPassPlatformRoles",
                     ["iam:PassRole"],
                     [role_arn],
                     Condition={"StringEquals": {"iam:PassedToService": list(_PASSED_TO_SERVICES)}},
                 ),
-                _statement(
+                statement(
                     "CiServiceLinkedRoles",
                     ["iam:CreateServiceLinkedRole"],
                     [self._arn("iam", "role/aws-service-role/*", regional=False)],
                     Condition={"StringEquals": {"iam:AWSServiceName": list(_SERVICE_LINKED)}},
                 ),
-                _statement(
+                statement(
                     "CiDenySelfEdit",
                     [
                         "iam:UpdateAssumeRolePolicy",
@@ -971,7 +727,7 @@ class PlatformIam(pulumi.ComponentResource):
                     [own_role],
                     effect="Deny",
                 ),
-                _statement(
+                statement(
                     "CiDenyEditingOwnPolicies",
                     [
                         "iam:CreatePolicyVersion",
@@ -986,8 +742,8 @@ class PlatformIam(pulumi.ComponentResource):
         }
         key_arn = self._arn("kms", "key/*")
         data_statements: list[dict[str, Any]] = [
-            _statement("CiKmsCreateKey", ["kms:CreateKey"], "*", Condition=region_only),
-            _statement(
+            statement("CiKmsCreateKey", ["kms:CreateKey"], "*", Condition=region_only),
+            statement(
                 "CiKmsManageKeys",
                 [
                     "kms:PutKeyPolicy",
@@ -1002,13 +758,13 @@ class PlatformIam(pulumi.ComponentResource):
                 ],
                 [key_arn, self._arn("kms", f"alias/{prefix}-*")],
             ),
-            _statement(
+            statement(
                 "CiKmsGrantsForAwsServices",
                 ["kms:CreateGrant"],
                 [key_arn],
                 Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
-            _statement(
+            statement(
                 "CiLogGroups",
                 [
                     "logs:CreateLogGroup",
@@ -1029,8 +785,8 @@ class PlatformIam(pulumi.ComponentResource):
         if args.state_bucket_arn is not None:
             bucket = pulumi.Output.from_input(args.state_bucket_arn)
             data_statements += [
-                _statement("CiStateList", ["s3:ListBucket"], [bucket]),
-                _statement(
+                statement("CiStateList", ["s3:ListBucket"], [bucket]),
+                statement(
                     "CiStateObjects",
                     ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                     [pulumi.Output.concat(bucket, "/*")],
@@ -1038,7 +794,7 @@ class PlatformIam(pulumi.ComponentResource):
             ]
         if args.secrets_kms_key_arn is not None:
             data_statements.append(
-                _statement(
+                statement(
                     "CiStackSecrets",
                     ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
                     [args.secrets_kms_key_arn],
@@ -1061,7 +817,7 @@ class PlatformIam(pulumi.ComponentResource):
         return {
             "Version": POLICY_VERSION,
             "Statement": [
-                _statement(
+                statement(
                     "CiBuckets",
                     [
                         "s3:CreateBucket",
@@ -1097,7 +853,7 @@ class PlatformIam(pulumi.ComponentResource):
                     ],
                     [pulumi.Output.concat("arn:", self._partition, f":s3:::{prefix}-*")],
                 ),
-                _statement(
+                statement(
                     "CiRepositories",
                     [
                         "ecr:CreateRepository",
@@ -1117,7 +873,7 @@ class PlatformIam(pulumi.ComponentResource):
                     ],
                     [self._arn("ecr", f"repository/{prefix}-*")],
                 ),
-                _statement(
+                statement(
                     "CiEcrRegistry",
                     [
                         "ecr:GetRegistryScanningConfiguration",
@@ -1129,7 +885,7 @@ class PlatformIam(pulumi.ComponentResource):
                     "*",
                     Condition={"StringEquals": {"aws:RequestedRegion": self._region}},
                 ),
-                _statement(
+                statement(
                     "CiModelRegistryDatabase",
                     [
                         "rds:CreateDBInstance",
@@ -1156,12 +912,12 @@ class PlatformIam(pulumi.ComponentResource):
                         self._arn("rds", f"snapshot:{prefix}-*"),
                     ],
                 ),
-                _statement(
+                statement(
                     "CiRdsDefaultOptionGroup",
                     ["rds:CreateDBInstance"],
                     [self._arn("rds", "og:default:*")],
                 ),
-                _statement(
+                statement(
                     "CiInspectorForEcrScanning",
                     [
                         "inspector2:Enable",
@@ -1171,7 +927,7 @@ class PlatformIam(pulumi.ComponentResource):
                     "*",
                     Condition={"StringEquals": {"aws:RequestedRegion": self._region}},
                 ),
-                _statement(
+                statement(
                     "CiQueuesRulesTopics",
                     [
                         "sqs:CreateQueue",
@@ -1204,7 +960,7 @@ class PlatformIam(pulumi.ComponentResource):
                         self._arn("sns", f"{prefix}-*"),
                     ],
                 ),
-                _statement(
+                statement(
                     "CiMetricsWorkspace",
                     [
                         "aps:CreateWorkspace",
@@ -1219,7 +975,7 @@ class PlatformIam(pulumi.ComponentResource):
                 ),
                 # Managed node groups' Auto Scaling groups are eks-<node group>-<uuid>, and
                 # every platform node group is named {prefix}-... (aws.autoscaling.Tag).
-                _statement(
+                statement(
                     "CiNodeGroupTags",
                     ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
                     [

@@ -22,10 +22,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
-from components.naming import NameKind, physical_name
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from ..iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
 
 CHART_VERSION = "1.12.1"
 """Karpenter (controller and CRD charts) pinned by default."""
@@ -60,7 +60,7 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
     "KarpenterReadPrices": "pricing:GetProducts supports no resource-level permissions",
 }
 """Controller-policy statements that ``Allow`` on resource ``*``, and why (same contract as
-:data:`components.iam.WILDCARD_RESOURCE_EXCEPTIONS`)."""
+:data:`mlops_platform.iam.documents.WILDCARD_RESOURCE_EXCEPTIONS`)."""
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 """Tag (value: the cluster name) by which EC2NodeClasses select subnets and security groups."""

@@ -5,7 +5,7 @@ Scaling groups whose desired size nobody changes unless an autoscaler does: the 
 created at ``desired_size`` (often 0) and Pulumi ignores later changes to it. This component
 installs the Cluster Autoscaler that owns that number: it watches pending pods, picks a node
 group whose node template fits them (GPU pools advertise theirs through the
-``k8s.io/cluster-autoscaler/node-template/*`` tags :class:`components.gpu_node_pool.GpuNodePool`
+``k8s.io/cluster-autoscaler/node-template/*`` tags :class:`mlops_platform.gpu.node_pool.GpuNodePool`
 puts on their Auto Scaling groups, so they scale up from zero), and gives idle nodes back after
 ``scale_down_unneeded_time``.
 
@@ -34,9 +34,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.iam import POLICY_VERSION, pod_identity_role
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from ..iam import POLICY_VERSION, pod_identity_role
 
 DEFAULT_CHART_VERSION = "9.53.0"
 """The ``cluster-autoscaler`` chart pinned by default: the newest release whose app version is
@@ -66,7 +66,7 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
     "limited to the cluster's region by aws:RequestedRegion",
 }
 """Statements of the autoscaler's policy that ``Allow`` on resource ``*``, and why (same
-contract as :data:`components.iam.WILDCARD_RESOURCE_EXCEPTIONS`)."""
+contract as :data:`mlops_platform.iam.documents.WILDCARD_RESOURCE_EXCEPTIONS`)."""
 
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")

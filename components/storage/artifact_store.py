@@ -23,9 +23,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.naming import NameKind, physical_name
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
 
 
 class BucketPurpose(StrEnum):

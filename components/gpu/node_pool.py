@@ -25,7 +25,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.gpu_catalog import (
+from ..core.gpu_catalog import (
     EFA_CAPABLE,
     GPU_INSTANCE_TYPES,
     MIG_BALANCED,
@@ -35,30 +35,32 @@ from components.gpu_catalog import (
     is_gpu_family,
     mig_instances_per_gpu,
 )
-from components.naming import NameKind, physical_name
-from components.nvidia import (
+from ..core.labels import (
     ACCELERATOR_LABEL,
     AMI_FAMILY_LABEL,
-    BOTTLEROCKET,
+    CAPACITY_TYPE_LABEL,
     DEVICE_PLUGIN_CONFIG_LABEL,
     GPU_TAINT_KEY,
     MIG_CONFIG_LABEL,
+    OPERATOR_DEVICE_PLUGIN_LABEL,
+    POOL_LABEL,
+    WORKLOAD_LABEL,
+)
+from ..core.naming import NameKind, physical_name
+from ..core.tagging import merge_tags
+from ..core.validation import Invalid, raise_if_invalid
+from .nvidia import (
+    BOTTLEROCKET,
     GpuSharing,
     MigStrategy,
     mig_config_name,
     sharing_problems,
 )
-from components.tagging import merge_tags
-from components.validation import Invalid, raise_if_invalid
 
 DEFAULT_AMI_RELEASE_VERSION = "1.34.7-20260512"
 """EKS AL2023 NVIDIA AMI release pinned by default (Kubernetes 1.34, 2026-05-12 build)."""
 
-POOL_LABEL = "mlops/gpu-pool"
-WORKLOAD_LABEL = "mlops/workload"
-CAPACITY_TYPE_LABEL = "mlops/capacity-type"
 CA_PREFIX = "k8s.io/cluster-autoscaler"
-OPERATOR_DEVICE_PLUGIN_LABEL = "nvidia.com/gpu.deploy.device-plugin"
 
 MIN_ROOT_VOLUME_GIB = 50
 MAX_ROOT_VOLUME_GIB = 16384  # gp3 maximum

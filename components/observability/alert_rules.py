@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from components.validation import Invalid
+from ..core.validation import Invalid
 
 
 class Severity(StrEnum):

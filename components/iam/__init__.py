@@ -1,0 +1,39 @@
+"""The IAM domain: ``PlatformIam`` and the workload-role helpers (Pod Identity, IRSA)."""
+
+from .documents import (
+    POLICY_VERSION,
+    STS_AUDIENCE,
+    WILDCARD_ACTION_EXCEPTIONS,
+    WILDCARD_RESOURCE_EXCEPTIONS,
+    policy_json,
+    statement,
+)
+from .platform_iam import (
+    MANAGED_POLICY_ARNS,
+    PlatformIam,
+    PlatformIamArgs,
+)
+from .workload import (
+    WorkloadRole,
+    irsa_role,
+    irsa_trust,
+    pod_identity_role,
+    pod_identity_trust,
+)
+
+__all__ = [
+    "MANAGED_POLICY_ARNS",
+    "POLICY_VERSION",
+    "STS_AUDIENCE",
+    "WILDCARD_ACTION_EXCEPTIONS",
+    "WILDCARD_RESOURCE_EXCEPTIONS",
+    "PlatformIam",
+    "PlatformIamArgs",
+    "WorkloadRole",
+    "irsa_role",
+    "irsa_trust",
+    "pod_identity_role",
+    "pod_identity_trust",
+    "policy_json",
+    "statement",
+]
