@@ -30,6 +30,7 @@ from .cluster.serving_cluster import (
     access_label,
 )
 from .config import EnvironmentConfig, planned_subnets
+from .config.component_errors import reported_as_config_errors
 from .config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
 from .core.naming import NameKind, physical_name
 from .core.tagging import platform_tags
@@ -85,6 +86,7 @@ class MlopsPlatform(pulumi.ComponentResource):
     tags: pulumi.Output[dict[str, str]]
     """The tags every resource of the environment carries."""
 
+    @reported_as_config_errors
     def __init__(
         self,
         name: str,

@@ -22,6 +22,7 @@ from typing import Any
 
 from mlops_platform.config import ConfigError
 
+from scripts.cli import exit_with
 from scripts.offline import Recording, StackFileError, synthesize
 from scripts.offline.project import REPO_ROOT, available_stacks
 
@@ -241,4 +242,4 @@ def _plain(value: Any) -> Any:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

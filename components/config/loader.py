@@ -8,6 +8,7 @@ model checks structure, the rules check the rest, and every problem is reported 
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
+from ..core.patterns import described
 from .model import EnvironmentConfig, Profile
 from .profiles import PROFILES, merge_over_profile
 from .rules import Path, Problem, check
@@ -61,7 +63,7 @@ def format_problems(
         elif _is_secret(problem.path, secret_keys):
             shown = '"[secret]"'
         else:
-            shown = json.dumps(problem.value, default=str)
+            shown = json.dumps(problem.value, default=str, ensure_ascii=False)
         message = problem.message
         if shown == '"[secret]"' and isinstance(problem.value, str) and problem.value:
             message = message.replace(problem.value, "[secret]")
@@ -88,6 +90,29 @@ def _is_secret(path: Path, secret_keys: frozenset[str]) -> bool:
 
 
 _MISSING = object()
+
+
+def documented_example(key: str, path: tuple[str | int, ...] = ()) -> str | None:
+    """The example the model documents for the field at config ``key`` + ``path``
+    (e.g. ``mlops:observability`` + ``("webhookUrl",)``), if it has one.
+
+    A tool that must stand in for a value it cannot read (an encrypted secret, offline)
+    uses it so the stand-in has the field's shape."""
+    if not key.startswith(f"{NAMESPACE}:"):
+        return None
+    model: type[BaseModel] | None = EnvironmentConfig
+    field = None
+    for part in (key.split(":", 1)[1], *path):
+        if isinstance(part, int):
+            continue
+        if model is None:
+            return None
+        field = next((f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return None
+        model = _model_in(field.annotation)
+    examples = field.examples if field is not None else None
+    return str(examples[0]) if examples else None
 
 
 def environment_from_config(
@@ -142,20 +167,53 @@ def _decode(value: Any) -> Any:
 
 
 def _structural_problems(exc: ValidationError, data: dict[str, Any]) -> list[Problem]:
+    errors = exc.errors(include_url=False)
+    # A misspelled key shows up twice: as an unknown key and as the missing one it meant.
+    meant: set[Path] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            path = tuple(error["loc"])
+            close = _closest(str(path[-1]), _allowed_keys(path[:-1]))
+            if close:
+                meant.add((*path[:-1], close))
     problems = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         path: Path = tuple(error["loc"])
         value = error.get("input", _MISSING) if error["type"] != "missing" else _MISSING
         message = error["msg"]
-        if error["type"] == "extra_forbidden":
+        kind = error["type"]
+        if kind == "extra_forbidden":
             allowed = _allowed_keys(path[:-1])
-            message = "unknown key; allowed keys here: " + ", ".join(allowed)
-        elif error["type"] == "missing":
+            close = _closest(str(path[-1]), allowed)
+            hint = f"did you mean {close}? " if close else ""
+            message = f"unknown key; {hint}allowed keys here: " + ", ".join(allowed)
+        elif kind == "missing":
+            if path in meant:
+                continue  # reported as the misspelled key, with the suggestion
             message = "required, and the profile gives no default"
+        elif kind == "string_pattern_mismatch":
+            pattern = described(str((error.get("ctx") or {}).get("pattern", "")))
+            message = f"not {pattern.allowed}" if pattern else "does not have the accepted form"
+        elif (
+            kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool)
+        ):
+            message = (
+                f"a string, but YAML read the number {value}: quote the value as written "
+                '(e.g. "1.30", not 1.30, which YAML reads as 1.3)'
+            )
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         problems.append(Problem(path, value, message))
     return problems
+
+
+def _closest(key: str, allowed: list[str]) -> str | None:
+    """The allowed key ``key`` most likely meant (case and small typos forgiven)."""
+    plain = {k.split(":")[-1].lower(): k for k in allowed}
+    if key.lower() in plain:
+        return plain[key.lower()]
+    close = difflib.get_close_matches(key.lower(), list(plain), n=1, cutoff=0.75)
+    return plain[close[0]] if close else None
 
 
 def _allowed_keys(path: Path) -> list[str]:

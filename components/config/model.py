@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from ..cluster.serving_cluster import SupportType
+from ..core import patterns
 from ..gpu.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
 from ..gpu.cluster_autoscaler import DEFAULT_IMAGE_TAG as CA_IMAGE_TAG
 from ..gpu.cluster_autoscaler import Expander as AutoscalerExpander
@@ -158,10 +159,10 @@ def _state_source(value: str) -> str:
 
 
 TerraformStateSource = Annotated[str, AfterValidator(_state_source)]
-_VPC_ID = r"^vpc-[0-9a-f]{8,17}$"
-_SUBNET_ID = r"^subnet-[0-9a-f]{8,17}$"
-SubnetId = Annotated[str, Field(pattern=_SUBNET_ID)]
-SecurityGroupId = Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
+SubnetId = Annotated[str, Field(pattern=patterns.SUBNET_ID.regex)]
+_ConsolidationReason = Annotated[str, Field(pattern=patterns.KARPENTER_CONSOLIDATION_REASON.regex)]
+_ConsolidationReason = Annotated[str, Field(pattern=patterns.KARPENTER_CONSOLIDATION_REASON.regex)]
+SecurityGroupId = Annotated[str, Field(pattern=patterns.SECURITY_GROUP_ID.regex)]
 
 
 class TerraformOutputNamesConfig(_Model):
@@ -198,7 +199,7 @@ class TerraformStateConfig(_Model):
     )
     region: str | None = Field(
         None,
-        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        pattern=patterns.REGION.regex,
         description="Region of the state bucket; default: the AWS environment's region.",
     )
     outputs: TerraformOutputNamesConfig = Field(
@@ -210,7 +211,7 @@ class TerraformStateConfig(_Model):
 class ExistingNetworkConfig(_Model):
     """An existing VPC to use instead of creating one: by IDs or from a Terraform state."""
 
-    vpc_id: str | None = Field(None, pattern=_VPC_ID, description="The VPC's ID.")
+    vpc_id: str | None = Field(None, pattern=patterns.VPC_ID.regex, description="The VPC's ID.")
     vpc_cidr: Cidr | None = Field(None, description="The VPC's primary IPv4 CIDR.")
     private_subnet_ids: list[SubnetId] = Field(
         default_factory=list, description="Node subnets: at least one per AZ (azCount)."
@@ -235,7 +236,9 @@ class NetworkConfig(_Model):
 
     vpc_cidr: Cidr = Field(
         "10.0.0.0/16",
-        description="IPv4 CIDR of the VPC, /16 to /22. Give each environment its own, "
+        description="IPv4 CIDR of the VPC: /16 to /22 for 2 AZs, /21 for 3-4 (each AZ needs a "
+        "/24 node subnet and a public subnet); below /21 give the subnet CIDRs yourself, since "
+        "the default plan cuts an eighth of the VPC per AZ. Give each environment its own, "
         "so environments can be peered later.",
     )
     az_count: int = Field(
@@ -290,15 +293,14 @@ class SystemNodesConfig(NodeGroupSize):
     )
     ami_release_version: str | None = Field(
         None,
-        pattern=r"^1\.\d{2}\.\d+-\d{8}$",
+        pattern=patterns.AMI_RELEASE.regex,
         description="EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. 1.34.2-20260128). Unset: "
         "the ServingCluster component's pinned default for its Kubernetes version.",
     )
 
 
-_ADDON_VERSION = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
-RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]
-KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+RoleArn = Annotated[str, Field(pattern=patterns.IAM_ROLE_ARN.regex)]
+KubernetesName = Annotated[str, Field(pattern=patterns.DNS_LABEL.regex)]
 
 
 class AddonVersionsConfig(_Model):
@@ -306,27 +308,27 @@ class AddonVersionsConfig(_Model):
 
     vpc_cni: str | None = Field(
         default=None,
-        pattern=_ADDON_VERSION,
+        pattern=patterns.ADDON_VERSION.regex,
         description="vpc-cni build, e.g. v1.21.1-eksbuild.1 (installed before nodes).",
     )
     kube_proxy: str | None = Field(
         default=None,
-        pattern=_ADDON_VERSION,
+        pattern=patterns.ADDON_VERSION.regex,
         description="kube-proxy build, e.g. v1.34.1-eksbuild.2 (installed before nodes).",
     )
     pod_identity_agent: str | None = Field(
         default=None,
-        pattern=_ADDON_VERSION,
+        pattern=patterns.ADDON_VERSION.regex,
         description="eks-pod-identity-agent build, e.g. v1.3.10-eksbuild.2 (before nodes).",
     )
     coredns: str | None = Field(
         default=None,
-        pattern=_ADDON_VERSION,
+        pattern=patterns.ADDON_VERSION.regex,
         description="coredns build, e.g. v1.12.4-eksbuild.1 (after the system nodes).",
     )
     ebs_csi_driver: str | None = Field(
         default=None,
-        pattern=_ADDON_VERSION,
+        pattern=patterns.ADDON_VERSION.regex,
         description="aws-ebs-csi-driver build, e.g. v1.54.0-eksbuild.1 (after the system nodes).",
     )
 
@@ -403,24 +405,24 @@ class IamConfig(_Model):
 
     ci_repository: str | None = Field(
         None,
-        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        pattern=patterns.GITHUB_REPOSITORY.regex,
         description="GitHub repository (`org/repo`) whose workflows may deploy this stack "
         "through OIDC. Unset: no CI deploy role.",
     )
     ci_environment: str = Field(
-        pattern=r"^[A-Za-z0-9_.-]{1,255}$",
+        pattern=patterns.GITHUB_ENVIRONMENT.regex,
         description="GitHub environment the CI role trusts: the token's `sub` must be "
         "`repo:<ciRepository>:environment:<ciEnvironment>`.",
     )
     github_oidc_provider_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
+        pattern=patterns.GITHUB_OIDC_PROVIDER_ARN.regex,
         description="Existing GitHub Actions OIDC provider of the account (there can be only "
         "one). Unset: the platform creates it.",
     )
     permission_boundary_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$",
+        pattern=patterns.IAM_POLICY_ARN.regex,
         description="Existing permission boundary attached to every role the platform creates.",
     )
     create_permission_boundary: bool = Field(
@@ -436,10 +438,6 @@ class IamConfig(_Model):
         default_factory=list,
         description="Roles allowed to assume the read-only role. Empty: the account.",
     )
-
-
-_DURATION = r"^(Never|(\d+(s|m|h))+)$"
-_CHART_VERSION = r"^v?\d+\.\d+\.\d+$"
 
 
 class TimeSlicingConfig(_Model):
@@ -462,7 +460,7 @@ class MigConfig(_Model):
         "`nvidia.com/mig-<profile>`).",
     )
     profile: str = Field(
-        pattern=r"^(\dg\.\d+gb|balanced)$",
+        pattern=patterns.MIG_PROFILE.regex,
         description="MIG profile applied to every GPU of the pool, e.g. `1g.10gb`, or "
         "`balanced`; must exist on the pool's GPU model. Needs `gpu.nvidia.mode: gpu-operator`.",
     )
@@ -481,10 +479,10 @@ class DisruptionBudgetConfig(_Model):
     """A Karpenter disruption budget."""
 
     nodes: str = Field(
-        pattern=r"^\d+%?$",
+        pattern=patterns.COUNT_OR_PERCENT.regex,
         description="Most nodes disrupted at once: a count (`1`) or a percentage (`10%`).",
     )
-    reasons: list[Annotated[str, Field(pattern=r"^(Empty|Drifted|Underutilized)$")]] = Field(
+    reasons: list[_ConsolidationReason] = Field(
         default_factory=list,
         description="Limit the budget to `Empty`, `Drifted` and/or `Underutilized`; all if empty.",
     )
@@ -493,7 +491,7 @@ class DisruptionBudgetConfig(_Model):
     )
     duration: str | None = Field(
         None,
-        pattern=r"^(\d+(s|m|h))+$",
+        pattern=patterns.DURATION_UNITS.regex,
         description="How long after each schedule tick, e.g. `8h`.",
     )
 
@@ -505,10 +503,11 @@ class KarpenterDisruptionConfig(_Model):
         description="`WhenEmpty` (only idle nodes) or `WhenEmptyOrUnderutilized` (also repack)."
     )
     consolidate_after: str = Field(
-        pattern=_DURATION, description="How long a node stays consolidatable before Karpenter acts."
+        pattern=patterns.DURATION_OR_NEVER.regex,
+        description="How long a node stays consolidatable before Karpenter acts.",
     )
     expire_after: str = Field(
-        pattern=_DURATION,
+        pattern=patterns.DURATION_OR_NEVER.regex,
         description="Node lifetime; expired nodes are replaced and pick up the pinned AMI "
         "(`Never` keeps them).",
     )
@@ -549,7 +548,7 @@ class GpuPoolConfig(NodeGroupSize):
     """One GPU node pool."""
 
     name: str = Field(
-        pattern=r"^[a-z][a-z0-9-]{0,23}$",
+        pattern=patterns.SHORT_NAME.regex,
         description="Pool name: lowercase letters, digits and hyphens, at most 24 characters; "
         "becomes a node label and part of physical names.",
     )
@@ -590,7 +589,7 @@ class GpuPoolConfig(NodeGroupSize):
     )
     capacity_reservation_id: str | None = Field(
         None,
-        pattern=r"^cr-[0-9a-f]{8,17}$",
+        pattern=patterns.CAPACITY_RESERVATION_ID.regex,
         description="Target an On-Demand Capacity Reservation or Capacity Block (`cr-...`); "
         "on-demand pools only.",
     )
@@ -613,17 +612,17 @@ class NvidiaConfig(_Model):
     )
     device_plugin_chart_version: str = Field(
         DEVICE_PLUGIN_CHART_VERSION,
-        pattern=_CHART_VERSION,
+        pattern=patterns.CHART_VERSION.regex,
         description="Pinned nvidia-device-plugin chart version.",
     )
     gpu_operator_chart_version: str = Field(
         GPU_OPERATOR_CHART_VERSION,
-        pattern=_CHART_VERSION,
+        pattern=patterns.CHART_VERSION.regex,
         description="Pinned gpu-operator chart version.",
     )
     dcgm_exporter_chart_version: str = Field(
         DCGM_EXPORTER_CHART_VERSION,
-        pattern=_CHART_VERSION,
+        pattern=patterns.CHART_VERSION.regex,
         description="Pinned dcgm-exporter chart version (device-plugin mode).",
     )
     dcgm_exporter: bool = Field(True, description="Run the DCGM exporter (GPU metrics).")
@@ -640,7 +639,7 @@ class KarpenterConfig(_Model):
 
     chart_version: str = Field(
         KARPENTER_CHART_VERSION,
-        pattern=r"^\d+\.\d+\.\d+$",
+        pattern=patterns.SEMVER.regex,
         description="Pinned karpenter and karpenter-crd chart version.",
     )
     node_ssm_access: bool = Field(
@@ -663,13 +662,13 @@ class ClusterAutoscalerConfig(_Model):
 
     chart_version: str = Field(
         CA_CHART_VERSION,
-        pattern=r"^\d+\.\d+\.\d+$",
+        pattern=patterns.SEMVER.regex,
         description="Pinned cluster-autoscaler chart version (its app version must match "
         "cluster.version).",
     )
     image_tag: str = Field(
         CA_IMAGE_TAG,
-        pattern=r"^v\d+\.\d+\.\d+$",
+        pattern=patterns.IMAGE_TAG.regex,
         description="Pinned autoscaler image tag; its minor must equal cluster.version.",
     )
     expander: AutoscalerExpanderName = Field(
@@ -678,13 +677,13 @@ class ClusterAutoscalerConfig(_Model):
         "(`least-waste`: the least idle capacity after the scale-up).",
     )
     scale_down_unneeded_time: str = Field(
-        pattern=r"^(\d+h)?(\d+m)?(\d+s)?$",
+        pattern=patterns.DURATION.regex,
         min_length=2,
         description="How long a node (an idle GPU node) stays unneeded before it is removed.",
     )
     scale_down_delay_after_add: str = Field(
         "10m",
-        pattern=r"^(\d+h)?(\d+m)?(\d+s)?$",
+        pattern=patterns.DURATION.regex,
         min_length=2,
         description="Pause of scale-down evaluation after a scale-up.",
     )
@@ -745,7 +744,7 @@ class ReplicationConfig(_Model):
     enabled: bool = Field(False, description="Replicate the data buckets to `region`.")
     region: str | None = Field(
         None,
-        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        pattern=patterns.REGION.regex,
         description="Destination region; required when enabled, and not the stack's region.",
     )
     purposes: list[BucketPurpose] | None = Field(
@@ -854,11 +853,11 @@ class ModelRegistryConfig(_Model):
 
     enabled: bool = Field(True, description="Deploy MLflow.")
     instance_class: str = Field(
-        pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="RDS instance class."
+        pattern=patterns.RDS_INSTANCE_CLASS.regex, description="RDS instance class."
     )
     engine_version: str | None = Field(
         None,
-        pattern=r"^1[3-9]\.\d+$",
+        pattern=patterns.POSTGRES_MAJOR_MINOR.regex,
         description="PostgreSQL major.minor, pinned; unset: the version the ModelRegistry "
         "component is tested with (`DEFAULT_ENGINE_VERSION`). Upgrades are deliberate.",
     )
@@ -875,13 +874,13 @@ class ModelRegistryConfig(_Model):
     replicas: int = Field(ge=1, le=10, description="MLflow server replicas.")
     chart_version: str | None = Field(
         None,
-        pattern=r"^\d+\.\d+\.\d+$",
+        pattern=patterns.SEMVER.regex,
         description="Exact version of the community `mlflow` Helm chart; unset: the one the "
         "ModelRegistry component is tested with (`DEFAULT_CHART_VERSION`).",
     )
     artifact_prefix: str = Field(
         "mlflow/",
-        pattern=r"^([a-z0-9][a-z0-9._-]*/)+$",
+        pattern=patterns.S3_PREFIX.regex,
         description="Key prefix of MLflow artifacts in the models bucket (ends in `/`).",
     )
     internal_load_balancer: bool = Field(
@@ -947,7 +946,7 @@ class AmpConfig(_Model):
     enabled: bool = Field(False, description="Create the workspace and remote-write to it.")
     region: str | None = Field(
         None,
-        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        pattern=patterns.REGION.regex,
         description="Region of the workspace; required when enabled (AMP is not in every region).",
     )
 
@@ -961,8 +960,9 @@ class ObservabilityConfig(_Model):
     )
     webhook_url: str | None = Field(
         None,
-        pattern=r"^https://",
+        pattern=patterns.HTTPS_URL.regex,
         json_schema_extra={"secret": True},
+        examples=["https://hooks.example.com/alertmanager"],
         description="HTTPS URL of the webhook receiver; set it as a secret: "
         "`pulumi config set --secret --path mlops:observability.webhookUrl <url>`.",
     )
@@ -977,7 +977,7 @@ class ObservabilityConfig(_Model):
     grafana_internal_load_balancer: bool = Field(
         False, description="Expose Grafana on an internal load balancer (VPC only)."
     )
-    application_log_groups: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9/_-]{0,62}$")]] = (
+    application_log_groups: list[Annotated[str, Field(pattern=patterns.LOG_GROUP_NAME.regex)]] = (
         Field(
             default_factory=lambda: ["applications"],
             description="CloudWatch log groups for application logs, one per name "
@@ -1000,13 +1000,13 @@ class EnvironmentConfig(_Model):
 
     profile: Profile = Field(description="The environment profile whose defaults apply.")
     region: str = Field(
-        pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        pattern=patterns.REGION.regex,
         description="AWS region (the `aws:region` key).",
     )
     tags: dict[str, str] = Field(
         description="Tags on every resource; `owner` and `cost-center` are required."
     )
-    allowed_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
+    allowed_account_ids: list[Annotated[str, Field(pattern=patterns.ACCOUNT_ID.regex)]] = Field(
         min_length=1,
         description="AWS account IDs (12 digits) this stack may deploy to; the provider "
         "refuses any other, so a stack never lands in the wrong account.",

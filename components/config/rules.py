@@ -19,9 +19,10 @@ from ..core.gpu_catalog import (
     MIG_PROFILES,
     max_gpus_per_node,
 )
-from ..core.tagging import REQUIRED_TAG_KEYS
+from ..core.tagging import REQUIRED_TAG_KEYS, tag_problems
 from ..gpu.node_pool import AmiType
 from ..gpu.nvidia import NvidiaMode
+from ..network.network import MIN_NODE_SUBNET_PREFIX, MIN_VPC_PREFIX, min_vpc_prefix_for
 from ..storage.container_registry import repository_name_problems
 from .model import (
     CapacityType,
@@ -47,8 +48,6 @@ class Problem:
 
 # --- the subnet plan -------------------------------------------------------------------------
 
-MIN_VPC_PREFIX = 16
-MAX_VPC_PREFIX = 22
 _PRIVATE_SPLIT = 3  # private subnets: VPC prefix + 3 (an eighth of the VPC each)
 _PUBLIC_SPLIT = 5  # public subnets: VPC prefix + 5, carved from the second half
 
@@ -98,17 +97,43 @@ def network_cidrs(config: EnvironmentConfig) -> list[Problem]:
     """Subnets: one per AZ, inside the VPC, not overlapping; the pod CIDR outside the VPC."""
     network = config.network
     vpc = ipaddress.IPv4Network(network.vpc_cidr)
-    if not MIN_VPC_PREFIX <= vpc.prefixlen <= MAX_VPC_PREFIX:
+    smallest = min_vpc_prefix_for(network.az_count)
+    if not MIN_VPC_PREFIX <= vpc.prefixlen <= smallest:
         return [
             Problem(
                 ("network", "vpcCidr"),
                 network.vpc_cidr,
-                f"the VPC must be a /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX} to hold "
-                f"{network.az_count} AZs of node and public subnets",
+                f"the VPC must be a /{MIN_VPC_PREFIX} to /{smallest} to hold "
+                f"{network.az_count} AZs of node subnets (each at least a "
+                f"/{MIN_NODE_SUBNET_PREFIX}) and public subnets",
             )
         ]
     problems: list[Problem] = []
     private, public = planned_subnets(network)
+    for i, cidr in enumerate(private):
+        if ipaddress.IPv4Network(cidr).prefixlen > MIN_NODE_SUBNET_PREFIX:
+            planned = not network.private_subnet_cidrs
+            problems.append(
+                Problem(
+                    (
+                        "network",
+                        "vpcCidr" if planned else "privateSubnetCidrs",
+                        *(() if planned else (i,)),
+                    ),
+                    network.vpc_cidr if planned else cidr,
+                    (
+                        f"the default subnet plan (an eighth of the VPC per AZ) gives {cidr}, "
+                        f"smaller than a /{MIN_NODE_SUBNET_PREFIX}: use a VPC of "
+                        f"/{MIN_NODE_SUBNET_PREFIX - _PRIVATE_SPLIT} or larger, or give "
+                        "privateSubnetCidrs and publicSubnetCidrs yourself"
+                    )
+                    if planned
+                    else f"node subnets must be a /{MIN_NODE_SUBNET_PREFIX} or larger: every "
+                    "pod takes a VPC address",
+                )
+            )
+            if planned:
+                break
     for key, cidrs in (("privateSubnetCidrs", private), ("publicSubnetCidrs", public)):
         if len(cidrs) != network.az_count:
             problems.append(
@@ -395,10 +420,6 @@ def gpu_pools(config: EnvironmentConfig) -> list[Problem]:
     return problems
 
 
-_TAG_KEY_MAX = 128
-_TAG_VALUE_MAX = 256
-
-
 def required_tags(config: EnvironmentConfig) -> list[Problem]:
     """Required tags are present and every tag fits AWS's rules."""
     problems = [
@@ -411,16 +432,7 @@ def required_tags(config: EnvironmentConfig) -> list[Problem]:
         if not config.tags.get(key, "").strip()
     ]
     for key, value in config.tags.items():
-        if key.lower().startswith("aws:"):
-            problems.append(Problem(("tags", key), value, "the aws: prefix is reserved by AWS"))
-        if len(key) > _TAG_KEY_MAX or len(value) > _TAG_VALUE_MAX:
-            problems.append(
-                Problem(
-                    ("tags", key),
-                    value,
-                    f"tag keys are at most {_TAG_KEY_MAX} and values {_TAG_VALUE_MAX} characters",
-                )
-            )
+        problems += [Problem(("tags", key), value, text) for text in tag_problems(key, value)]
     return problems
 
 

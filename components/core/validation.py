@@ -27,6 +27,8 @@ class ComponentInputError(pulumi.RunError):
     """A component was given arguments it cannot build from."""
 
     def __init__(self, component: str, name: str, problems: list[Invalid]) -> None:
+        self.component = component
+        self.name = name
         self.problems = problems
         lines = [f"{component} '{name}' has {len(problems)} invalid argument(s):"]
         lines += [

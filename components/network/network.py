@@ -706,7 +706,7 @@ def _network(value: str) -> ipaddress.IPv4Network | None:
         return None
 
 
-def _min_vpc_prefix_for(az_count: int) -> int:
+def min_vpc_prefix_for(az_count: int) -> int:
     """The smallest VPC (largest prefix) holding a /24 node subnet and a public subnet per AZ."""
     return MIN_NODE_SUBNET_PREFIX - math.ceil(math.log2(2 * max(az_count, 1)))
 
@@ -731,7 +731,7 @@ def _check_vpc_cidr(args: NetworkArgs, vpc: ipaddress.IPv4Network | None) -> lis
     if vpc.prefixlen < MIN_VPC_PREFIX:
         return [Invalid("vpc_cidr", args.vpc_cidr, f"AWS allows /{MIN_VPC_PREFIX} at most")]
     if isinstance(count, int) and 1 <= count <= 6:
-        smallest = _min_vpc_prefix_for(count)
+        smallest = min_vpc_prefix_for(count)
         if vpc.prefixlen > smallest:
             return [
                 Invalid(
@@ -952,6 +952,24 @@ def _check_existing(name: str, args: NetworkArgs) -> dict[str, pulumi.Output[Any
                 "existing.availability_zones",
                 list(existing.availability_zones),
                 "one AZ name per private subnet, in the same order",
+            )
+        )
+    pods = values.get("pod_subnet_ids")
+    if (
+        existing.availability_zones
+        and pods is not None
+        and isinstance(pods.value, list)
+        and pods.value
+        and len(existing.availability_zones) != len(pods.value)
+    ):
+        where = _STATE_ARG if tf is not None else _ID_ARG
+        problems.append(
+            Invalid(
+                where["pod_subnet_ids"],
+                pods.value,
+                f"{len(pods.value)} pod subnets for {len(existing.availability_zones)} AZs in "
+                "existing.availability_zones: give exactly one pod subnet per AZ, in the same "
+                "order (each becomes that AZ's VPC CNI ENIConfig)",
             )
         )
     raise_if_invalid("Network", name, problems)

@@ -131,6 +131,15 @@ def parse_state(text: str | bytes, source: str) -> TerraformState:
             f"Terraform state {source} is not JSON ({exc}); an encrypted state must be "
             "decrypted first"
         ) from None
+    if isinstance(document, dict) and "encryption_version" in document:
+        raise UnreadableStateError(
+            f"Terraform state {source} is encrypted (OpenTofu state encryption, "
+            f"{document.get('encryption_version')}); the platform cannot decrypt it. Either "
+            "reference a decrypted copy (`tofu state pull > network.tfstate`, run where the "
+            "key provider is configured, prints the state decrypted; keep that file private), "
+            "or give the VPC and subnet IDs directly (vpcId, vpcCidr, privateSubnetIds under "
+            "existing)"
+        )
     if not isinstance(document, dict) or "version" not in document:
         raise UnreadableStateError(
             f"{source} is not a Terraform state: expected a JSON object with a 'version' key"

@@ -15,7 +15,12 @@ from pulumi.runtime.mocks import set_mocks
 from pulumi.runtime.stack import run_in_stack
 
 from scripts.offline.mocks import DEFAULT_ACCOUNT, PlatformMocks, RecordingMonitor
-from scripts.offline.project import REPO_ROOT, StackConfig, load_stack_config
+from scripts.offline.project import (
+    REPO_ROOT,
+    SECRET_PLACEHOLDER,
+    StackConfig,
+    load_stack_config,
+)
 
 UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _SIG = "4dabf18193072939515e22adb298388d"
@@ -268,8 +273,11 @@ def synthesize(
     stack_file: Path | None = None,
     monitor: RecordingMonitor | None = None,
 ) -> Recording:
-    """Run the real program (``__main__.py``) with the stack's real config file."""
-    stack_config: StackConfig = load_stack_config(stack, root, stack_file)
+    """Run the real program (``__main__.py``) with the stack's real config file.
+
+    Encrypted values stand in as the example the platform's config model documents for
+    their field (so they have its shape), else as a generic placeholder."""
+    stack_config: StackConfig = load_stack_config(stack, root, stack_file, _secret_stand_in)
     program = root / "__main__.py"
 
     def run() -> None:
@@ -283,6 +291,12 @@ def synthesize(
         secret_keys=stack_config.secret_keys,
         monitor=monitor,
     )
+
+
+def _secret_stand_in(key: str, path: tuple[str | int, ...]) -> str:
+    from mlops_platform.config.loader import documented_example  # noqa: PLC0415
+
+    return documented_example(key, path) or SECRET_PLACEHOLDER
 
 
 def _first_account(value: str | None) -> str:

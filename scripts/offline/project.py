@@ -9,6 +9,7 @@ secrets provider offline, and a placeholder never leaks a real secret).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,23 @@ class StackConfig:
 
 def load_project(root: Path = REPO_ROOT) -> dict[str, Any]:
     """The parsed ``Pulumi.yaml``."""
-    return _read_yaml(root / "Pulumi.yaml")
+    path = root / "Pulumi.yaml"
+    project = _read_yaml(path)
+    if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+        raise StackFileError(f"{path} must be a YAML map with at least a 'name' and a 'runtime'")
+    return project
+
+
+def _kind(value: Any) -> str:
+    """What a YAML document turned out to be, in words."""
+    kinds = {
+        list: "a list",
+        str: "plain text",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+    }
+    return kinds.get(type(value), type(value).__name__)
 
 
 def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:
@@ -52,8 +69,42 @@ def available_stacks(root: Path = REPO_ROOT) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
 
 
-def load_stack_config(stack: str, root: Path = REPO_ROOT, path: Path | None = None) -> StackConfig:
-    """The engine's view of ``stack``'s config; ``path`` overrides the stack file's location."""
+SecretPlaceholder = Callable[[str, tuple[str | int, ...]], str]
+"""Chooses the stand-in for an encrypted value: ``(config key, path under it) -> text``."""
+
+
+def generic_placeholder(key: str, path: tuple[str | int, ...]) -> str:
+    """The same stand-in for every encrypted value."""
+    return SECRET_PLACEHOLDER
+
+
+def _without_secrets(
+    value: Any,
+    path: tuple[str | int, ...],
+    found: list[tuple[str | int, ...]],
+    placeholder: Callable[[tuple[str | int, ...]], str],
+) -> Any:
+    """``value`` with every ``{secure: ...}`` (at any depth) replaced by a stand-in."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            found.append(path)
+            return placeholder(path)
+        return {k: _without_secrets(v, (*path, k), found, placeholder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_secrets(v, (*path, i), found, placeholder) for i, v in enumerate(value)]
+    return value
+
+
+def load_stack_config(
+    stack: str,
+    root: Path = REPO_ROOT,
+    path: Path | None = None,
+    placeholder: SecretPlaceholder = generic_placeholder,
+) -> StackConfig:
+    """The engine's view of ``stack``'s config; ``path`` overrides the stack file's location.
+
+    Encrypted values (``secure:``, at any depth, as ``pulumi config set --secret --path``
+    writes them) cannot be decrypted offline: ``placeholder`` chooses their stand-ins."""
     project = load_project(root)
     name = project["name"]
     source = path or stack_file(stack, root)
@@ -61,19 +112,28 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT, path: Path | None = No
         known = ", ".join(available_stacks(root)) or "none"
         raise StackFileError(f"no stack file for stack '{stack}' at {source}; stacks: {known}")
     document = _read_yaml(source) or {}
+    if not isinstance(document, dict):
+        raise StackFileError(
+            f"{source} holds {_kind(document)}; a stack file is a YAML map whose 'config' key "
+            "maps config keys to values, e.g.\n  config:\n    mlops:profile: dev"
+        )
     config = document.get("config") or {}
     if not isinstance(config, dict):
-        raise StackFileError(f"{source}: 'config' must be a map of keys to values")
+        raise StackFileError(
+            f"{source}: 'config' holds {_kind(config)}; it must map config keys to values, "
+            "e.g.\n  config:\n    mlops:profile: dev"
+        )
 
     values: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in config.items():
         full = key if ":" in key else f"{name}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            values[full] = SECRET_PLACEHOLDER
+        found: list[tuple[str | int, ...]] = []
+        plain = _without_secrets(value, (), found, lambda path, k=full: placeholder(k, path))
+        if found:
+            # The CLI marks the whole key secret when any value under it is (`--path`).
             secret_keys.append(full)
-        else:
-            values[full] = value if isinstance(value, str) else json.dumps(value)
+        values[full] = plain if isinstance(plain, str) else json.dumps(plain)
 
     problems = _apply_project_config(project, config, values, secret_keys)
     if problems:

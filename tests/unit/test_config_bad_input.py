@@ -251,14 +251,14 @@ CASES: list[tuple[str, str, Mutation, str, str]] = [
         "dev",
         lambda c: c.update({"aws:region": "mars-north-1a"}),
         "aws:region",
-        "pattern",
+        "an AWS region name, e.g. us-east-1",
     ),
     (
         "bad-account-id",
         "dev",
         lambda c: c.update({"mlops:allowedAccountIds": ["1234"]}),
         "mlops:allowedAccountIds[0]",
-        "pattern",
+        "a 12-digit AWS account ID",
     ),
     (
         "no-accounts",
