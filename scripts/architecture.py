@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.cost import owning_component
 from scripts.offline import Recording, Registration, synthesize
 from scripts.offline.project import REPO_ROOT
 
@@ -28,7 +29,6 @@ STACKS = ("dev", "test", "prod")
 OUTPUT = REPO_ROOT / "docs" / "architecture.md"
 COMMAND = "python -m scripts.architecture"
 
-_PLATFORM = "mlops:platform:MlopsPlatform"
 _ID = re.compile(r"[^A-Za-z0-9_]")
 _S3_WRITE = ("s3:PutObject", "s3:DeleteObject")
 _S3_READ = ("s3:GetObject", "s3:ListBucket")
@@ -90,13 +90,7 @@ class _Builder:
         self.role_arns: dict[str, str] = {}  # role ARN suffix (role/<name>) -> node id
 
     def component(self, r: Registration) -> str:
-        current: Registration | None = r
-        while current is not None:
-            parent = self.by_urn.get(current.parent or "")
-            if parent is None or parent.type == _PLATFORM:
-                return f"{current.type.rsplit(':', 1)[-1]} {current.name}"
-            current = parent
-        return "stack"
+        return owning_component(self.by_urn, r)
 
     def of(self, type_: str) -> list[Registration]:
         return self.recording.of_type(type_)

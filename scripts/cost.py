@@ -267,14 +267,8 @@ class _Context:
         return f"table {self.prices.retrieved}"
 
     def component(self, r: Registration) -> str:
-        """The top-level component (a direct child of MlopsPlatform) that owns ``r``."""
-        current: Registration | None = r
-        while current is not None:
-            parent = self.by_urn.get(current.parent or "")
-            if parent is None or parent.type == _PLATFORM:
-                return f"{current.type.rsplit(':', 1)[-1]} {current.name}"
-            current = parent
-        return "(stack)"
+        """The top-level component that owns ``r``."""
+        return owning_component(self.by_urn, r)
 
     def add(
         self, family: str, r: Registration, detail: str, cost: tuple[float, float], source: str = ""
@@ -282,6 +276,17 @@ class _Context:
         self.lines.append(
             Line(family, self.component(r), r.name, detail, *cost, source or self.table_source)
         )
+
+
+def owning_component(by_urn: Mapping[str, Registration], r: Registration) -> str:
+    """``<Type> <name>`` of the top-level component (a direct child of MlopsPlatform) that
+    owns ``r``; ``r`` itself when no component is above it."""
+    current = r
+    while True:
+        parent = by_urn.get(current.parent or "")
+        if parent is None or parent.type == _PLATFORM:
+            return f"{current.type.rsplit(':', 1)[-1]} {current.name}"
+        current = parent
 
 
 def _gib(value: Any) -> float:
