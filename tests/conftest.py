@@ -35,3 +35,19 @@ def write_stack(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> Callable[[str], Any]:
+    """Each real stack synthesized at most once per session, shared by every test that
+    only reads the recording (never mutate it: derive copies, e.g. ``with_changes``)."""
+    from scripts.offline import synthesize  # noqa: PLC0415
+
+    cache: dict[str, Any] = {}
+
+    def get(stack: str) -> Any:
+        if stack not in cache:
+            cache[stack] = synthesize(stack)
+        return cache[stack]
+
+    return get
