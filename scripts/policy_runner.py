@@ -703,6 +703,11 @@ def run_recording(
 ) -> tuple[int, str]:
     """(exit code, rendered output) for a recording: what the CLI prints and returns."""
     doc = evaluate(recording, environment, config=config, analyzer=analyzer)
+    return verdict(doc, output_format)
+
+
+def verdict(doc: Mapping[str, Any], output_format: str) -> tuple[int, str]:
+    """(exit code, rendered output) of a report."""
     return (EXIT_POLICY if doc["mandatoryViolations"] else EXIT_OK), render(doc, output_format)
 
 
@@ -718,17 +723,11 @@ def evaluate_terraform_plan(
     the pack could not evaluate. :class:`scripts.terraform_plan.PlanError` for a bad plan."""
     from scripts import terraform_plan as tf  # noqa: PLC0415
 
-    doc = tf.load_plan(plan) if isinstance(plan, Path) else tf.check_plan(plan)
-    conversion = tf.convert(
-        doc,
-        stack=environment,
-        known_types=tf.pack_types(POLICY_DIR / "rules"),
-    )
     if analyzer is None:
         with Analyzer() as running:
-            return evaluate_terraform_plan(doc, environment, config=config, analyzer=running) | {
-                "terraform": _terraform_section(plan, doc, conversion)
-            }
+            return evaluate_terraform_plan(plan, environment, config=config, analyzer=running)
+    doc = tf.load_plan(plan) if isinstance(plan, Path) else tf.check_plan(plan)
+    conversion = tf.convert(doc, stack=environment, known_types=tf.pack_types(POLICY_DIR / "rules"))
     report_doc = evaluate_resources(
         analyzer,
         conversion.resources,
@@ -764,7 +763,7 @@ def run_terraform_plan(
 ) -> tuple[int, str]:
     """(exit code, rendered output) for a Terraform plan: what the CLI prints and returns."""
     doc = evaluate_terraform_plan(plan, environment, config=config, analyzer=analyzer)
-    return (EXIT_POLICY if doc["mandatoryViolations"] else EXIT_OK), render(doc, output_format)
+    return verdict(doc, output_format)
 
 
 def render(doc: Mapping[str, Any], output_format: str) -> str:

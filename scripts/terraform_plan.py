@@ -42,11 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from scripts.offline import Registration
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""The engine's unknown-value sentinel (what an analyzer receives for a preview unknown)."""
-_SIG = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+from scripts.offline.engine import _SECRET_SIG, _SIG  # the wire's signature keys
+from scripts.offline.engine import UNKNOWN_WIRE as UNKNOWN
 
 SUPPORTED_FORMAT_MAJOR = "1"
 """``terraform show -json`` output format versions read here: 1.x."""
