@@ -3,6 +3,11 @@
     python -m scripts.policy_runner --stack prod                  # table per rule and resource
     python -m scripts.policy_runner --stack dev --format json     # machine-readable report
     python -m scripts.policy_runner --stack prod --format sarif --output policy.sarif
+    python -m scripts.policy_runner --terraform-plan plan.json --environment prod
+
+With ``--terraform-plan`` the resources come from a ``terraform show -json`` plan instead
+of the program: each planned AWS resource in its Pulumi shape (``scripts.terraform_plan``),
+named by its Terraform address; resources the pack cannot judge are listed as not evaluated.
 
 The runner does what the Pulumi engine does with ``--policy-pack policy
 --policy-pack-config policy/config/<env>.json``, with no CLI and no cloud:
@@ -18,7 +23,7 @@ secret values, unknown (preview-time) values as the unknown sentinel, and resour
 references replaced by the referenced resource's ID (custom) or URN (component).
 
 Exit codes: 0 no mandatory violation; 1 at least one mandatory violation; 2 bad stack,
-config or policy config; 3 the program or the pack failed.
+config, policy config or plan; 3 the program or the pack failed.
 """
 
 from __future__ import annotations
@@ -698,7 +703,67 @@ def run_recording(
 ) -> tuple[int, str]:
     """(exit code, rendered output) for a recording: what the CLI prints and returns."""
     doc = evaluate(recording, environment, config=config, analyzer=analyzer)
+    return verdict(doc, output_format)
+
+
+def verdict(doc: Mapping[str, Any], output_format: str) -> tuple[int, str]:
+    """(exit code, rendered output) of a report."""
     return (EXIT_POLICY if doc["mandatoryViolations"] else EXIT_OK), render(doc, output_format)
+
+
+def evaluate_terraform_plan(
+    plan: Path | Mapping[str, Any],
+    environment: str,
+    *,
+    config: Path | Mapping[str, Any] | None = None,
+    analyzer: Analyzer | None = None,
+) -> dict[str, Any]:
+    """Judge a ``terraform show -json`` plan (a file, or its parsed content) with
+    ``environment``'s policy config: the report, with a ``terraform`` section listing what
+    the pack could not evaluate. :class:`scripts.terraform_plan.PlanError` for a bad plan."""
+    from scripts import terraform_plan as tf  # noqa: PLC0415
+
+    if analyzer is None:
+        with Analyzer() as running:
+            return evaluate_terraform_plan(plan, environment, config=config, analyzer=running)
+    doc = tf.load_plan(plan) if isinstance(plan, Path) else tf.check_plan(plan)
+    conversion = tf.convert(doc, stack=environment, known_types=tf.pack_types(POLICY_DIR / "rules"))
+    report_doc = evaluate_resources(
+        analyzer,
+        conversion.resources,
+        environment,
+        stack=conversion.stack,
+        project=conversion.project,
+        config=config,
+    )
+    report_doc["terraform"] = _terraform_section(plan, doc, conversion)
+    return report_doc
+
+
+def _terraform_section(plan: Any, doc: Mapping[str, Any], conversion: Any) -> dict[str, Any]:
+    label = plan.as_posix() if isinstance(plan, Path) else "(inline plan)"
+    return {
+        "plan": label,
+        "formatVersion": doc.get("format_version"),
+        "terraformVersion": doc.get("terraform_version"),
+        "evaluated": len(conversion.addresses),
+        "addresses": dict(sorted(conversion.addresses.items())),
+        "notEvaluated": [asdict(n) for n in conversion.not_evaluated],
+        "skipped": dict(conversion.skipped),
+    }
+
+
+def run_terraform_plan(
+    plan: Path | Mapping[str, Any],
+    environment: str,
+    output_format: str = "table",
+    *,
+    config: Path | Mapping[str, Any] | None = None,
+    analyzer: Analyzer | None = None,
+) -> tuple[int, str]:
+    """(exit code, rendered output) for a Terraform plan: what the CLI prints and returns."""
+    doc = evaluate_terraform_plan(plan, environment, config=config, analyzer=analyzer)
+    return verdict(doc, output_format)
 
 
 def render(doc: Mapping[str, Any], output_format: str) -> str:
@@ -719,9 +784,11 @@ def _relative(path: Path) -> str:
 
 def render_table(doc: Mapping[str, Any]) -> str:
     """One line per rule and resource, mandatory first, then a summary."""
+    terraform = doc.get("terraform")
+    subject = f"Terraform plan {terraform['plan']}" if terraform else f"stack '{doc['stack']}'"
     lines = [
         f"Policy pack {doc['policyPack']['name']} {doc['policyPack']['version']} on "
-        f"stack '{doc['stack']}' (environment {doc['environment']}, {doc['config']})",
+        f"{subject} (environment {doc['environment']}, {doc['config']})",
         "",
     ]
     rows = [
@@ -755,7 +822,22 @@ def render_table(doc: Mapping[str, Any]) -> str:
         f"{doc['mandatoryViolations']} mandatory, {doc['advisoryViolations']} advisory "
         f"({doc['notEvaluable']} not evaluable during preview), {doc['exempted']} exempted",
     ]
+    if terraform:
+        lines += _terraform_lines(terraform)
     return "\n".join(lines)
+
+
+def _terraform_lines(terraform: Mapping[str, Any]) -> list[str]:
+    """The plan's coverage: resources judged, not evaluated (and why), skipped."""
+    lines = [f"{terraform['evaluated']} planned resources judged by the pack"]
+    missing = terraform["notEvaluated"]
+    if missing:
+        lines.append(f"{len(missing)} planned resources NOT evaluated by the pack:")
+        lines += [f"  {m['address']}  ({m['type']}): {m['reason']}" for m in missing]
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(terraform["skipped"].items()))
+    if skipped:
+        lines.append(f"not judged: {skipped}")
+    return lines
 
 
 _SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "exempted": "note"}
@@ -782,7 +864,8 @@ def render_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
         }
         for p in policies
     ]
-    stack_file = f"stacks/Pulumi.{doc['stack']}.yaml"
+    terraform = doc.get("terraform")
+    stack_file = terraform["plan"] if terraform else f"stacks/Pulumi.{doc['stack']}.yaml"
     results = []
     for f in doc["findings"]:
         fingerprint = hashlib.sha256(f"{f['rule']}|{f['urn']}|{f['message']}".encode()).hexdigest()
@@ -799,7 +882,8 @@ def render_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
                     },
                     "logicalLocations": [
                         {
-                            "fullyQualifiedName": f["urn"] or "stack",
+                            "fullyQualifiedName": (f["resource"] if terraform else f["urn"])
+                            or "stack",
                             "name": f["resource"] or "stack",
                             "kind": "resource",
                         }
@@ -833,9 +917,30 @@ def render_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
                     }
                 },
                 "automationDetails": {"id": f"policy/{doc['stack']}/"},
-                "invocations": [{"executionSuccessful": True}],
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "warning",
+                                "message": {
+                                    "text": f"not evaluated: {m['address']} ({m['type']}): "
+                                    f"{m['reason']}"
+                                },
+                                "locations": [
+                                    {"logicalLocations": [{"fullyQualifiedName": m["address"]}]}
+                                ],
+                            }
+                            for m in (terraform or {}).get("notEvaluated", [])
+                        ],
+                    }
+                ],
                 "results": results,
-                "properties": {"environment": doc["environment"], "config": doc["config"]},
+                "properties": {
+                    "environment": doc["environment"],
+                    "config": doc["config"],
+                    **({"terraform": terraform} if terraform else {}),
+                },
             }
         ],
     }
@@ -853,8 +958,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--stack", required=True, help=f"stack to evaluate: {', '.join(available_stacks())}"
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help=f"stack to evaluate: {', '.join(available_stacks())}")
+    source.add_argument(
+        "--terraform-plan",
+        type=Path,
+        metavar="PLAN.json",
+        help="judge a `terraform show -json` plan instead of a stack (needs --environment)",
     )
     parser.add_argument("--stack-file", type=Path, help="settings file instead of the stack's")
     parser.add_argument(
@@ -867,7 +977,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="write here instead of stdout")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
+    if args.terraform_plan is not None and args.environment is None:
+        parser.error(f"--terraform-plan needs --environment ({', '.join(ENVIRONMENTS)})")
+    if args.terraform_plan is not None and args.stack_file is not None:
+        parser.error("--stack-file applies to --stack only")
     try:
+        if args.terraform_plan is not None:
+            return _run_terraform(args)
         return _run(args, synthesize, ConfigError, StackFileError)
     except PolicyConfigError as exc:
         _error(str(exc), args.debug)
@@ -896,6 +1012,36 @@ def _error(message: str, debug: bool) -> None:
     print(f"error: {first}", file=sys.stderr)
 
 
+def _run_terraform(args: argparse.Namespace) -> int:
+    from scripts.terraform_plan import PlanError  # noqa: PLC0415
+
+    try:
+        code, text = run_terraform_plan(
+            args.terraform_plan, args.environment, args.format, config=args.config
+        )
+    except PlanError as exc:
+        _error(str(exc), args.debug)
+        return EXIT_CONFIG
+    except (PolicyConfigError, AnalyzerError, grpc.RpcError, grpc.FutureTimeoutError):
+        raise
+    except Exception as exc:
+        _error(f"reading the plan failed: {type(exc).__name__}: {exc}", args.debug)
+        return EXIT_FAILED
+    return _write(args, code, text)
+
+
+def _write(args: argparse.Namespace, code: int, text: str) -> int:
+    if args.output:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _error(f"cannot write {args.output}: {exc.strerror or exc}", args.debug)
+            return EXIT_CONFIG
+    else:
+        sys.stdout.write(text)
+    return code
+
+
 def _run(args: argparse.Namespace, synthesize: Any, config_error: Any, stack_error: Any) -> int:
     analyzer = Analyzer()
     try:
@@ -919,15 +1065,7 @@ def _run(args: argparse.Namespace, synthesize: Any, config_error: Any, stack_err
         )
     finally:
         analyzer.close()
-    if args.output:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _error(f"cannot write {args.output}: {exc.strerror or exc}", args.debug)
-            return EXIT_CONFIG
-    else:
-        sys.stdout.write(text)
-    return code
+    return _write(args, code, text)
 
 
 if __name__ == "__main__":
