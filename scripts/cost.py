@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError
-from components.gpu_catalog import gpu_instance
+from mlops_platform.config import ConfigError
+from mlops_platform.core.gpu_catalog import gpu_instance
 from scripts.offline import Recording, Registration, StackFileError, synthesize
 from scripts.offline.project import REPO_ROOT, available_stacks
 

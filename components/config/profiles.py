@@ -32,7 +32,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "cluster": {
             "endpointPublicAccess": False,
             "deletionProtection": False,
-            "systemNodes": {"minSize": 2, "desiredSize": 2, "maxSize": 3},
+            "systemNodes": {"minSize": 1, "desiredSize": 1, "maxSize": 3},
             "secretsKeyDeletionWindowDays": 7,
         },
         "iam": {"ciEnvironment": "dev", "createPermissionBoundary": False},
