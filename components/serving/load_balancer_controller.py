@@ -85,8 +85,9 @@ def controller_policy(
     groups and security groups, tagging them, changing and deleting them. Not tag-scopable
     upstream, limited here to this account and region: listener and rule changes, target
     registration, listener tags, certificate reads, and ingress rules on the cluster's
-    (untagged) node security groups (also pinned to the VPC). Two read statements stay on
-    ``*`` (documented in :data:`mlops_platform.iam.documents.WILDCARD_RESOURCE_EXCEPTIONS`).
+    (untagged) node security groups (also pinned to the VPC). Cognito authentication on ALBs
+    is not used, so ``cognito-idp:DescribeUserPoolClient`` is left out. Two read statements
+    stay on ``*`` (documented in :data:`mlops_platform.iam.documents.WILDCARD_RESOURCE_EXCEPTIONS`).
     """
     ec2 = f"arn:{partition}:ec2:{region}:{account}"
     elb = f"arn:{partition}:elasticloadbalancing:{region}:{account}"
@@ -157,15 +158,10 @@ def controller_policy(
             {
                 "Sid": "LbcReadCertificates",
                 "Effect": "Allow",
-                "Action": [
-                    "acm:DescribeCertificate",
-                    "iam:GetServerCertificate",
-                    "cognito-idp:DescribeUserPoolClient",
-                ],
+                "Action": ["acm:DescribeCertificate", "iam:GetServerCertificate"],
                 "Resource": [
                     f"arn:{partition}:acm:{region}:{account}:certificate/*",
                     f"arn:{partition}:iam::{account}:server-certificate/*",
-                    f"arn:{partition}:cognito-idp:{region}:{account}:userpool/*",
                 ],
             },
             {

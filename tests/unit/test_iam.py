@@ -132,6 +132,7 @@ def everything() -> None:
             vpc_id="vpc-0a1b2c3d4e5f67890",
             kubernetes_provider=kubernetes,
             name_prefix="mlops-prod",
+            permission_boundary_arn=iam.permission_boundary_arn,
         ),
     )
     Tenant(
@@ -145,6 +146,7 @@ def everything() -> None:
             kubernetes_provider=kubernetes,
             artifact_bucket_arns={"models": "arn:aws:s3:::mlops-prod-models"},
             artifact_kms_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1",
+            permission_boundary_arn=iam.permission_boundary_arn,
         ),
     )
 
@@ -385,7 +387,8 @@ def test_every_role_carries_the_created_boundary(full: Recording) -> None:
     boundary = f"arn:aws:iam::{ACCOUNT}:policy/mlops-prod-permission-boundary"
     roles = {r.name: r.inputs.get("permissionsBoundary") for r in full.of_type(ROLE)}
     platform_roles = {n: b for n, b in roles.items() if not n.startswith("workloads-")}
-    assert len(platform_roles) == 6  # cluster, node, admin, read-only, CI, EBS CSI
+    # cluster, node, admin, read-only, CI, EBS CSI, LB controller, a tenant's workloads
+    assert len(platform_roles) == 8
     assert set(platform_roles.values()) == {boundary}
     assert roles["workloads-mlflow-role"] == EXISTING_BOUNDARY
     document = json.loads(

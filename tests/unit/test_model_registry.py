@@ -188,7 +188,6 @@ def test_internal_load_balancer_is_an_internal_nlb_of_the_controller():
     assert annotations["service.beta.kubernetes.io/load-balancer-source-ranges"] == (
         "10.10.0.0/16,10.20.0.0/24"
     )
-    assert "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" not in annotations
     # The chart 1.11.5 Service template has no loadBalancerSourceRanges field.
     assert "loadBalancerSourceRanges" not in service
 
