@@ -5,10 +5,12 @@ the components: it maps an :class:`EnvironmentConfig` onto each component's type
 dependency order:
 
     aws Provider -> PlatformIam -> Network -> ServingCluster
+      -> LoadBalancerController (before any LoadBalancer Service: its webhook admits them)
       -> Observability (needs the cluster; owns the Prometheus operator CRDs)
       -> Karpenter (when a pool uses it) / Cluster Autoscaler (when a managed node group pool
          does) -> GpuNodePool per pool -> NvidiaSoftware
       -> ArtifactStore -> ContainerRegistry -> ModelRegistry (MLflow)
+      -> Tenant per team (namespace, quota, network policies, workload role, access)
 
 Every AWS child uses the environment's provider (first tag layer: ``default_tags``); every
 component also receives the merged ``tags`` (second layer). Kubernetes children use the
@@ -52,6 +54,12 @@ from .network.network import (
 )
 from .observability.alert_rules import AlertThresholds
 from .observability.observability import DEFAULT_RUNBOOK_BASE_URL, Observability, ObservabilityArgs
+from .serving.load_balancer_controller import CHART_VERSION as LBC_CHART_VERSION
+from .serving.load_balancer_controller import (
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+)
+from .serving.tenant import Tenant, TenantArgs
 from .storage.artifact_store import (
     ArtifactStore,
     ArtifactStoreArgs,
@@ -138,9 +146,11 @@ class MlopsPlatform(pulumi.ComponentResource):
         k8s_opts = self._build_cluster(name, config, ctx)
         ctx = dataclasses.replace(ctx, k8s_opts=k8s_opts)
         pools = config.gpu.effective_pools()
+        self._build_load_balancing(name, config, ctx)  # before any LoadBalancer Service
         self._build_observability(name, config, ctx, pools)
         self._build_gpu(name, config, ctx, pools)
         self._build_data(name, config, ctx)
+        self._build_tenants(name, config, ctx)  # after the cluster and the artifact store
 
         self.region = pulumi.Output.from_input(config.region)
         self.tags = pulumi.Output.from_input(tags)
@@ -150,8 +160,59 @@ class MlopsPlatform(pulumi.ComponentResource):
                 "tags": self.tags,
                 "clusterName": self.cluster.cluster_name,
                 "vpcId": self.network.vpc_id,
+                "tenantNamespaces": {t: tenant.namespace for t, tenant in self.tenants.items()},
             }
         )
+
+    def _build_load_balancing(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """The AWS Load Balancer Controller (internal load balancers for Services/Ingresses)."""
+        lbc = config.load_balancer_controller
+        self.load_balancer_controller = LoadBalancerController(
+            f"{name}-lb-controller",
+            LoadBalancerControllerArgs(
+                cluster_name=self.cluster.cluster_name,
+                cluster_arn=self.cluster.cluster_arn,
+                vpc_id=self.network.vpc_id,
+                kubernetes_provider=self.cluster.kubernetes_provider,
+                name_prefix=ctx.prefix,
+                chart_version=lbc.chart_version or LBC_CHART_VERSION,
+                replicas=lbc.replicas,
+                permission_boundary_arn=ctx.boundary,
+                tags=ctx.tags,
+            ),
+            opts=ctx.k8s_opts,
+        )
+
+    def _build_tenants(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """One Tenant per team in ``tenants.teams``."""
+        t, vpc_cidr = config.tenants, _vpc_cidr(config.network, self.network)
+        defaults = t.quota_defaults
+        self.tenants: dict[str, Tenant] = {}
+        for team in t.teams:
+            args = TenantArgs(
+                team=team.name,
+                owner=team.owner or "",
+                name_prefix=ctx.prefix,
+                cluster_name=self.cluster.cluster_name,
+                cluster_arn=self.cluster.cluster_arn,
+                kubernetes_provider=self.cluster.kubernetes_provider,
+                gpus=team.gpus,
+                cpu=team.cpu or defaults.cpu,
+                memory=team.memory or defaults.memory,
+                pods=team.pods or defaults.pods,
+                load_balancers=(
+                    defaults.load_balancers if team.load_balancers is None else team.load_balancers
+                ),
+                artifact_bucket_arns=self.artifacts.bucket_arns,
+                artifact_kms_key_arn=self.artifacts.kms_key_arn,
+                access_role_arns=list(team.access_role_arns),
+                load_balancer_cidrs=[vpc_cidr],
+                permission_boundary_arn=ctx.boundary,
+                tags=ctx.tags,
+            )
+            if team.https_egress_cidrs is not None:
+                args = dataclasses.replace(args, https_egress_cidrs=list(team.https_egress_cidrs))
+            self.tenants[team.name] = Tenant(f"{name}-tenant-{team.name}", args, opts=ctx.k8s_opts)
 
     def _build_network(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
         """VPC, subnets, NAT, endpoints and flow logs (or an adopted VPC)."""
@@ -260,6 +321,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 prometheus_storage_gib=obs.prometheus_storage_gib,
                 prometheus_replicas=obs.prometheus_replicas,
                 grafana_internal_load_balancer=obs.grafana_internal_load_balancer,
+                load_balancer_dependencies=[self.load_balancer_controller.release],
                 runbook_base_url=obs.runbook_base_url or DEFAULT_RUNBOOK_BASE_URL,
                 gpu_pool_max_nodes={p.name: p.max_size for p in pools},
                 **_dcgm_scrape_target(config),
@@ -469,6 +531,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     kms_deletion_window_days=s.kms_deletion_window_days,
                     replicas=m.replicas,
                     internal_load_balancer=m.internal_load_balancer,
+                    load_balancer_dependencies=[self.load_balancer_controller.release],
                     ingress_cidrs=[net.vpc_cidr] if m.internal_load_balancer else [],
                     engine_version=m.engine_version or DEFAULT_ENGINE_VERSION,
                     chart_version=m.chart_version or DEFAULT_CHART_VERSION,
@@ -522,6 +585,11 @@ def _pod_subnets(
         ids = [network.pod_subnet_ids.apply(lambda v, i=i: v[i]) for i in range(count)]
         return ids, list(existing.availability_zones)
     return [], []
+
+
+def _vpc_cidr(net: NetworkConfig, network: Network) -> pulumi.Input[str]:
+    """The VPC CIDR: plain when the stack owns the VPC, else the adopted VPC's output."""
+    return net.vpc_cidr if net.existing is None else network.vpc_cidr
 
 
 def _present(value: str | None) -> str:

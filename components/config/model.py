@@ -995,6 +995,79 @@ class ObservabilityConfig(_Model):
     )
 
 
+# --- serving: load balancer controller and tenants -----------------------------------------
+
+
+class LoadBalancerControllerConfig(_Model):
+    """The AWS Load Balancer Controller (internal load balancers for Services and Ingresses)."""
+
+    replicas: int = Field(ge=1, le=5, description="Controller replicas (2+ for availability).")
+    chart_version: str | None = Field(
+        None,
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="Exact `aws-load-balancer-controller` chart version; unset: the one the "
+        "LoadBalancerController component is tested with (`CHART_VERSION`).",
+    )
+
+
+_QUANTITY = r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+Quantity = Annotated[str, Field(pattern=_QUANTITY)]
+
+
+class TenantQuotaDefaultsConfig(_Model):
+    """Quota every tenant gets unless it sets its own."""
+
+    cpu: Quantity = Field(description="CPU a tenant may request (`requests.cpu`).")
+    memory: Quantity = Field(description="Memory a tenant may request and use.")
+    pods: int = Field(ge=1, le=5000, description="Most pods in a tenant namespace.")
+    load_balancers: int = Field(
+        ge=0, le=20, description="Most LoadBalancer Services in a tenant namespace."
+    )
+
+
+class TenantConfig(_Model):
+    """One team's namespace on the cluster."""
+
+    name: str = Field(
+        pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$",
+        description="The team: a DNS label (at most 40 characters); also the namespace.",
+    )
+    owner: str | None = Field(
+        None, description="Who answers for the tenant (a team or person). Required."
+    )
+    gpus: int = Field(0, ge=0, description="GPUs the namespace may request at once.")
+    cpu: Quantity | None = Field(None, description="CPU quota; unset: quotaDefaults.cpu.")
+    memory: Quantity | None = Field(None, description="Memory quota; unset: quotaDefaults.")
+    pods: int | None = Field(None, ge=1, le=5000, description="Pod quota; unset: quotaDefaults.")
+    load_balancers: int | None = Field(
+        None, ge=0, le=20, description="LoadBalancer Services; unset: quotaDefaults."
+    )
+    access_role_arns: list[RoleArn] = Field(
+        default_factory=list,
+        description="The team's own IAM roles: each gets edit rights in the namespace only.",
+    )
+    https_egress_cidrs: list[Cidr] | None = Field(
+        None,
+        description="Where the team's pods may open HTTPS connections; unset: anywhere "
+        "(AWS APIs), never the instance metadata service.",
+    )
+
+
+class TenancyConfig(_Model):
+    """Teams' namespaces (`Tenant` per team) and how far their GPU quotas may overcommit."""
+
+    gpu_overcommit: float = Field(
+        ge=1.0,
+        le=10.0,
+        description="How far the sum of tenants' GPU quotas may exceed gpu.budgetGpus "
+        "(1 = not at all).",
+    )
+    quota_defaults: TenantQuotaDefaultsConfig = Field(
+        description="Quota every tenant gets unless it sets its own."
+    )
+    teams: list[TenantConfig] = Field(default_factory=list, description="The tenants.")
+
+
 class EnvironmentConfig(_Model):
     """Everything one stack (environment) is built from."""
 
@@ -1028,3 +1101,7 @@ class EnvironmentConfig(_Model):
     storage: StorageConfig = Field(description="Artifact buckets (S3).")
     registry: RegistryConfig = Field(description="ECR repositories for images.")
     model_registry: ModelRegistryConfig = Field(description="MLflow tracking server and registry.")
+    load_balancer_controller: LoadBalancerControllerConfig = Field(
+        description="The AWS Load Balancer Controller."
+    )
+    tenants: TenancyConfig = Field(description="Teams' namespaces on the cluster.")

@@ -88,6 +88,11 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "finalSnapshot": False,
             "replicas": 1,
         },
+        "loadBalancerController": {"replicas": 1},
+        "tenants": {
+            "gpuOvercommit": 2.0,
+            "quotaDefaults": {"cpu": "8", "memory": "32Gi", "pods": 30, "loadBalancers": 0},
+        },
     },
     Profile.TEST: {
         "logRetentionDays": 30,
@@ -149,6 +154,11 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "deletionProtection": False,
             "finalSnapshot": True,
             "replicas": 1,
+        },
+        "loadBalancerController": {"replicas": 2},
+        "tenants": {
+            "gpuOvercommit": 1.5,
+            "quotaDefaults": {"cpu": "16", "memory": "64Gi", "pods": 50, "loadBalancers": 1},
         },
     },
     Profile.PROD: {
@@ -228,6 +238,11 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "deletionProtection": True,
             "finalSnapshot": True,
             "replicas": 2,
+        },
+        "loadBalancerController": {"replicas": 2},
+        "tenants": {
+            "gpuOvercommit": 1.0,
+            "quotaDefaults": {"cpu": "32", "memory": "128Gi", "pods": 100, "loadBalancers": 2},
         },
     },
 }

@@ -46,6 +46,14 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
     "CiInspectorForEcrScanning": "ECR enhanced scanning turns on Amazon Inspector for the "
     "account; inspector2:Enable, ListAccountPermissions and BatchGetAccountStatus have no "
     "resource types; scoped to the region by aws:RequestedRegion",
+    "LbcRegionalRead": "the AWS Load Balancer Controller's ec2:Describe* and "
+    "elasticloadbalancing:Describe* calls support no resource-level permissions; scoped to "
+    "the region by aws:RequestedRegion",
+    "LbcListCertificates": "acm:ListCertificates and iam:ListServerCertificates (the "
+    "controller's certificate discovery for TLS listeners) support no resource-level "
+    "permissions",
+    "TenantEcrAuthToken": "ecr:GetAuthorizationToken (a tenant workload's registry login to "
+    "push and pull its own repositories) supports no resource-level permissions",
 }
 """Statement Sids allowed to ``Allow`` on resource ``*``, and why.
 

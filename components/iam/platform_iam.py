@@ -68,6 +68,7 @@ _SERVICE_LINKED = (
     "inspector2.amazonaws.com",
 )
 _BOUNDARY_SERVICES = (
+    "acm",  # the AWS Load Balancer Controller reads TLS certificates for listeners
     "autoscaling",
     "cloudwatch",
     "ec2",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -26,6 +26,7 @@ import pulumi_random as random
 
 from ..core.kms import logs_key_policy
 from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
+from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
@@ -72,12 +73,6 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
 )  # fmt: skip
 """The retention periods CloudWatch Logs accepts."""
 
-_INTERNAL_LB_ANNOTATIONS = {
-    # AWS Load Balancer Controller
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    # in-tree cloud provider
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-}
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -130,7 +125,12 @@ class ObservabilityArgs:
     """Customer-managed KMS key for the gp3 volumes; default: the account's EBS key."""
 
     grafana_internal_load_balancer: bool = False
-    """Expose Grafana through an internal (VPC-only) load balancer; never internet-facing."""
+    """Expose Grafana through an internal (VPC-only) NLB of the AWS Load Balancer Controller;
+    never internet-facing. Pass the controller's release in ``load_balancer_dependencies``."""
+
+    load_balancer_dependencies: Sequence[pulumi.Resource] = ()
+    """What the chart waits for when Grafana gets a LoadBalancer Service: the AWS Load
+    Balancer Controller's release (its webhook admits the Service)."""
 
     receivers: list[str] = field(default_factory=list)
     """Alert receivers: ``sns`` and/or ``webhook``; empty routes nowhere (dev)."""
@@ -471,7 +471,19 @@ class Observability(pulumi.ComponentResource):
                 region=self._region,
                 remote_write_url=remote_write_url,
             ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=secrets)),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts,
+                pulumi.ResourceOptions(
+                    depends_on=[
+                        *secrets,
+                        *(
+                            args.load_balancer_dependencies
+                            if args.grafana_internal_load_balancer
+                            else ()
+                        ),
+                    ]
+                ),
+            ),
         )
         return ns, password, release
 
@@ -688,7 +700,7 @@ def _chart_values(
 
     grafana_service: dict[str, Any] = {"type": "ClusterIP"}
     if args.grafana_internal_load_balancer:
-        grafana_service = {"type": "LoadBalancer", "annotations": dict(_INTERNAL_LB_ANNOTATIONS)}
+        grafana_service = {"type": "LoadBalancer", "annotations": internal_service_annotations()}
 
     gpu_toleration = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
     return {

@@ -31,6 +31,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
@@ -62,14 +63,6 @@ _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 CLIENT_NAMESPACE_LABEL = "mlops/mlflow-client"
 """Namespaces labelled ``mlops/mlflow-client: "true"`` may reach the server (plus its own)."""
-
-INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
-"""Internal scheme for the service controller EKS runs itself (legacy AWS cloud provider);
-no AWS Load Balancer Controller is needed."""
-
-SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
-"""Client CIDRs the load balancer's security group admits. The chart's Service template has no
-``loadBalancerSourceRanges`` field, so the standard annotation carries them."""
 
 
 @dataclass
@@ -167,9 +160,13 @@ class ModelRegistryArgs:
     """Server replicas (the server is stateless; 2+ for prod availability)."""
 
     internal_load_balancer: bool = False
-    """Also expose the server on an internal load balancer (VPC only), created by the service
-    controller EKS runs itself (``aws-load-balancer-internal``); no AWS Load Balancer
-    Controller is needed."""
+    """Also expose the server on an internal NLB (VPC only, IP targets), created by the AWS
+    Load Balancer Controller (``aws-load-balancer-type: external``, scheme ``internal``); pass
+    the controller's release in ``load_balancer_dependencies``."""
+
+    load_balancer_dependencies: Sequence[pulumi.Resource] = ()
+    """What the chart waits for when it creates a LoadBalancer Service: the AWS Load Balancer
+    Controller's release (its webhook admits the Service)."""
 
     ingress_cidrs: Sequence[str] = ()
     """CIDRs (e.g. the VPC's) the internal load balancer admits (its source ranges) and the
@@ -198,14 +195,10 @@ class ModelRegistryArgs:
 
 
 def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, str]:
-    """Service annotations of the internal load balancer: internal scheme, source ranges."""
-    return {
-        INTERNAL_LB_ANNOTATION: "true",
-        # Harmless today; keeps the scheme internal if an AWS Load Balancer Controller (whose
-        # webhook can take over LoadBalancer Services) is installed later.
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-        SOURCE_RANGES_ANNOTATION: ",".join(args.ingress_cidrs),
-    }
+    """Service annotations of the internal load balancer: served by the AWS Load Balancer
+    Controller, internal scheme, IP targets, source ranges (the chart's Service template has
+    no ``loadBalancerSourceRanges`` field, so the standard annotation carries them)."""
+    return internal_service_annotations(args.ingress_cidrs)
 
 
 def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
@@ -568,7 +561,15 @@ class ModelRegistry(pulumi.ComponentResource):
             values=values,
             atomic=True,
             cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[db_secret, association, self.db]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    db_secret,
+                    association,
+                    self.db,
+                    *(args.load_balancer_dependencies if args.internal_load_balancer else ()),
+                ],
+            ),
         )
 
         self.tracking_uri = pulumi.Output.from_input(

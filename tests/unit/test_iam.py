@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 from mlops_platform.cluster.serving_cluster import ServingCluster, ServingClusterArgs
 from mlops_platform.core.validation import ComponentInputError
@@ -22,6 +23,12 @@ from mlops_platform.iam import (
     PlatformIamArgs,
     irsa_role,
     pod_identity_role,
+)
+from mlops_platform.serving import (
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+    Tenant,
+    TenantArgs,
 )
 
 from scripts.offline import run_program
@@ -113,6 +120,35 @@ def everything() -> None:
         ),
     )
     WorkloadHost("workloads", boundary=EXISTING_BOUNDARY)
+    # The serving components' policies hold the load balancer controller's and the
+    # tenants' documented wildcards.
+    kubernetes = k8s.Provider("k8s", kubeconfig="{}")
+    cluster_arn = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/mlops-prod-eks"
+    LoadBalancerController(
+        "lbc",
+        LoadBalancerControllerArgs(
+            cluster_name="mlops-prod-eks",
+            cluster_arn=cluster_arn,
+            vpc_id="vpc-0a1b2c3d4e5f67890",
+            kubernetes_provider=kubernetes,
+            name_prefix="mlops-prod",
+            permission_boundary_arn=iam.permission_boundary_arn,
+        ),
+    )
+    Tenant(
+        "recsys",
+        TenantArgs(
+            team="recsys",
+            owner="recsys-team",
+            name_prefix="mlops-prod",
+            cluster_name="mlops-prod-eks",
+            cluster_arn=cluster_arn,
+            kubernetes_provider=kubernetes,
+            artifact_bucket_arns={"models": "arn:aws:s3:::mlops-prod-models"},
+            artifact_kms_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1",
+            permission_boundary_arn=iam.permission_boundary_arn,
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +387,8 @@ def test_every_role_carries_the_created_boundary(full: Recording) -> None:
     boundary = f"arn:aws:iam::{ACCOUNT}:policy/mlops-prod-permission-boundary"
     roles = {r.name: r.inputs.get("permissionsBoundary") for r in full.of_type(ROLE)}
     platform_roles = {n: b for n, b in roles.items() if not n.startswith("workloads-")}
-    assert len(platform_roles) == 6  # cluster, node, admin, read-only, CI, EBS CSI
+    # cluster, node, admin, read-only, CI, EBS CSI, LB controller, a tenant's workloads
+    assert len(platform_roles) == 8
     assert set(platform_roles.values()) == {boundary}
     assert roles["workloads-mlflow-role"] == EXISTING_BOUNDARY
     document = json.loads(

@@ -176,19 +176,18 @@ def test_chart_is_pinned_cluster_internal_and_uses_the_secret(dev):
     assert data["dsn"].startswith("postgresql://mlflow:") and "sslmode=require" in data["dsn"]
 
 
-def test_internal_load_balancer_is_internal_without_a_load_balancer_controller():
+def test_internal_load_balancer_is_an_internal_nlb_of_the_controller():
     rec = _run(_args(internal_load_balancer=True, ingress_cidrs=["10.10.0.0/16", "10.20.0.0/24"]))
     service = rec.one(RELEASE).inputs["values"]["service"]
     assert service["type"] == "LoadBalancer"
     annotations = service["annotations"]
-    # EKS's own service controller reads these; nothing needs the AWS Load Balancer Controller.
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    # The AWS Load Balancer Controller serves it: internal scheme, IP targets.
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
     assert annotations["service.beta.kubernetes.io/load-balancer-source-ranges"] == (
         "10.10.0.0/16,10.20.0.0/24"
     )
-    # Annotations only the AWS Load Balancer Controller handles would leave it Pending.
-    assert "service.beta.kubernetes.io/aws-load-balancer-type" not in annotations
-    assert "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" not in annotations
     # The chart 1.11.5 Service template has no loadBalancerSourceRanges field.
     assert "loadBalancerSourceRanges" not in service
 

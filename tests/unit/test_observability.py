@@ -249,7 +249,8 @@ def test_no_service_of_the_stack_is_public(full, minimal):
     assert service["type"] == "LoadBalancer"
     annotations = service["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
 
 
 # --- dashboards ----------------------------------------------------------------------------------
