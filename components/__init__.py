@@ -8,7 +8,7 @@ Layers, bottom up (a layer imports only the ones below it):
 
 - ``core``: naming, tagging, validation, limits, KMS policy helpers, the GPU catalog;
 - the library by domain: ``network``, ``cluster``, ``iam``, ``gpu``, ``storage``,
-  ``observability``;
+  ``observability``, ``deploy``;
 - the composition: ``config`` (typed stack configuration) and ``platform``
   (:class:`MlopsPlatform`), which the library never imports.
 """
@@ -51,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "ModelRegistryArgs": "storage",
     "Observability": "observability",
     "ObservabilityArgs": "observability",
+    "DeployRunner": "deploy",
+    "DeployRunnerArgs": "deploy",
     "MlopsPlatform": "platform",
 }
 
@@ -62,6 +64,8 @@ __all__ = [
     "ClusterAutoscalerArgs",
     "ContainerRegistry",
     "ContainerRegistryArgs",
+    "DeployRunner",
+    "DeployRunnerArgs",
     "ExistingNetworkArgs",
     "GpuNodePool",
     "GpuNodePoolArgs",
@@ -90,6 +94,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .cluster import AddonVersions, ServingCluster, ServingClusterArgs, SupportType
+    from .deploy import DeployRunner, DeployRunnerArgs
     from .gpu import (
         ClusterAutoscaler,
         ClusterAutoscalerArgs,

@@ -70,6 +70,7 @@ _SERVICE_LINKED = (
 _BOUNDARY_SERVICES = (
     "autoscaling",
     "cloudwatch",
+    "codeconnections",
     "ec2",
     "ec2messages",
     "ecr",
