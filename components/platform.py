@@ -30,9 +30,13 @@ from .cluster.serving_cluster import (
     access_label,
 )
 from .config import EnvironmentConfig, planned_subnets
-from .config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from .config.loader import ConfigError
+from .config.model import DeployPhase, GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from .config.rules import Problem
 from .core.naming import NameKind, physical_name
 from .core.tagging import platform_tags
+from .deploy import CallerKind, DeployerIdentity, DeployRunner, DeployRunnerArgs, resolve_deployer
+from .deploy.identity import same_role
 from .gpu.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
 from .gpu.karpenter import Karpenter, KarpenterArgs
 from .gpu.node_pool import (
@@ -133,12 +137,22 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Kubernetes options exist once the cluster does; until then they are the AWS ones.
         ctx = _Context(prefix, tags, protect, boundary, aws_opts, k8s_opts=aws_opts)
         self._build_network(name, config, ctx)
+        self._build_runner(name, config, ctx)
         k8s_opts = self._build_cluster(name, config, ctx)
         ctx = dataclasses.replace(ctx, k8s_opts=k8s_opts)
+        # Phase 1 (``mlops:phase: infrastructure``) stops at what needs no Kubernetes API.
+        self.observability: Observability | None = None
+        self.karpenter: Karpenter | None = None
+        self.cluster_autoscaler: ClusterAutoscaler | None = None
+        self.nvidia: NvidiaSoftware | None = None
+        self.gpu_pools: dict[str, GpuNodePool] = {}
+        self.model_registry: ModelRegistry | None = None
+        kubernetes = config.phase is DeployPhase.ALL
         pools = config.gpu.effective_pools()
-        self._build_observability(name, config, ctx, pools)
-        self._build_gpu(name, config, ctx, pools)
-        self._build_data(name, config, ctx)
+        if kubernetes:
+            self._build_observability(name, config, ctx, pools)
+            self._build_gpu(name, config, ctx, pools)
+        self._build_data(name, config, ctx, kubernetes=kubernetes)
 
         self.region = pulumi.Output.from_input(config.region)
         self.tags = pulumi.Output.from_input(tags)
@@ -179,6 +193,71 @@ class MlopsPlatform(pulumi.ComponentResource):
             opts=aws_opts,
         )
 
+    def _build_runner(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """The in-VPC deploy runner (phase 1), when enabled."""
+        runner = config.deploy_runner
+        self.deploy_runner: DeployRunner | None = None
+        if not runner.enabled:
+            return
+        # the deploy_path config rule guarantees both when the runner is enabled
+        assert runner.connection_arn is not None and config.iam.ci_repository is not None
+        self.deploy_runner = DeployRunner(
+            f"{name}-deploy-runner",
+            DeployRunnerArgs(
+                name_prefix=ctx.prefix,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnet_ids,
+                repository_url=f"https://github.com/{config.iam.ci_repository}",
+                connection_arn=runner.connection_arn,
+                image=runner.image,
+                compute_type=runner.compute_type,
+                concurrent_build_limit=runner.concurrent_build_limit,
+                build_timeout_minutes=runner.build_timeout_minutes,
+                log_retention_days=config.log_retention_days,
+                permission_boundary_arn=ctx.boundary,
+                protect=ctx.protect,
+                tags=ctx.tags,
+            ),
+            opts=ctx.aws_opts,
+        )
+
+    def _deployer_admins(self, config: EnvironmentConfig, prefix: str) -> dict[str, str]:
+        """The deploying identity's admin access entry, unless it already has one.
+
+        Resolved from the caller's session; a stack-created role (platform-admin, ci-deploy)
+        or a role in ``cluster.access.admins`` already has an entry. An IAM user or root
+        cannot be resolved to a role: then ``cluster.access.admins`` must name who deploys.
+        """
+        access = config.cluster.access
+        deployer = resolve_deployer()
+        if deployer.kind is not CallerKind.ROLE or deployer.role_arn is None:
+            if not access.admins and config.phase is DeployPhase.ALL:
+                raise ConfigError(pulumi.get_stack(), [_no_deployer_role(deployer)])
+            if not access.admins:
+                pulumi.log.warn(_no_deployer_role(deployer).message, self)
+            return {}
+        role_arn = deployer.role_arn
+        stack_roles = {
+            physical_name(role, NameKind.IAM_ROLE, prefix)
+            for role in ("platform-admin", "ci-deploy")
+        }
+        if deployer.role_name in stack_roles or any(same_role(role_arn, a) for a in access.admins):
+            return {}
+        if any(same_role(role_arn, r) for r in access.read_only):
+            raise ConfigError(
+                pulumi.get_stack(),
+                [
+                    Problem(
+                        ("cluster", "access", "readOnly"),
+                        role_arn,
+                        "the deploying role is mapped read-only, and one IAM principal has one "
+                        "access entry: move it to cluster.access.admins, or deploy as another "
+                        "role",
+                    )
+                ],
+            )
+        return {access_label(role_arn): role_arn}
+
     def _build_cluster(
         self, name: str, config: EnvironmentConfig, ctx: _Context
     ) -> pulumi.ResourceOptions:
@@ -190,6 +269,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         if self.iam.ci_role is not None:
             admins["ci-deploy"] = self.iam.ci_role.arn
         admins |= {access_label(arn): arn for arn in c.access.admins}
+        admins |= self._deployer_admins(config, prefix)
         readers: dict[str, pulumi.Input[str]] = {}
         if c.access.read_only_namespaces:
             readers = {"read-only": self.iam.read_only_role_arn}
@@ -217,11 +297,15 @@ class MlopsPlatform(pulumi.ComponentResource):
             system_node_max_size=nodes.max_size,
             system_node_disk_gib=nodes.disk_size_gib,
             api_ingress_cidrs=_api_ingress_cidrs(config.network, c.api_ingress_cidrs, self.network),
-            api_ingress_security_group_ids=c.api_ingress_security_group_ids,
+            api_ingress_security_group_ids=[
+                *c.api_ingress_security_group_ids,
+                *([self.deploy_runner.security_group_id] if self.deploy_runner else []),
+            ],
             pod_subnet_ids=pod_subnet_ids,
             availability_zones=pod_zones,
             permission_boundary_arn=boundary,
             protect=protect,
+            kubernetes_resources=config.phase is DeployPhase.ALL,
             tags=tags,
         )
         if nodes.ami_release_version:  # otherwise the component's pinned default
@@ -229,6 +313,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 cluster_args, system_node_ami_release_version=nodes.ami_release_version
             )
         self.cluster = ServingCluster(f"{name}-cluster", cluster_args, opts=aws_opts)
+        if config.phase is not DeployPhase.ALL:
+            return aws_opts  # phase 1: no Kubernetes provider exists
         return pulumi.ResourceOptions(
             parent=self,
             providers=[self.provider, self.cluster.kubernetes_provider],
@@ -280,7 +366,6 @@ class MlopsPlatform(pulumi.ComponentResource):
         cluster, gpu, c = self.cluster, config.gpu, config.cluster
         defaults = gpu.pool_defaults
         karpenter_pools = [p for p in pools if p.engine.value == "karpenter"]
-        self.karpenter: Karpenter | None = None
         if karpenter_pools:
             self.karpenter = Karpenter(
                 f"{name}-karpenter",
@@ -302,7 +387,6 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Managed node groups (GPU pools and the system nodes) are scaled by the Cluster
         # Autoscaler; without it their desiredSize never moves.
         managed_pools = [p for p in pools if p.engine.value == "managed-node-group"]
-        self.cluster_autoscaler: ClusterAutoscaler | None = None
         if managed_pools:
             ca = gpu.cluster_autoscaler
             self.cluster_autoscaler = ClusterAutoscaler(
@@ -324,7 +408,6 @@ class MlopsPlatform(pulumi.ComponentResource):
                 opts=k8s_opts,  # depends on cluster.ready: it runs on the system nodes
             )
         karpenter = self.karpenter
-        self.gpu_pools: dict[str, GpuNodePool] = {}
         for pool in pools:
             on_karpenter = pool.engine.value == "karpenter"
             self.gpu_pools[pool.name] = GpuNodePool(
@@ -380,12 +463,16 @@ class MlopsPlatform(pulumi.ComponentResource):
                 service_monitor=gpu.nvidia.service_monitor,
             ),
             opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+                k8s_opts,
+                pulumi.ResourceOptions(depends_on=[o for o in [self.observability] if o]),
             ),
         )
 
-    def _build_data(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
-        """Artifact buckets, ECR repositories and the MLflow model registry."""
+    def _build_data(
+        self, name: str, config: EnvironmentConfig, ctx: _Context, *, kubernetes: bool
+    ) -> None:
+        """Artifact buckets, ECR repositories (phase 1) and the MLflow model registry (its
+        database and its chart are one component: phase 2)."""
         prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
         aws_opts, k8s_opts = ctx.aws_opts, ctx.k8s_opts
         cluster, net = self.cluster, config.network
@@ -438,8 +525,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         )
 
         m = config.model_registry
-        self.model_registry: ModelRegistry | None = None
-        if m.enabled:
+        if m.enabled and kubernetes:
             self.model_registry = ModelRegistry(
                 f"{name}-mlflow",
                 ModelRegistryArgs(
@@ -520,6 +606,17 @@ def _pod_subnets(
         ids = [network.pod_subnet_ids.apply(lambda v, i=i: v[i]) for i in range(count)]
         return ids, list(existing.availability_zones)
     return [], []
+
+
+def _no_deployer_role(deployer: DeployerIdentity) -> Problem:
+    return Problem(
+        ("cluster", "access", "admins"),
+        [],
+        f"the deploying identity {deployer.caller_arn} is an IAM {deployer.kind.value}, not a "
+        "role session, so it cannot be given an EKS access entry: deploy as a role (SSO "
+        "permission set, an assumed admin role, the CI role) or list in cluster.access.admins "
+        "the role ARN(s) that run the Kubernetes phase",
+    )
 
 
 def _present(value: str | None) -> str:

@@ -36,7 +36,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..core.kms import logs_key_policy
+from ..core.kms import KEY_ADMIN_ACTIONS, LOGS_KEY_USE_ACTIONS
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
@@ -159,21 +159,22 @@ class DeployRunner(pulumi.ComponentResource):
         project_name = physical_name("deploy", NameKind.CODEBUILD_PROJECT, args.name_prefix)
         log_group_name = f"/aws/codebuild/{project_name}"
 
+        def arn(service: str, resource: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat(
+                "arn:", partition, f":{service}:", region, ":", account, f":{resource}"
+            )
+
         # 1. Key and log group before the project.
         self.key = aws.kms.Key(
             f"{name}-logs-key",
             description=f"Build logs of the deploy runner {project_name}",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
-            policy=pulumi.Output.all(partition, account, region).apply(
-                lambda p: policy_json(
-                    logs_key_policy(
-                        partition=p[0],
-                        account=p[1],
-                        region=p[2],
-                        log_groups=log_group_name,
-                        sid="CloudWatchLogsUsesKeyForRunnerLogs",
-                    )
+            policy=policy_json(
+                runner_key_policy(
+                    pulumi.Output.concat("arn:", partition, ":iam::", account, ":root"),
+                    region,
+                    arn("logs", f"log-group:{log_group_name}"),
                 )
             ),
             tags=merge_tags(args.tags, {"role": "deploy-runner-logs"}),
@@ -210,11 +211,6 @@ class DeployRunner(pulumi.ComponentResource):
         )
 
         # 3. Its own role.
-        def arn(service: str, resource: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(
-                "arn:", partition, f":{service}:", region, ":", account, f":{resource}"
-            )
-
         project_arn = arn("codebuild", f"project/{project_name}")
         self.role = aws.iam.Role(
             f"{name}-role",
@@ -368,6 +364,33 @@ class DeployRunner(pulumi.ComponentResource):
                 Invalid("kms_deletion_window_days", args.kms_deletion_window_days, "7 to 30 days")
             )
         return problems
+
+
+def runner_key_policy(
+    root: pulumi.Input[str], region: pulumi.Input[str], log_group_arn: pulumi.Input[str]
+) -> dict[str, Any]:
+    """The log key: the account administers it; CloudWatch Logs uses it for the runner's log
+    group only. ``Resource: "*"`` in a key policy means this key."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsUsesKeyForRunnerLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
+                "Action": list(LOGS_KEY_USE_ACTIONS),
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+            },
+        ],
+    }
 
 
 def connection_service(connection_arn: str) -> str:
