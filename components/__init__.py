@@ -9,6 +9,7 @@ Layers, bottom up (a layer imports only the ones below it):
 - ``core``: naming, tagging, validation, limits, KMS policy helpers, the GPU catalog;
 - the library by domain: ``network``, ``cluster``, ``iam``, ``gpu``, ``storage``,
   ``observability``, ``serving``;
+  ``observability``, ``deploy``;
 - the composition: ``config`` (typed stack configuration) and ``platform``
   (:class:`MlopsPlatform`), which the library never imports.
 """
@@ -55,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "LoadBalancerControllerArgs": "serving",
     "Tenant": "serving",
     "TenantArgs": "serving",
+    "DeployRunner": "deploy",
+    "DeployRunnerArgs": "deploy",
     "MlopsPlatform": "platform",
 }
 
@@ -66,6 +69,8 @@ __all__ = [
     "ClusterAutoscalerArgs",
     "ContainerRegistry",
     "ContainerRegistryArgs",
+    "DeployRunner",
+    "DeployRunnerArgs",
     "ExistingNetworkArgs",
     "GpuNodePool",
     "GpuNodePoolArgs",
@@ -98,6 +103,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .cluster import AddonVersions, ServingCluster, ServingClusterArgs, SupportType
+    from .deploy import DeployRunner, DeployRunnerArgs
     from .gpu import (
         ClusterAutoscaler,
         ClusterAutoscalerArgs,

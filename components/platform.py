@@ -33,9 +33,13 @@ from .cluster.serving_cluster import (
 )
 from .config import EnvironmentConfig, planned_subnets
 from .config.component_errors import reported_as_config_errors
-from .config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from .config.loader import ConfigError
+from .config.model import DeployPhase, GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from .config.rules import Problem
 from .core.naming import NameKind, physical_name
 from .core.tagging import platform_tags
+from .deploy import CallerKind, DeployerIdentity, DeployRunner, DeployRunnerArgs, resolve_deployer
+from .deploy.identity import same_role
 from .gpu.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
 from .gpu.karpenter import Karpenter, KarpenterArgs
 from .gpu.node_pool import (
@@ -143,14 +147,27 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Kubernetes options exist once the cluster does; until then they are the AWS ones.
         ctx = _Context(prefix, tags, protect, boundary, aws_opts, k8s_opts=aws_opts)
         self._build_network(name, config, ctx)
+        self._build_runner(name, config, ctx)
         k8s_opts = self._build_cluster(name, config, ctx)
         ctx = dataclasses.replace(ctx, k8s_opts=k8s_opts)
+        # Phase 1 (``mlops:phase: infrastructure``) stops at what needs no Kubernetes API.
+        self.observability: Observability | None = None
+        self.karpenter: Karpenter | None = None
+        self.cluster_autoscaler: ClusterAutoscaler | None = None
+        self.nvidia: NvidiaSoftware | None = None
+        self.gpu_pools: dict[str, GpuNodePool] = {}
+        self.model_registry: ModelRegistry | None = None
+        self.load_balancer_controller: LoadBalancerController | None = None
+        self.tenants: dict[str, Tenant] = {}
+        kubernetes = config.phase is DeployPhase.ALL
         pools = config.gpu.effective_pools()
-        self._build_load_balancing(name, config, ctx)  # before any LoadBalancer Service
-        self._build_observability(name, config, ctx, pools)
-        self._build_gpu(name, config, ctx, pools)
-        self._build_data(name, config, ctx)
-        self._build_tenants(name, config, ctx)  # after the cluster and the artifact store
+        if kubernetes:
+            self._build_load_balancing(name, config, ctx)  # before any LoadBalancer Service
+            self._build_observability(name, config, ctx, pools)
+            self._build_gpu(name, config, ctx, pools)
+        self._build_data(name, config, ctx, kubernetes=kubernetes)
+        if kubernetes:
+            self._build_tenants(name, config, ctx)  # after the cluster and the artifact store
 
         self.region = pulumi.Output.from_input(config.region)
         self.tags = pulumi.Output.from_input(tags)
@@ -163,6 +180,11 @@ class MlopsPlatform(pulumi.ComponentResource):
                 "tenantNamespaces": {t: tenant.namespace for t, tenant in self.tenants.items()},
             }
         )
+
+    def _load_balancer_dependencies(self) -> list[pulumi.Resource]:
+        """What a Service of type LoadBalancer waits for: the controller that serves it."""
+        lbc = self.load_balancer_controller
+        return [lbc.release] if lbc is not None else []
 
     def _build_load_balancing(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
         """The AWS Load Balancer Controller (internal load balancers for Services/Ingresses)."""
@@ -187,7 +209,6 @@ class MlopsPlatform(pulumi.ComponentResource):
         """One Tenant per team in ``tenants.teams``."""
         t, vpc_cidr = config.tenants, _vpc_cidr(config.network, self.network)
         defaults = t.quota_defaults
-        self.tenants: dict[str, Tenant] = {}
         for team in t.teams:
             args = TenantArgs(
                 team=team.name,
@@ -242,6 +263,71 @@ class MlopsPlatform(pulumi.ComponentResource):
             opts=aws_opts,
         )
 
+    def _build_runner(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """The in-VPC deploy runner (phase 1), when enabled."""
+        runner = config.deploy_runner
+        self.deploy_runner: DeployRunner | None = None
+        if not runner.enabled:
+            return
+        # the deploy_path config rule guarantees both when the runner is enabled
+        assert runner.connection_arn is not None and config.iam.ci_repository is not None
+        self.deploy_runner = DeployRunner(
+            f"{name}-deploy-runner",
+            DeployRunnerArgs(
+                name_prefix=ctx.prefix,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnet_ids,
+                repository_url=f"https://github.com/{config.iam.ci_repository}",
+                connection_arn=runner.connection_arn,
+                image=runner.image,
+                compute_type=runner.compute_type,
+                concurrent_build_limit=runner.concurrent_build_limit,
+                build_timeout_minutes=runner.build_timeout_minutes,
+                log_retention_days=config.log_retention_days,
+                permission_boundary_arn=ctx.boundary,
+                protect=ctx.protect,
+                tags=ctx.tags,
+            ),
+            opts=ctx.aws_opts,
+        )
+
+    def _deployer_admins(self, config: EnvironmentConfig, prefix: str) -> dict[str, str]:
+        """The deploying identity's admin access entry, unless it already has one.
+
+        Resolved from the caller's session; a stack-created role (platform-admin, ci-deploy)
+        or a role in ``cluster.access.admins`` already has an entry. An IAM user or root
+        cannot be resolved to a role: then ``cluster.access.admins`` must name who deploys.
+        """
+        access = config.cluster.access
+        deployer = resolve_deployer()
+        if deployer.kind is not CallerKind.ROLE or deployer.role_arn is None:
+            if not access.admins and config.phase is DeployPhase.ALL:
+                raise ConfigError(pulumi.get_stack(), [_no_deployer_role(deployer)])
+            if not access.admins:
+                pulumi.log.warn(_no_deployer_role(deployer).message, self)
+            return {}
+        role_arn = deployer.role_arn
+        stack_roles = {
+            physical_name(role, NameKind.IAM_ROLE, prefix)
+            for role in ("platform-admin", "ci-deploy")
+        }
+        if deployer.role_name in stack_roles or any(same_role(role_arn, a) for a in access.admins):
+            return {}
+        if any(same_role(role_arn, r) for r in access.read_only):
+            raise ConfigError(
+                pulumi.get_stack(),
+                [
+                    Problem(
+                        ("cluster", "access", "readOnly"),
+                        role_arn,
+                        "the deploying role is mapped read-only, and one IAM principal has one "
+                        "access entry: move it to cluster.access.admins, or deploy as another "
+                        "role",
+                    )
+                ],
+            )
+        return {access_label(role_arn): role_arn}
+
     def _build_cluster(
         self, name: str, config: EnvironmentConfig, ctx: _Context
     ) -> pulumi.ResourceOptions:
@@ -253,6 +339,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         if self.iam.ci_role is not None:
             admins["ci-deploy"] = self.iam.ci_role.arn
         admins |= {access_label(arn): arn for arn in c.access.admins}
+        admins |= self._deployer_admins(config, prefix)
         readers: dict[str, pulumi.Input[str]] = {}
         if c.access.read_only_namespaces:
             readers = {"read-only": self.iam.read_only_role_arn}
@@ -280,11 +367,15 @@ class MlopsPlatform(pulumi.ComponentResource):
             system_node_max_size=nodes.max_size,
             system_node_disk_gib=nodes.disk_size_gib,
             api_ingress_cidrs=_api_ingress_cidrs(config.network, c.api_ingress_cidrs, self.network),
-            api_ingress_security_group_ids=c.api_ingress_security_group_ids,
+            api_ingress_security_group_ids=[
+                *c.api_ingress_security_group_ids,
+                *([self.deploy_runner.security_group_id] if self.deploy_runner else []),
+            ],
             pod_subnet_ids=pod_subnet_ids,
             availability_zones=pod_zones,
             permission_boundary_arn=boundary,
             protect=protect,
+            kubernetes_resources=config.phase is DeployPhase.ALL,
             tags=tags,
         )
         if nodes.ami_release_version:  # otherwise the component's pinned default
@@ -292,6 +383,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 cluster_args, system_node_ami_release_version=nodes.ami_release_version
             )
         self.cluster = ServingCluster(f"{name}-cluster", cluster_args, opts=aws_opts)
+        if config.phase is not DeployPhase.ALL:
+            return aws_opts  # phase 1: no Kubernetes provider exists
         return pulumi.ResourceOptions(
             parent=self,
             providers=[self.provider, self.cluster.kubernetes_provider],
@@ -321,7 +414,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 prometheus_storage_gib=obs.prometheus_storage_gib,
                 prometheus_replicas=obs.prometheus_replicas,
                 grafana_internal_load_balancer=obs.grafana_internal_load_balancer,
-                load_balancer_dependencies=[self.load_balancer_controller.release],
+                load_balancer_dependencies=self._load_balancer_dependencies(),
                 runbook_base_url=obs.runbook_base_url or DEFAULT_RUNBOOK_BASE_URL,
                 gpu_pool_max_nodes={p.name: p.max_size for p in pools},
                 **_dcgm_scrape_target(config),
@@ -344,7 +437,6 @@ class MlopsPlatform(pulumi.ComponentResource):
         cluster, gpu, c = self.cluster, config.gpu, config.cluster
         defaults = gpu.pool_defaults
         karpenter_pools = [p for p in pools if p.engine.value == "karpenter"]
-        self.karpenter: Karpenter | None = None
         if karpenter_pools:
             self.karpenter = Karpenter(
                 f"{name}-karpenter",
@@ -366,7 +458,6 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Managed node groups (GPU pools and the system nodes) are scaled by the Cluster
         # Autoscaler; without it their desiredSize never moves.
         managed_pools = [p for p in pools if p.engine.value == "managed-node-group"]
-        self.cluster_autoscaler: ClusterAutoscaler | None = None
         if managed_pools:
             ca = gpu.cluster_autoscaler
             self.cluster_autoscaler = ClusterAutoscaler(
@@ -388,7 +479,6 @@ class MlopsPlatform(pulumi.ComponentResource):
                 opts=k8s_opts,  # depends on cluster.ready: it runs on the system nodes
             )
         karpenter = self.karpenter
-        self.gpu_pools: dict[str, GpuNodePool] = {}
         for pool in pools:
             on_karpenter = pool.engine.value == "karpenter"
             self.gpu_pools[pool.name] = GpuNodePool(
@@ -444,12 +534,16 @@ class MlopsPlatform(pulumi.ComponentResource):
                 service_monitor=gpu.nvidia.service_monitor,
             ),
             opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+                k8s_opts,
+                pulumi.ResourceOptions(depends_on=[o for o in [self.observability] if o]),
             ),
         )
 
-    def _build_data(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
-        """Artifact buckets, ECR repositories and the MLflow model registry."""
+    def _build_data(
+        self, name: str, config: EnvironmentConfig, ctx: _Context, *, kubernetes: bool
+    ) -> None:
+        """Artifact buckets, ECR repositories (phase 1) and the MLflow model registry (its
+        database and its chart are one component: phase 2)."""
         prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
         aws_opts, k8s_opts = ctx.aws_opts, ctx.k8s_opts
         cluster, net = self.cluster, config.network
@@ -502,8 +596,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         )
 
         m = config.model_registry
-        self.model_registry: ModelRegistry | None = None
-        if m.enabled:
+        if m.enabled and kubernetes:
             self.model_registry = ModelRegistry(
                 f"{name}-mlflow",
                 ModelRegistryArgs(
@@ -531,7 +624,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     kms_deletion_window_days=s.kms_deletion_window_days,
                     replicas=m.replicas,
                     internal_load_balancer=m.internal_load_balancer,
-                    load_balancer_dependencies=[self.load_balancer_controller.release],
+                    load_balancer_dependencies=self._load_balancer_dependencies(),
                     ingress_cidrs=[net.vpc_cidr] if m.internal_load_balancer else [],
                     engine_version=m.engine_version or DEFAULT_ENGINE_VERSION,
                     chart_version=m.chart_version or DEFAULT_CHART_VERSION,
@@ -590,6 +683,17 @@ def _pod_subnets(
 def _vpc_cidr(net: NetworkConfig, network: Network) -> pulumi.Input[str]:
     """The VPC CIDR: plain when the stack owns the VPC, else the adopted VPC's output."""
     return net.vpc_cidr if net.existing is None else network.vpc_cidr
+
+
+def _no_deployer_role(deployer: DeployerIdentity) -> Problem:
+    return Problem(
+        ("cluster", "access", "admins"),
+        [],
+        f"the deploying identity {deployer.caller_arn} is an IAM {deployer.kind.value}, not a "
+        "role session, so it cannot be given an EKS access entry: deploy as a role (SSO "
+        "permission set, an assumed admin role, the CI role) or list in cluster.access.admins "
+        "the role ARN(s) that run the Kubernetes phase",
+    )
 
 
 def _present(value: str | None) -> str:

@@ -37,6 +37,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..core.kms import KEY_ADMIN_ACTIONS, LOGS_KEY_USE_ACTIONS
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
@@ -198,6 +199,12 @@ class ServingClusterArgs:
 
     protect: bool = False
     """Protect and retain the KMS key and the log group."""
+
+    kubernetes_resources: bool = True
+    """Register the Kubernetes provider and the Kubernetes objects (ENIConfigs). ``False``
+    for phase 1 of a first deploy: nothing then needs the Kubernetes API. With pod subnets,
+    VPC CNI custom networking is turned on in the Kubernetes phase, when the ENIConfigs exist
+    (nodes started before keep taking pod IPs from their own subnet until replaced)."""
 
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags merged into every taggable child."""
@@ -363,8 +370,8 @@ class ServingCluster(pulumi.ComponentResource):
         """TCP 443 rules on the cluster security group, one per CIDR or security group."""
 
         # 6. Kubeconfig and the Kubernetes provider (the ENIConfigs below need it).
-        self.kubernetes_provider = self._kubernetes_provider(name, region)
-        """Kubernetes provider for this cluster; pass it to every Kubernetes resource."""
+        self._k8s_provider = self._kubernetes_provider(name, region, args.kubernetes_resources)
+        custom_networking = bool(args.pod_subnet_ids) and args.kubernetes_resources
 
         # 7. Networking add-ons and the per-AZ ENIConfigs before compute.
         versions = args.addon_versions
@@ -378,7 +385,7 @@ class ServingCluster(pulumi.ComponentResource):
             [],
             configuration_values=vpc_cni_configuration(
                 enable_network_policy=args.enable_network_policy,
-                custom_networking=bool(args.pod_subnet_ids),
+                custom_networking=custom_networking,
             ),
         )
         pod_identity_agent = self._addon(
@@ -627,7 +634,19 @@ class ServingCluster(pulumi.ComponentResource):
         )
         self.access_entries.append(entry)
 
-    def _kubernetes_provider(self, name: str, region: pulumi.Input[str]) -> k8s.Provider:
+    @property
+    def kubernetes_provider(self) -> k8s.Provider:
+        """Kubernetes provider for this cluster; pass it to every Kubernetes resource."""
+        if self._k8s_provider is None:
+            raise AttributeError(
+                "this ServingCluster was built with kubernetes_resources=False (phase 1): it "
+                "has no Kubernetes provider"
+            )
+        return self._k8s_provider
+
+    def _kubernetes_provider(
+        self, name: str, region: pulumi.Input[str], create: bool
+    ) -> k8s.Provider | None:
         """Sets ``self.kubeconfig`` (exec-based, a secret) and returns a provider using it."""
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
@@ -637,6 +656,8 @@ class ServingCluster(pulumi.ComponentResource):
                 region,
             ).apply(lambda parts: kubeconfig_json(*parts))
         )
+        if not create:
+            return None
         return k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
@@ -652,7 +673,7 @@ class ServingCluster(pulumi.ComponentResource):
         vpc_cni: aws.eks.Addon,
     ) -> list[k8s.apiextensions.CustomResource]:
         """One ``ENIConfig`` per AZ, named after it: the pod subnet there, the cluster SG."""
-        if not args.pod_subnet_ids:
+        if not args.pod_subnet_ids or not args.kubernetes_resources:
             return []
         pairs = zip(args.availability_zones, args.pod_subnet_ids, strict=True)
         return [
@@ -931,30 +952,7 @@ def key_policy(
                 "Sid": "AccountAdministersKey",
                 "Effect": "Allow",
                 "Principal": {"AWS": root},
-                "Action": [
-                    "kms:DescribeKey",
-                    "kms:GetKeyPolicy",
-                    "kms:PutKeyPolicy",
-                    "kms:GetKeyRotationStatus",
-                    "kms:EnableKeyRotation",
-                    "kms:ListKeyRotations",
-                    "kms:RotateKeyOnDemand",
-                    "kms:ListResourceTags",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:UpdateKeyDescription",
-                    "kms:EnableKey",
-                    "kms:DisableKey",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:CancelKeyDeletion",
-                    "kms:CreateAlias",
-                    "kms:DeleteAlias",
-                    "kms:UpdateAlias",
-                    "kms:ListGrants",
-                    "kms:CreateGrant",
-                    "kms:RevokeGrant",
-                    "kms:RetireGrant",
-                ],
+                "Action": list(KEY_ADMIN_ACTIONS),
                 "Resource": "*",
             },
             {
@@ -976,15 +974,7 @@ def key_policy(
                 "Sid": "CloudWatchLogsUsesKey",
                 "Effect": "Allow",
                 "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
-                "Action": [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
-                    "kms:GenerateDataKeyWithoutPlaintext",
-                    "kms:DescribeKey",
-                ],
+                "Action": list(LOGS_KEY_USE_ACTIONS),
                 "Resource": "*",
                 "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
             },

@@ -36,6 +36,8 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "secretsKeyDeletionWindowDays": 7,
         },
         "iam": {"ciEnvironment": "dev", "createPermissionBoundary": False},
+        # dev: the API has an allowlisted public endpoint; deploys run from GitHub or laptops.
+        "deployRunner": {"enabled": False},
         "gpu": {
             "budgetGpus": 4,
             "allowedInstanceTypes": _DEV_GPUS,
@@ -105,6 +107,8 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "secretsKeyDeletionWindowDays": 14,
         },
         "iam": {"ciEnvironment": "test", "createPermissionBoundary": True},
+        # test/prod: private API endpoint only; phase 2 and later deploys run in the VPC.
+        "deployRunner": {"enabled": True},
         "gpu": {
             "budgetGpus": 16,
             "allowedInstanceTypes": _TEST_GPUS,
@@ -172,6 +176,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "secretsKeyDeletionWindowDays": 30,
         },
         "iam": {"ciEnvironment": "prod", "createPermissionBoundary": True},
+        "deployRunner": {"enabled": True},
         "gpu": {
             "budgetGpus": 64,
             "allowedInstanceTypes": _PROD_GPUS,

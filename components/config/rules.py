@@ -507,6 +507,56 @@ def cluster_access_and_keys(config: EnvironmentConfig) -> list[Problem]:
     return problems
 
 
+def deploy_path(config: EnvironmentConfig) -> list[Problem]:
+    """Every stack has a way to reach its API: the runner (with its GitHub connection and
+    repository), a public allowlisted endpoint, or an alternative named explicitly."""
+    runner = config.deploy_runner
+    problems: list[Problem] = []
+    if runner.enabled:
+        if runner.connection_arn is None:
+            problems.append(
+                Problem(
+                    ("deployRunner", "connectionArn"),
+                    None,
+                    "the deploy runner needs the ARN of an AWS CodeConnections connection to "
+                    "GitHub; create it once (docs/operations.md, First deploy) and set it here, "
+                    "or set deployRunner.enabled to false",
+                )
+            )
+        if config.iam.ci_repository is None:
+            problems.append(
+                Problem(
+                    ("iam", "ciRepository"),
+                    None,
+                    "the deploy runner takes the jobs of this GitHub repository (org/repo); "
+                    "set it, or set deployRunner.enabled to false",
+                )
+            )
+        if runner.alternative_access is not None:
+            problems.append(
+                Problem(
+                    ("deployRunner", "alternativeAccess"),
+                    runner.alternative_access,
+                    "only with the runner off; remove it or set deployRunner.enabled to false",
+                )
+            )
+        return problems
+    private_only = not config.cluster.endpoint_public_access
+    if config.profile is not Profile.DEV and private_only and runner.alternative_access is None:
+        problems.append(
+            Problem(
+                ("deployRunner", "enabled"),
+                False,
+                f"a {config.profile} cluster has a private API endpoint only: nothing outside "
+                "the VPC can run the Kubernetes phase. Keep the runner (deployRunner.enabled: "
+                "true with deployRunner.connectionArn), or name the path that replaces it in "
+                "deployRunner.alternativeAccess (a VPN or peered network routed into the VPC; "
+                "cluster.apiIngressCidrs lists other source ranges)",
+            )
+        )
+    return problems
+
+
 def iam_settings(config: EnvironmentConfig) -> list[Problem]:
     """One permission boundary: an existing one or the platform's own, not both."""
     iam = config.iam
@@ -941,6 +991,7 @@ RULES: tuple[Callable[[EnvironmentConfig], list[Problem]], ...] = (
     gpu_pool_capacity,
     cluster_access_and_keys,
     iam_settings,
+    deploy_path,
     storage,
     registry,
     model_registry,

@@ -19,6 +19,45 @@ LOGS_KEY_ACTIONS = [
 """What CloudWatch Logs needs to encrypt and read a log group with a customer-managed key."""
 
 
+KEY_ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "kms:ListKeyRotations",
+    "kms:RotateKeyOnDemand",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:ListGrants",
+    "kms:CreateGrant",
+    "kms:RevokeGrant",
+    "kms:RetireGrant",
+)
+"""What the account root may do with a key: administer it (explicit actions, no ``kms:*``),
+never use it for data."""
+
+LOGS_KEY_USE_ACTIONS: tuple[str, ...] = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)
+"""What CloudWatch Logs calls on a log group's key, spelled out (no wildcards)."""
+
+
 def logs_key_policy(
     *,
     partition: str,

@@ -39,6 +39,9 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
     "CiEc2Network": "ec2 create calls are authorised on resource types, not names; "
     "scoped to the region by aws:RequestedRegion",
     "HumanListClusters": "eks:ListClusters supports no resource-level permissions",
+    "RunnerVpcDescribe": "the ec2:Describe* calls CodeBuild makes for a build in a VPC (DHCP "
+    "options, subnets, security groups, network interfaces, VPCs) support no resource-level "
+    "permissions",
     "CiEcrRegistry": "registry-level ECR settings (scanning, pull-through cache) have no "
     "repository resource; scoped to the region by aws:RequestedRegion",
     "EbsCsiDescribe": "ec2:Describe* calls of the EBS CSI driver support no resource-level "

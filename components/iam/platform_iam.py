@@ -71,6 +71,7 @@ _BOUNDARY_SERVICES = (
     "acm",  # the AWS Load Balancer Controller reads TLS certificates for listeners
     "autoscaling",
     "cloudwatch",
+    "codeconnections",
     "ec2",
     "ec2messages",
     "ecr",

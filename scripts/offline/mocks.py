@@ -55,6 +55,9 @@ class PlatformMocks(Mocks):
     account: str = DEFAULT_ACCOUNT
     invoke_answers: dict[str, InvokeAnswer] = field(default_factory=dict)
     """Per-test answers that take precedence over the built-in ones."""
+    caller_arn: str | None = None
+    """Who runs the program, as STS would report it (e.g. ``arn:aws:iam::<acct>:user/ci``);
+    ``None``: a session of the role ``platform-deployer`` (an assumed role, like SSO)."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         state = dict(args.inputs)
@@ -205,12 +208,46 @@ def _availability_zones(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, An
     }
 
 
+def _caller_arn(mocks: PlatformMocks) -> str:
+    return mocks.caller_arn or f"arn:aws:sts::{mocks.account}:assumed-role/platform-deployer/pulumi"
+
+
 def _caller_identity(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, Any]:
+    arn = _caller_arn(mocks)
+    kind = "AROA" if ":assumed-role/" in arn else "AIDA"
     return {
         "id": mocks.account,
         "accountId": mocks.account,
-        "arn": f"arn:aws:iam::{mocks.account}:role/platform-deployer",
-        "userId": "AROAMOCKEDDEPLOYER:pulumi",
+        "arn": arn,
+        "userId": f"{kind}MOCKEDDEPLOYER" + (":pulumi" if kind == "AROA" else ""),
+    }
+
+
+def _session_context(_: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]:
+    """IAM's view of an ARN: an assumed-role session resolves to its role (the mock knows no
+    role paths, so the role sits at ``/``); any other ARN is its own issuer."""
+    arn = args.get("arn", "")
+    head, _, rest = arn.partition(":assumed-role/")
+    if rest and "/" in rest:
+        role, session = rest.split("/", 1)
+        account = head.rsplit(":", 1)[-1]
+        partition = head.split(":")[1]
+        issuer = f"arn:{partition}:iam::{account}:role/{role}"
+        return {
+            "id": arn,
+            "arn": arn,
+            "issuerArn": issuer,
+            "issuerId": "AROAMOCKEDDEPLOYER",
+            "issuerName": role,
+            "sessionName": session,
+        }
+    return {
+        "id": arn,
+        "arn": arn,
+        "issuerArn": arn,
+        "issuerId": "",
+        "issuerName": "",
+        "sessionName": "",
     }
 
 
@@ -250,6 +287,7 @@ def _ssm_parameter(mocks: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]
 _INVOKES: dict[str, Callable[[PlatformMocks, dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,
     "aws:ssm/getParameter:getParameter": _ssm_parameter,

@@ -9,6 +9,8 @@ import pytest
 from mlops_platform.config import environment_from_config
 from mlops_platform.config.loader import ConfigError
 
+from tests.conftest import DEPLOY_PATH_ELSEWHERE
+
 
 def _values(profile: str, **sections: Any) -> dict[str, str]:
     values = {
@@ -16,6 +18,7 @@ def _values(profile: str, **sections: Any) -> dict[str, str]:
         "aws:region": "eu-west-1",
         "mlops:allowedAccountIds": json.dumps(["123456789012"]),
         "mlops:tags": json.dumps({"owner": "o", "cost-center": "c"}),
+        **DEPLOY_PATH_ELSEWHERE,
     }
     for key, value in sections.items():
         values[f"mlops:{key}"] = json.dumps(value)

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from mlops_platform.cluster.serving_cluster import ServingCluster, ServingClusterArgs
 from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.deploy import DeployRunner, DeployRunnerArgs
 from mlops_platform.iam import (
     WILDCARD_ACTION_EXCEPTIONS,
     WILDCARD_RESOURCE_EXCEPTIONS,
@@ -146,6 +147,18 @@ def everything() -> None:
             kubernetes_provider=kubernetes,
             artifact_bucket_arns={"models": "arn:aws:s3:::mlops-prod-models"},
             artifact_kms_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1",
+            permission_boundary_arn=iam.permission_boundary_arn,
+        ),
+    )
+    DeployRunner(
+        "runner",
+        DeployRunnerArgs(
+            name_prefix="mlops-prod",
+            vpc_id="vpc-0123456789abcdef0",
+            subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
+            repository_url="https://github.com/acme/mlops-platform",
+            connection_arn=f"arn:aws:codeconnections:us-east-1:{ACCOUNT}:connection/"
+            "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
             permission_boundary_arn=iam.permission_boundary_arn,
         ),
     )
@@ -387,8 +400,8 @@ def test_every_role_carries_the_created_boundary(full: Recording) -> None:
     boundary = f"arn:aws:iam::{ACCOUNT}:policy/mlops-prod-permission-boundary"
     roles = {r.name: r.inputs.get("permissionsBoundary") for r in full.of_type(ROLE)}
     platform_roles = {n: b for n, b in roles.items() if not n.startswith("workloads-")}
-    # cluster, node, admin, read-only, CI, EBS CSI, LB controller, a tenant's workloads
-    assert len(platform_roles) == 8
+    # cluster, node, admin, read-only, CI, EBS CSI, LB controller, a tenant's workloads, runner
+    assert len(platform_roles) == 9
     assert set(platform_roles.values()) == {boundary}
     assert roles["workloads-mlflow-role"] == EXISTING_BOUNDARY
     document = json.loads(

@@ -8,12 +8,14 @@ from mlops_platform.config import environment_from_config
 from mlops_platform.platform import MlopsPlatform
 
 from scripts.offline import run_program
+from tests.conftest import DEPLOY_PATH_ELSEWHERE
 
 VALUES = {
     "mlops:profile": "test",
     "aws:region": "eu-central-1",
     "mlops:allowedAccountIds": json.dumps(["210987654321"]),
     "mlops:tags": json.dumps({"owner": "ml-team", "cost-center": "cc-42"}),
+    **DEPLOY_PATH_ELSEWHERE,
 }
 
 
