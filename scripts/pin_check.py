@@ -32,6 +32,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -226,6 +227,16 @@ class AwsSources:
         self._addons: dict[tuple[str, str], list[str]] = {}
         self._params: dict[str, str | None] = {}
 
+    @property
+    def addons(self) -> dict[tuple[str, str], list[str]]:
+        """Every add-on answer so far, by (name, Kubernetes version)."""
+        return dict(self._addons)
+
+    @property
+    def parameters(self) -> dict[str, str | None]:
+        """Every SSM parameter asked for so far (None: it does not exist)."""
+        return dict(self._params)
+
     def addon_versions(self, name: str, kubernetes: str) -> list[str]:
         """Versions of add-on ``name`` for ``kubernetes`` (empty when EKS has no such add-on)."""
         key = (name, kubernetes)
@@ -297,6 +308,16 @@ class HttpSources:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise SourceUnreachableError(f"cannot reach {url}: {reason}") from None
+
+    @property
+    def indexes(self) -> dict[str, dict[str, list[str]] | None]:
+        """Every chart index read so far, by repository URL (None: it has none)."""
+        return dict(self._indexes)
+
+    @property
+    def tags(self) -> dict[str, list[str] | None]:
+        """Every OCI tag list read so far, by ``oci://`` reference (None: none there)."""
+        return dict(self._tags)
 
     def chart_versions(self, repository: str) -> dict[str, list[str]] | None:
         """``{chart: [versions]}`` of a repository's ``index.yaml``; None when it has none."""
@@ -511,11 +532,65 @@ class PinChecker:
 
 
 def check_pins(
-    pins: list[Pin], aws: Aws, mapping: Mapping[str, str], timeout: float
+    pins: list[Pin],
+    aws: Aws,
+    mapping: Mapping[str, str],
+    timeout: float,
+    record: Path | None = None,
 ) -> list[Check]:
-    """One verdict per pin, in the pins' order."""
+    """One verdict per pin, in the pins' order; with ``record``, what the sources answered
+    is merged into that fixture file (the tests' recorded upstream answers)."""
     checker = PinChecker(AwsSources(aws), HttpSources(mapping, timeout))
-    return [checker.check(pin) for pin in pins]
+    checks = [checker.check(pin) for pin in pins]
+    if record is not None:
+        record_answers(record, pins, checks, checker)
+    return checks
+
+
+def record_answers(path: Path, pins: list[Pin], checks: list[Check], checker: PinChecker) -> None:
+    """Merge the answers behind ``checks`` into the fixture at ``path`` (created if absent).
+
+    Add-on version lists, chart versions and OCI tags replace the recorded ones (each answer
+    is complete); AMI releases are added to what is recorded, since SSM names only the
+    releases asked for (each passing pin's own and the recommended one).
+    """
+    try:
+        fixture = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the fixture {path}: {exc}") from None
+    addons = fixture.setdefault("eksAddonVersions", {})
+    for (name, k8s), versions in checker.aws.addons.items():
+        if versions:
+            addons.setdefault(k8s, {})[name] = versions
+    releases = fixture.setdefault("amiReleases", {})
+
+    def add_release(where: str, release: str) -> None:
+        known = releases.setdefault(where, [])
+        if release not in known:
+            known.append(release)
+            known.sort(key=lambda r: r.rpartition("-")[2])
+
+    for name, value in checker.aws.parameters.items():
+        if name.endswith("/recommended/release_version") and value:
+            k8s, _, arch, variant = name.removeprefix(SSM_AMI_ROOT + "/").split("/")[:4]
+            add_release(f"{k8s}/{arch}/{variant}", value)
+    for pin, check in zip(pins, checks, strict=True):
+        if pin.kind == "node-ami" and check.status is Status.PASS:
+            arch, variant = AL2023_AMI_TYPES[pin.context["ami_type"]]
+            add_release(f"{pin.context['kubernetes']}/{arch}/{variant}", pin.version)
+    wanted = {(p.context.get("repository"), p.name) for p in pins if p.kind == "helm-chart"}
+    indexes = fixture.setdefault("chartIndexes", {})
+    for repository, index in checker.http.indexes.items():
+        for chart, versions in (index or {}).items():
+            if (repository, chart) in wanted:
+                indexes.setdefault(repository, {})[chart] = versions
+    fixture.setdefault("ociTags", {}).update(
+        {ref: tags for ref, tags in checker.http.tags.items() if tags is not None}
+    )
+    try:
+        path.write_text(json.dumps(fixture, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot write the fixture {path}: {exc.strerror or exc}") from None
 
 
 def parse_mapping(items: Iterable[str]) -> dict[str, str]:

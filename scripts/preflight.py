@@ -389,7 +389,11 @@ def pin_checks(args: argparse.Namespace, aws: Aws, reporter: Reporter) -> list[C
     resources = _preview_resources(args, reporter)
     pins = pin_check.pins_from_resources(resources)
     reporter.progress(f"checking {len(pins)} pinned versions")
-    return pin_check.check_pins(pins, aws, mapping, timeout)
+    record = Path(args.record_pins) if args.record_pins else None
+    try:
+        return pin_check.check_pins(pins, aws, mapping, timeout, record)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _preview_resources(args: argparse.Namespace, reporter: Reporter) -> list[dict[str, Any]]:
@@ -461,6 +465,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         help="seconds to wait for a chart repository or registry (default 20)",
+    )
+    parser.add_argument(
+        "--record-pins",
+        metavar="FIXTURE",
+        help="merge what the pin sources answered into this JSON file (refreshes the tests' "
+        "recorded answers, tests/scripts/fixtures/pin_sources.json)",
     )
     parser.add_argument("--strict", action="store_true", help="treat UNKNOWN as a failure")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -50,11 +50,25 @@ def _preview(tmp_path: Path, resources: list[dict[str, Any]], stack: str = "dev"
     return str(path)
 
 
+def _pins(run_cli, tmp_path: Path, resources: list[dict[str, Any]], *extra: str):
+    """``preflight --stack dev --pins-only --json`` over a preview of ``resources``."""
+    preview = _preview(tmp_path, resources)
+    return run_cli(
+        main, "--stack", "dev", "--pins-only", "--json", "--preview-json", preview, *extra
+    )
+
+
 def _res(type_: str, resource: str, **inputs: Any) -> dict[str, Any]:
     return {"type": type_, "name": resource, "inputs": inputs}
 
 
 CLUSTER = _res("aws:eks/cluster:Cluster", "cluster", name="c-eks", version="1.34")
+
+
+def _addon(name: str, version: str) -> dict[str, Any]:
+    return _res(
+        "aws:eks/addon:Addon", name, clusterName="c-eks", addonName=name, addonVersion=version
+    )
 
 
 def _node_group(name: str, ami_type: str, release: str) -> dict[str, Any]:
@@ -134,13 +148,7 @@ def test_shipped_pins_pass_against_the_recorded_fixtures(stack, sources, run_cli
 def test_pins_that_do_not_exist_fail_naming_the_newest(sources, run_cli, tmp_path):
     resources = [
         CLUSTER,
-        _res(
-            "aws:eks/addon:Addon",
-            "vpc-cni",
-            clusterName="c-eks",
-            addonName="vpc-cni",
-            addonVersion="v1.21.1-eksbuild.99",
-        ),
+        _addon("vpc-cni", "v1.21.1-eksbuild.99"),
         _node_group("system", "AL2023_x86_64_STANDARD", "1.34.2-20260128"),
         _node_group("gpu", "AL2023_x86_64_NVIDIA", "1.34.7-20260512"),
         _node_group("patch", "AL2023_x86_64_STANDARD", "1.34.5-20260714"),
@@ -150,14 +158,10 @@ def test_pins_that_do_not_exist_fail_naming_the_newest(sources, run_cli, tmp_pat
         ),
         _chart("karpenter", "oci://public.ecr.aws/karpenter/karpenter", "1.12.9"),
     ]
-    code, out, _ = run_cli(
-        main,
-        "--stack",
-        "dev",
-        "--pins-only",
-        "--json",
-        "--preview-json",
-        _preview(tmp_path, resources),
+    code, out, _ = _pins(
+        run_cli,
+        tmp_path,
+        resources,
         *sources.chart_repo_options(),
     )
     assert code == 1
@@ -202,51 +206,33 @@ def test_valid_replacements_pass(sources, run_cli, tmp_path):
             "dcgm", "dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts"
         ),
     ]
-    path = _preview(tmp_path, resources)
-    code, out, err = run_cli(
-        main, "--stack", "dev", "--pins-only", "--preview-json", path, *sources.chart_repo_options()
-    )
+    code, out, err = _pins(run_cli, tmp_path, resources, *sources.chart_repo_options())
     assert code == 0, out + err
-    assert "4 passed, 0 failed, 0 unknown" in out
+    assert {c["status"] for c in json.loads(out)["checks"]} == {"PASS"}
+    assert len(json.loads(out)["checks"]) == 4
 
 
 def test_non_al2023_amis_are_not_checkable_here_never_passed(sources, run_cli, tmp_path):
     resources = [CLUSTER, _node_group("br", "BOTTLEROCKET_x86_64_NVIDIA", "1.20.3-5d9ac849")]
-    code, out, _ = run_cli(
-        main,
-        "--stack",
-        "dev",
-        "--pins-only",
-        "--json",
-        "--preview-json",
-        _preview(tmp_path, resources),
+    code, out, _ = _pins(
+        run_cli,
+        tmp_path,
+        resources,
     )
     (check,) = json.loads(out)["checks"]
     assert check["status"] == "UNKNOWN"
     assert check["detail"].startswith("not checkable here")
     assert code == 0
-    strict = run_cli(
-        main,
-        "--stack",
-        "dev",
-        "--pins-only",
-        "--strict",
-        "--preview-json",
-        _preview(tmp_path, resources),
-    )
+    strict = _pins(run_cli, tmp_path, resources, "--strict")
     assert strict[0] == 1
 
 
 def test_unpinned_alias_fails(sources, run_cli, tmp_path):
     resources = [CLUSTER, *_node_class("al2023@latest", ["m5.large"])]
-    code, out, _ = run_cli(
-        main,
-        "--stack",
-        "dev",
-        "--pins-only",
-        "--json",
-        "--preview-json",
-        _preview(tmp_path, resources),
+    code, out, _ = _pins(
+        run_cli,
+        tmp_path,
+        resources,
     )
     assert code == 1
     (check,) = json.loads(out)["checks"]
@@ -272,14 +258,10 @@ def test_unreachable_chart_repository_is_could_not_check_exit_3(
 ):
     repo = "https://nvidia.github.io/dcgm-exporter/helm-charts"
     resources = [_chart("dcgm", "dcgm-exporter", "4.8.2", repo)]
-    code, out, err = run_cli(
-        main,
-        "--stack",
-        "dev",
-        "--pins-only",
-        "--json",
-        "--preview-json",
-        _preview(tmp_path, resources),
+    code, out, err = _pins(
+        run_cli,
+        tmp_path,
+        resources,
         f"--chart-repo={repo}={closed_url}",
         "--http-timeout",
         "2",
@@ -298,23 +280,13 @@ def test_unreachable_eks_is_could_not_check_and_other_pins_still_checked(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     resources = [
         CLUSTER,
-        _res(
-            "aws:eks/addon:Addon",
-            "coredns",
-            clusterName="c-eks",
-            addonName="coredns",
-            addonVersion="v1.12.4-eksbuild.1",
-        ),
+        _addon("coredns", "v1.12.4-eksbuild.1"),
         _node_group("system", "AL2023_x86_64_STANDARD", "1.34.2-20260129"),
     ]
-    code, out, _ = run_cli(
-        main,
-        "--stack",
-        "dev",
-        "--pins-only",
-        "--json",
-        "--preview-json",
-        _preview(tmp_path, resources),
+    code, out, _ = _pins(
+        run_cli,
+        tmp_path,
+        resources,
     )
     assert code == 3
     statuses = {c["name"].split()[1]: c for c in json.loads(out)["checks"]}
@@ -325,14 +297,10 @@ def test_unreachable_eks_is_could_not_check_and_other_pins_still_checked(
 
 def test_plain_http_outside_loopback_is_never_asked(sources, run_cli, tmp_path):
     resources = [_chart("x", "x", "1.0.0", "http://charts.invalid/repo")]
-    code, out, _ = run_cli(
-        main,
-        "--stack",
-        "dev",
-        "--pins-only",
-        "--json",
-        "--preview-json",
-        _preview(tmp_path, resources),
+    code, out, _ = _pins(
+        run_cli,
+        tmp_path,
+        resources,
     )
     assert code == 3
     (check,) = json.loads(out)["checks"]
@@ -398,3 +366,49 @@ def test_fixture_records_every_shipped_chart_repository():
         )
     )
     assert "1.34.2-20260128" not in fixture["amiReleases"]["1.34/x86_64/standard"]
+
+
+# --- refreshing the recorded answers ------------------------------------------------------------
+
+
+def test_record_pins_writes_a_fixture_that_serves_the_same_verdicts(
+    sources, run_cli, tmp_path, monkeypatch
+):
+    dcgm = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+    resources = [
+        CLUSTER,
+        _addon("coredns", "v1.12.4-eksbuild.1"),
+        _node_group("system", "AL2023_x86_64_STANDARD", "1.34.2-20260129"),
+        _chart("dcgm", "dcgm-exporter", "4.8.2", dcgm),
+        _chart("karpenter", "oci://public.ecr.aws/karpenter/karpenter", "1.12.1"),
+    ]
+    preview = _preview(tmp_path, resources)
+    target = tmp_path / "recorded.json"
+    argv = ["--stack", "dev", "--pins-only", "--preview-json", preview]
+    code, _, err = run_cli(main, *argv, "--record-pins", str(target), *sources.chart_repo_options())
+    assert code == 0, err
+    recorded = json.loads(target.read_text(encoding="utf-8"))
+    fixture = sources.fixture
+    assert recorded["eksAddonVersions"] == {
+        "1.34": {"coredns": fixture["eksAddonVersions"]["1.34"]["coredns"]}
+    }
+    assert recorded["amiReleases"] == {
+        "1.34/x86_64/standard": ["1.34.2-20260129", "1.34.9-20260714"]
+    }
+    assert recorded["chartIndexes"] == {
+        dcgm: {"dcgm-exporter": fixture["chartIndexes"][dcgm]["dcgm-exporter"]}
+    }
+    karpenter = "oci://public.ecr.aws/karpenter/karpenter"
+    assert recorded["ociTags"] == {karpenter: fixture["ociTags"][karpenter]}
+
+    recorded["about"] = ["kept across refreshes"]
+    target.write_text(json.dumps(recorded), encoding="utf-8")
+    with serve(recorded) as again:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_EKS", again.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", again.url)
+        code, out, _ = run_cli(
+            main, *argv, "--record-pins", str(target), *again.chart_repo_options()
+        )
+    assert code == 0
+    assert "4 passed, 0 failed, 0 unknown" in out
+    assert json.loads(target.read_text(encoding="utf-8"))["about"] == ["kept across refreshes"]
