@@ -192,6 +192,9 @@ class PinSources:
         ]
         hosts = {ref.split("/")[2] for ref in self.fixture["ociTags"]}
         options += [f"--chart-repo=oci://{host}={self.url}" for host in sorted(hosts)]
+        # Any repository or registry not recorded lands here too (HTTP 404: the pin check
+        # fails naming it), so no test ever leaves 127.0.0.1.
+        options += [f"--chart-repo=https:={self.url}/unrecorded", f"--chart-repo=oci:={self.url}/x"]
         return options
 
 

@@ -295,6 +295,21 @@ def test_unreachable_eks_is_could_not_check_and_other_pins_still_checked(
     assert statuses["node-ami"]["status"] == "PASS"
 
 
+def test_an_unrecorded_repository_fails_and_is_never_asked_outside(sources, run_cli, tmp_path):
+    resources = [
+        _chart("x", "x", "1.0.0", "https://charts.invalid/repo"),
+        _chart("y", "oci://registry.invalid/charts/y", "1.0.0"),
+    ]
+    code, out, _ = _pins(run_cli, tmp_path, resources, *sources.chart_repo_options())
+    assert code == 1
+    details = sorted(c["detail"] for c in json.loads(out)["checks"])
+    assert details == [
+        "no chart repository at https://charts.invalid/repo",
+        "no chart repository at oci://registry.invalid/charts",
+    ]
+    assert f"{'/unrecorded//charts.invalid/repo/index.yaml'}" in sources.requests
+
+
 def test_plain_http_outside_loopback_is_never_asked(sources, run_cli, tmp_path):
     resources = [_chart("x", "x", "1.0.0", "http://charts.invalid/repo")]
     code, out, _ = _pins(
