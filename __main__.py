@@ -25,6 +25,7 @@ pulumi.export("availabilityZones", network.availability_zones)
 
 # cluster and identity
 pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterArn", cluster.cluster_arn)
 pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
@@ -82,6 +83,8 @@ pulumi.export("grafanaUrl", obs.grafana_url)
 pulumi.export("grafanaAdminPassword", pulumi.Output.secret(obs.grafana_admin_password))
 pulumi.export("alertTopicArn", obs.alert_topic_arn)
 pulumi.export("monitoringNamespace", obs.namespace)
+pulumi.export("prometheusUrl", obs.prometheus_url)
+pulumi.export("kedaNamespace", platform.keda.namespace)
 pulumi.export(
     "logGroups",
     pulumi.Output.all(

@@ -8,7 +8,7 @@ Layers, bottom up (a layer imports only the ones below it):
 
 - ``core``: naming, tagging, validation, limits, KMS policy helpers, the GPU catalog;
 - the library by domain: ``network``, ``cluster``, ``iam``, ``gpu``, ``storage``,
-  ``observability``;
+  ``observability``, ``serving``;
 - the composition: ``config`` (typed stack configuration) and ``platform``
   (:class:`MlopsPlatform`), which the library never imports.
 """
@@ -51,6 +51,10 @@ _EXPORTS: dict[str, str] = {
     "ModelRegistryArgs": "storage",
     "Observability": "observability",
     "ObservabilityArgs": "observability",
+    "Keda": "serving",
+    "KedaArgs": "serving",
+    "ModelEndpoint": "serving",
+    "ModelEndpointArgs": "serving",
     "MlopsPlatform": "platform",
 }
 
@@ -67,7 +71,11 @@ __all__ = [
     "GpuNodePoolArgs",
     "Karpenter",
     "KarpenterArgs",
+    "Keda",
+    "KedaArgs",
     "MlopsPlatform",
+    "ModelEndpoint",
+    "ModelEndpointArgs",
     "ModelRegistry",
     "ModelRegistryArgs",
     "NatStrategy",
@@ -104,6 +112,7 @@ if TYPE_CHECKING:
     from .network import ExistingNetworkArgs, NatStrategy, Network, NetworkArgs, TerraformStateArgs
     from .observability import Observability, ObservabilityArgs
     from .platform import MlopsPlatform
+    from .serving import Keda, KedaArgs, ModelEndpoint, ModelEndpointArgs
     from .storage import (
         ArtifactStore,
         ArtifactStoreArgs,

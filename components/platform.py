@@ -5,7 +5,7 @@ the components: it maps an :class:`EnvironmentConfig` onto each component's type
 dependency order:
 
     aws Provider -> PlatformIam -> Network -> ServingCluster
-      -> Observability (needs the cluster; owns the Prometheus operator CRDs)
+      -> Observability (needs the cluster; owns the Prometheus operator CRDs) -> Keda
       -> Karpenter (when a pool uses it) / Cluster Autoscaler (when a managed node group pool
          does) -> GpuNodePool per pool -> NvidiaSoftware
       -> ArtifactStore -> ContainerRegistry -> ModelRegistry (MLflow)
@@ -51,6 +51,7 @@ from .network.network import (
 )
 from .observability.alert_rules import AlertThresholds
 from .observability.observability import DEFAULT_RUNBOOK_BASE_URL, Observability, ObservabilityArgs
+from .serving.keda import Keda, KedaArgs
 from .storage.artifact_store import (
     ArtifactStore,
     ArtifactStoreArgs,
@@ -137,6 +138,15 @@ class MlopsPlatform(pulumi.ComponentResource):
         ctx = dataclasses.replace(ctx, k8s_opts=k8s_opts)
         pools = config.gpu.effective_pools()
         self._build_observability(name, config, ctx, pools)
+        # KEDA scales model endpoints on their Prometheus metrics (and needs the operator CRDs
+        # for its own ServiceMonitors): after the cluster and the observability stack.
+        self.keda = Keda(
+            f"{name}-keda",
+            KedaArgs(kubernetes_provider=self.cluster.kubernetes_provider),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+            ),
+        )
         self._build_gpu(name, config, ctx, pools)
         self._build_data(name, config, ctx)
 

@@ -32,3 +32,7 @@ WORKLOAD_LABEL = "mlops/workload"
 
 CAPACITY_TYPE_LABEL = "mlops/capacity-type"
 """Node label ``on-demand`` or ``spot``."""
+
+ENDPOINT_LABEL = "mlops/model-endpoint"
+"""Pod (and object) label naming the model endpoint a workload serves; the policy pack's
+serving rules find endpoints by it."""
