@@ -267,8 +267,10 @@ def synthesize(
     root: Path = REPO_ROOT,
     stack_file: Path | None = None,
     monitor: RecordingMonitor | None = None,
+    mocks: PlatformMocks | None = None,
 ) -> Recording:
-    """Run the real program (``__main__.py``) with the stack's real config file."""
+    """Run the real program (``__main__.py`` in ``root``) with the stack's real config file;
+    ``mocks`` replaces the answers derived from the config (e.g. to answer StackReferences)."""
     stack_config: StackConfig = load_stack_config(stack, root, stack_file)
     program = root / "__main__.py"
 
@@ -282,6 +284,7 @@ def synthesize(
         config=stack_config.values,
         secret_keys=stack_config.secret_keys,
         monitor=monitor,
+        mocks=mocks,
     )
 
 
