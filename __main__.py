@@ -26,6 +26,7 @@ pulumi.export("availabilityZones", network.availability_zones)
 
 # cluster and identity
 pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterArn", cluster.cluster_arn)
 pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
@@ -89,6 +90,9 @@ if obs is not None:
     pulumi.export("grafanaAdminPassword", pulumi.Output.secret(obs.grafana_admin_password))
     pulumi.export("alertTopicArn", obs.alert_topic_arn)
     pulumi.export("monitoringNamespace", obs.namespace)
+    pulumi.export("prometheusUrl", obs.prometheus_url)
+if platform.keda is not None:
+    pulumi.export("kedaNamespace", platform.keda.namespace)
 pulumi.export(
     "logGroups",
     pulumi.Output.all(

@@ -8,8 +8,7 @@ Layers, bottom up (a layer imports only the ones below it):
 
 - ``core``: naming, tagging, validation, limits, KMS policy helpers, the GPU catalog;
 - the library by domain: ``network``, ``cluster``, ``iam``, ``gpu``, ``storage``,
-  ``observability``, ``serving``;
-  ``observability``, ``deploy``;
+  ``observability``, ``serving``, ``deploy``;
 - the composition: ``config`` (typed stack configuration) and ``platform``
   (:class:`MlopsPlatform`), which the library never imports.
 """
@@ -58,6 +57,10 @@ _EXPORTS: dict[str, str] = {
     "TenantArgs": "serving",
     "DeployRunner": "deploy",
     "DeployRunnerArgs": "deploy",
+    "Keda": "serving",
+    "KedaArgs": "serving",
+    "ModelEndpoint": "serving",
+    "ModelEndpointArgs": "serving",
     "MlopsPlatform": "platform",
 }
 
@@ -76,9 +79,13 @@ __all__ = [
     "GpuNodePoolArgs",
     "Karpenter",
     "KarpenterArgs",
+    "Keda",
+    "KedaArgs",
     "LoadBalancerController",
     "LoadBalancerControllerArgs",
     "MlopsPlatform",
+    "ModelEndpoint",
+    "ModelEndpointArgs",
     "ModelRegistry",
     "ModelRegistryArgs",
     "NatStrategy",
@@ -118,7 +125,16 @@ if TYPE_CHECKING:
     from .network import ExistingNetworkArgs, NatStrategy, Network, NetworkArgs, TerraformStateArgs
     from .observability import Observability, ObservabilityArgs
     from .platform import MlopsPlatform
-    from .serving import LoadBalancerController, LoadBalancerControllerArgs, Tenant, TenantArgs
+    from .serving import (
+        Keda,
+        KedaArgs,
+        LoadBalancerController,
+        LoadBalancerControllerArgs,
+        ModelEndpoint,
+        ModelEndpointArgs,
+        Tenant,
+        TenantArgs,
+    )
     from .storage import (
         ArtifactStore,
         ArtifactStoreArgs,

@@ -6,7 +6,7 @@ dependency order:
 
     aws Provider -> PlatformIam -> Network -> ServingCluster
       -> LoadBalancerController (before any LoadBalancer Service: its webhook admits them)
-      -> Observability (needs the cluster; owns the Prometheus operator CRDs)
+      -> Observability (needs the cluster; owns the Prometheus operator CRDs) -> Keda
       -> Karpenter (when a pool uses it) / Cluster Autoscaler (when a managed node group pool
          does) -> GpuNodePool per pool -> NvidiaSoftware
       -> ArtifactStore -> ContainerRegistry -> ModelRegistry (MLflow)
@@ -58,6 +58,7 @@ from .network.network import (
 )
 from .observability.alert_rules import AlertThresholds
 from .observability.observability import DEFAULT_RUNBOOK_BASE_URL, Observability, ObservabilityArgs
+from .serving.keda import Keda, KedaArgs
 from .serving.load_balancer_controller import CHART_VERSION as LBC_CHART_VERSION
 from .serving.load_balancer_controller import (
     LoadBalancerController,
@@ -159,11 +160,21 @@ class MlopsPlatform(pulumi.ComponentResource):
         self.model_registry: ModelRegistry | None = None
         self.load_balancer_controller: LoadBalancerController | None = None
         self.tenants: dict[str, Tenant] = {}
+        self.keda: Keda | None = None
         kubernetes = config.phase is DeployPhase.ALL
         pools = config.gpu.effective_pools()
         if kubernetes:
             self._build_load_balancing(name, config, ctx)  # before any LoadBalancer Service
             self._build_observability(name, config, ctx, pools)
+            # KEDA scales model endpoints on their Prometheus metrics (and needs the operator
+            # CRDs for its own ServiceMonitors): after the cluster and the observability stack.
+            self.keda = Keda(
+                f"{name}-keda",
+                KedaArgs(kubernetes_provider=self.cluster.kubernetes_provider),
+                opts=pulumi.ResourceOptions.merge(
+                    k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+                ),
+            )
             self._build_gpu(name, config, ctx, pools)
         self._build_data(name, config, ctx, kubernetes=kubernetes)
         if kubernetes:

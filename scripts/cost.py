@@ -33,6 +33,7 @@ from typing import Any
 
 from mlops_platform.config import ConfigError
 from mlops_platform.core.gpu_catalog import gpu_instance
+
 from scripts.offline import Recording, Registration, StackFileError, synthesize
 from scripts.offline.project import REPO_ROOT, available_stacks
 

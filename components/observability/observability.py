@@ -207,6 +207,9 @@ class Observability(pulumi.ComponentResource):
     grafana_url: pulumi.Output[str]
     """Grafana's in-cluster URL (reach it with ``kubectl port-forward`` or the internal LB)."""
 
+    prometheus_url: pulumi.Output[str]
+    """Prometheus' in-cluster URL (KEDA's Prometheus scaler and other in-cluster readers)."""
+
     grafana_admin_password: pulumi.Output[str]
     """Grafana's generated admin password (secret)."""
 
@@ -247,6 +250,10 @@ class Observability(pulumi.ComponentResource):
         self.namespace = ns
         self.chart_version = pulumi.Output.from_input(args.chart_version)
         self.grafana_url = ns.apply(lambda n: f"http://{RELEASE_NAME}-grafana.{n}.svc")
+        # The chart's Prometheus Service: <fullname>-prometheus on port 9090.
+        self.prometheus_url = ns.apply(
+            lambda n: f"http://{RELEASE_NAME}-prometheus.{n}.svc.cluster.local:9090"
+        )
         self.grafana_admin_password = pulumi.Output.secret(password.result)
         self.alert_topic_arn = topic.arn if topic else pulumi.Output.from_input(None)
         self.kms_key_arn = key.arn
@@ -260,6 +267,7 @@ class Observability(pulumi.ComponentResource):
                 "namespace": self.namespace,
                 "chartVersion": self.chart_version,
                 "grafanaUrl": self.grafana_url,
+                "prometheusUrl": self.prometheus_url,
                 "grafanaAdminPassword": self.grafana_admin_password,
                 "alertTopicArn": self.alert_topic_arn,
                 "kmsKeyArn": self.kms_key_arn,

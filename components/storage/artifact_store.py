@@ -83,6 +83,8 @@ _SseDefault = (
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
+KEY_PREFIX = _PREFIX
+"""An S3 key prefix as the platform writes one: ``segment/`` repeated (empty: the whole bucket)."""
 
 
 @dataclass

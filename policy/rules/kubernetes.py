@@ -45,6 +45,7 @@ PLATFORM_NAMESPACES = [
     "monitoring",
     "nvidia-gpu",
     "mlflow",
+    "keda",
 ]
 """Namespaces the platform itself runs in (the components' defaults): not tenants."""
 TENANT_LABEL = "mlops/tenant"
@@ -373,6 +374,7 @@ DEFAULT_REPOSITORIES = [
     "https://kubernetes-sigs.github.io/metrics-server",
     "https://kubernetes.github.io/autoscaler",
     "https://community-charts.github.io/helm-charts",
+    "https://kedacore.github.io/charts",
 ]
 
 RULES: list[Rule] = [

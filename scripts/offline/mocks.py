@@ -31,6 +31,13 @@ class UnansweredInvokeError(Exception):
     """An invoke the offline engine has no realistic answer for."""
 
 
+class UnansweredStackReferenceError(Exception):
+    """A StackReference to a stack whose outputs the offline engine does not hold."""
+
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 # Resource IDs in AWS's own formats, by type token.
 _ID_PREFIXES = {
     "aws:ec2/vpc:Vpc": "vpc-",
@@ -58,12 +65,17 @@ class PlatformMocks(Mocks):
     caller_arn: str | None = None
     """Who runs the program, as STS would report it (e.g. ``arn:aws:iam::<acct>:user/ci``);
     ``None``: a session of the role ``platform-deployer`` (an assumed role, like SSO)."""
+    stack_references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``<project>/<stack>`` -> the state a ``pulumi:pulumi:StackReference`` read returns
+    (``outputs`` and ``secretOutputNames``); see :mod:`scripts.offline.team`."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         state = dict(args.inputs)
         token = args.typ
         if token.startswith("pulumi:providers:"):
             return f"{args.name}-provider-id", state
+        if token == STACK_REFERENCE:
+            return self._stack_reference(str(args.resource_id or state.get("name", "")))
         seed = f"{token}::{args.name}"
         if token == "aws:kms/key:Key":
             rid = (
@@ -77,6 +89,19 @@ class PlatformMocks(Mocks):
         state.setdefault("arn", self._arn(token, str(rid), state))
         state.update(self._computed(token, str(rid), state))
         return str(rid), state
+
+    def _stack_reference(self, name: str) -> tuple[str, dict]:
+        """The referenced stack's outputs, when they were given: ``<org>/<project>/<stack>``
+        (or ``<project>/<stack>``) matches on its last two parts, as any organization would."""
+        key = "/".join(name.split("/")[-2:])
+        answer = self.stack_references.get(key)
+        if answer is None:
+            known = ", ".join(f"<org>/{k}" for k in sorted(self.stack_references)) or "none"
+            raise UnansweredStackReferenceError(
+                f"the offline engine cannot answer StackReference '{name}': it holds the "
+                f"outputs of {known}"
+            )
+        return name, {"name": name, **answer}
 
     def _arn(self, token: str, rid: str, state: dict[str, Any]) -> str:
         module = token.split(":")[1].split("/", maxsplit=1)[0]

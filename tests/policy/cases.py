@@ -1525,3 +1525,7 @@ EXTRA_GOOD: list[tuple[str, list[Registration]]] = [
 from tests.policy.tenancy_cases import tenancy_cases  # noqa: E402
 
 CASES.extend(tenancy_cases())
+# The serving rules' cases live with their tests (tests/policy/serving_cases.py).
+from tests.policy.serving_cases import serving_cases  # noqa: E402
+
+CASES += serving_cases(Case, ENV_ACCOUNTS)
