@@ -50,6 +50,11 @@ UNKNOWN_SENTINELS = frozenset(
 """The engine's unknown-value sentinels (``pulumi_policy.proxy``): a value not known yet."""
 
 
+class UnknownInUpdate(Exception):  # noqa: N818 - named like the SDK's UnknownValueError
+    """An input a rule needs is unknown outside a preview: the check stops here and the
+    reading problem recorded for it is the finding."""
+
+
 class _Missing:
     __slots__ = ()
 
@@ -148,14 +153,26 @@ class Node:
         self.path = path
         self.urn = urn
 
-    # navigation (never raises, never records)
+    # navigation (never raises; stepping into a value of the wrong shape is a problem, and
+    # the child of an unknown value is unknown)
     def __getitem__(self, key: str | int) -> Node:
         raw = self.raw
         if isinstance(key, int):
-            if isinstance(raw, list | tuple) and -len(raw) <= key < len(raw):
-                return Node(raw[key], (*self.path, key), self.urn)
-        elif isinstance(raw, Mapping) and key in raw:
-            return Node(raw[key], (*self.path, key), self.urn)
+            if isinstance(raw, list | tuple):
+                if -len(raw) <= key < len(raw):
+                    return Node(raw[key], (*self.path, key), self.urn)
+                return Node(MISSING, (*self.path, key), self.urn)
+            expected = "a list"
+        else:
+            if isinstance(raw, Mapping):
+                if key in raw:
+                    return Node(raw[key], (*self.path, key), self.urn)
+                return Node(MISSING, (*self.path, key), self.urn)
+            expected = "an object"
+        if is_unknown(raw):
+            return Node(raw, (*self.path, key), self.urn)
+        if raw is not MISSING and raw is not None:
+            self._problem(expected)
         return Node(MISSING, (*self.path, key), self.urn)
 
     def at(self, *keys: str | int) -> Node:
@@ -211,6 +228,7 @@ class Node:
                 f"{self.where()} is unknown outside a preview (the engine sent the "
                 "unknown-value sentinel in an update), so the rule cannot be verified",
             )
+        raise UnknownInUpdate(self.where())
 
     def known(self) -> bool:
         """False (after recording/raising for the unknown) when this is the sentinel."""

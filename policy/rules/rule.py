@@ -422,6 +422,8 @@ def run_resource(
             if message not in seen:
                 seen.add(message)
                 _emit(message, subject.urn, active, report, suppressed)
+    except read.UnknownInUpdate:
+        pass  # recorded as a reading problem: reported below
     finally:
         for _, message in read.end(token).by_urn():
             if message not in seen:
@@ -595,6 +597,8 @@ class StackContext:
             except UnknownValueError as exc:
                 self.unknowns.append(exc)
                 continue
+            except read.UnknownInUpdate:
+                continue  # recorded as a reading problem on that resource
             yield from found
 
     def guard(self, fn: Callable[[], Any], default: Any = None) -> Any:
@@ -605,6 +609,8 @@ class StackContext:
         except UnknownValueError as exc:
             self.unknowns.append(exc)
             return default
+        except read.UnknownInUpdate:
+            return default  # recorded as a reading problem on that resource
 
     def linked(
         self,
@@ -664,6 +670,8 @@ def run_stack(
             if (urn, message) not in seen:
                 seen.add((urn, message))
                 _emit(message, urn, active, report, suppressed)
+    except read.UnknownInUpdate:
+        pass  # recorded as a reading problem: reported below
     finally:
         for urn, message in read.end(token).by_urn():
             if (urn or None, message) not in seen:
