@@ -14,7 +14,7 @@ from pulumi_policy import PolicyResource, Severity
 
 from components import gpu_catalog
 from rules.read import Node, parse_quantity
-from rules.rule import Rule, StackContext, fmt
+from rules.rule import Rule, StackContext, fmt, inputs
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -126,7 +126,7 @@ def is_gpu_pool(resource_type: str, props: Node, types: list[str] | None = None)
 def node_group_types(ctx: StackContext, group: PolicyResource) -> list[str]:
     """A node group's instance types: its instanceTypes, else its launch template's
     instanceType (the template found by property dependency or by name)."""
-    own = _pool_types(NODE_GROUP, group.props)
+    own = _pool_types(NODE_GROUP, inputs(group))
     if own:
         return own
     templates = [
@@ -135,11 +135,11 @@ def node_group_types(ctx: StackContext, group: PolicyResource) -> list[str]:
         if d.resource_type == LAUNCH_TEMPLATE
     ]
     if not templates:
-        name = group.props.at("launchTemplate", "name").text()
+        name = inputs(group).at("launchTemplate", "name").text()
         templates = [
-            lt for lt in ctx.of_type(LAUNCH_TEMPLATE) if name and lt.props["name"].text() == name
+            lt for lt in ctx.of_type(LAUNCH_TEMPLATE) if name and inputs(lt)["name"].text() == name
         ]
-    return [t for lt in templates for t in _pool_types(LAUNCH_TEMPLATE, lt.props)]
+    return [t for lt in templates for t in _pool_types(LAUNCH_TEMPLATE, inputs(lt))]
 
 
 def _allowlist(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
@@ -158,7 +158,7 @@ def _allowlist(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
 
 def _pool_gpus(ctx: StackContext, pool: PolicyResource) -> tuple[float | None, str]:
     """(most GPUs the pool can run, how that was worked out); None when unbounded."""
-    props = pool.props
+    props = inputs(pool)
     if pool.resource_type == NODE_GROUP:
         types = node_group_types(ctx, pool)
         if not types:
@@ -188,7 +188,7 @@ def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | N
 
     def gpu(p: PolicyResource) -> bool:
         types = node_group_types(ctx, p) if p.resource_type == NODE_GROUP else None
-        return is_gpu_pool(p.resource_type, p.props, types)
+        return is_gpu_pool(p.resource_type, inputs(p), types)
 
     for pool in ctx.of_type(NODE_GROUP, NODE_POOL):
         if not ctx.guard(lambda p=pool: gpu(p), False):

@@ -13,7 +13,7 @@ from pulumi_policy import PolicyResource, Severity
 
 from rules.cidrs import is_world
 from rules.read import Node, parse_quantity
-from rules.rule import Rule, StackContext, fmt
+from rules.rule import Rule, StackContext, fmt, inputs
 
 _TEMPLATE = ("spec", "template", "spec")
 POD_PATHS: dict[str, tuple[str, ...]] = {
@@ -456,22 +456,22 @@ def _bindings(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str |
     platform = set(cfg.get("platformNamespaces", PLATFORM_NAMESPACES))
     roles: dict[tuple[str, str], PolicyResource] = {}
     for r in ctx.matching(is_rbac_role):
-        name = ctx.guard(lambda r=r: r.props.at("metadata", "name").text())
+        name = ctx.guard(lambda r=r: inputs(r).at("metadata", "name").text())
         found = kind_of(r.resource_type)
         if name and found:
             roles[(found[1], name)] = r
 
     def check(binding: PolicyResource) -> Iterator[tuple[str | None, str]]:
-        props = binding.props
+        props = inputs(binding)
         found = kind_of(binding.resource_type)
         cluster_wide = bool(found and found[1] == "ClusterRoleBinding")
         ref_kind = props.at("roleRef", "kind").text() or "ClusterRole"
         ref_name = props.at("roleRef", "name").text() or ""
         role = roles.get((ref_kind, ref_name))
-        wildcard = role is not None and any(_rule_wild(r) for r in role.props["rules"].items())
+        wildcard = role is not None and any(_rule_wild(r) for r in inputs(role)["rules"].items())
         powerful = (ref_kind == "ClusterRole" and ref_name in ADMIN_ROLES) or wildcard
         secrets = (ref_kind == "ClusterRole" and ref_name in ADMIN_ROLES) or (
-            role is not None and reads_secrets(role.props["rules"])
+            role is not None and reads_secrets(inputs(role)["rules"])
         )
         ns = props.at("metadata", "namespace").text() or ""
         what = f"{ref_kind} {ref_name}"
@@ -488,7 +488,7 @@ def _bindings(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str |
 
 
 def _ns_name(ctx: StackContext, ns: PolicyResource) -> str | None:
-    value = ctx.guard(lambda: ns.props.at("metadata", "name").text())
+    value = ctx.guard(lambda: inputs(ns).at("metadata", "name").text())
     return value if isinstance(value, str) else None
 
 
@@ -500,7 +500,7 @@ def _in_namespace(
         if any(d.urn == ns.urn for d in c.property_dependencies.get("metadata", [])):
             found.append(c)
             continue
-        value = ctx.guard(lambda c=c: c.props.at("metadata", "namespace").text())
+        value = ctx.guard(lambda c=c: inputs(c).at("metadata", "namespace").text())
         if name and value == name:
             found.append(c)
     return found
@@ -528,7 +528,7 @@ def _tenants(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | 
     policies, quotas = ctx.of_type(NETWORK_POLICY), ctx.of_type(RESOURCE_QUOTA)
     for ns in ctx.of_type(NAMESPACE):
         name = _ns_name(ctx, ns)
-        labels = ctx.guard(lambda ns=ns: ns.props.at("metadata", "labels").tags(), {})
+        labels = ctx.guard(lambda ns=ns: inputs(ns).at("metadata", "labels").tags(), {})
         tenant = label in labels
         if name in platform and not tenant:
             continue
@@ -541,7 +541,7 @@ def _tenants(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | 
         if missing:
             yield ns.urn, f"namespace {name or ns.name} has no {' or '.join(missing)}"
         for p in own_policies:
-            if ctx.guard(lambda p=p: allows_all_ingress(p.props), False):
+            if ctx.guard(lambda p=p: allows_all_ingress(inputs(p)), False):
                 yield (
                     ns.urn,
                     f"namespace {name or ns.name}: NetworkPolicy {p.name} allows ingress from "
@@ -550,7 +550,7 @@ def _tenants(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | 
 
 
 def _labels(r: PolicyResource) -> dict[str, str]:
-    return r.props.at("spec", "template", "metadata", "labels").tags()
+    return inputs(r).at("spec", "template", "metadata", "labels").tags()
 
 
 def _serving_ha(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
@@ -564,7 +564,7 @@ def _serving_ha(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
         labels = ctx.guard(lambda d=dep: _labels(d), {})
         if labels.get(key) != value:
             continue
-        replicas = ctx.guard(lambda d=dep: d.props.at("spec", "replicas").number(1.0), least)
+        replicas = ctx.guard(lambda d=dep: inputs(d).at("spec", "replicas").number(1.0), least)
         if replicas < least:
             yield (
                 dep.urn,
@@ -573,13 +573,13 @@ def _serving_ha(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
                     f"at least {fmt(least)} needed"
                 ),
             )
-        namespace = ctx.guard(lambda d=dep: d.props.at("metadata", "namespace").text() or "")
+        namespace = ctx.guard(lambda d=dep: inputs(d).at("metadata", "namespace").text() or "")
 
         def covers(
             p: PolicyResource, labels: dict[str, str] = labels, namespace: Any = namespace
         ) -> bool:
-            selector = p.props.at("spec", "selector", "matchLabels").tags()
-            same_ns = (p.props.at("metadata", "namespace").text() or "") == namespace
+            selector = inputs(p).at("spec", "selector", "matchLabels").tags()
+            same_ns = (inputs(p).at("metadata", "namespace").text() or "") == namespace
             return (
                 bool(selector) and same_ns and all(labels.get(k) == v for k, v in selector.items())
             )

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
@@ -452,7 +452,7 @@ def _sdk_provider(provider: Any) -> Any:
         return None
     return PolicyProviderResource(
         provider.resource_type,
-        read.root(_unproxy(provider.props), provider.urn),
+        cast(Any, read.root(_unproxy(provider.props), provider.urn)),
         provider.urn,
         provider.name,
     )
@@ -691,7 +691,7 @@ def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolat
         resources = [
             PolicyResource(
                 r.resource_type,
-                read.root(_unproxy(r.props), r.urn),
+                cast(Any, read.root(_unproxy(r.props), r.urn)),
                 r.urn,
                 r.name,
                 r.opts,
@@ -709,6 +709,13 @@ def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolat
     return validate
 
 
+def inputs(resource: PolicyResource) -> Node:
+    """A stack resource's inputs as the reading layer's node (the pack builds every
+    ``PolicyResource`` it hands to stack rules with a :class:`read.Node`)."""
+    props: Any = resource.props
+    return props if isinstance(props, Node) else read.root(_unproxy(props), resource.urn)
+
+
 # --- the pack's own dispatcher ------------------------------------------------------------
 
 
@@ -723,7 +730,10 @@ def _provider_of(request: Any) -> Any:
         return None
     prov = request.provider
     return PolicyProviderResource(
-        prov.type, read.root(_plain_properties(prov.properties), prov.urn), prov.urn, prov.name
+        prov.type,
+        cast(Any, read.root(_plain_properties(prov.properties), prov.urn)),
+        prov.urn,
+        prov.name,
     )
 
 
@@ -818,7 +828,7 @@ def install_dispatch() -> None:
         for r in request.resources:
             resource = PolicyResource(
                 r.type,
-                read.root(_plain_properties(r.properties), r.urn),
+                cast(Any, read.root(_plain_properties(r.properties), r.urn)),
                 r.urn,
                 r.name,
                 self._get_resource_options(r),

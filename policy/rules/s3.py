@@ -10,7 +10,7 @@ from pulumi_policy import PolicyResource, Severity
 
 from rules import documents
 from rules.read import Node
-from rules.rule import Rule, StackContext, customer_managed_key
+from rules.rule import Rule, StackContext, customer_managed_key, inputs
 
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -101,9 +101,9 @@ def _kms_encryption(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if bucket.urn in targets:
             return  # S3 delivers server access logs only to SSE-S3 buckets
-        rules = _sse_rules(bucket.props["serverSideEncryptionConfiguration"])
+        rules = _sse_rules(inputs(bucket)["serverSideEncryptionConfiguration"])
         for config in _bucket_children(ctx, bucket, SSE_TYPES):
-            rules += _sse_rules(config.props)
+            rules += _sse_rules(inputs(config))
         if not any(_kms_ok(rule) for rule in rules):
             yield (
                 bucket.urn,
@@ -134,8 +134,8 @@ def _denies_plain_http(policy: Node) -> bool:
 
 def _tls_only(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
-        policies = [p.props["policy"] for p in _bucket_children(ctx, bucket, (POLICY,))]
-        policies.append(bucket.props["policy"])
+        policies = [inputs(p)["policy"] for p in _bucket_children(ctx, bucket, (POLICY,))]
+        policies.append(inputs(bucket)["policy"])
         if not any(_denies_plain_http(p) for p in policies if p.present):
             yield (
                 bucket.urn,
@@ -160,10 +160,10 @@ def _no_public_principal(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
 def _versioning(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         states = [
-            (v.props.at("versioningConfiguration", "status").text() or "").lower()
+            (inputs(v).at("versioningConfiguration", "status").text() or "").lower()
             for v in _bucket_children(ctx, bucket, VERSIONING_TYPES)
         ]
-        inline = bucket.props.at("versioning", "enabled").flag()
+        inline = inputs(bucket).at("versioning", "enabled").flag()
         if "enabled" not in states and inline is not True:
             yield bucket.urn, f"bucket {bucket.name} does not have versioning enabled"
 
@@ -175,9 +175,9 @@ def _log_targets(ctx: StackContext) -> set[str]:
     for logging in ctx.of_type(*LOGGING_TYPES):
         for dep in logging.property_dependencies.get("targetBucket", []):
             targets.add(dep.urn)
-        name = ctx.guard(lambda lg=logging: lg.props["targetBucket"].text())
+        name = ctx.guard(lambda lg=logging: inputs(lg)["targetBucket"].text())
         for bucket in ctx.of_type(*BUCKET_TYPES):
-            if name and ctx.guard(lambda b=bucket: b.props["bucket"].text()) == name:
+            if name and ctx.guard(lambda b=bucket: inputs(b)["bucket"].text()) == name:
                 targets.add(bucket.urn)
     return targets
 
@@ -188,7 +188,7 @@ def _access_logging(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if bucket.urn in targets:
             return  # the access-log bucket itself: logging it into itself would loop
-        inline = bucket.props.at("logging", "targetBucket").text()
+        inline = inputs(bucket).at("logging", "targetBucket").text()
         if not inline and not _bucket_children(ctx, bucket, LOGGING_TYPES):
             yield bucket.urn, f"bucket {bucket.name} has no server access logging"
 
@@ -199,7 +199,7 @@ def _lifecycle(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | 
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         rules: list[Node] = []
         for lc in _bucket_children(ctx, bucket, LIFECYCLE_TYPES):
-            rules += lc.props["rules"].items()
+            rules += inputs(lc)["rules"].items()
         if not rules:
             yield bucket.urn, f"bucket {bucket.name} has no lifecycle configuration"
         elif not any(
@@ -227,7 +227,7 @@ def _durability(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if bucket.urn in targets or not any(fnmatchcase(bucket.urn, p) for p in patterns):
             return
-        locked = bucket.props["objectLockEnabled"].flag() is True
+        locked = inputs(bucket)["objectLockEnabled"].flag() is True
         replicated = bool(_bucket_children(ctx, bucket, (REPLICATION,)))
         lock_config = bool(_bucket_children(ctx, bucket, OBJECT_LOCK_TYPES))
         if not (locked or replicated or lock_config):
