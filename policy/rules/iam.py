@@ -402,6 +402,16 @@ _BOUNDARY_NOTE = (
     "resource, managedPolicyArns or policyArns)."
 )
 
+_TRUSTED_ACCOUNTS_CFG = {
+    "trustedAccountIds": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^\\d{12}$"},
+        "default": [],
+        "description": "Accounts treated as the platform's own, besides the provider's "
+        "allowedAccountIds.",
+    }
+}
+
 RULES: list[Rule] = [
     Rule(
         id="IAM-001",
@@ -509,15 +519,7 @@ RULES: list[Rule] = [
         catalog=(41,),
         resource_check=_foreign_trust,
         resource_types=(ROLE,),
-        config={
-            "trustedAccountIds": {
-                "type": "array",
-                "items": {"type": "string", "pattern": "^\\d{12}$"},
-                "default": [],
-                "description": "Accounts treated as the platform's own, besides the "
-                "provider's allowedAccountIds.",
-            }
-        },
+        config=_TRUSTED_ACCOUNTS_CFG,
         limits="An account is foreign when it is not in the resource's provider "
         "allowedAccountIds (or trustedAccountIds); with neither known (a default provider "
         "offline), account principals are not judged.",
@@ -537,15 +539,7 @@ RULES: list[Rule] = [
         catalog=(7, 16, 46),
         resource_check=_foreign_grant,
         resource_types=RESOURCE_POLICY_TYPES,
-        config={
-            "trustedAccountIds": {
-                "type": "array",
-                "items": {"type": "string", "pattern": "^\\d{12}$"},
-                "default": [],
-                "description": "Accounts treated as the platform's own, besides the "
-                "provider's allowedAccountIds.",
-            }
-        },
+        config=_TRUSTED_ACCOUNTS_CFG,
         limits="An account is foreign when it is not in the resource's provider "
         "allowedAccountIds (or trustedAccountIds); with neither known, nothing is judged.",
     ),

@@ -769,6 +769,33 @@ def _active_policies(servicer: Any, kind: type) -> Iterator[tuple[Any, Rule, Any
             yield policy, rule, level
 
 
+def _run_policy(
+    servicer: Any,
+    response: Any,
+    policy: Any,
+    level: Any,
+    run: Callable[[Mapping[str, Any], ReportViolation], list[dict[str, str]]],
+) -> None:
+    """One policy's run into ``response``, as the SDK reports it: its findings, the advisory
+    "can't run during preview" on an unknown value, and suppressed findings as not
+    applicable."""
+    report = servicer._create_report_violation(
+        response, policy.name, policy.description, level, policy.severity
+    )
+    config = servicer._get_policy_config(policy.name) or {}
+    try:
+        suppressed = run(config, report)
+    except UnknownValueError as exc:
+        response.diagnostics.append(_cant_run(servicer, policy, exc))
+        return
+    if suppressed:
+        response.not_applicable.append(
+            analyzer_pb2.PolicyNotApplicable(
+                policy_name=policy.name, reason=_suppressed_reason(suppressed)
+            )
+        )
+
+
 def install_dispatch() -> None:
     """Make the pack dispatch its own rules: each resource's inputs are deserialised once
     per Analyze (and once per AnalyzeStack) and shared by every rule, instead of once per
@@ -800,21 +827,13 @@ def install_dispatch() -> None:
                     self._get_resource_options(request),
                     _provider_of(request),
                 )
-            report = self._create_report_violation(
-                response, policy.name, policy.description, level, policy.severity
+            _run_policy(
+                self,
+                response,
+                policy,
+                level,
+                lambda c, r, s=subject, rule=rule: run_resource(rule, s, c, r),
             )
-            config = self._get_policy_config(policy.name) or {}
-            try:
-                suppressed = run_resource(rule, subject, config, report)
-            except UnknownValueError as exc:
-                response.diagnostics.append(_cant_run(self, policy, exc))
-                continue
-            if suppressed:
-                response.not_applicable.append(
-                    analyzer_pb2.PolicyNotApplicable(
-                        policy_name=policy.name, reason=_suppressed_reason(suppressed)
-                    )
-                )
         return response
 
     def analyze_stack(self: Any, request: Any, _context: Any) -> Any:
@@ -848,21 +867,13 @@ def install_dispatch() -> None:
             }
         resources = [resource for resource, _ in pending]
         for policy, rule, level in active:
-            report = self._create_report_violation(
-                response, policy.name, policy.description, level, policy.severity
+            _run_policy(
+                self,
+                response,
+                policy,
+                level,
+                lambda c, r, rule=rule: run_stack(rule, resources, c, r),
             )
-            config = self._get_policy_config(policy.name) or {}
-            try:
-                suppressed = run_stack(rule, resources, config, report)
-            except UnknownValueError as exc:
-                response.diagnostics.append(_cant_run(self, policy, exc))
-                continue
-            if suppressed:
-                response.not_applicable.append(
-                    analyzer_pb2.PolicyNotApplicable(
-                        policy_name=policy.name, reason=_suppressed_reason(suppressed)
-                    )
-                )
         return response
 
     setattr(servicer, "ConfigureStack", configure_stack)  # noqa: B010
