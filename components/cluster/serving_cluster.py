@@ -40,6 +40,15 @@ import pulumi_kubernetes as k8s
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
+from ..core.versions import (
+    COREDNS_ADDON,
+    EBS_CSI_DRIVER_ADDON,
+    KUBE_PROXY_ADDON,
+    KUBERNETES_VERSION,
+    POD_IDENTITY_AGENT_ADDON,
+    SYSTEM_NODE_AMI_RELEASE,
+    VPC_CNI_ADDON,
+)
 from ..iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
 
 LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -87,15 +96,15 @@ class AddonVersions:
     ``aws eks describe-addon-versions --kubernetes-version 1.34 --addon-name <name>``.
     """
 
-    vpc_cni: str = "v1.21.1-eksbuild.1"
+    vpc_cni: str = VPC_CNI_ADDON
     """vpc-cni (before compute)."""
-    kube_proxy: str = "v1.34.1-eksbuild.2"
+    kube_proxy: str = KUBE_PROXY_ADDON
     """kube-proxy (before compute); its minor follows the cluster's."""
-    pod_identity_agent: str = "v1.3.10-eksbuild.2"
+    pod_identity_agent: str = POD_IDENTITY_AGENT_ADDON
     """eks-pod-identity-agent (before compute)."""
-    coredns: str = "v1.12.4-eksbuild.1"
+    coredns: str = COREDNS_ADDON
     """coredns (after the system node group: it needs nodes to schedule on)."""
-    ebs_csi_driver: str = "v1.54.0-eksbuild.1"
+    ebs_csi_driver: str = EBS_CSI_DRIVER_ADDON
     """aws-ebs-csi-driver (after the system node group; own Pod Identity role)."""
 
 
@@ -115,7 +124,7 @@ class ServingClusterArgs:
     node_role_arn: pulumi.Input[str]
     """IAM role of the node instances (``PlatformIam.node_role_arn``)."""
 
-    version: str = "1.34"
+    version: str = KUBERNETES_VERSION
     """Kubernetes version, pinned; an upgrade is a deliberate change of this value."""
 
     endpoint_public_access: bool = False
@@ -187,7 +196,7 @@ class ServingClusterArgs:
     system_node_disk_gib: int = 50
     """Size of the encrypted gp3 root volume."""
 
-    system_node_ami_release_version: str | None = "1.34.2-20260128"
+    system_node_ami_release_version: str | None = SYSTEM_NODE_AMI_RELEASE
     """Pinned EKS AL2023 AMI release (``<k8s>-<yyyymmdd>``); ``None`` takes the newest at create."""
 
     ebs_kms_key_arn: pulumi.Input[str] | None = None
@@ -741,7 +750,8 @@ def _node_problems(args: ServingClusterArgs) -> list[Invalid]:
             Invalid(
                 "system_node_ami_release_version",
                 release,
-                f"an EKS AMI release of Kubernetes {args.version}, e.g. {args.version}.2-20260128",
+                f"an EKS AMI release of Kubernetes {args.version} (`<k8s>.<patch>-<YYYYMMDD>`), "
+                f"e.g. {SYSTEM_NODE_AMI_RELEASE} for {KUBERNETES_VERSION}",
             )
         )
     return problems

@@ -16,6 +16,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from ..cluster.serving_cluster import SupportType
+from ..core.versions import (
+    COREDNS_ADDON,
+    EBS_CSI_DRIVER_ADDON,
+    KUBE_PROXY_ADDON,
+    KUBERNETES_VERSION,
+    POD_IDENTITY_AGENT_ADDON,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    SYSTEM_NODE_AMI_RELEASE,
+    VPC_CNI_ADDON,
+)
 from ..gpu.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
 from ..gpu.cluster_autoscaler import DEFAULT_IMAGE_TAG as CA_IMAGE_TAG
 from ..gpu.cluster_autoscaler import Expander as AutoscalerExpander
@@ -74,9 +84,6 @@ class InterfaceEndpoint(StrEnum):
     MONITORING = "monitoring"
     APS_WORKSPACES = "aps-workspaces"
 
-
-SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35")
-"""EKS versions this release is tested with; older ones are out of standard support."""
 
 LOG_RETENTION_DAYS: tuple[int, ...] = (
     1,
@@ -291,7 +298,8 @@ class SystemNodesConfig(NodeGroupSize):
     ami_release_version: str | None = Field(
         None,
         pattern=r"^1\.\d{2}\.\d+-\d{8}$",
-        description="EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. 1.34.2-20260128). Unset: "
+        description=f"EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. {SYSTEM_NODE_AMI_RELEASE}). "
+        "Unset: "
         "the ServingCluster component's pinned default for its Kubernetes version.",
     )
 
@@ -307,27 +315,29 @@ class AddonVersionsConfig(_Model):
     vpc_cni: str | None = Field(
         default=None,
         pattern=_ADDON_VERSION,
-        description="vpc-cni build, e.g. v1.21.1-eksbuild.1 (installed before nodes).",
+        description=f"vpc-cni build, e.g. {VPC_CNI_ADDON} (installed before nodes).",
     )
     kube_proxy: str | None = Field(
         default=None,
         pattern=_ADDON_VERSION,
-        description="kube-proxy build, e.g. v1.34.1-eksbuild.2 (installed before nodes).",
+        description=f"kube-proxy build, e.g. {KUBE_PROXY_ADDON} (installed before nodes).",
     )
     pod_identity_agent: str | None = Field(
         default=None,
         pattern=_ADDON_VERSION,
-        description="eks-pod-identity-agent build, e.g. v1.3.10-eksbuild.2 (before nodes).",
+        description=f"eks-pod-identity-agent build, e.g. {POD_IDENTITY_AGENT_ADDON} "
+        "(before nodes).",
     )
     coredns: str | None = Field(
         default=None,
         pattern=_ADDON_VERSION,
-        description="coredns build, e.g. v1.12.4-eksbuild.1 (after the system nodes).",
+        description=f"coredns build, e.g. {COREDNS_ADDON} (after the system nodes).",
     )
     ebs_csi_driver: str | None = Field(
         default=None,
         pattern=_ADDON_VERSION,
-        description="aws-ebs-csi-driver build, e.g. v1.54.0-eksbuild.1 (after the system nodes).",
+        description=f"aws-ebs-csi-driver build, e.g. {EBS_CSI_DRIVER_ADDON} "
+        "(after the system nodes).",
     )
 
 
@@ -355,7 +365,8 @@ class ClusterConfig(_Model):
     """The EKS serving cluster."""
 
     version: KubernetesVersion = Field(
-        "1.34", description="Kubernetes version, pinned; upgrades are a deliberate config change."
+        KUBERNETES_VERSION,
+        description="Kubernetes version, pinned; upgrades are a deliberate config change.",
     )
     endpoint_public_access: bool = Field(
         description="Whether the API server also has a public endpoint (the private one is "

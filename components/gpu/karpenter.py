@@ -25,12 +25,13 @@ import pulumi_kubernetes as k8s
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
+from ..core.versions import KARPENTER_CHART, KARPENTER_CHART_REPOSITORY
 from ..iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
 
-CHART_VERSION = "1.12.1"
+CHART_VERSION = KARPENTER_CHART
 """Karpenter (controller and CRD charts) pinned by default."""
 
-CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
+CHART_REPOSITORY = KARPENTER_CHART_REPOSITORY
 """Karpenter's official OCI chart repository."""
 
 INTERRUPTION_EVENTS: dict[str, dict[str, Any]] = {

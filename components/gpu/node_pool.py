@@ -49,6 +49,7 @@ from ..core.labels import (
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
+from ..core.versions import GPU_NODE_AMI_RELEASE
 from .nvidia import (
     BOTTLEROCKET,
     GpuSharing,
@@ -57,8 +58,8 @@ from .nvidia import (
     sharing_problems,
 )
 
-DEFAULT_AMI_RELEASE_VERSION = "1.34.7-20260512"
-"""EKS AL2023 NVIDIA AMI release pinned by default (Kubernetes 1.34, 2026-05-12 build)."""
+DEFAULT_AMI_RELEASE_VERSION = GPU_NODE_AMI_RELEASE
+"""EKS AL2023 NVIDIA AMI release pinned by default (:mod:`mlops_platform.core.versions`)."""
 
 CA_PREFIX = "k8s.io/cluster-autoscaler"
 
@@ -171,8 +172,8 @@ class GpuNodePoolArgs:
     ami_type: AmiType = AmiType.AL2023_X86_64_NVIDIA
     """EKS NVIDIA AMI type; its architecture must match the instance types."""
     ami_release_version: str = DEFAULT_AMI_RELEASE_VERSION
-    """Pinned AMI release, e.g. ``1.34.7-20260512`` (AL2023) or ``1.50.0-a1b2c3d4``
-    (Bottlerocket); Karpenter pins the matching alias (``al2023@v20260512``)."""
+    """Pinned AMI release, ``<k8s>.<patch>-<YYYYMMDD>`` (AL2023) or ``<version>-<commit>``
+    (Bottlerocket); Karpenter pins the matching alias (``al2023@v<YYYYMMDD>``)."""
     kubernetes_version: str | None = None
     """The cluster's Kubernetes version (``1.34``); checked against an AL2023 release."""
     node_role_arn: pulumi.Input[str] | None = None

@@ -29,6 +29,7 @@ from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
+from ..core.versions import KUBE_PROMETHEUS_STACK_CHART, KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 from ..iam import pod_identity_role
 from .alert_rules import (
     AlertThresholds,
@@ -39,10 +40,10 @@ from .alert_rules import (
     sanitize_label,
 )
 
-KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
+KUBE_PROMETHEUS_STACK_VERSION = KUBE_PROMETHEUS_STACK_CHART
 """The kube-prometheus-stack chart version this release is tested with (pinned)."""
 
-CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+CHART_REPOSITORY = KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 """The chart's official repository."""
 
 RELEASE_NAME = "kube-prometheus-stack"

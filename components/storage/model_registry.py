@@ -34,16 +34,17 @@ import pulumi_random as random
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
+from ..core.versions import MLFLOW_CHART, MLFLOW_CHART_REPOSITORY, POSTGRES_ENGINE_VERSION
 from ..iam import pod_identity_role
 from .artifact_store import AccessLevel, access_policy_document
 
-DEFAULT_CHART_VERSION = "1.11.5"
-"""The community MLflow chart version (MLflow 3.15.1) this release is tested with."""
+DEFAULT_CHART_VERSION = MLFLOW_CHART
+"""The community MLflow chart version this release is tested with."""
 
-DEFAULT_CHART_REPOSITORY = "https://community-charts.github.io/helm-charts"
+DEFAULT_CHART_REPOSITORY = MLFLOW_CHART_REPOSITORY
 """The chart's official repository."""
 
-DEFAULT_ENGINE_VERSION = "17.6"
+DEFAULT_ENGINE_VERSION = POSTGRES_ENGINE_VERSION
 """PostgreSQL major.minor; minor upgrades are deliberate config changes."""
 
 POSTGRES_PORT = 5432
@@ -260,7 +261,8 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
             Invalid(
                 "engine_version",
                 args.engine_version,
-                "a pinned PostgreSQL major.minor version from 13 up, e.g. '17.6'",
+                "a pinned PostgreSQL major.minor version from 13 up, "
+                f"e.g. '{DEFAULT_ENGINE_VERSION}'",
             )
         )
     if not args.instance_class.startswith("db."):

@@ -191,5 +191,5 @@ def test_model_registry_storage_bounds_and_pins():
     assert "mlops:modelRegistry.engineVersion" in _problems(
         "dev", modelRegistry={"engineVersion": "17"}
     )
-    config = _load("dev", modelRegistry={"chartVersion": "1.11.5", "engineVersion": "17.6"})
+    config = _load("dev", modelRegistry={"chartVersion": "1.11.5", "engineVersion": "17.7"})
     assert config.model_registry.chart_version == "1.11.5"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.core.versions import POSTGRES_ENGINE_VERSION
 from mlops_platform.storage.model_registry import (
     DEFAULT_CHART_VERSION,
     ModelRegistry,
@@ -70,7 +71,7 @@ def test_database_is_private_encrypted_and_backed_up(dev):
     db = dev.one(DB)
     key = dev.one(KEY)
     inputs = db.inputs
-    assert inputs["engine"] == "postgres" and inputs["engineVersion"] == "17.6"
+    assert inputs["engine"] == "postgres" and inputs["engineVersion"] == POSTGRES_ENGINE_VERSION
     assert inputs["publiclyAccessible"] is False
     assert inputs["storageEncrypted"] is True
     assert inputs["kmsKeyId"] == f"arn:aws:kms:us-east-1:123456789012:key/{key.id}"
