@@ -293,6 +293,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                     chart_version=gpu.karpenter.chart_version,
                     node_ssm_access=gpu.karpenter.node_ssm_access,
                     reserved_capacity=any(p.capacity_reservation_id for p in karpenter_pools),
+                    # custom networking: the primary ENI holds no pod addresses
+                    reserved_enis=1 if _custom_networking(config.network) else 0,
                     discovery_security_group_ids=[cluster.cluster_security_group_id],
                     permission_boundary_arn=boundary,
                     tags=tags,
@@ -495,6 +497,11 @@ def _api_ingress_cidrs(
     if net.existing is None:
         return [net.vpc_cidr]
     return [network.vpc_cidr]
+
+
+def _custom_networking(net: NetworkConfig) -> bool:
+    """Whether pods get addresses from their own subnets (VPC CNI custom networking)."""
+    return bool(net.pod_cidr) if net.existing is None else bool(net.existing.pod_subnet_ids)
 
 
 def _pod_subnets(

@@ -16,7 +16,7 @@ What it builds, in order:
    given, custom networking; kube-proxy; eks-pod-identity-agent) and one ``ENIConfig``
    per AZ, all BEFORE compute;
 8. a small on-demand AL2023 system node group through a launch template (IMDSv2 required,
-   hop limit 2, encrypted gp3 root volume, no key pair);
+   hop limit 1 so pods cannot use the node role, encrypted gp3 root volume, no key pair);
 9. coredns and aws-ebs-csi-driver (with its own Pod Identity role) AFTER the node group.
 
 IAM roles of the control plane and nodes come in as ARNs from
@@ -38,6 +38,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..core.naming import NameKind, physical_name
+from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
 from ..core.versions import (
@@ -411,7 +412,7 @@ class ServingCluster(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=2,
+                http_put_response_hop_limit=IMDS_HOP_LIMIT,
                 instance_metadata_tags="disabled",
             ),
             block_device_mappings=[

@@ -47,6 +47,7 @@ from ..core.labels import (
     WORKLOAD_LABEL,
 )
 from ..core.naming import NameKind, physical_name
+from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
 from ..core.versions import GPU_NODE_AMI_RELEASE
@@ -360,7 +361,7 @@ class GpuNodePool(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=2,
+                http_put_response_hop_limit=IMDS_HOP_LIMIT,
                 http_protocol_ipv6="disabled",
                 instance_metadata_tags="disabled",
             ),
@@ -611,7 +612,7 @@ def ec2_node_class_spec(
         "metadataOptions": {
             "httpEndpoint": "enabled",
             "httpProtocolIPv6": "disabled",
-            "httpPutResponseHopLimit": 2,
+            "httpPutResponseHopLimit": IMDS_HOP_LIMIT,
             "httpTokens": "required",
         },
         "blockDeviceMappings": devices,

@@ -234,6 +234,8 @@ class Observability(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._receivers = [ReceiverType(r) for r in args.receivers]
+        self._associations: list[pulumi.Resource] = []
+        """Pod Identity associations (and policies) the chart's pods need before they start."""
         invoke = pulumi.InvokeOutputOptions(parent=self)
         self._account = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke).partition
@@ -362,9 +364,13 @@ class Observability(pulumi.ComponentResource):
     def _pod_identity_role(
         self, role: str, *, service_account: str, policy: Mapping[str, Any]
     ) -> None:
-        """A least-privilege role for one monitoring service account, through Pod Identity."""
+        """A least-privilege role for one monitoring service account, through Pod Identity.
+
+        The chart release waits for the association (and the role's policy): a pod started
+        before its association exists gets no AWS credentials until it restarts.
+        """
         args = self._args
-        pod_identity_role(
+        workload = pod_identity_role(
             f"{self._name}-{role}",
             parent=self,
             name_prefix=args.name_prefix,
@@ -377,6 +383,7 @@ class Observability(pulumi.ComponentResource):
             permission_boundary_arn=args.permission_boundary_arn,
             tags=merge_tags(args.tags, {"role": role}),
         )
+        self._associations += [workload.policy, *filter(None, [workload.association])]
 
     # --- Kubernetes -------------------------------------------------------------------------------
 
@@ -472,7 +479,9 @@ class Observability(pulumi.ComponentResource):
                 region=self._region,
                 remote_write_url=remote_write_url,
             ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=secrets)),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=[*secrets, *self._associations])
+            ),
         )
         return ns, password, release
 

@@ -49,6 +49,8 @@ DEFAULT_ENGINE_VERSION = POSTGRES_ENGINE_VERSION
 
 POSTGRES_PORT = 5432
 MLFLOW_CONTAINER_PORT = 5000  # the chart's container port (service.containerPort)
+MLFLOW_SERVICE_NAME = "mlflow"  # fullnameOverride: the chart names its Service after it
+MLFLOW_SERVICE_PORT = 80  # the chart's service.port
 DATABASE_NAME = "mlflow"
 MASTER_USERNAME = "mlflow"
 BACKUP_RETENTION_RANGE = (1, 35)  # RDS's limit; 0 (no backups) is refused
@@ -60,6 +62,7 @@ _ENGINE_VERSION = re.compile(r"^(1[3-9])\.\d+$")
 _PREFIX = re.compile(r"^([a-z0-9][a-z0-9._-]*/)+$")
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_ALLOWED_HOST = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9*.-]*(:(\d{1,5}|\*))?$")
 
 CLIENT_NAMESPACE_LABEL = "mlops/mlflow-client"
 """Namespaces labelled ``mlops/mlflow-client: "true"`` may reach the server (plus its own)."""
@@ -172,6 +175,10 @@ class ModelRegistryArgs:
     controller EKS runs itself (``aws-load-balancer-internal``); no AWS Load Balancer
     Controller is needed."""
 
+    allowed_hosts: Sequence[str] = ()
+    """Further ``Host`` header values MLflow 3 accepts (e.g. a DNS name in front of the load
+    balancer; ``*`` wildcards allowed). The Service's in-cluster names are always accepted."""
+
     ingress_cidrs: Sequence[str] = ()
     """CIDRs (e.g. the VPC's) the internal load balancer admits (its source ranges) and the
     NetworkPolicy admits (the load balancer reaches pods from node addresses, so they must
@@ -196,6 +203,29 @@ class ModelRegistryArgs:
         }
     )
     """Container requests and limits."""
+
+
+def allowed_hosts(args: ModelRegistryArgs, region: pulumi.Input[str]) -> pulumi.Output[list[str]]:
+    """``Host`` headers the MLflow 3 security middleware accepts (chart ``serverAllowedHosts``,
+    env ``MLFLOW_SERVER_ALLOWED_HOSTS``; anything else gets 403, ``/health`` is exempt).
+
+    The Service's DNS names (``mlflow``, ``mlflow.<ns>``, ``mlflow.<ns>.svc``,
+    ``mlflow.<ns>.svc.cluster.local``), each with and without the port; with the internal
+    load balancer also the region's load balancer host names; then ``args.allowed_hosts``.
+    """
+    name, ns = MLFLOW_SERVICE_NAME, args.namespace
+    names = [name, f"{name}.{ns}", f"{name}.{ns}.svc", f"{name}.{ns}.svc.cluster.local"]
+    hosts = [h for n in names for h in (n, f"{n}:{MLFLOW_SERVICE_PORT}")]
+
+    def with_region(r: str) -> list[str]:
+        balancers: list[str] = []
+        if args.internal_load_balancer:
+            # NLB (AWS Load Balancer Controller) and classic ELB host names of the region
+            for pattern in (f"*.elb.{r}.amazonaws.com", f"*.{r}.elb.amazonaws.com"):
+                balancers += [pattern, f"{pattern}:*"]
+        return [*hosts, *balancers, *args.allowed_hosts]
+
+    return pulumi.Output.from_input(region).apply(with_region)
 
 
 def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, str]:
@@ -232,6 +262,19 @@ def _ingress_problems(args: ModelRegistryArgs) -> list[Invalid]:
                 Invalid(f"ingress_cidrs[{i}]", cidr, "never the whole internet; the VPC CIDR")
             )
     return problems
+
+
+def _allowed_host_problems(args: ModelRegistryArgs) -> list[Invalid]:
+    return [
+        Invalid(
+            f"allowed_hosts[{i}]",
+            host,
+            "a host name, optionally with :port and * wildcards, e.g. mlflow.example.internal "
+            "(never '*' alone, no commas or spaces)",
+        )
+        for i, host in enumerate(args.allowed_hosts)
+        if not _ALLOWED_HOST.match(host) or host.strip("*.:") == ""
+    ]
 
 
 def validate(args: ModelRegistryArgs) -> list[Invalid]:
@@ -316,6 +359,7 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
             Invalid("image_tag", args.image_tag, "give image_repository and image_tag together")
         )
     problems += _ingress_problems(args)
+    problems += _allowed_host_problems(args)
     if args.image_tag in {"latest", ""}:
         problems.append(Invalid("image_tag", args.image_tag, "a pinned tag, never latest"))
     return problems
@@ -520,7 +564,7 @@ class ModelRegistry(pulumi.ComponentResource):
             service = {"type": "LoadBalancer", "annotations": internal_lb_annotations(args)}
         bucket_and_prefix = args.artifact_prefix.rstrip("/")
         values: dict[str, Any] = {
-            "fullnameOverride": "mlflow",
+            "fullnameOverride": MLFLOW_SERVICE_NAME,
             "replicaCount": args.replicas,
             "serviceAccount": {"create": True, "name": args.service_account, "automount": False},
             "podSecurityContext": {
@@ -530,6 +574,7 @@ class ModelRegistry(pulumi.ComponentResource):
             },
             "service": service,
             "telemetry": {"enabled": False},
+            "serverAllowedHosts": allowed_hosts(args, args.region),
             "backendStore": {
                 "databaseMigration": True,
                 "postgres": {
@@ -574,7 +619,7 @@ class ModelRegistry(pulumi.ComponentResource):
         )
 
         self.tracking_uri = pulumi.Output.from_input(
-            f"http://mlflow.{args.namespace}.svc.cluster.local:80"
+            f"http://{MLFLOW_SERVICE_NAME}.{args.namespace}.svc.cluster.local:{MLFLOW_SERVICE_PORT}"
         )
         self.db_endpoint = self.db.endpoint
         self.db_instance_arn = self.db.arn

@@ -144,7 +144,7 @@ def test_ami_type_and_release_are_pinned(mng: Recording):
 def test_launch_template_requires_imdsv2_encrypts_and_has_no_ssh(mng: Recording):
     template = mng.one(LAUNCH_TEMPLATE).inputs
     assert template["metadataOptions"]["httpTokens"] == "required"
-    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1  # pods cannot reach IMDS
     assert template["metadataOptions"]["httpEndpoint"] == "enabled"
     [device] = template["blockDeviceMappings"]
     assert device["deviceName"] == "/dev/xvda"
@@ -332,7 +332,7 @@ def test_node_class_pins_ami_and_hardens_nodes(kp: Recording):
     spec = kp.one(NODE_CLASS).inputs["spec"]
     assert spec["amiSelectorTerms"] == [{"alias": "al2023@v" + GPU_NODE_AMI_RELEASE[-8:]}]
     assert spec["metadataOptions"]["httpTokens"] == "required"
-    assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1  # pods cannot reach IMDS
     [device] = spec["blockDeviceMappings"]
     assert device["ebs"]["encrypted"] is True
     assert device["ebs"]["volumeSize"] == "200Gi"

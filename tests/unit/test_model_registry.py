@@ -194,6 +194,41 @@ def test_internal_load_balancer_is_internal_without_a_load_balancer_controller()
     assert "loadBalancerSourceRanges" not in service
 
 
+def test_mlflow_accepts_the_host_names_it_publishes(dev):
+    values = dev.one(RELEASE).inputs["values"]
+    hosts = values["serverAllowedHosts"]
+    # The tracking URI every in-cluster client gets must pass MLflow 3's Host check.
+    outputs = next(o for o in dev.component_outputs.values() if "tracking_uri" in o)
+    tracking_host = outputs["tracking_uri"].split("//")[1]
+    assert tracking_host == "mlflow.mlflow.svc.cluster.local:80"
+    assert hosts == [
+        "mlflow",
+        "mlflow:80",
+        "mlflow.mlflow",
+        "mlflow.mlflow:80",
+        "mlflow.mlflow.svc",
+        "mlflow.mlflow.svc:80",
+        "mlflow.mlflow.svc.cluster.local",
+        "mlflow.mlflow.svc.cluster.local:80",
+    ]
+    assert values["fullnameOverride"] == "mlflow"  # the Service's name
+
+
+def test_mlflow_accepts_load_balancer_and_extra_host_names():
+    rec = _run(
+        _args(
+            internal_load_balancer=True,
+            ingress_cidrs=["10.10.0.0/16"],
+            allowed_hosts=["mlflow.example.internal"],
+        )
+    )
+    hosts = rec.one(RELEASE).inputs["values"]["serverAllowedHosts"]
+    assert "*.elb.us-east-1.amazonaws.com" in hosts
+    assert "*.us-east-1.elb.amazonaws.com:*" in hosts
+    assert hosts[-1] == "mlflow.example.internal"
+    assert "*" not in hosts
+
+
 def test_cluster_ip_service_has_no_load_balancer_annotations(dev):
     service = dev.one(RELEASE).inputs["values"]["service"]
     assert service == {"type": "ClusterIP", "annotations": {}}
@@ -261,6 +296,8 @@ def test_outputs(dev):
         ({"internal_load_balancer": True}, "ingress_cidrs"),
         ({"internal_load_balancer": True, "ingress_cidrs": ["0.0.0.0/0"]}, "ingress_cidrs[0]"),
         ({"ingress_cidrs": ["10.0.0.1/16"]}, "ingress_cidrs[0]"),
+        ({"allowed_hosts": ["*"]}, "allowed_hosts[0]"),
+        ({"allowed_hosts": ["a.example.com,b.example.com"]}, "allowed_hosts[0]"),
     ],
 )
 def test_bad_input_is_named_before_anything_registers(overrides, arg):
