@@ -42,7 +42,7 @@ from .gpu.node_pool import (
     KarpenterDisruption,
 )
 from .gpu.nvidia import GpuSharing, NvidiaMode, NvidiaSoftware, NvidiaSoftwareArgs
-from .iam import PlatformIam, PlatformIamArgs
+from .iam import PlatformIam, PlatformIamArgs, ServiceLinkedRoleMode, spot_service_linked_role
 from .network.network import (
     ExistingNetworkArgs,
     Network,
@@ -326,9 +326,17 @@ class MlopsPlatform(pulumi.ComponentResource):
                 opts=k8s_opts,  # depends on cluster.ready: it runs on the system nodes
             )
         karpenter = self.karpenter
+        # EC2 launches no Spot Instance without the account's Spot service-linked role.
+        self.spot_role: aws.iam.ServiceLinkedRole | None = None
+        spot = any(p.capacity_type.value == "spot" for p in pools)
+        if spot and gpu.spot_service_linked_role is ServiceLinkedRoleMode.CREATE:
+            self.spot_role = spot_service_linked_role(f"{name}-spot-service-role", opts=aws_opts)
         self.gpu_pools: dict[str, GpuNodePool] = {}
         for pool in pools:
             on_karpenter = pool.engine.value == "karpenter"
+            spot_role = (
+                [self.spot_role] if self.spot_role and pool.capacity_type.value == "spot" else []
+            )
             self.gpu_pools[pool.name] = GpuNodePool(
                 f"{name}-gpu-{pool.name}",
                 GpuNodePoolArgs(
@@ -363,10 +371,13 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 # Managed node groups are AWS resources, but their nodes need the cluster's
                 # networking add-ons (and system nodes) up first, as Karpenter pools do.
-                opts=k8s_opts
-                if on_karpenter
-                else pulumi.ResourceOptions.merge(
-                    aws_opts, pulumi.ResourceOptions(depends_on=self.cluster.ready)
+                opts=pulumi.ResourceOptions.merge(
+                    k8s_opts
+                    if on_karpenter
+                    else pulumi.ResourceOptions.merge(
+                        aws_opts, pulumi.ResourceOptions(depends_on=self.cluster.ready)
+                    ),
+                    pulumi.ResourceOptions(depends_on=spot_role),
                 ),
             )
         self.nvidia = NvidiaSoftware(

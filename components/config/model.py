@@ -48,6 +48,7 @@ from ..gpu.nvidia import (
     MigStrategy,
     NvidiaMode,
 )
+from ..iam.service_linked import ServiceLinkedRoleMode
 from ..network.network import NatStrategy
 from ..network.terraform_state import DEFAULT_OUTPUT_NAMES
 from ..observability.alert_rules import THRESHOLD_RANGES
@@ -731,6 +732,11 @@ class GpuConfig(_Model):
     )
     cluster_autoscaler: ClusterAutoscalerConfig = Field(
         description="The Cluster Autoscaler that scales managed-node-group pools."
+    )
+    spot_service_linked_role: ServiceLinkedRoleMode = Field(
+        description="The EC2 Spot service-linked role (AWSServiceRoleForEC2Spot) spot pools "
+        "need: `create` it with the stack when any pool is spot, or `exists` when the account "
+        "already has it (one per account: creating it twice fails). Retained on destroy."
     )
 
     def effective_pools(self) -> list[GpuPoolConfig]:

@@ -38,6 +38,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "iam": {"ciEnvironment": "dev", "createPermissionBoundary": False},
         "gpu": {
             "budgetGpus": 4,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _DEV_GPUS,
             # dev: an idle GPU node goes after 5 minutes (cost first).
             "clusterAutoscaler": {"scaleDownUnneededTime": "5m"},
@@ -102,6 +103,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "iam": {"ciEnvironment": "test", "createPermissionBoundary": True},
         "gpu": {
             "budgetGpus": 16,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _TEST_GPUS,
             "clusterAutoscaler": {"scaleDownUnneededTime": "10m"},
             "poolDefaults": {
@@ -164,6 +166,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "iam": {"ciEnvironment": "prod", "createPermissionBoundary": True},
         "gpu": {
             "budgetGpus": 64,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _PROD_GPUS,
             # prod: keep warm capacity longer; scale-ups for bursts are slow and costly.
             "clusterAutoscaler": {"scaleDownUnneededTime": "20m"},

@@ -25,6 +25,7 @@ from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
 from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json, statement
+from .service_linked import SPOT_SERVICE
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 """The issuer of GitHub Actions OIDC tokens."""
@@ -63,7 +64,7 @@ _SERVICE_LINKED = (
     "eks-nodegroup.amazonaws.com",
     "autoscaling.amazonaws.com",
     "elasticloadbalancing.amazonaws.com",
-    "spot.amazonaws.com",
+    SPOT_SERVICE,
     "rds.amazonaws.com",
     "inspector2.amazonaws.com",
 )
