@@ -37,6 +37,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..core.kms import KEY_ADMIN_ACTIONS
 from ..core.naming import NameKind, physical_name
 from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
@@ -942,30 +943,7 @@ def key_policy(
                 "Sid": "AccountAdministersKey",
                 "Effect": "Allow",
                 "Principal": {"AWS": root},
-                "Action": [
-                    "kms:DescribeKey",
-                    "kms:GetKeyPolicy",
-                    "kms:PutKeyPolicy",
-                    "kms:GetKeyRotationStatus",
-                    "kms:EnableKeyRotation",
-                    "kms:ListKeyRotations",
-                    "kms:RotateKeyOnDemand",
-                    "kms:ListResourceTags",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:UpdateKeyDescription",
-                    "kms:EnableKey",
-                    "kms:DisableKey",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:CancelKeyDeletion",
-                    "kms:CreateAlias",
-                    "kms:DeleteAlias",
-                    "kms:UpdateAlias",
-                    "kms:ListGrants",
-                    "kms:CreateGrant",
-                    "kms:RevokeGrant",
-                    "kms:RetireGrant",
-                ],
+                "Action": list(KEY_ADMIN_ACTIONS),
                 "Resource": "*",
             },
             {

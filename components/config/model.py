@@ -55,6 +55,7 @@ from ..observability.alert_rules import THRESHOLD_RANGES
 from ..observability.observability import ReceiverType
 from ..storage.artifact_store import BucketPurpose, ObjectLockMode, StorageClass
 from ..storage.container_registry import Upstream
+from ..storage.model_registry import MONITORING_INTERVALS
 
 
 class Profile(StrEnum):
@@ -866,6 +867,15 @@ class RegistryConfig(_Model):
     )
 
 
+def _monitoring_interval(value: int) -> int:
+    if value not in MONITORING_INTERVALS:
+        raise ValueError("allowed: " + ", ".join(map(str, MONITORING_INTERVALS)))
+    return value
+
+
+MonitoringInterval = Annotated[int, AfterValidator(_monitoring_interval)]
+
+
 class ModelRegistryConfig(_Model):
     """The MLflow tracking server and model registry (RDS PostgreSQL + S3)."""
 
@@ -889,6 +899,18 @@ class ModelRegistryConfig(_Model):
     multi_az: bool = Field(description="A standby in a second AZ. Required in prod.")
     deletion_protection: bool = Field(description="RDS deletion protection. Required in prod.")
     final_snapshot: bool = Field(description="Snapshot the database when it is deleted.")
+    monitoring_interval_seconds: MonitoringInterval = Field(
+        description="RDS Enhanced Monitoring (OS metrics) interval in seconds: 0 (off), 1, 5, "
+        "10, 15, 30 or 60."
+    )
+    slow_statement_ms: int = Field(
+        1000,
+        ge=-1,
+        le=3_600_000,
+        description="Log statements that run at least this long (ms; "
+        "`log_min_duration_statement`, -1: off). The database's `postgresql` and `upgrade` "
+        "logs go to KMS-encrypted log groups kept for `logRetentionDays`.",
+    )
     replicas: int = Field(ge=1, le=10, description="MLflow server replicas.")
     chart_version: str | None = Field(
         None,

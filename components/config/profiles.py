@@ -82,6 +82,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.t4g.small",
+            "monitoringIntervalSeconds": 0,
             "maxAllocatedStorageGb": 50,
             "backupRetentionDays": 7,
             "multiAz": False,
@@ -145,6 +146,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.t4g.medium",
+            "monitoringIntervalSeconds": 60,
             "maxAllocatedStorageGb": 100,
             "backupRetentionDays": 7,
             "multiAz": False,
@@ -225,6 +227,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.m7g.large",
+            "monitoringIntervalSeconds": 15,
             "maxAllocatedStorageGb": 500,
             "backupRetentionDays": 30,
             "multiAz": True,

@@ -21,6 +21,7 @@ Manager password would need a secrets operator on the cluster to reach the pod.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,11 +32,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..core.kms import service_key_policy
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
 from ..core.versions import MLFLOW_CHART, MLFLOW_CHART_REPOSITORY, POSTGRES_ENGINE_VERSION
-from ..iam import pod_identity_role
+from ..iam import POLICY_VERSION, pod_identity_role, policy_json
+from ..observability.observability import CLOUDWATCH_RETENTION_DAYS
 from .artifact_store import AccessLevel, access_policy_document
 
 DEFAULT_CHART_VERSION = MLFLOW_CHART
@@ -56,6 +59,12 @@ MASTER_USERNAME = "mlflow"
 BACKUP_RETENTION_RANGE = (1, 35)  # RDS's limit; 0 (no backups) is refused
 STORAGE_GB_RANGE = (20, 65536)
 KEY_DELETION_WINDOW_RANGE = (7, 30)
+LOG_EXPORTS = ("postgresql", "upgrade")
+"""RDS for PostgreSQL logs exported to CloudWatch Logs (the engine log and upgrade log)."""
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+"""Enhanced Monitoring intervals RDS accepts, in seconds (0: off)."""
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
+"""AWS-managed policy of the Enhanced Monitoring role (partition-relative)."""
 PASSWORD_LENGTH = 40
 
 _ENGINE_VERSION = re.compile(r"^(1[3-9])\.\d+$")
@@ -148,6 +157,16 @@ class ModelRegistryArgs:
 
     kms_deletion_window_days: int = 30
     """Waiting period before a scheduled deletion of the database key takes effect."""
+
+    log_retention_days: int = 30
+    """Retention of the database's CloudWatch log groups (a period CloudWatch accepts)."""
+
+    monitoring_interval_seconds: int = 0
+    """Enhanced Monitoring (OS metrics) interval: 0 (off), 1, 5, 10, 15, 30 or 60."""
+
+    slow_statement_ms: int = 1000
+    """Statements running at least this long are logged (``log_min_duration_statement``);
+    -1 turns it off."""
 
     namespace: str = "mlflow"
     """Kubernetes namespace of the server."""
@@ -359,9 +378,33 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
             Invalid("image_tag", args.image_tag, "give image_repository and image_tag together")
         )
     problems += _ingress_problems(args)
-    problems += _allowed_host_problems(args)
     if args.image_tag in {"latest", ""}:
         problems.append(Invalid("image_tag", args.image_tag, "a pinned tag, never latest"))
+    problems += _observability_problems(args)
+    problems += _allowed_host_problems(args)
+    return problems
+
+
+def _observability_problems(args: ModelRegistryArgs) -> list[Invalid]:
+    """Logs, Enhanced Monitoring and slow-statement settings of the database."""
+    problems: list[Invalid] = []
+    _in_range(problems, "slow_statement_ms", args.slow_statement_ms, (-1, 3_600_000))
+    if args.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+        problems.append(
+            Invalid(
+                "log_retention_days",
+                args.log_retention_days,
+                "one of CloudWatch's periods: " + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
+            )
+        )
+    if args.monitoring_interval_seconds not in MONITORING_INTERVALS:
+        problems.append(
+            Invalid(
+                "monitoring_interval_seconds",
+                args.monitoring_interval_seconds,
+                "one of " + ", ".join(map(str, MONITORING_INTERVALS)) + " (0: off)",
+            )
+        )
     return problems
 
 
@@ -401,11 +444,33 @@ class ModelRegistry(pulumi.ComponentResource):
         tags = args.tags
 
         # --- database --------------------------------------------------------------------
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        partition = aws.get_partition_output(opts=invoke).partition
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        identifier = physical_name("mlflow", NameKind.RDS_INSTANCE, args.name_prefix)
+        log_group_names = [f"/aws/rds/instance/{identifier}/{log}" for log in LOG_EXPORTS]
         self.db_key = aws.kms.Key(
             f"{name}-db-key",
             description=f"{args.name_prefix} MLflow database",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
+            # used only through RDS (storage, Performance Insights) and, for the database's
+            # own log groups, by CloudWatch Logs
+            policy=pulumi.Output.all(partition, account, region).apply(
+                lambda v: json.dumps(
+                    service_key_policy(
+                        partition=v[0],
+                        account=v[1],
+                        region=v[2],
+                        services=["rds"],
+                        log_group_arns=[
+                            f"arn:{v[0]}:logs:{v[2]}:{v[1]}:log-group:{group}"
+                            for group in log_group_names
+                        ],
+                    )
+                )
+            ),
             tags=merge_tags(tags, {"role": "model-registry-db-key"}),
             opts=stateful,
         )
@@ -447,11 +512,14 @@ class ModelRegistry(pulumi.ComponentResource):
             f"{name}-db-params",
             name=physical_name("mlflow-db", NameKind.RDS_INSTANCE, args.name_prefix),
             family=f"postgres{major}",
-            description="MLflow database: TLS only, connection logging",
+            description="MLflow database: TLS only, connection and slow statement logging",
             parameters=[
                 aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
                 aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
                 aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(
+                    name="log_min_duration_statement", value=str(args.slow_statement_ms)
+                ),
             ],
             tags=merge_tags(tags, {"role": "model-registry-db"}),
             opts=child,
@@ -462,7 +530,24 @@ class ModelRegistry(pulumi.ComponentResource):
             special=False,  # alphanumeric: safe in a DSN, still ~238 bits
             opts=child,
         )
-        identifier = physical_name("mlflow", NameKind.RDS_INSTANCE, args.name_prefix)
+        # RDS writes to /aws/rds/instance/<id>/<log>; created first, they are ours: encrypted
+        # with the database key and kept for the environment's retention.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-db-logs-{log}",
+                name=group,
+                retention_in_days=args.log_retention_days,
+                kms_key_id=self.db_key.arn,
+                tags=merge_tags(tags, {"role": "model-registry-db-logs", "log-source": log}),
+                opts=stateful,
+            )
+            for log, group in zip(LOG_EXPORTS, log_group_names, strict=True)
+        ]
+        monitoring_role = (
+            self._monitoring_role(name, args, partition, account)
+            if args.monitoring_interval_seconds
+            else None
+        )
         self.db = aws.rds.Instance(
             f"{name}-db",
             identifier=identifier,
@@ -497,9 +582,17 @@ class ModelRegistry(pulumi.ComponentResource):
             iam_database_authentication_enabled=True,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=self.db_key.arn,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            monitoring_interval=args.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             apply_immediately=not args.protect,
             tags=merge_tags(tags, {"role": "model-registry-db"}),
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful,
+                pulumi.ResourceOptions(
+                    depends_on=[*log_groups, *([monitoring_role] if monitoring_role else [])]
+                ),
+            ),
         )
 
         # --- artifact access: a Pod Identity role limited to the prefix -------------------
@@ -640,6 +733,46 @@ class ModelRegistry(pulumi.ComponentResource):
                 "artifact_uri": self.artifact_uri,
             }
         )
+
+    def _monitoring_role(
+        self,
+        name: str,
+        args: ModelRegistryArgs,
+        partition: pulumi.Output[str],
+        account: pulumi.Output[str],
+    ) -> aws.iam.Role:
+        """The role RDS Enhanced Monitoring publishes OS metrics with (AWS-managed policy)."""
+        role = aws.iam.Role(
+            f"{name}-db-monitoring",
+            name=physical_name("mlflow-db-monitoring", NameKind.IAM_ROLE, args.name_prefix),
+            description="RDS Enhanced Monitoring of the MLflow database",
+            assume_role_policy=policy_json(
+                {
+                    "Version": POLICY_VERSION,
+                    "Statement": [
+                        {
+                            "Sid": "RdsMonitoringAssume",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": ["sts:AssumeRole"],
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                        }
+                    ],
+                }
+            ),
+            permissions_boundary=args.permission_boundary_arn,
+            tags=merge_tags(args.tags, {"role": "model-registry-db-monitoring"}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-db-monitoring-policy",
+            role=role.name,
+            policy_arn=pulumi.Output.concat(
+                "arn:", partition, ":iam::aws:policy/", ENHANCED_MONITORING_POLICY
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role
 
     def _guardrails(
         self, name: str, args: ModelRegistryArgs, namespace: k8s.core.v1.Namespace
