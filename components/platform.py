@@ -119,7 +119,9 @@ class MlopsPlatform(pulumi.ComponentResource):
                 github_oidc_provider_arn=ic.github_oidc_provider_arn,
                 permission_boundary_arn=ic.permission_boundary_arn,
                 create_permission_boundary=ic.create_permission_boundary,
+                platform_admin_role=_wanted(ic.platform_admin_role, ic.admin_principal_arns),
                 admin_principal_arns=ic.admin_principal_arns,
+                read_only_role=_wanted(ic.read_only_role, ic.read_only_principal_arns),
                 read_only_principal_arns=ic.read_only_principal_arns,
                 tags=tags,
             ),
@@ -186,13 +188,16 @@ class MlopsPlatform(pulumi.ComponentResource):
         prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
         aws_opts = ctx.aws_opts
         c, nodes = config.cluster, config.cluster.system_nodes
-        admins: dict[str, pulumi.Input[str]] = {"platform-admin": self.iam.platform_admin_role_arn}
+        admins: dict[str, pulumi.Input[str]] = {}
+        if self.iam.platform_admin_role is not None:
+            admins["platform-admin"] = self.iam.platform_admin_role.arn
         if self.iam.ci_role is not None:
             admins["ci-deploy"] = self.iam.ci_role.arn
         admins |= {access_label(arn): arn for arn in c.access.admins}
         readers: dict[str, pulumi.Input[str]] = {}
         if c.access.read_only_namespaces:
-            readers = {"read-only": self.iam.read_only_role_arn}
+            if self.iam.read_only_role is not None:
+                readers["read-only"] = self.iam.read_only_role.arn
             readers |= {access_label(arn): arn for arn in c.access.read_only}
         pod_subnet_ids, pod_zones = _pod_subnets(config.network, self.network)
         cluster_args = ServingClusterArgs(
@@ -511,6 +516,11 @@ def _api_ingress_cidrs(
     if net.existing is None:
         return [net.vpc_cidr]
     return [network.vpc_cidr]
+
+
+def _wanted(switch: bool | None, principals: list[str]) -> bool:
+    """A human role is on when asked for, or (unset) when someone may assume it."""
+    return bool(principals) if switch is None else switch
 
 
 def _custom_networking(net: NetworkConfig) -> bool:

@@ -308,6 +308,9 @@ class SystemNodesConfig(NodeGroupSize):
 
 _ADDON_VERSION = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
 RoleArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]
+HumanPrincipalArn = Annotated[
+    str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(role/[\w+=,.@/*-]+|user/[\w+=,.@/-]+)$")
+]
 KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 
 
@@ -440,14 +443,27 @@ class IamConfig(_Model):
         description="Create the platform's own permission boundary and attach it to every role "
         "(not together with `permissionBoundaryArn`)."
     )
-    admin_principal_arns: list[RoleArn] = Field(
-        default_factory=list,
-        description="Roles (e.g. SSO permission-set roles) allowed to assume platform-admin. "
-        "Empty: the account, with IAM policies deciding.",
+    platform_admin_role: bool | None = Field(
+        None,
+        description="Create the human platform-admin role (cluster admin through EKS). Unset: "
+        "created when `adminPrincipalArns` names someone; `true` requires principals.",
     )
-    read_only_principal_arns: list[RoleArn] = Field(
+    admin_principal_arns: list[HumanPrincipalArn] = Field(
         default_factory=list,
-        description="Roles allowed to assume the read-only role. Empty: the account.",
+        description="Who may assume platform-admin: role ARNs, IAM user ARNs (MFA required) or "
+        "an SSO permission-set role ARN pattern such as `arn:aws:iam::<account>:role/"
+        "aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PlatformAdmin_*` (matched on "
+        "`aws:PrincipalArn`). Never the account root; required while the role is on.",
+    )
+    read_only_role: bool | None = Field(
+        None,
+        description="Create the human read-only role. Unset: created when "
+        "`readOnlyPrincipalArns` names someone; `true` requires principals.",
+    )
+    read_only_principal_arns: list[HumanPrincipalArn] = Field(
+        default_factory=list,
+        description="Who may assume the read-only role (same forms as `adminPrincipalArns`); "
+        "required while the role is on.",
     )
 
 
