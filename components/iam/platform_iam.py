@@ -62,6 +62,7 @@ _PASSED_TO_SERVICES = (
     "ec2.amazonaws.com",
     "pods.eks.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
+    "monitoring.rds.amazonaws.com",
 )
 _SERVICE_LINKED = (
     "eks.amazonaws.com",
@@ -568,6 +569,18 @@ class PlatformIam(pulumi.ComponentResource):
             if self._boundary is not None
             else {}
         )
+        eks_arns = [
+            self._arn("eks", f"cluster/{prefix}-*"),
+            self._arn("eks", f"nodegroup/{prefix}-*"),
+            self._arn("eks", f"addon/{prefix}-*"),
+            self._arn("eks", f"access-entry/{prefix}-*"),
+            self._arn("eks", f"podidentityassociation/{prefix}-*"),
+        ]
+        log_group_arns = [
+            self._arn("logs", f"log-group:/aws/eks/{prefix}-*"),
+            self._arn("logs", f"log-group:/aws/rds/instance/{prefix}-*"),
+            self._arn("logs", f"log-group:{prefix}-*"),
+        ]
         read = {
             "Version": POLICY_VERSION,
             "Statement": [
@@ -575,30 +588,85 @@ class PlatformIam(pulumi.ComponentResource):
                     "CiReadOnly",
                     [
                         "ec2:Describe*",
-                        "eks:Describe*",
                         "autoscaling:DescribeAutoScalingGroups",
                         "autoscaling:DescribeTags",
-                        "eks:List*",
+                        "eks:ListClusters",
+                        "eks:DescribeAddonVersions",
+                        "eks:DescribeAddonConfiguration",
+                        "eks:ListAccessPolicies",
+                        "iam:ListOpenIDConnectProviders",
+                        "kms:ListAliases",
+                    ],
+                    "*",
+                ),
+                statement(
+                    "CiReadEks",
+                    [
+                        "eks:DescribeCluster",
+                        "eks:DescribeNodegroup",
+                        "eks:DescribeAddon",
+                        "eks:DescribeUpdate",
+                        "eks:DescribeAccessEntry",
+                        "eks:DescribePodIdentityAssociation",
+                        "eks:ListNodegroups",
+                        "eks:ListAddons",
+                        "eks:ListAccessEntries",
+                        "eks:ListAssociatedAccessPolicies",
+                        "eks:ListPodIdentityAssociations",
+                        "eks:ListTagsForResource",
+                        "eks:ListUpdates",
+                    ],
+                    eks_arns,
+                ),
+                statement(
+                    "CiReadIamRoles",
+                    [
                         "iam:GetRole",
                         "iam:GetRolePolicy",
-                        "iam:GetPolicy",
-                        "iam:GetPolicyVersion",
-                        "iam:GetOpenIDConnectProvider",
                         "iam:ListRolePolicies",
                         "iam:ListAttachedRolePolicies",
                         "iam:ListInstanceProfilesForRole",
-                        "iam:ListPolicyVersions",
-                        "iam:ListOpenIDConnectProviders",
+                    ],
+                    [role_arn, self._arn("iam", "role/aws-service-role/*", regional=False)],
+                ),
+                statement(
+                    "CiReadIamPolicies",
+                    ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
+                    [policy_arn],
+                ),
+                statement(
+                    "CiReadOidcProviders",
+                    ["iam:GetOpenIDConnectProvider"],
+                    [
+                        self._arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
+                        pulumi.Output.concat(
+                            "arn:",
+                            self._partition,
+                            ":iam::",
+                            self._account,
+                            ":oidc-provider/oidc.eks.",
+                            self._region,
+                            ".amazonaws.com/id/*",
+                        ),
+                    ],
+                ),
+                statement(
+                    "CiReadKeys",
+                    [
                         "kms:DescribeKey",
                         "kms:GetKeyPolicy",
                         "kms:GetKeyRotationStatus",
                         "kms:ListResourceTags",
-                        "kms:ListAliases",
-                        "logs:DescribeLogGroups",
-                        "logs:ListTagsForResource",
                     ],
-                    "*",
+                    [self._arn("kms", "key/*")],
                 ),
+                # DescribeLogGroups is authorised on the account's log groups as a whole
+                statement(
+                    "CiReadLogGroups",
+                    ["logs:DescribeLogGroups"],
+                    [self._arn("logs", "log-group:*")],
+                ),
+                statement("CiReadLogGroupTags", ["logs:ListTagsForResource"], log_group_arns),
                 # AMI and add-on lookups read AWS's public parameters only, never the
                 # account's own (which may hold secrets).
                 statement(
@@ -694,13 +762,7 @@ class PlatformIam(pulumi.ComponentResource):
                         "eks:DeletePodIdentityAssociation",
                         "eks:UpdatePodIdentityAssociation",
                     ],
-                    [
-                        self._arn("eks", f"cluster/{prefix}-*"),
-                        self._arn("eks", f"nodegroup/{prefix}-*"),
-                        self._arn("eks", f"addon/{prefix}-*"),
-                        self._arn("eks", f"access-entry/{prefix}-*"),
-                        self._arn("eks", f"podidentityassociation/{prefix}-*"),
-                    ],
+                    eks_arns,
                 ),
                 statement(
                     "CiIamRoles",
@@ -834,10 +896,7 @@ class PlatformIam(pulumi.ComponentResource):
                     "logs:TagResource",
                     "logs:UntagResource",
                 ],
-                [
-                    self._arn("logs", f"log-group:/aws/eks/{prefix}-*"),
-                    self._arn("logs", f"log-group:{prefix}-*"),
-                ],
+                log_group_arns,
             ),
         ]
         if args.state_bucket_arn is not None:

@@ -553,3 +553,41 @@ def test_helper_rejects_bad_service_account() -> None:
     message = str(caught.value)
     assert "namespace" in message
     assert "policy" in message
+
+
+# Actions that the Service Authorization Reference lists with no resource type: the only
+# ones the CI read policy may grant on "*".
+UNSCOPABLE_READS = {
+    "ec2:Describe*",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeTags",
+    "eks:ListClusters",
+    "eks:DescribeAddonVersions",
+    "eks:DescribeAddonConfiguration",
+    "eks:ListAccessPolicies",
+    "iam:ListOpenIDConnectProviders",
+    "kms:ListAliases",
+}
+
+
+def test_ci_reads_are_scoped_to_the_stacks_arns(iam_rec: Recording) -> None:
+    read = json.loads(iam_rec.one("aws:iam/policy:Policy", "iam-ci-read").inputs["policy"])
+    on_star = {a for s in read["Statement"] if s["Resource"] == "*" for a in s["Action"]}
+    assert on_star == UNSCOPABLE_READS
+    by_sid = {s["Sid"]: s for s in read["Statement"]}
+    assert "eks:DescribeCluster" in by_sid["CiReadEks"]["Action"]
+    assert (
+        f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/mlops-prod-*" in by_sid["CiReadEks"]["Resource"]
+    )
+    assert by_sid["CiReadIamRoles"]["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/mlops-prod-*",
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/*",
+    ]
+    assert by_sid["CiReadKeys"]["Resource"] == [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"]
+    assert by_sid["CiReadLogGroups"]["Resource"] == [
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:*"
+    ]
+    assert (
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/rds/instance/mlops-prod-*"
+        in (by_sid["CiReadLogGroupTags"]["Resource"])
+    )
