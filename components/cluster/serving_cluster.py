@@ -37,7 +37,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..core.kms import KEY_ADMIN_ACTIONS
+from ..core.kms import key_admin_statement
 from ..core.naming import NameKind, physical_name
 from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
@@ -939,13 +939,7 @@ def key_policy(
     return {
         "Version": POLICY_VERSION,
         "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+            key_admin_statement(root),
             {
                 "Sid": "ClusterRoleUsesKey",
                 "Effect": "Allow",

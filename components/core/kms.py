@@ -69,6 +69,17 @@ KEY_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant", "km
 """Grants services such as RDS and ECR create to keep using a key for a resource."""
 
 
+def key_admin_statement(root: Any) -> dict[str, Any]:
+    """The account (``root``: its root ARN, a string or an Output) administers the key."""
+    return {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": list(KEY_ADMIN_ACTIONS),
+        "Resource": "*",
+    }
+
+
 def _logs_statement(
     sid: str, region: str, log_group_arns: str | list[str], dns_suffix: str = "amazonaws.com"
 ) -> dict[str, Any]:
@@ -101,13 +112,7 @@ def service_key_policy(
     via = [f"{service}.{region}.{dns_suffix}" for service in services]
     scoped = {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": via}}
     statements: list[dict[str, Any]] = [
-        {
-            "Sid": "AccountAdministersKey",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": list(KEY_ADMIN_ACTIONS),
-            "Resource": "*",
-        },
+        key_admin_statement(root),
         {
             "Sid": "AccountUsesKeyThroughServices",
             "Effect": "Allow",

@@ -576,6 +576,15 @@ class PlatformIam(pulumi.ComponentResource):
             self._arn("eks", f"access-entry/{prefix}-*"),
             self._arn("eks", f"podidentityassociation/{prefix}-*"),
         ]
+        eks_oidc_arn = pulumi.Output.concat(
+            "arn:",
+            self._partition,
+            ":iam::",
+            self._account,
+            ":oidc-provider/oidc.eks.",
+            self._region,
+            ".amazonaws.com/id/*",
+        )
         log_group_arns = [
             self._arn("logs", f"log-group:/aws/eks/{prefix}-*"),
             self._arn("logs", f"log-group:/aws/rds/instance/{prefix}-*"),
@@ -639,15 +648,7 @@ class PlatformIam(pulumi.ComponentResource):
                     ["iam:GetOpenIDConnectProvider"],
                     [
                         self._arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
-                        pulumi.Output.concat(
-                            "arn:",
-                            self._partition,
-                            ":iam::",
-                            self._account,
-                            ":oidc-provider/oidc.eks.",
-                            self._region,
-                            ".amazonaws.com/id/*",
-                        ),
+                        eks_oidc_arn,
                     ],
                 ),
                 statement(
@@ -811,17 +812,7 @@ class PlatformIam(pulumi.ComponentResource):
                         "iam:UpdateOpenIDConnectProviderThumbprint",
                         "iam:AddClientIDToOpenIDConnectProvider",
                     ],
-                    [
-                        pulumi.Output.concat(
-                            "arn:",
-                            self._partition,
-                            ":iam::",
-                            self._account,
-                            ":oidc-provider/oidc.eks.",
-                            self._region,
-                            ".amazonaws.com/id/*",
-                        )
-                    ],
+                    [eks_oidc_arn],
                 ),
                 statement(
                     "CiPassPlatformRoles",

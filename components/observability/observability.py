@@ -73,6 +73,15 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
 )  # fmt: skip
 """The retention periods CloudWatch Logs accepts."""
 
+
+def retention_problems(arg: str, days: int) -> list[Invalid]:
+    """``days`` is not a retention period CloudWatch Logs accepts."""
+    if days in CLOUDWATCH_RETENTION_DAYS:
+        return []
+    allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
+    return [Invalid(arg, days, "one of CloudWatch's periods: " + allowed)]
+
+
 _INTERNAL_LB_ANNOTATIONS = {
     # AWS Load Balancer Controller
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
@@ -596,14 +605,7 @@ def _check_sizes(args: ObservabilityArgs) -> list[Invalid]:
         value = getattr(args, key)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             problems.append(Invalid(key, value, f"an integer from {low} to {high}"))
-    if args.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
-        problems.append(
-            Invalid(
-                "log_retention_days",
-                args.log_retention_days,
-                "one of CloudWatch's periods: " + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
-            )
-        )
+    problems += retention_problems("log_retention_days", args.log_retention_days)
     problems += [
         Invalid(f"gpu_pool_max_nodes[{pool}]", maximum, "a positive node count")
         for pool, maximum in args.gpu_pool_max_nodes.items()

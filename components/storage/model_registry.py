@@ -38,7 +38,7 @@ from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
 from ..core.versions import MLFLOW_CHART, MLFLOW_CHART_REPOSITORY, POSTGRES_ENGINE_VERSION
 from ..iam import POLICY_VERSION, pod_identity_role, policy_json
-from ..observability.observability import CLOUDWATCH_RETENTION_DAYS
+from ..observability.observability import retention_problems
 from .artifact_store import AccessLevel, access_policy_document
 
 DEFAULT_CHART_VERSION = MLFLOW_CHART
@@ -389,14 +389,7 @@ def _observability_problems(args: ModelRegistryArgs) -> list[Invalid]:
     """Logs, Enhanced Monitoring and slow-statement settings of the database."""
     problems: list[Invalid] = []
     _in_range(problems, "slow_statement_ms", args.slow_statement_ms, (-1, 3_600_000))
-    if args.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
-        problems.append(
-            Invalid(
-                "log_retention_days",
-                args.log_retention_days,
-                "one of CloudWatch's periods: " + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
-            )
-        )
+    problems += retention_problems("log_retention_days", args.log_retention_days)
     if args.monitoring_interval_seconds not in MONITORING_INTERVALS:
         problems.append(
             Invalid(
