@@ -49,7 +49,7 @@ from .gpu.node_pool import (
     KarpenterDisruption,
 )
 from .gpu.nvidia import GpuSharing, NvidiaMode, NvidiaSoftware, NvidiaSoftwareArgs
-from .iam import PlatformIam, PlatformIamArgs
+from .iam import PlatformIam, PlatformIamArgs, ServiceLinkedRoleMode, spot_service_linked_role
 from .network.network import (
     ExistingNetworkArgs,
     Network,
@@ -134,7 +134,9 @@ class MlopsPlatform(pulumi.ComponentResource):
                 github_oidc_provider_arn=ic.github_oidc_provider_arn,
                 permission_boundary_arn=ic.permission_boundary_arn,
                 create_permission_boundary=ic.create_permission_boundary,
+                platform_admin_role=_wanted(ic.platform_admin_role, ic.admin_principal_arns),
                 admin_principal_arns=ic.admin_principal_arns,
+                read_only_role=_wanted(ic.read_only_role, ic.read_only_principal_arns),
                 read_only_principal_arns=ic.read_only_principal_arns,
                 tags=tags,
             ),
@@ -346,14 +348,17 @@ class MlopsPlatform(pulumi.ComponentResource):
         prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
         aws_opts = ctx.aws_opts
         c, nodes = config.cluster, config.cluster.system_nodes
-        admins: dict[str, pulumi.Input[str]] = {"platform-admin": self.iam.platform_admin_role_arn}
+        admins: dict[str, pulumi.Input[str]] = {}
+        if self.iam.platform_admin_role is not None:
+            admins["platform-admin"] = self.iam.platform_admin_role.arn
         if self.iam.ci_role is not None:
             admins["ci-deploy"] = self.iam.ci_role.arn
         admins |= {access_label(arn): arn for arn in c.access.admins}
         admins |= self._deployer_admins(config, prefix)
         readers: dict[str, pulumi.Input[str]] = {}
         if c.access.read_only_namespaces:
-            readers = {"read-only": self.iam.read_only_role_arn}
+            if self.iam.read_only_role is not None:
+                readers["read-only"] = self.iam.read_only_role.arn
             readers |= {access_label(arn): arn for arn in c.access.read_only}
         pod_subnet_ids, pod_zones = _pod_subnets(config.network, self.network)
         cluster_args = ServingClusterArgs(
@@ -460,6 +465,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                     chart_version=gpu.karpenter.chart_version,
                     node_ssm_access=gpu.karpenter.node_ssm_access,
                     reserved_capacity=any(p.capacity_reservation_id for p in karpenter_pools),
+                    # custom networking: the primary ENI holds no pod addresses
+                    reserved_enis=1 if _custom_networking(config.network) else 0,
                     discovery_security_group_ids=[cluster.cluster_security_group_id],
                     permission_boundary_arn=boundary,
                     tags=tags,
@@ -490,8 +497,16 @@ class MlopsPlatform(pulumi.ComponentResource):
                 opts=k8s_opts,  # depends on cluster.ready: it runs on the system nodes
             )
         karpenter = self.karpenter
+        # EC2 launches no Spot Instance without the account's Spot service-linked role.
+        self.spot_role: aws.iam.ServiceLinkedRole | None = None
+        spot = any(p.capacity_type.value == "spot" for p in pools)
+        if spot and gpu.spot_service_linked_role is ServiceLinkedRoleMode.CREATE:
+            self.spot_role = spot_service_linked_role(f"{name}-spot-service-role", opts=aws_opts)
         for pool in pools:
             on_karpenter = pool.engine.value == "karpenter"
+            spot_role = (
+                [self.spot_role] if self.spot_role and pool.capacity_type.value == "spot" else []
+            )
             self.gpu_pools[pool.name] = GpuNodePool(
                 f"{name}-gpu-{pool.name}",
                 GpuNodePoolArgs(
@@ -526,10 +541,13 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 # Managed node groups are AWS resources, but their nodes need the cluster's
                 # networking add-ons (and system nodes) up first, as Karpenter pools do.
-                opts=k8s_opts
-                if on_karpenter
-                else pulumi.ResourceOptions.merge(
-                    aws_opts, pulumi.ResourceOptions(depends_on=self.cluster.ready)
+                opts=pulumi.ResourceOptions.merge(
+                    k8s_opts
+                    if on_karpenter
+                    else pulumi.ResourceOptions.merge(
+                        aws_opts, pulumi.ResourceOptions(depends_on=self.cluster.ready)
+                    ),
+                    pulumi.ResourceOptions(depends_on=spot_role),
                 ),
             )
         self.nvidia = NvidiaSoftware(
@@ -633,6 +651,9 @@ class MlopsPlatform(pulumi.ComponentResource):
                     deletion_protection=m.deletion_protection,
                     final_snapshot=m.final_snapshot,
                     kms_deletion_window_days=s.kms_deletion_window_days,
+                    log_retention_days=config.log_retention_days,
+                    monitoring_interval_seconds=m.monitoring_interval_seconds,
+                    slow_statement_ms=m.slow_statement_ms,
                     replicas=m.replicas,
                     internal_load_balancer=m.internal_load_balancer,
                     load_balancer_dependencies=self._load_balancer_dependencies(),
@@ -664,6 +685,16 @@ def _api_ingress_cidrs(
     if net.existing is None:
         return [net.vpc_cidr]
     return [network.vpc_cidr]
+
+
+def _wanted(switch: bool | None, principals: list[str]) -> bool:
+    """A human role is on when asked for, or (unset) when someone may assume it."""
+    return bool(principals) if switch is None else switch
+
+
+def _custom_networking(net: NetworkConfig) -> bool:
+    """Whether pods get addresses from their own subnets (VPC CNI custom networking)."""
+    return bool(net.pod_cidr) if net.existing is None else bool(net.existing.pod_subnet_ids)
 
 
 def _pod_subnets(

@@ -16,7 +16,7 @@ What it builds, in order:
    given, custom networking; kube-proxy; eks-pod-identity-agent) and one ``ENIConfig``
    per AZ, all BEFORE compute;
 8. a small on-demand AL2023 system node group through a launch template (IMDSv2 required,
-   hop limit 2, encrypted gp3 root volume, no key pair);
+   hop limit 1 so pods cannot use the node role, encrypted gp3 root volume, no key pair);
 9. coredns and aws-ebs-csi-driver (with its own Pod Identity role) AFTER the node group.
 
 IAM roles of the control plane and nodes come in as ARNs from
@@ -37,10 +37,20 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..core.kms import KEY_ADMIN_ACTIONS, LOGS_KEY_USE_ACTIONS
+from ..core.kms import LOGS_KEY_USE_ACTIONS, key_admin_statement
 from ..core.naming import NameKind, physical_name
+from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
+from ..core.versions import (
+    COREDNS_ADDON,
+    EBS_CSI_DRIVER_ADDON,
+    KUBE_PROXY_ADDON,
+    KUBERNETES_VERSION,
+    POD_IDENTITY_AGENT_ADDON,
+    SYSTEM_NODE_AMI_RELEASE,
+    VPC_CNI_ADDON,
+)
 from ..iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
 
 LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -88,15 +98,15 @@ class AddonVersions:
     ``aws eks describe-addon-versions --kubernetes-version 1.34 --addon-name <name>``.
     """
 
-    vpc_cni: str = "v1.21.1-eksbuild.1"
+    vpc_cni: str = VPC_CNI_ADDON
     """vpc-cni (before compute)."""
-    kube_proxy: str = "v1.34.1-eksbuild.2"
+    kube_proxy: str = KUBE_PROXY_ADDON
     """kube-proxy (before compute); its minor follows the cluster's."""
-    pod_identity_agent: str = "v1.3.10-eksbuild.2"
+    pod_identity_agent: str = POD_IDENTITY_AGENT_ADDON
     """eks-pod-identity-agent (before compute)."""
-    coredns: str = "v1.12.4-eksbuild.1"
+    coredns: str = COREDNS_ADDON
     """coredns (after the system node group: it needs nodes to schedule on)."""
-    ebs_csi_driver: str = "v1.54.0-eksbuild.1"
+    ebs_csi_driver: str = EBS_CSI_DRIVER_ADDON
     """aws-ebs-csi-driver (after the system node group; own Pod Identity role)."""
 
 
@@ -116,7 +126,7 @@ class ServingClusterArgs:
     node_role_arn: pulumi.Input[str]
     """IAM role of the node instances (``PlatformIam.node_role_arn``)."""
 
-    version: str = "1.34"
+    version: str = KUBERNETES_VERSION
     """Kubernetes version, pinned; an upgrade is a deliberate change of this value."""
 
     endpoint_public_access: bool = False
@@ -188,7 +198,7 @@ class ServingClusterArgs:
     system_node_disk_gib: int = 50
     """Size of the encrypted gp3 root volume."""
 
-    system_node_ami_release_version: str | None = "1.34.2-20260128"
+    system_node_ami_release_version: str | None = SYSTEM_NODE_AMI_RELEASE
     """Pinned EKS AL2023 AMI release (``<k8s>-<yyyymmdd>``); ``None`` takes the newest at create."""
 
     ebs_kms_key_arn: pulumi.Input[str] | None = None
@@ -409,7 +419,7 @@ class ServingCluster(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=2,
+                http_put_response_hop_limit=IMDS_HOP_LIMIT,
                 instance_metadata_tags="disabled",
             ),
             block_device_mappings=[
@@ -762,7 +772,8 @@ def _node_problems(args: ServingClusterArgs) -> list[Invalid]:
             Invalid(
                 "system_node_ami_release_version",
                 release,
-                f"an EKS AMI release of Kubernetes {args.version}, e.g. {args.version}.2-20260128",
+                f"an EKS AMI release of Kubernetes {args.version} (`<k8s>.<patch>-<YYYYMMDD>`), "
+                f"e.g. {SYSTEM_NODE_AMI_RELEASE} for {KUBERNETES_VERSION}",
             )
         )
     return problems
@@ -948,13 +959,7 @@ def key_policy(
     return {
         "Version": POLICY_VERSION,
         "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+            key_admin_statement(root),
             {
                 "Sid": "ClusterRoleUsesKey",
                 "Effect": "Allow",

@@ -17,6 +17,16 @@ from pydantic.alias_generators import to_camel
 
 from ..cluster.serving_cluster import SupportType
 from ..core import patterns
+from ..core.versions import (
+    COREDNS_ADDON,
+    EBS_CSI_DRIVER_ADDON,
+    KUBE_PROXY_ADDON,
+    KUBERNETES_VERSION,
+    POD_IDENTITY_AGENT_ADDON,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    SYSTEM_NODE_AMI_RELEASE,
+    VPC_CNI_ADDON,
+)
 from ..deploy import runner as deploy_runner
 from ..deploy.runner import CONNECTION_ARN
 from ..gpu.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
@@ -41,12 +51,14 @@ from ..gpu.nvidia import (
     MigStrategy,
     NvidiaMode,
 )
+from ..iam.service_linked import ServiceLinkedRoleMode
 from ..network.network import NatStrategy
 from ..network.terraform_state import DEFAULT_OUTPUT_NAMES
 from ..observability.alert_rules import THRESHOLD_RANGES
 from ..observability.observability import ReceiverType
 from ..storage.artifact_store import BucketPurpose, ObjectLockMode, StorageClass
 from ..storage.container_registry import Upstream
+from ..storage.model_registry import MONITORING_INTERVALS
 
 
 class Profile(StrEnum):
@@ -77,9 +89,6 @@ class InterfaceEndpoint(StrEnum):
     MONITORING = "monitoring"
     APS_WORKSPACES = "aps-workspaces"
 
-
-SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35")
-"""EKS versions this release is tested with; older ones are out of standard support."""
 
 LOG_RETENTION_DAYS: tuple[int, ...] = (
     1,
@@ -296,12 +305,14 @@ class SystemNodesConfig(NodeGroupSize):
     ami_release_version: str | None = Field(
         None,
         pattern=patterns.AMI_RELEASE.regex,
-        description="EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. 1.34.2-20260128). Unset: "
+        description=f"EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. {SYSTEM_NODE_AMI_RELEASE}). "
+        "Unset: "
         "the ServingCluster component's pinned default for its Kubernetes version.",
     )
 
 
 RoleArn = Annotated[str, Field(pattern=patterns.IAM_ROLE_ARN.regex)]
+HumanPrincipalArn = Annotated[str, Field(pattern=patterns.HUMAN_PRINCIPAL_ARN.regex)]
 KubernetesName = Annotated[str, Field(pattern=patterns.DNS_LABEL.regex)]
 
 
@@ -311,27 +322,29 @@ class AddonVersionsConfig(_Model):
     vpc_cni: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="vpc-cni build, e.g. v1.21.1-eksbuild.1 (installed before nodes).",
+        description=f"vpc-cni build, e.g. {VPC_CNI_ADDON} (installed before nodes).",
     )
     kube_proxy: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="kube-proxy build, e.g. v1.34.1-eksbuild.2 (installed before nodes).",
+        description=f"kube-proxy build, e.g. {KUBE_PROXY_ADDON} (installed before nodes).",
     )
     pod_identity_agent: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="eks-pod-identity-agent build, e.g. v1.3.10-eksbuild.2 (before nodes).",
+        description=f"eks-pod-identity-agent build, e.g. {POD_IDENTITY_AGENT_ADDON} "
+        "(before nodes).",
     )
     coredns: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="coredns build, e.g. v1.12.4-eksbuild.1 (after the system nodes).",
+        description=f"coredns build, e.g. {COREDNS_ADDON} (after the system nodes).",
     )
     ebs_csi_driver: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="aws-ebs-csi-driver build, e.g. v1.54.0-eksbuild.1 (after the system nodes).",
+        description=f"aws-ebs-csi-driver build, e.g. {EBS_CSI_DRIVER_ADDON} "
+        "(after the system nodes).",
     )
 
 
@@ -359,7 +372,8 @@ class ClusterConfig(_Model):
     """The EKS serving cluster."""
 
     version: KubernetesVersion = Field(
-        "1.34", description="Kubernetes version, pinned; upgrades are a deliberate config change."
+        KUBERNETES_VERSION,
+        description="Kubernetes version, pinned; upgrades are a deliberate config change.",
     )
     endpoint_public_access: bool = Field(
         description="Whether the API server also has a public endpoint (the private one is "
@@ -431,14 +445,27 @@ class IamConfig(_Model):
         description="Create the platform's own permission boundary and attach it to every role "
         "(not together with `permissionBoundaryArn`)."
     )
-    admin_principal_arns: list[RoleArn] = Field(
-        default_factory=list,
-        description="Roles (e.g. SSO permission-set roles) allowed to assume platform-admin. "
-        "Empty: the account, with IAM policies deciding.",
+    platform_admin_role: bool | None = Field(
+        None,
+        description="Create the human platform-admin role (cluster admin through EKS). Unset: "
+        "created when `adminPrincipalArns` names someone; `true` requires principals.",
     )
-    read_only_principal_arns: list[RoleArn] = Field(
+    admin_principal_arns: list[HumanPrincipalArn] = Field(
         default_factory=list,
-        description="Roles allowed to assume the read-only role. Empty: the account.",
+        description="Who may assume platform-admin: role ARNs, IAM user ARNs (MFA required) or "
+        "an SSO permission-set role ARN pattern such as `arn:aws:iam::<account>:role/"
+        "aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PlatformAdmin_*` (matched on "
+        "`aws:PrincipalArn`). Never the account root; required while the role is on.",
+    )
+    read_only_role: bool | None = Field(
+        None,
+        description="Create the human read-only role. Unset: created when "
+        "`readOnlyPrincipalArns` names someone; `true` requires principals.",
+    )
+    read_only_principal_arns: list[HumanPrincipalArn] = Field(
+        default_factory=list,
+        description="Who may assume the read-only role (same forms as `adminPrincipalArns`); "
+        "required while the role is on.",
     )
 
 
@@ -722,6 +749,11 @@ class GpuConfig(_Model):
     cluster_autoscaler: ClusterAutoscalerConfig = Field(
         description="The Cluster Autoscaler that scales managed-node-group pools."
     )
+    spot_service_linked_role: ServiceLinkedRoleMode = Field(
+        description="The EC2 Spot service-linked role (AWSServiceRoleForEC2Spot) spot pools "
+        "need: `create` it with the stack when any pool is spot, or `exists` when the account "
+        "already has it (one per account: creating it twice fails). Retained on destroy."
+    )
 
     def effective_pools(self) -> list[GpuPoolConfig]:
         """Every pool with the unset settings taken from :attr:`pool_defaults`."""
@@ -850,6 +882,15 @@ class RegistryConfig(_Model):
     )
 
 
+def _monitoring_interval(value: int) -> int:
+    if value not in MONITORING_INTERVALS:
+        raise ValueError("allowed: " + ", ".join(map(str, MONITORING_INTERVALS)))
+    return value
+
+
+MonitoringInterval = Annotated[int, AfterValidator(_monitoring_interval)]
+
+
 class ModelRegistryConfig(_Model):
     """The MLflow tracking server and model registry (RDS PostgreSQL + S3)."""
 
@@ -873,6 +914,18 @@ class ModelRegistryConfig(_Model):
     multi_az: bool = Field(description="A standby in a second AZ. Required in prod.")
     deletion_protection: bool = Field(description="RDS deletion protection. Required in prod.")
     final_snapshot: bool = Field(description="Snapshot the database when it is deleted.")
+    monitoring_interval_seconds: MonitoringInterval = Field(
+        description="RDS Enhanced Monitoring (OS metrics) interval in seconds: 0 (off), 1, 5, "
+        "10, 15, 30 or 60."
+    )
+    slow_statement_ms: int = Field(
+        1000,
+        ge=-1,
+        le=3_600_000,
+        description="Log statements that run at least this long (ms; "
+        "`log_min_duration_statement`, -1: off). The database's `postgresql` and `upgrade` "
+        "logs go to KMS-encrypted log groups kept for `logRetentionDays`.",
+    )
     replicas: int = Field(ge=1, le=10, description="MLflow server replicas.")
     chart_version: str | None = Field(
         None,

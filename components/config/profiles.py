@@ -40,6 +40,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "deployRunner": {"enabled": False},
         "gpu": {
             "budgetGpus": 4,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _DEV_GPUS,
             # dev: an idle GPU node goes after 5 minutes (cost first).
             "clusterAutoscaler": {"scaleDownUnneededTime": "5m"},
@@ -83,6 +84,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.t4g.small",
+            "monitoringIntervalSeconds": 0,
             "maxAllocatedStorageGb": 50,
             "backupRetentionDays": 7,
             "multiAz": False,
@@ -111,6 +113,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "deployRunner": {"enabled": True},
         "gpu": {
             "budgetGpus": 16,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _TEST_GPUS,
             "clusterAutoscaler": {"scaleDownUnneededTime": "10m"},
             "poolDefaults": {
@@ -152,6 +155,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.t4g.medium",
+            "monitoringIntervalSeconds": 60,
             "maxAllocatedStorageGb": 100,
             "backupRetentionDays": 7,
             "multiAz": False,
@@ -179,6 +183,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         "deployRunner": {"enabled": True},
         "gpu": {
             "budgetGpus": 64,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _PROD_GPUS,
             # prod: keep warm capacity longer; scale-ups for bursts are slow and costly.
             "clusterAutoscaler": {"scaleDownUnneededTime": "20m"},
@@ -237,6 +242,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.m7g.large",
+            "monitoringIntervalSeconds": 15,
             "maxAllocatedStorageGb": 500,
             "backupRetentionDays": 30,
             "multiAz": True,

@@ -558,17 +558,33 @@ def deploy_path(config: EnvironmentConfig) -> list[Problem]:
 
 
 def iam_settings(config: EnvironmentConfig) -> list[Problem]:
-    """One permission boundary: an existing one or the platform's own, not both."""
+    """One permission boundary: an existing one or the platform's own, not both; a human
+    role that is on names who may assume it (never the whole account)."""
     iam = config.iam
+    problems: list[Problem] = []
     if iam.permission_boundary_arn and iam.create_permission_boundary:
-        return [
+        problems.append(
             Problem(
                 ("iam", "createPermissionBoundary"),
                 True,
                 "set either iam.permissionBoundaryArn or iam.createPermissionBoundary, not both",
             )
-        ]
-    return []
+        )
+    for key, enabled, principals in (
+        ("adminPrincipalArns", iam.platform_admin_role, iam.admin_principal_arns),
+        ("readOnlyPrincipalArns", iam.read_only_role, iam.read_only_principal_arns),
+    ):
+        if enabled is True and not principals:
+            role = "platformAdminRole" if key.startswith("admin") else "readOnlyRole"
+            problems.append(
+                Problem(
+                    ("iam", key),
+                    [],
+                    f"at least one principal while iam.{role} is true (role ARNs, IAM user "
+                    "ARNs or an SSO permission-set role ARN pattern); or set it to false",
+                )
+            )
+    return problems
 
 
 # --- storage, registry and model registry ------------------------------------------------------

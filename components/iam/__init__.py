@@ -13,6 +13,7 @@ from .platform_iam import (
     PlatformIam,
     PlatformIamArgs,
 )
+from .service_linked import SPOT_SERVICE, ServiceLinkedRoleMode, spot_service_linked_role
 from .workload import (
     WorkloadRole,
     irsa_role,
@@ -24,16 +25,19 @@ from .workload import (
 __all__ = [
     "MANAGED_POLICY_ARNS",
     "POLICY_VERSION",
+    "SPOT_SERVICE",
     "STS_AUDIENCE",
     "WILDCARD_ACTION_EXCEPTIONS",
     "WILDCARD_RESOURCE_EXCEPTIONS",
     "PlatformIam",
     "PlatformIamArgs",
+    "ServiceLinkedRoleMode",
     "WorkloadRole",
     "irsa_role",
     "irsa_trust",
     "pod_identity_role",
     "pod_identity_trust",
     "policy_json",
+    "spot_service_linked_role",
     "statement",
 ]

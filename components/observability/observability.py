@@ -30,6 +30,7 @@ from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
+from ..core.versions import KUBE_PROMETHEUS_STACK_CHART, KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 from ..iam import pod_identity_role
 from .alert_rules import (
     AlertThresholds,
@@ -40,10 +41,10 @@ from .alert_rules import (
     sanitize_label,
 )
 
-KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
+KUBE_PROMETHEUS_STACK_VERSION = KUBE_PROMETHEUS_STACK_CHART
 """The kube-prometheus-stack chart version this release is tested with (pinned)."""
 
-CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+CHART_REPOSITORY = KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 """The chart's official repository."""
 
 RELEASE_NAME = "kube-prometheus-stack"
@@ -72,6 +73,15 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
     2922, 3288, 3653,
 )  # fmt: skip
 """The retention periods CloudWatch Logs accepts."""
+
+
+def retention_problems(arg: str, days: int) -> list[Invalid]:
+    """``days`` is not a retention period CloudWatch Logs accepts."""
+    if days in CLOUDWATCH_RETENTION_DAYS:
+        return []
+    allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
+    return [Invalid(arg, days, "one of CloudWatch's periods: " + allowed)]
+
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -236,6 +246,8 @@ class Observability(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._receivers = [ReceiverType(r) for r in args.receivers]
+        self._associations: list[pulumi.Resource] = []
+        """Pod Identity associations (and policies) the chart's pods need before they start."""
         invoke = pulumi.InvokeOutputOptions(parent=self)
         self._account = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke).partition
@@ -369,9 +381,13 @@ class Observability(pulumi.ComponentResource):
     def _pod_identity_role(
         self, role: str, *, service_account: str, policy: Mapping[str, Any]
     ) -> None:
-        """A least-privilege role for one monitoring service account, through Pod Identity."""
+        """A least-privilege role for one monitoring service account, through Pod Identity.
+
+        The chart release waits for the association (and the role's policy): a pod started
+        before its association exists gets no AWS credentials until it restarts.
+        """
         args = self._args
-        pod_identity_role(
+        workload = pod_identity_role(
             f"{self._name}-{role}",
             parent=self,
             name_prefix=args.name_prefix,
@@ -384,6 +400,7 @@ class Observability(pulumi.ComponentResource):
             permission_boundary_arn=args.permission_boundary_arn,
             tags=merge_tags(args.tags, {"role": role}),
         )
+        self._associations += [workload.policy, *filter(None, [workload.association])]
 
     # --- Kubernetes -------------------------------------------------------------------------------
 
@@ -484,6 +501,7 @@ class Observability(pulumi.ComponentResource):
                 pulumi.ResourceOptions(
                     depends_on=[
                         *secrets,
+                        *self._associations,
                         *(
                             args.load_balancer_dependencies
                             if args.grafana_internal_load_balancer
@@ -606,14 +624,7 @@ def _check_sizes(args: ObservabilityArgs) -> list[Invalid]:
         value = getattr(args, key)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             problems.append(Invalid(key, value, f"an integer from {low} to {high}"))
-    if args.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
-        problems.append(
-            Invalid(
-                "log_retention_days",
-                args.log_retention_days,
-                "one of CloudWatch's periods: " + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
-            )
-        )
+    problems += retention_problems("log_retention_days", args.log_retention_days)
     problems += [
         Invalid(f"gpu_pool_max_nodes[{pool}]", maximum, "a positive node count")
         for pool, maximum in args.gpu_pool_max_nodes.items()

@@ -41,6 +41,9 @@ ACCOUNT = "123456789012"
 EXISTING_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 EXISTING_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/org-boundary"
 SSO_ADMIN = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso/AWSReservedSSO_Admin_1f"
+SSO_READ_ONLY_PATTERN = (
+    f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_ReadOnly_*"
+)
 
 
 def iam_args(**overrides: Any) -> PlatformIamArgs:
@@ -49,6 +52,8 @@ def iam_args(**overrides: Any) -> PlatformIamArgs:
         "ci_repository": "acme/mlops-platform",
         "ci_environment": "prod",
         "create_permission_boundary": True,
+        "admin_principal_arns": [SSO_ADMIN],
+        "read_only_principal_arns": [SSO_READ_ONLY_PATTERN],
         "tags": {"owner": "ml-platform-team"},
     }
     values.update(overrides)
@@ -347,20 +352,39 @@ def test_cluster_and_node_roles(iam_rec: Recording) -> None:
     }
 
 
-def test_human_roles_trust_given_principals_or_the_account() -> None:
-    rec = run_iam(iam_args(admin_principal_arns=[SSO_ADMIN]))
-    (admin,) = trust(rec, "iam-platform-admin")["Statement"]
-    assert admin["Principal"] == {"AWS": [SSO_ADMIN]}
-    assert "Condition" not in admin  # named principals: their own sign-in decides
-    (reader,) = trust(rec, "iam-read-only")["Statement"]
-    assert reader["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
+def test_human_roles_trust_named_principals_only() -> None:
+    user = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    rec = run_iam(iam_args(admin_principal_arns=[SSO_ADMIN, user, SSO_READ_ONLY_PATTERN]))
+    by_sid = {s["Sid"]: s for s in trust(rec, "iam-platform-admin")["Statement"]}
+    assert by_sid["HumanRoles"]["Principal"] == {"AWS": [SSO_ADMIN]}
+    assert "Condition" not in by_sid["HumanRoles"]  # a role: its own sign-in decides
+    assert by_sid["HumanUsersWithMfa"]["Principal"] == {"AWS": [user]}
+    assert by_sid["HumanUsersWithMfa"]["Condition"] == {
+        "Bool": {"aws:MultiFactorAuthPresent": "true"}
+    }
+    sso = by_sid["HumanSsoRoles"]
+    assert sso["Condition"] == {"ArnLike": {"aws:PrincipalArn": [SSO_READ_ONLY_PATTERN]}}
+    for role in ("iam-platform-admin", "iam-read-only"):
+        for statement in trust(rec, role)["Statement"]:
+            # the account root appears only behind a principal-ARN condition
+            if statement["Principal"]["AWS"] == [f"arn:aws:iam::{ACCOUNT}:root"]:
+                assert "ArnLike" in statement["Condition"]
 
 
-@pytest.mark.parametrize("role", ["iam-platform-admin", "iam-read-only"])
-def test_account_fallback_requires_mfa(iam_rec: Recording, role: str) -> None:
-    (statement,) = trust(iam_rec, role)["Statement"]
-    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
-    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+def test_a_human_role_without_principals_is_refused_or_off() -> None:
+    message = _problems(admin_principal_arns=[], read_only_principal_arns=[])
+    assert "admin_principal_arns = []" in message and "read_only_principal_arns = []" in message
+    assert PlatformIam.validate(iam_args(read_only_role=False, read_only_principal_arns=[])) == []
+    rec = run_iam(iam_args(read_only_role=False, read_only_principal_arns=[]))
+    roles = {r.name for r in rec.of_type("aws:iam/role:Role")}
+    assert "iam-read-only" not in roles and "iam-platform-admin" in roles
+    outputs = next(o for o in rec.component_outputs.values() if "node_role_arn" in o)
+    assert outputs.get("read_only_role_arn") is None
+
+
+def test_the_account_root_is_not_a_human_principal() -> None:
+    message = _problems(admin_principal_arns=[f"arn:aws:iam::{ACCOUNT}:root"])
+    assert "admin_principal_arns[0]" in message
 
 
 def test_pod_identity_helper_pins_namespace_and_service_account(full: Recording) -> None:
@@ -579,3 +603,41 @@ def test_helper_rejects_bad_service_account() -> None:
     message = str(caught.value)
     assert "namespace" in message
     assert "policy" in message
+
+
+# Actions that the Service Authorization Reference lists with no resource type: the only
+# ones the CI read policy may grant on "*".
+UNSCOPABLE_READS = {
+    "ec2:Describe*",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeTags",
+    "eks:ListClusters",
+    "eks:DescribeAddonVersions",
+    "eks:DescribeAddonConfiguration",
+    "eks:ListAccessPolicies",
+    "iam:ListOpenIDConnectProviders",
+    "kms:ListAliases",
+}
+
+
+def test_ci_reads_are_scoped_to_the_stacks_arns(iam_rec: Recording) -> None:
+    read = json.loads(iam_rec.one("aws:iam/policy:Policy", "iam-ci-read").inputs["policy"])
+    on_star = {a for s in read["Statement"] if s["Resource"] == "*" for a in s["Action"]}
+    assert on_star == UNSCOPABLE_READS
+    by_sid = {s["Sid"]: s for s in read["Statement"]}
+    assert "eks:DescribeCluster" in by_sid["CiReadEks"]["Action"]
+    assert (
+        f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/mlops-prod-*" in by_sid["CiReadEks"]["Resource"]
+    )
+    assert by_sid["CiReadIamRoles"]["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/mlops-prod-*",
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/*",
+    ]
+    assert by_sid["CiReadKeys"]["Resource"] == [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"]
+    assert by_sid["CiReadLogGroups"]["Resource"] == [
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:*"
+    ]
+    assert (
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/rds/instance/mlops-prod-*"
+        in (by_sid["CiReadLogGroupTags"]["Resource"])
+    )
