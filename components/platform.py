@@ -138,6 +138,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 admin_principal_arns=ic.admin_principal_arns,
                 read_only_role=_wanted(ic.read_only_role, ic.read_only_principal_arns),
                 read_only_principal_arns=ic.read_only_principal_arns,
+                state_bucket=ic.state_bucket,
+                secrets_kms_key_alias=ic.secrets_key_alias,
                 tags=tags,
             ),
             opts=aws_opts,
