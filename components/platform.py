@@ -176,7 +176,10 @@ class MlopsPlatform(pulumi.ComponentResource):
                 f"{name}-keda",
                 KedaArgs(kubernetes_provider=self.cluster.kubernetes_provider),
                 opts=pulumi.ResourceOptions.merge(
-                    k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+                    k8s_opts,
+                    pulumi.ResourceOptions(
+                        depends_on=[o for o in (self.observability,) if o is not None]
+                    ),
                 ),
             )
             self._build_gpu(name, config, ctx, pools)

@@ -172,7 +172,6 @@ def _state_source(value: str) -> str:
 TerraformStateSource = Annotated[str, AfterValidator(_state_source)]
 SubnetId = Annotated[str, Field(pattern=patterns.SUBNET_ID.regex)]
 _ConsolidationReason = Annotated[str, Field(pattern=patterns.KARPENTER_CONSOLIDATION_REASON.regex)]
-_ConsolidationReason = Annotated[str, Field(pattern=patterns.KARPENTER_CONSOLIDATION_REASON.regex)]
 SecurityGroupId = Annotated[str, Field(pattern=patterns.SECURITY_GROUP_ID.regex)]
 
 
