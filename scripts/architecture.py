@@ -223,6 +223,9 @@ class _Builder:
             mfa = conditions.get("aws:MultiFactorAuthPresent") == "true"
             account = str(aws).split(":")[4] if str(aws).startswith("arn:") else str(aws)
             label = f"principals of account {account}" + (" with MFA" if mfa else "")
+            patterns = _listed(conditions.get("aws:PrincipalArn", []))
+            if patterns:  # narrowed to named principals (SSO permission sets, roles)
+                label = "<br/>".join(str(p).split(":", 5)[-1] for p in patterns)
             who = self._outside(_node_id("acct", label), label)
             self.diagram.trust.add((who, role, "assumes"))
 

@@ -252,6 +252,13 @@ def run_program(
         pulumi_settings.ROOT.set(None)
         loop.run_until_complete(run_in_stack(program))
     finally:
+        # A program that failed leaves tasks behind (outstanding RPCs, outputs); cancel them
+        # on this loop, so nothing of this run is awaited by the next one.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        pulumi_settings._get_rpc_manager().clear()
         loop.close()
         asyncio.set_event_loop(None)
 

@@ -41,8 +41,9 @@ def test_trust_and_data_edges_come_from_the_inputs(synthesized):
     assert "sa_mlflow_mlflow -->|Pod Identity| role_mlops_prod_mlflow_artifacts" in prod
     assert "role_mlops_prod_mlflow_artifacts -.->|read+write| s3_mlops_prod_models_" in prod
     assert "rel_mlflow -.->|backend store| rds_mlops_prod_mlflow" in prod
-    # Human roles: account principals with MFA.
-    assert "principals of account 333333333333 with MFA" in prod
+    # Human roles: the named principals they trust (SSO permission-set roles), not the account.
+    assert "AWSReservedSSO_PlatformAdmin_*" in prod
+    assert "principals of account 333333333333" not in prod
     dev = architecture.diagram(synthesized("dev"))
     assert "OIDC" not in dev  # dev sets no CI repository, so it has no CI role
 

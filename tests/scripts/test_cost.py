@@ -37,9 +37,13 @@ def test_every_family_is_reported_and_idle_never_exceeds_peak(stack, synthesized
     doc = cost.estimate(synthesized(stack), prices)
     assert list(doc["byFamily"]) == list(cost.FAMILIES)
     assert 0 < doc["totals"]["idle"] <= doc["totals"]["peak"]
-    assert doc["totals"]["idle"] == pytest.approx(sum(v["idle"] for v in doc["byFamily"].values()))
+    # Totals and subtotals are each rounded to the cent: they agree within a cent per part.
+    families, components = doc["byFamily"].values(), doc["byComponent"].values()
+    assert doc["totals"]["idle"] == pytest.approx(
+        sum(v["idle"] for v in families), abs=0.01 * len(families)
+    )
     assert doc["totals"]["peak"] == pytest.approx(
-        sum(v["peak"] for v in doc["byComponent"].values())
+        sum(v["peak"] for v in components), abs=0.01 * len(components)
     )
     for line in doc["lines"]:
         assert line["idle"] <= line["peak"], line
