@@ -1,15 +1,32 @@
-"""Fixtures shared by every test tier."""
+"""Fixtures shared by every test tier.
+
+Synthesizing a real stack is the suite's most repeated cost, so each unmodified real stack
+(``stacks/Pulumi.<stack>.yaml``, no ``stack_file``) is synthesized at most once per session:
+tests read it through the ``synthesized`` fixture, and CLIs run in-process get it through
+``cli_synthesis``. :class:`SynthesisGuard` stands in for ``scripts.offline.synthesize`` for
+the whole session and fails any test that synthesizes such a stack a second time. Mutated
+stacks (a ``stack_file``) are synthesized per case. Subprocesses are not counted: the few
+real-process CLI tests keep a real process for what only a process shows (exit behaviour,
+output across processes).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from scripts import offline
+from scripts.offline import engine
+from scripts.policy_runner import Analyzer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,17 +63,142 @@ def write_stack(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
     return write
 
 
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Call a CLI's ``main(argv)`` in-process; returns ``(exit code, stdout, stderr)``."""
+
+    def call(main, *argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err, captured.err
+        return code, captured.out, captured.err
+
+    return call
+
+
+class SynthesisGuard:
+    """``synthesize`` that fails a test synthesizing an unmodified real stack a second time
+    in the session (mutated stacks, other roots and other stacks pass straight through)."""
+
+    def __init__(self, synthesize: Callable[..., Any]) -> None:
+        self.synthesize = synthesize
+        self.first: dict[str, str] = {}
+        """Each real stack synthesized so far, with the test that did it."""
+        self._again: set[str] = set()
+
+    def __call__(
+        self,
+        stack: str,
+        root: Path = REPO_ROOT,
+        stack_file: Path | None = None,
+        monitor: Any = None,
+    ) -> Any:
+        if stack_file is None and Path(root).resolve() == REPO_ROOT:
+            if stack in self.first and stack not in self._again:
+                pytest.fail(
+                    f"the real stack {stack!r} is synthesized a second time in this session "
+                    f"(first by {self.first[stack]}): read it through the `synthesized` "
+                    "fixture, or `cli_synthesis` for a CLI run in-process",
+                    pytrace=False,
+                )
+            self._again.discard(stack)
+            recording = self.synthesize(stack, root, stack_file, monitor)
+            test = os.environ.get("PYTEST_CURRENT_TEST", "a fixture").rsplit(" ", 1)[0]
+            self.first.setdefault(stack, test)  # once it synthesized (an unknown stack fails)
+            return recording
+        return self.synthesize(stack, root, stack_file, monitor)
+
+    @contextlib.contextmanager
+    def once_more(self, stack: str) -> Iterator[None]:
+        """Allow one more synthesis of ``stack`` (for the one test that compares two runs)."""
+        self._again.add(stack)
+        try:
+            yield
+        finally:
+            self._again.discard(stack)
+
+
+def _install_guard() -> SynthesisGuard:
+    """Put the guard wherever ``synthesize`` is bound, before any test module imports it."""
+    original = engine.synthesize
+    guard = SynthesisGuard(original)
+    for module in list(sys.modules.values()):
+        if getattr(module, "synthesize", None) is original:
+            module.synthesize = guard  # type: ignore[attr-defined]
+    return guard
+
+
+SYNTHESIS_GUARD = _install_guard()
+
+
 @pytest.fixture(scope="session")
 def synthesized() -> Callable[[str], Any]:
     """Each real stack synthesized at most once per session, shared by every test that
     only reads the recording (never mutate it: derive copies, e.g. ``with_changes``)."""
-    from scripts.offline import synthesize  # noqa: PLC0415
-
     cache: dict[str, Any] = {}
 
     def get(stack: str) -> Any:
         if stack not in cache:
-            cache[stack] = synthesize(stack)
+            cache[stack] = offline.synthesize(stack)
         return cache[stack]
 
     return get
+
+
+@pytest.fixture
+def cli_synthesis(synthesized: Callable[[str], Any]) -> Callable[..., Any]:
+    """``synthesize`` for a CLI run in-process: the shared recording of an unmodified real
+    stack, a fresh synthesis of anything else (a ``--stack-file``, another root)."""
+
+    def synthesize(
+        stack: str, root: Path = REPO_ROOT, stack_file: Path | None = None, monitor: Any = None
+    ) -> Any:
+        if stack_file is None and monitor is None and Path(root).resolve() == REPO_ROOT:
+            return synthesized(stack)
+        return offline.synthesize(stack, root, stack_file, monitor)
+
+    return synthesize
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Iterator[Analyzer]:
+    """The policy pack, started once per session as ``python __main__.py`` in ``policy/``."""
+    with Analyzer() as running:
+        yield running
+
+
+class SharedAnalyzer:
+    """The session's pack in place of a fresh ``Analyzer()``: launching and closing it are
+    no-ops, everything else is the running pack's."""
+
+    def __init__(self, running: Analyzer) -> None:
+        self._running = running
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._running, name)
+
+    def launch(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> Analyzer:
+        return self._running
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+@pytest.fixture
+def shared_pack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``Analyzer()`` a CLI makes in this test is the session's pack (started the
+    first time one is asked for)."""
+    from scripts import policy_runner  # noqa: PLC0415
+
+    monkeypatch.setattr(
+        policy_runner,
+        "Analyzer",
+        lambda *_a, **_k: SharedAnalyzer(request.getfixturevalue("analyzer")),
+    )

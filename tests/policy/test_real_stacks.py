@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from scripts.offline import Recording, synthesize
+from scripts.offline import Recording
 from scripts.policy_runner import EXIT_OK, EXIT_POLICY, evaluate, run_recording, with_changes
 
 STACKS = ("dev", "test", "prod")
@@ -33,8 +33,8 @@ def _unexpected(findings: list[dict]) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def recordings() -> dict[str, Recording]:
-    return {stack: synthesize(stack) for stack in STACKS}
+def recordings(synthesized) -> dict[str, Recording]:
+    return {stack: synthesized(stack) for stack in STACKS}
 
 
 @pytest.mark.parametrize("stack", STACKS)

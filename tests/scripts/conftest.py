@@ -157,20 +157,6 @@ def moto_endpoint(
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]):
-    """Call a CLI's ``main(argv)`` in-process; returns ``(exit code, stdout, stderr)``."""
-
-    def call(main, *argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return code, captured.out, captured.err
-
-    return call
-
-
-@pytest.fixture
 def closed_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     """AWS_ENDPOINT_URL at a 127.0.0.1 port that refuses connections, one attempt per call.
 

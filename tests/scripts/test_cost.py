@@ -135,8 +135,8 @@ def test_a_region_without_a_table_names_the_regions_that_have_one():
         cost.PriceTable.load("eu-west-9")
 
 
-def test_cli_table_and_json(monkeypatch, synthesized, run_cli, tmp_path):
-    monkeypatch.setattr(cost, "synthesize", lambda stack, *_: synthesized(stack))
+def test_cli_table_and_json(monkeypatch, cli_synthesis, run_cli, tmp_path):
+    monkeypatch.setattr(cost, "synthesize", cli_synthesis)
     code, out, _ = run_cli(cost.main, "--stack", "dev")
     assert code == cost.EXIT_OK
     assert "Idle (pools at minimum): $" in out and "Peak (pools at maximum): $" in out
@@ -148,11 +148,11 @@ def test_cli_table_and_json(monkeypatch, synthesized, run_cli, tmp_path):
     assert set(doc["totals"]) == {"idle", "peak"}
 
 
-def test_cli_bad_input_exits_2_with_one_line(monkeypatch, synthesized, run_cli, tmp_path):
+def test_cli_bad_input_exits_2_with_one_line(monkeypatch, cli_synthesis, run_cli, tmp_path):
     code, _, err = run_cli(cost.main, "--stack", "staging")
     assert code == cost.EXIT_INPUT
     assert "stacks: dev, prod, test" in err
-    monkeypatch.setattr(cost, "synthesize", lambda stack, *_: synthesized(stack))
+    monkeypatch.setattr(cost, "synthesize", cli_synthesis)
     code, _, err = run_cli(cost.main, "--stack", "dev", "--output", str(tmp_path / "no" / "x"))
     assert code == cost.EXIT_INPUT
     assert "cannot write" in err
@@ -235,9 +235,9 @@ def price_list_api(monkeypatch, tmp_path) -> Iterator[str]:
 
 
 def test_live_prices_overlay_the_table_and_fall_back_per_type(
-    price_list_api, monkeypatch, synthesized, run_cli
+    price_list_api, monkeypatch, cli_synthesis, run_cli
 ):
-    monkeypatch.setattr(cost, "synthesize", lambda stack, *_: synthesized(stack))
+    monkeypatch.setattr(cost, "synthesize", cli_synthesis)
     code, out, err = run_cli(cost.main, "--stack", "dev", "--format", "json", "--live-prices")
     assert code == cost.EXIT_OK, err
     doc = json.loads(out)
@@ -255,9 +255,9 @@ def test_live_prices_overlay_the_table_and_fall_back_per_type(
 
 
 def test_live_prices_unreachable_fall_back_to_the_table(
-    closed_endpoint, monkeypatch, synthesized, run_cli
+    closed_endpoint, monkeypatch, cli_synthesis, run_cli
 ):
-    monkeypatch.setattr(cost, "synthesize", lambda stack, *_: synthesized(stack))
+    monkeypatch.setattr(cost, "synthesize", cli_synthesis)
     code, out, err = run_cli(cost.main, "--stack", "dev", "--format", "json", "--live-prices")
     assert code == cost.EXIT_OK
     assert json.loads(out)["prices"]["live"] == []

@@ -145,7 +145,9 @@ def test_an_opentofu_encrypted_state_says_it_is_encrypted_and_what_to_do(
     assert "encrypted" in err and "tofu state pull" in err
 
 
-def test_a_secret_set_with_path_works_at_any_depth(capsys, stack_document, write_stack):
+def test_a_secret_set_with_path_works_at_any_depth(
+    capsys, stack_document, write_stack, shared_pack
+):
     # `pulumi config set --secret --path mlops:observability.webhookUrl <url>` writes this.
     document = stack_document("dev")
     document["config"]["mlops:observability"] = {

@@ -1,34 +1,28 @@
-"""Each real stack file synthesizes offline through the real program and the preview CLI."""
+"""Each real stack file synthesizes offline through the real program and the preview CLI.
+
+The CLI runs in this process (over the session's recordings and pack) except where only a
+real process shows the behaviour: output byte-identical across processes (here) and a clean
+exit after a configuration error (test_config_mistakes.py).
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from scripts import preview
-from scripts.offline import synthesize
-from tests.conftest import REPO_ROOT
+from scripts import offline, preview
+from tests.conftest import REPO_ROOT, SYNTHESIS_GUARD, SynthesisGuard
 
 STACKS = ("dev", "test", "prod")
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.preview", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("stack", STACKS)
-def test_real_stack_synthesizes(stack):
-    recording = synthesize(stack)
+def test_real_stack_synthesizes(stack, synthesized):
+    recording = synthesized(stack)
 
     platform = recording.one("mlops:platform:MlopsPlatform", f"mlops-{stack}")
     assert platform.parent == recording.stack_urn
@@ -53,54 +47,73 @@ def test_real_stack_synthesizes(stack):
         assert node_class.inputs["spec"]["metadataOptions"]["httpPutResponseHopLimit"] == 1
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_json_document_is_deterministic_in_process(stack):
-    first = json.dumps(preview.document(synthesize(stack)), sort_keys=True)
-    second = json.dumps(preview.document(synthesize(stack)), sort_keys=True)
+def test_json_document_is_deterministic_in_process(synthesized):
+    # The one test that synthesizes a real stack twice in a process, because that is what it
+    # checks: each run starts from clean runtime state (config, root resource, pending
+    # outputs), so neither an earlier run of the same stack nor one of another stack changes
+    # the document. prod registers the most (protection, multi-AZ, every component).
+    first = json.dumps(preview.document(synthesized("prod")), sort_keys=True)
+    synthesized("dev")  # another stack ran in between
+    with SYNTHESIS_GUARD.once_more("prod"):
+        second = json.dumps(preview.document(offline.synthesize("prod")), sort_keys=True)
     assert first == second
 
 
-def test_json_preview_is_byte_identical_across_processes(tmp_path):
-    outputs = []
-    for run in range(2):
-        target = tmp_path / f"prod-{run}.json"
-        result = _cli("--stack", "prod", "--format", "json", "--output", str(target))
-        assert result.returncode == 0, result.stderr
-        outputs.append(target.read_bytes())
-    assert outputs[0] == outputs[1]
-    document = json.loads(outputs[0])
+def test_json_preview_is_byte_identical_across_processes(tmp_path, in_process_preview, run_cli):
+    # One real process (its own hash seed, its own pack) against this one: the same bytes.
+    argv = ("--stack", "prod", "--format", "json", "--output")
+    target = tmp_path / "prod-process.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.preview", *argv, str(target)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    here = tmp_path / "prod-here.json"
+    code, _, err = run_cli(preview.main, *argv, str(here))
+    assert code == 0, err
+    assert target.read_bytes() == here.read_bytes()
+    document = json.loads(target.read_bytes())
     assert document["stack"] == "prod"
     assert document["counts"]["total"] == len(document["resources"])
+    assert document["policy"]["mandatoryViolations"] == 0
 
 
-def test_text_preview_prints_the_tree():
-    result = _cli("--stack", "dev")
-    assert result.returncode == 0, result.stderr
-    assert "mlops:platform:MlopsPlatform  mlops-dev" in result.stdout
-    assert "Resources:" in result.stdout
+def test_text_preview_prints_the_tree(in_process_preview, run_cli):
+    code, out, err = run_cli(preview.main, "--stack", "dev")
+    assert code == 0, err
+    assert "mlops:platform:MlopsPlatform  mlops-dev" in out
+    assert "Resources:" in out
 
 
-def test_bad_stack_file_exits_2_with_a_message_not_a_traceback(stack_document, write_stack):
+def test_bad_stack_file_exits_2_with_a_message_not_a_traceback(
+    stack_document, write_stack, in_process_preview, run_cli
+):
     document = stack_document("prod")
     document["config"]["mlops:cluster"] = {
         "endpointPublicAccess": True,
         "publicAccessCidrs": ["0.0.0.0/0"],
     }
-    result = _cli("--stack", "prod", "--stack-file", str(write_stack(document)))
-    assert result.returncode == 2
-    assert "mlops:cluster.endpointPublicAccess" in result.stderr
-    assert "mlops:cluster.publicAccessCidrs[0]" in result.stderr
-    assert "Traceback" not in result.stderr
+    code, _, err = run_cli(
+        preview.main, "--stack", "prod", "--stack-file", str(write_stack(document))
+    )
+    assert code == 2
+    assert "mlops:cluster.endpointPublicAccess" in err
+    assert "mlops:cluster.publicAccessCidrs[0]" in err
 
 
-def test_unknown_stack_exits_2():
-    result = _cli("--stack", "staging")
-    assert result.returncode == 2
-    assert "stacks: dev, prod, test" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_unknown_stack_exits_2(in_process_preview, run_cli):
+    code, _, err = run_cli(preview.main, "--stack", "staging")
+    assert code == 2
+    assert "stacks: dev, prod, test" in err
 
 
-def test_preview_exits_1_on_a_mandatory_violation(monkeypatch, capsys):
+def test_preview_exits_1_on_a_mandatory_violation(
+    monkeypatch, capsys, in_process_preview, analyzer
+):
     # The real pack judges a prod recording with one repository made mutable.
     from scripts.policy_runner import evaluate, with_changes  # noqa: PLC0415
 
@@ -112,7 +125,7 @@ def test_preview_exits_1_on_a_mandatory_violation(monkeypatch, capsys):
             repo,
             inputs={"imageTagMutability": "MUTABLE"},
         )
-        return evaluate(bad, "prod")
+        return evaluate(bad, "prod", analyzer=analyzer)
 
     monkeypatch.setattr(preview, "POLICY_EVALUATOR", mutated_verdict)
     assert preview.main(["--stack", "prod"]) == preview.EXIT_POLICY
@@ -120,14 +133,43 @@ def test_preview_exits_1_on_a_mandatory_violation(monkeypatch, capsys):
     assert "[mandatory] ecr-immutable-tags" in out
 
 
-def test_real_preview_reports_policy_verdicts():
-    result = _cli("--stack", "prod")
-    assert result.returncode == 0, result.stderr
-    assert "Policy (policy/config/prod.json): 0 mandatory" in result.stdout
+def test_real_preview_reports_policy_verdicts(in_process_preview, run_cli):
+    code, out, err = run_cli(preview.main, "--stack", "prod")
+    assert code == 0, err
+    assert "Policy (policy/config/prod.json): 0 mandatory" in out
 
 
-def test_unwritable_output_exits_2_with_a_message(tmp_path):
-    result = _cli("--stack", "dev", "--no-policy", "--output", str(tmp_path / "no" / "x.json"))
-    assert result.returncode == 2
-    assert "cannot write" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_unwritable_output_exits_2_with_a_message(tmp_path, in_process_preview, run_cli):
+    target = tmp_path / "no" / "x.json"
+    code, _, err = run_cli(preview.main, "--stack", "dev", "--no-policy", "--output", str(target))
+    assert code == 2
+    assert "cannot write" in err
+
+
+def test_a_second_synthesis_of_an_unmodified_real_stack_fails_the_test():
+    from scripts import architecture, cost  # noqa: PLC0415
+
+    # The guard stands wherever the scripts bound ``synthesize``.
+    for module in (offline, preview, cost, architecture):
+        assert module.synthesize is SYNTHESIS_GUARD, module.__name__
+    calls: list[tuple[object, ...]] = []
+
+    def synthesize(*args: object) -> None:
+        if args[0] == "staging":
+            raise offline.StackFileError("no stack file for stack 'staging'")
+        calls.append(args)
+
+    guard = SynthesisGuard(synthesize)
+    for _ in range(2):  # a stack that fails to synthesize is not counted
+        with pytest.raises(offline.StackFileError):
+            guard("staging")
+    guard("dev")
+    with pytest.raises(pytest.fail.Exception, match=r"'dev' is synthesized a second time"):
+        guard("dev")
+    guard("dev", stack_file=Path("Pulumi.case.yaml"))  # a mutated stack: per case
+    guard("prod")
+    with guard.once_more("dev"):
+        guard("dev")
+    with pytest.raises(pytest.fail.Exception, match=r"first by .*test_stacks"):
+        guard("dev")
+    assert [args[0] for args in calls] == ["dev", "dev", "prod", "dev"]

@@ -56,9 +56,8 @@ def _service_monitor(recording):
     )
 
 
-def test_dcgm_scrape_follows_the_nvidia_mode():
-    plugin = environment_from_config(_stack_values("dev"), "dev")
-    spec = _service_monitor(run_program(lambda: MlopsPlatform("p", plugin))).inputs["spec"]
+def test_dcgm_scrape_follows_the_nvidia_mode(synthesized):
+    spec = _service_monitor(synthesized("dev")).inputs["spec"]  # dev: the device plugin
     assert spec["selector"]["matchLabels"] == {"app.kubernetes.io/name": "dcgm-exporter"}
     assert spec["endpoints"][0]["port"] == "metrics"
 
@@ -73,9 +72,8 @@ def test_dcgm_scrape_follows_the_nvidia_mode():
     assert spec["endpoints"][0]["port"] == "gpu-metrics"
 
 
-def test_gpu_node_groups_wait_for_the_cluster_networking_and_system_nodes():
-    config = environment_from_config(_stack_values("prod"), "prod")
-    recording = run_program(lambda: MlopsPlatform("p", config), stack="prod")
+def test_gpu_node_groups_wait_for_the_cluster_networking_and_system_nodes(synthesized):
+    recording = synthesized("prod")
     groups = recording.of_type("aws:eks/nodeGroup:NodeGroup")
     system = next(g for g in groups if "system" in g.name)
     addons = {a.urn for a in recording.of_type("aws:eks/addon:Addon")}
