@@ -34,6 +34,7 @@ from .config.component_errors import reported_as_config_errors
 from .config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
 from .core.naming import NameKind, physical_name
 from .core.tagging import platform_tags
+from .core.tokens import component_options, component_token
 from .gpu.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
 from .gpu.karpenter import Karpenter, KarpenterArgs
 from .gpu.node_pool import (
@@ -93,7 +94,12 @@ class MlopsPlatform(pulumi.ComponentResource):
         config: EnvironmentConfig,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:platform:MlopsPlatform", name, None, opts)
+        super().__init__(
+            component_token("MlopsPlatform"),
+            name,
+            None,
+            component_options("platform", "MlopsPlatform", opts),
+        )
         self.config = config
         prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"
         tags = platform_tags(

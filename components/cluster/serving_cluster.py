@@ -39,6 +39,7 @@ import pulumi_kubernetes as k8s
 
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from ..iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
 
@@ -239,7 +240,12 @@ class ServingCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ServingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:serving_cluster:ServingCluster", name, None, opts)
+        super().__init__(
+            component_token("ServingCluster"),
+            name,
+            None,
+            component_options("serving_cluster", "ServingCluster", opts),
+        )
         raise_if_invalid("ServingCluster", name, self.validate(args))
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(

@@ -35,6 +35,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from ..iam import POLICY_VERSION, pod_identity_role
 
@@ -398,7 +399,12 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:cluster_autoscaler:ClusterAutoscaler", name, None, opts)
+        super().__init__(
+            component_token("ClusterAutoscaler"),
+            name,
+            None,
+            component_options("cluster_autoscaler", "ClusterAutoscaler", opts),
+        )
         raise_if_invalid("ClusterAutoscaler", name, validate(args))
         tags = merge_tags(args.tags, {"mlops:component": "cluster-autoscaler"})
         arn = pulumi.Output.from_input(args.cluster_arn)

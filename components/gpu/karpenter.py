@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from ..iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
 
@@ -358,7 +359,12 @@ class Karpenter(pulumi.ComponentResource):
         args: KarpenterArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:karpenter:Karpenter", name, None, opts)
+        super().__init__(
+            component_token("Karpenter"),
+            name,
+            None,
+            component_options("karpenter", "Karpenter", opts),
+        )
         raise_if_invalid("Karpenter", name, _problems(args))
         child = pulumi.ResourceOptions(parent=self)
         tags = merge_tags(args.tags, {"mlops:component": "karpenter"})

@@ -48,6 +48,7 @@ from ..core.labels import (
 )
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from .nvidia import (
     BOTTLEROCKET,
@@ -265,7 +266,12 @@ class GpuNodePool(pulumi.ComponentResource):
         args: GpuNodePoolArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:gpu_node_pool:GpuNodePool", name, None, opts)
+        super().__init__(
+            component_token("GpuNodePool"),
+            name,
+            None,
+            component_options("gpu_node_pool", "GpuNodePool", opts),
+        )
         pool = args.pool_name or name
         args = dataclasses.replace(args, pool_name=pool)
         raise_if_invalid("GpuNodePool", name, validate_pool(args))

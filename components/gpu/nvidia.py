@@ -31,6 +31,7 @@ from ..core.labels import (
     AMI_FAMILY_LABEL,
     GPU_TAINT_KEY,
 )
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from ..observability.alert_rules import AlertThresholds, ServingMetrics, alert_rules
 
@@ -296,7 +297,12 @@ class NvidiaSoftware(pulumi.ComponentResource):
         args: NvidiaSoftwareArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:nvidia:NvidiaSoftware", name, None, opts)
+        super().__init__(
+            component_token("NvidiaSoftware"),
+            name,
+            None,
+            component_options("nvidia", "NvidiaSoftware", opts),
+        )
         raise_if_invalid("NvidiaSoftware", name, _problems(args))
 
         child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)

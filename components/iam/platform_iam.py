@@ -23,6 +23,7 @@ import pulumi_aws as aws
 
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json, statement
 
@@ -163,7 +164,12 @@ class PlatformIam(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PlatformIamArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:iam:PlatformIam", name, None, opts)
+        super().__init__(
+            component_token("PlatformIam"),
+            name,
+            None,
+            component_options("iam", "PlatformIam", opts),
+        )
         raise_if_invalid("PlatformIam", name, self.validate(args))
         self._args = args
         self._name = name

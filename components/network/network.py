@@ -29,6 +29,7 @@ import pulumi_aws as aws
 from ..core.kms import logs_key_policy
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from .terraform_state import (
     DEFAULT_OUTPUT_NAMES,
@@ -38,7 +39,7 @@ from .terraform_state import (
     read_state,
 )
 
-COMPONENT = "mlops:network:Network"
+COMPONENT = component_token("Network")
 
 MIN_VPC_PREFIX = 16
 """The largest VPC AWS allows is a /16."""
@@ -219,7 +220,12 @@ class Network(pulumi.ComponentResource):
         adopted = _check_existing(name, args) if args.existing is not None else None
         if adopted is None:
             raise_if_invalid("Network", name, _check_new(args))
-        super().__init__(COMPONENT, name, None, opts)
+        super().__init__(
+            component_token("Network"),
+            name,
+            None,
+            component_options("network", "Network", opts),
+        )
         if adopted is not None:
             self._adopt(adopted, args)
         else:

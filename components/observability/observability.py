@@ -28,6 +28,7 @@ from ..core.kms import logs_key_policy
 from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from ..iam import pod_identity_role
 from .alert_rules import (
@@ -228,7 +229,12 @@ class Observability(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:observability:Observability", name, None, opts)
+        super().__init__(
+            component_token("Observability"),
+            name,
+            None,
+            component_options("observability", "Observability", opts),
+        )
         raise_if_invalid("Observability", name, _check(args))
         self._name = name
         self._args = args

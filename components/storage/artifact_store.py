@@ -25,6 +25,7 @@ import pulumi_aws as aws
 
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 
 
@@ -407,7 +408,12 @@ class ArtifactStore(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:artifact_store:ArtifactStore", name, None, opts)
+        super().__init__(
+            component_token("ArtifactStore"),
+            name,
+            None,
+            component_options("artifact_store", "ArtifactStore", opts),
+        )
         raise_if_invalid("ArtifactStore", name, validate(args))
         self._name = name
         self._args = args

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 
 
@@ -296,7 +297,12 @@ class ContainerRegistry(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:container_registry:ContainerRegistry", name, None, opts)
+        super().__init__(
+            component_token("ContainerRegistry"),
+            name,
+            None,
+            component_options("container_registry", "ContainerRegistry", opts),
+        )
         raise_if_invalid("ContainerRegistry", name, validate(args))
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(

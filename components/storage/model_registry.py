@@ -33,6 +33,7 @@ import pulumi_random as random
 
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from ..iam import pod_identity_role
 from .artifact_store import AccessLevel, access_policy_document
@@ -346,7 +347,12 @@ class ModelRegistry(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:model_registry:ModelRegistry", name, None, opts)
+        super().__init__(
+            component_token("ModelRegistry"),
+            name,
+            None,
+            component_options("model_registry", "ModelRegistry", opts),
+        )
         raise_if_invalid("ModelRegistry", name, validate(args))
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(

@@ -30,7 +30,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_real_stack_synthesizes(stack):
     recording = synthesize(stack)
 
-    platform = recording.one("mlops:platform:MlopsPlatform", f"mlops-{stack}")
+    platform = recording.one("mlops:index:MlopsPlatform", f"mlops-{stack}")
     assert platform.parent == recording.stack_urn
     provider = recording.one("pulumi:providers:aws")
     tags = json.loads(provider.inputs["defaultTags"])["tags"]
@@ -64,7 +64,7 @@ def test_json_preview_is_byte_identical_across_processes(tmp_path):
 def test_text_preview_prints_the_tree():
     result = _cli("--stack", "dev")
     assert result.returncode == 0, result.stderr
-    assert "mlops:platform:MlopsPlatform  mlops-dev" in result.stdout
+    assert "mlops:index:MlopsPlatform  mlops-dev" in result.stdout
     assert "Resources:" in result.stdout
 
 

@@ -21,7 +21,7 @@ def test_provider_carries_default_tags_region_and_accounts():
     config = environment_from_config(VALUES, "test")
     recording = run_program(lambda: MlopsPlatform("p", config), stack="test")
 
-    component = recording.one("mlops:platform:MlopsPlatform", "p")
+    component = recording.one("mlops:index:MlopsPlatform", "p")
     provider = recording.one("pulumi:providers:aws")
     assert provider.parent == component.urn
     assert provider.inputs["region"] == "eu-central-1"
