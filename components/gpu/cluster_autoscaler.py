@@ -34,9 +34,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.validation import Invalid
 from ..iam import POLICY_VERSION, pod_identity_role
 
 DEFAULT_CHART_VERSION = "9.53.0"
@@ -405,7 +406,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             None,
             component_options("cluster_autoscaler", "ClusterAutoscaler", opts),
         )
-        raise_if_invalid("ClusterAutoscaler", name, validate(args))
+        args = accept_args("ClusterAutoscaler", name, args, validate)
         tags = merge_tags(args.tags, {"mlops:component": "cluster-autoscaler"})
         arn = pulumi.Output.from_input(args.cluster_arn)
         region = arn.apply(lambda a: _arn_parts(a)[1])

@@ -26,13 +26,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.labels import (
     ACCELERATOR_LABEL,
     AMI_FAMILY_LABEL,
     GPU_TAINT_KEY,
 )
 from ..core.tokens import component_options, component_token
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.validation import Invalid
 from ..observability.alert_rules import AlertThresholds, ServingMetrics, alert_rules
 
 BOTTLEROCKET = "bottlerocket"
@@ -303,7 +304,7 @@ class NvidiaSoftware(pulumi.ComponentResource):
             None,
             component_options("nvidia", "NvidiaSoftware", opts),
         )
-        raise_if_invalid("NvidiaSoftware", name, _problems(args))
+        args = accept_args("NvidiaSoftware", name, args, _problems)
 
         child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         mig = any(s.mig for s in args.sharing.values())

@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.kms import logs_key_policy
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
@@ -217,9 +218,8 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = accept_args("Network", name, args, _check_new if args.existing is None else None)
         adopted = _check_existing(name, args) if args.existing is not None else None
-        if adopted is None:
-            raise_if_invalid("Network", name, _check_new(args))
         super().__init__(
             component_token("Network"),
             name,
@@ -544,7 +544,9 @@ class _Builder:
         stateful = pulumi.ResourceOptions(
             parent=self.parent, protect=args.protect, retain_on_delete=args.protect
         )
-        log_group_name = physical_name("vpc-flow-logs", NameKind.LOG_GROUP, prefix)
+        log_group_name = physical_name(
+            "vpc-flow-logs", NameKind.LOG_GROUP, prefix, owner=_owner(name)
+        )
         key = aws.kms.Key(
             f"{name}-flow-logs",
             description=f"Encrypts the VPC flow logs of {prefix}",
@@ -558,7 +560,8 @@ class _Builder:
         )
         aws.kms.Alias(
             f"{name}-flow-logs",
-            name="alias/" + physical_name("vpc-flow-logs", NameKind.KMS_ALIAS, prefix),
+            name="alias/"
+            + physical_name("vpc-flow-logs", NameKind.KMS_ALIAS, prefix, owner=_owner(name)),
             target_key_id=key.key_id,
             opts=self.child,
         )
@@ -572,7 +575,7 @@ class _Builder:
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            name=physical_name("vpc-flow-logs", NameKind.IAM_ROLE, prefix),
+            name=physical_name("vpc-flow-logs", NameKind.IAM_ROLE, prefix, owner=_owner(name)),
             description="Lets VPC Flow Logs deliver to the network's log group",
             assume_role_policy=pulumi.Output.all(
                 partition.partition, self.region, self.account
@@ -1066,3 +1069,8 @@ def _check_values(
                 )
             )
     return problems
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"Network '{name}'"

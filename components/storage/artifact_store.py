@@ -6,9 +6,10 @@ logs bucket, and kept tidy by lifecycle rules. Prod adds ``protect`` / retain-on
 optionally, cross-region replication and object lock.
 
 Bucket names are global across all AWS accounts, so the physical name of each bucket ends
-in the deploying account's ID: ``{project}-{stack}-{purpose}-{account}``. Two stacks, two
-accounts or two consumers with the same prefix never collide, and names stay readable and
-stable (no random suffix to lose track of after an import or a state restore).
+in the deploying account's ID: ``{project}-{stack}-{purpose}-{account}``. Two stacks or two
+accounts never collide, and names stay readable and stable (no random suffix to lose track of
+after an import or a state restore). Two instances with one prefix in one stack fail the
+preview naming both (:func:`..core.naming.claim_name`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
@@ -414,7 +416,7 @@ class ArtifactStore(pulumi.ComponentResource):
             None,
             component_options("artifact_store", "ArtifactStore", opts),
         )
-        raise_if_invalid("ArtifactStore", name, validate(args))
+        args = accept_args("ArtifactStore", name, args, validate)
         self._name = name
         self._args = args
         self._public_access_blocks: dict[BucketPurpose, aws.s3.BucketPublicAccessBlock] = {}
@@ -449,7 +451,8 @@ class ArtifactStore(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-key-alias",
-            name="alias/" + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix),
+            name="alias/"
+            + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -753,7 +756,9 @@ class ArtifactStore(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-replication-role",
-            name=physical_name("s3-replication", NameKind.IAM_ROLE, args.name_prefix),
+            name=physical_name(
+                "s3-replication", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(self._name)
+            ),
             assume_role_policy=account.apply(
                 lambda a: json.dumps(
                     {
@@ -943,3 +948,8 @@ def _replication_policy(
             },
         ],
     }
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"ArtifactStore '{name}'"

@@ -19,10 +19,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.validation import Invalid
 
 
 class ScanFrequency(StrEnum):
@@ -303,7 +304,7 @@ class ContainerRegistry(pulumi.ComponentResource):
             None,
             component_options("container_registry", "ContainerRegistry", opts),
         )
-        raise_if_invalid("ContainerRegistry", name, validate(args))
+        args = accept_args("ContainerRegistry", name, args, validate)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect
@@ -319,7 +320,8 @@ class ContainerRegistry(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-key-alias",
-            name="alias/" + physical_name("images", NameKind.KMS_ALIAS, args.name_prefix),
+            name="alias/"
+            + physical_name("images", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -341,7 +343,9 @@ class ContainerRegistry(pulumi.ComponentResource):
             role = repo.replace("/", "-")
             repository = aws.ecr.Repository(
                 f"{name}-{role}",
-                name=physical_name(repo, NameKind.ECR_REPOSITORY, args.name_prefix),
+                name=physical_name(
+                    repo, NameKind.ECR_REPOSITORY, args.name_prefix, owner=_owner(name)
+                ),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                     scan_on_push=True
@@ -441,3 +445,8 @@ def pull_policy_document(repository_arns: Sequence[str]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"ContainerRegistry '{name}'"

@@ -31,10 +31,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..core.coercion import accept_args
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.validation import Invalid
 from ..iam import pod_identity_role
 from .artifact_store import AccessLevel, access_policy_document
 
@@ -353,7 +354,7 @@ class ModelRegistry(pulumi.ComponentResource):
             None,
             component_options("model_registry", "ModelRegistry", opts),
         )
-        raise_if_invalid("ModelRegistry", name, validate(args))
+        args = accept_args("ModelRegistry", name, args, validate)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect
@@ -371,7 +372,8 @@ class ModelRegistry(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-db-key-alias",
-            name="alias/" + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix),
+            name="alias/"
+            + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
             target_key_id=self.db_key.key_id,
             opts=child,
         )
@@ -422,7 +424,9 @@ class ModelRegistry(pulumi.ComponentResource):
             special=False,  # alphanumeric: safe in a DSN, still ~238 bits
             opts=child,
         )
-        identifier = physical_name("mlflow", NameKind.RDS_INSTANCE, args.name_prefix)
+        identifier = physical_name(
+            "mlflow", NameKind.RDS_INSTANCE, args.name_prefix, owner=_owner(name)
+        )
         self.db = aws.rds.Instance(
             f"{name}-db",
             identifier=identifier,
@@ -663,3 +667,8 @@ class ModelRegistry(pulumi.ComponentResource):
             spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=hard),
             opts=child,
         )
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"ModelRegistry '{name}'"
