@@ -6,10 +6,10 @@ are defined in ``scripts/verify.py`` (``OUTPUT_NAMES``) and listed in docs/opera
 
 import pulumi
 from mlops_platform.config import load_environment
-from mlops_platform.platform import MlopsPlatform
+from mlops_platform.platform import MlopsPlatform, MlopsPlatformArgs
 
 config = load_environment()
-platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", config)
+platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", MlopsPlatformArgs(config))
 network, iam, cluster = platform.network, platform.iam, platform.cluster
 
 pulumi.export("profile", config.profile.value)

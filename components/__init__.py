@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "Observability": "observability",
     "ObservabilityArgs": "observability",
     "MlopsPlatform": "platform",
+    "MlopsPlatformArgs": "platform",
 }
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Karpenter",
     "KarpenterArgs",
     "MlopsPlatform",
+    "MlopsPlatformArgs",
     "ModelRegistry",
     "ModelRegistryArgs",
     "NatStrategy",
@@ -103,7 +105,7 @@ if TYPE_CHECKING:
     from .iam import PlatformIam, PlatformIamArgs, WorkloadRole, irsa_role, pod_identity_role
     from .network import ExistingNetworkArgs, NatStrategy, Network, NetworkArgs, TerraformStateArgs
     from .observability import Observability, ObservabilityArgs
-    from .platform import MlopsPlatform
+    from .platform import MlopsPlatform, MlopsPlatformArgs
     from .storage import (
         ArtifactStore,
         ArtifactStoreArgs,

@@ -85,3 +85,15 @@ def test_gpu_node_groups_wait_for_the_cluster_networking_and_system_nodes():
         component = next(r for r in recording.resources if r.urn == group.parent)
         assert system.urn in component.dependencies or system.urn in group.dependencies
         assert addons & set(component.dependencies + group.dependencies)
+
+
+def test_platform_takes_args_with_its_own_prefix_like_the_other_components():
+    from mlops_platform import MlopsPlatformArgs  # noqa: PLC0415
+
+    config = environment_from_config(VALUES, "test")
+    args = MlopsPlatformArgs(config=config, name_prefix="team-x")
+    recording = run_program(lambda: MlopsPlatform("p", args), stack="test")
+    cluster = recording.one("aws:eks/cluster:Cluster")
+    assert cluster.inputs["name"] == "team-x-eks"
+    keyword = run_program(lambda: MlopsPlatform("p", config=config), stack="test")
+    assert keyword.one("aws:eks/cluster:Cluster").inputs["name"] == "mlops-test-eks"
