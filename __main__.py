@@ -6,12 +6,15 @@ are defined in ``scripts/verify.py`` (``OUTPUT_NAMES``) and listed in docs/opera
 
 import pulumi
 from mlops_platform.config import load_environment
+from mlops_platform.contract import CONTRACT_VERSION
 from mlops_platform.platform import MlopsPlatform, MlopsPlatformArgs
 
 config = load_environment()
 platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", MlopsPlatformArgs(config))
 network, iam, cluster = platform.network, platform.iam, platform.cluster
 
+# The names below are a contract with team stacks (mlops_platform.contract, docs/outputs.md).
+pulumi.export("contractVersion", CONTRACT_VERSION)
 pulumi.export("profile", config.profile.value)
 pulumi.export("region", platform.region)
 pulumi.export("tags", platform.tags)
@@ -25,6 +28,7 @@ pulumi.export("availabilityZones", network.availability_zones)
 
 # cluster and identity
 pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterArn", cluster.cluster_arn)
 pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
