@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # pyproject.toml's version (tests/unit/test_component_package.py)
 
 _EXPORTS: dict[str, str] = {
     "Network": "network",

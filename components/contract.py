@@ -3,12 +3,10 @@
 A team stack reads the platform's facts (cluster, network, identity, buckets, registries)
 through a ``pulumi.StackReference``. :data:`OUTPUTS` is the versioned list of output names the
 platform program exports (docs/outputs.md renders it; a test fails when ``__main__.py`` and
-this list drift apart), and :class:`PlatformOutputs` reads them with types::
+this list drift apart), and :class:`PlatformOutputs` reads them with types:
 
-    from mlops_platform.contract import PlatformOutputs
-
-    platform = PlatformOutputs.from_stack("my-org/mlops/prod")
-    GpuNodePool("team-pool", GpuNodePoolArgs(cluster_name=platform.cluster_name, ...))
+>>> platform = PlatformOutputs.from_stack("my-org/mlops/prod")  # doctest: +SKIP
+>>> GpuNodePool("pool", GpuNodePoolArgs(cluster_name=platform.cluster_name, ...))  # doctest: +SKIP
 
 Versioning: :data:`CONTRACT_VERSION` is ``MAJOR.MINOR``. Adding an output is a minor bump;
 renaming, removing or changing the type of one is a major bump, listed in docs/CHANGELOG.md.
