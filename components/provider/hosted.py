@@ -184,9 +184,8 @@ def _output_annotation(hint: Any) -> Any:
 def _from_inputs(
     args_type: type, values: Mapping[str, Any], opts: pulumi.ResourceOptions | None, name: str
 ) -> Any:
-    built = _dataclass(args_type, values)
-    fields = {f.name for f in dataclasses.fields(args_type)}
-    if _KUBERNETES_PROVIDER in fields:
+    extra: dict[str, Any] = {}
+    if _KUBERNETES_PROVIDER in {f.name for f in dataclasses.fields(args_type)}:
         provider = _kubernetes_provider(opts)
         if provider is None:
             raise_if_invalid(
@@ -201,8 +200,8 @@ def _from_inputs(
                     )
                 ],
             )
-        built = dataclasses.replace(built, **{_KUBERNETES_PROVIDER: provider})
-    return built
+        extra[_KUBERNETES_PROVIDER] = provider
+    return _dataclass(args_type, values, extra)
 
 
 def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> Any:
@@ -215,9 +214,11 @@ def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> Any:
     return None
 
 
-def _dataclass(args_type: type, values: Mapping[str, Any]) -> Any:
+def _dataclass(
+    args_type: type, values: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+) -> Any:
     hints = _hints(args_type)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = dict(extra or {})
     for f in dataclasses.fields(args_type):
         if f.init and f.name in values and values[f.name] is not None:
             kwargs[f.name] = _value(hints.get(f.name, Any), values[f.name])
@@ -237,4 +238,3 @@ def _value(hint: Any, value: Any) -> Any:
     if origin in (dict, Mapping) and isinstance(value, Mapping) and len(params) == 2:
         return {k: _value(params[1], v) for k, v in value.items()}
     return value
-

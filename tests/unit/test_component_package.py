@@ -118,3 +118,42 @@ def test_the_package_version_is_pyprojects_and_the_changelogs_latest():
     changelog = (REPO_ROOT / "docs" / "CHANGELOG.md").read_text(encoding="utf-8")
     releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", changelog, re.MULTILINE)
     assert releases and releases[0] == version, "the newest CHANGELOG entry is the version"
+
+
+def _hosted(name: str) -> Any:
+    from mlops_platform.provider import hosted_components  # noqa: PLC0415
+
+    return next(c for c in hosted_components() if c.__name__ == name)
+
+
+def test_a_hosted_component_builds_from_the_inputs_dict_the_host_passes():
+    # What Construct hands the class: python names, nested types as dicts, enum values.
+    from scripts.offline import run_program  # noqa: PLC0415
+
+    store, sharing = _hosted("ArtifactStore"), _hosted("NvidiaSoftware")
+
+    def program() -> None:
+        import pulumi  # noqa: PLC0415
+        import pulumi_kubernetes as k8s  # noqa: PLC0415
+
+        store("store", {"name_prefix": "team-dev", "transition_storage_class": "GLACIER_IR"})
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        sharing(
+            "nvidia",
+            {"sharing": {"notebooks": {"time_slicing_replicas": 4}}},
+            pulumi.ResourceOptions(providers={"kubernetes": provider}),
+        )
+
+    rec = run_program(program)
+    lifecycle = rec.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    assert "GLACIER_IR" in json.dumps([r.inputs for r in lifecycle])
+    assert rec.one("mlops:index:NvidiaSoftware", "nvidia")
+
+
+def test_a_hosted_kubernetes_component_without_a_provider_is_told_where_it_goes():
+    from mlops_platform.core.validation import ComponentInputError  # noqa: PLC0415
+
+    from scripts.offline import run_program  # noqa: PLC0415
+
+    with pytest.raises(ComponentInputError, match='providers=\\{"kubernetes"'):
+        run_program(lambda: _hosted("NvidiaSoftware")("nvidia", {}))
