@@ -244,8 +244,9 @@ def validate(args: ContainerRegistryArgs) -> list[Invalid]:
                     Invalid(
                         f"{arg}[{i}]",
                         arn,
-                        "an IAM role ARN in a named account; "
-                        "'*' and public principals are never allowed",
+                        "an IAM role, user or account-root ARN of a named account, e.g. "
+                        "arn:aws:iam::111111111111:role/ci; '*', service, federated and "
+                        "public principals are never allowed",
                     )
                 )
     _in_range(problems, "keep_tagged_images", args.keep_tagged_images, KEEP_RELEASES_RANGE)
