@@ -16,6 +16,7 @@ network, iam, cluster = platform.network, platform.iam, platform.cluster
 # The names below are a contract with team stacks (mlops_platform.contract, docs/outputs.md).
 pulumi.export("contractVersion", CONTRACT_VERSION)
 pulumi.export("profile", config.profile.value)
+pulumi.export("phase", config.phase.value)
 pulumi.export("region", platform.region)
 pulumi.export("tags", platform.tags)
 
@@ -39,6 +40,11 @@ pulumi.export("platformAdminRoleArn", iam.platform_admin_role_arn)
 pulumi.export("readOnlyRoleArn", iam.read_only_role_arn)
 pulumi.export("ciRoleArn", iam.ci_role_arn)
 pulumi.export("permissionBoundaryArn", iam.permission_boundary_arn)
+
+# the in-VPC deploy runner (workflows: runs-on: codebuild-<project>-${{ github.run_id }}-...)
+if platform.deploy_runner is not None:
+    pulumi.export("deployRunnerProjectName", platform.deploy_runner.project_name)
+    pulumi.export("deployRunnerProjectArn", platform.deploy_runner.project_arn)
 
 # GPU capacity
 pulumi.export(
@@ -80,15 +86,26 @@ if platform.model_registry is not None:
     pulumi.export("mlflowTrackingUri", platform.model_registry.tracking_uri)
     pulumi.export("mlflowArtifactUri", platform.model_registry.artifact_uri)
 
-# observability
+# observability (phase 2)
 obs = platform.observability
-pulumi.export("grafanaUrl", obs.grafana_url)
-pulumi.export("grafanaAdminPassword", pulumi.Output.secret(obs.grafana_admin_password))
-pulumi.export("alertTopicArn", obs.alert_topic_arn)
-pulumi.export("monitoringNamespace", obs.namespace)
+if obs is not None:
+    pulumi.export("grafanaUrl", obs.grafana_url)
+    pulumi.export("grafanaAdminPassword", pulumi.Output.secret(obs.grafana_admin_password))
+    pulumi.export("alertTopicArn", obs.alert_topic_arn)
+    pulumi.export("monitoringNamespace", obs.namespace)
+    pulumi.export("prometheusUrl", obs.prometheus_url)
+if platform.keda is not None:
+    pulumi.export("kedaNamespace", platform.keda.namespace)
+if platform.tenants:
+    pulumi.export(
+        "tenantNamespaces", {t: tenant.namespace for t, tenant in platform.tenants.items()}
+    )
 pulumi.export(
     "logGroups",
     pulumi.Output.all(
-        network.flow_log_group_name, cluster.log_group.name, obs.log_group_names
-    ).apply(lambda parts: [g for g in [parts[0], parts[1], *parts[2]] if g]),
+        network.flow_log_group_name,
+        cluster.log_group.name,
+        obs.log_group_names if obs is not None else [],
+        platform.deploy_runner.log_group_name if platform.deploy_runner is not None else None,
+    ).apply(lambda parts: [g for g in [parts[0], parts[1], *parts[2], parts[3]] if g]),
 )

@@ -8,7 +8,7 @@ Layers, bottom up (a layer imports only the ones below it):
 
 - ``core``: naming, tagging, validation, limits, KMS policy helpers, the GPU catalog;
 - the library by domain: ``network``, ``cluster``, ``iam``, ``gpu``, ``storage``,
-  ``observability``;
+  ``observability``, ``serving``, ``deploy``;
 - the composition: ``config`` (typed stack configuration) and ``platform``
   (:class:`MlopsPlatform`), which the library never imports.
 """
@@ -51,6 +51,16 @@ _EXPORTS: dict[str, str] = {
     "ModelRegistryArgs": "storage",
     "Observability": "observability",
     "ObservabilityArgs": "observability",
+    "LoadBalancerController": "serving",
+    "LoadBalancerControllerArgs": "serving",
+    "Tenant": "serving",
+    "TenantArgs": "serving",
+    "DeployRunner": "deploy",
+    "DeployRunnerArgs": "deploy",
+    "Keda": "serving",
+    "KedaArgs": "serving",
+    "ModelEndpoint": "serving",
+    "ModelEndpointArgs": "serving",
     "MlopsPlatform": "platform",
     "MlopsPlatformArgs": "platform",
 }
@@ -63,13 +73,21 @@ __all__ = [
     "ClusterAutoscalerArgs",
     "ContainerRegistry",
     "ContainerRegistryArgs",
+    "DeployRunner",
+    "DeployRunnerArgs",
     "ExistingNetworkArgs",
     "GpuNodePool",
     "GpuNodePoolArgs",
     "Karpenter",
     "KarpenterArgs",
+    "Keda",
+    "KedaArgs",
+    "LoadBalancerController",
+    "LoadBalancerControllerArgs",
     "MlopsPlatform",
     "MlopsPlatformArgs",
+    "ModelEndpoint",
+    "ModelEndpointArgs",
     "ModelRegistry",
     "ModelRegistryArgs",
     "NatStrategy",
@@ -84,6 +102,8 @@ __all__ = [
     "ServingCluster",
     "ServingClusterArgs",
     "SupportType",
+    "Tenant",
+    "TenantArgs",
     "TerraformStateArgs",
     "WorkloadRole",
     "irsa_role",
@@ -92,6 +112,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .cluster import AddonVersions, ServingCluster, ServingClusterArgs, SupportType
+    from .deploy import DeployRunner, DeployRunnerArgs
     from .gpu import (
         ClusterAutoscaler,
         ClusterAutoscalerArgs,
@@ -106,6 +127,16 @@ if TYPE_CHECKING:
     from .network import ExistingNetworkArgs, NatStrategy, Network, NetworkArgs, TerraformStateArgs
     from .observability import Observability, ObservabilityArgs
     from .platform import MlopsPlatform, MlopsPlatformArgs
+    from .serving import (
+        Keda,
+        KedaArgs,
+        LoadBalancerController,
+        LoadBalancerControllerArgs,
+        ModelEndpoint,
+        ModelEndpointArgs,
+        Tenant,
+        TenantArgs,
+    )
     from .storage import (
         ArtifactStore,
         ArtifactStoreArgs,

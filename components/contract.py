@@ -44,6 +44,9 @@ class OutputSpec:
 OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("contractVersion", "string", "The version of this output contract (MAJOR.MINOR)."),
     OutputSpec("profile", "string", "The environment profile: dev, test or prod."),
+    OutputSpec(
+        "phase", "string", "The deploy phase: phase-1 (AWS only) or full (cluster objects too)."
+    ),
     OutputSpec("region", "string", "The AWS region of the environment."),
     OutputSpec("tags", "map of strings", "The tags every resource of the environment carries."),
     OutputSpec("vpcId", "string", "The environment VPC's ID."),
@@ -71,6 +74,18 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         "string",
         "Permission boundary every platform role carries (team roles should carry it too).",
         when="a boundary is configured",
+    ),
+    OutputSpec(
+        "deployRunnerProjectName",
+        "string",
+        "CodeBuild project of the in-VPC deploy runner.",
+        when="the deploy runner is on",
+    ),
+    OutputSpec(
+        "deployRunnerProjectArn",
+        "string",
+        "ARN of the deploy runner's CodeBuild project.",
+        when="the deploy runner is on",
     ),
     OutputSpec(
         "gpuPools",
@@ -104,12 +119,38 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec(
         "mlflowArtifactUri", "string", "MLflow artifact root (s3://).", when="the registry is on"
     ),
-    OutputSpec("grafanaUrl", "string", "Grafana's in-cluster URL."),
-    OutputSpec("grafanaAdminPassword", "string", "Grafana's admin password.", secret=True),
+    OutputSpec(
+        "grafanaUrl", "string", "Grafana's in-cluster URL.", when="observability is deployed"
+    ),
+    OutputSpec(
+        "grafanaAdminPassword",
+        "string",
+        "Grafana's admin password.",
+        secret=True,
+        when="observability is deployed",
+    ),
     OutputSpec(
         "alertTopicArn", "string", "SNS topic receiving alerts.", when="the SNS receiver is on"
     ),
-    OutputSpec("monitoringNamespace", "string", "Namespace of the monitoring stack."),
+    OutputSpec(
+        "monitoringNamespace",
+        "string",
+        "Namespace of the monitoring stack.",
+        when="observability is deployed",
+    ),
+    OutputSpec(
+        "prometheusUrl",
+        "string",
+        "Prometheus' in-cluster URL (autoscaling queries).",
+        when="observability is deployed",
+    ),
+    OutputSpec("kedaNamespace", "string", "Namespace of KEDA.", when="KEDA is deployed"),
+    OutputSpec(
+        "tenantNamespaces",
+        "map: team -> namespace",
+        "The tenants (one namespace per team) on the cluster.",
+        when="the stack has tenants (phase 2)",
+    ),
     OutputSpec("logGroups", "list of strings", "CloudWatch log groups of the environment."),
 )
 """Every output the platform program exports, in the order docs/outputs.md lists them."""
@@ -268,6 +309,11 @@ class PlatformOutputs:
     def mlflow_tracking_uri(self) -> pulumi.Output[str | None]:
         """MLflow tracking URI (``None`` without the model registry)."""
         return self.output("mlflowTrackingUri")
+
+    @property
+    def tenant_namespaces(self) -> pulumi.Output[dict[str, str]]:
+        """Namespace per tenant team."""
+        return self.output("tenantNamespaces")
 
     @property
     def monitoring_namespace(self) -> pulumi.Output[str]:

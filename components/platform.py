@@ -5,10 +5,12 @@ the components: it maps an :class:`EnvironmentConfig` onto each component's type
 dependency order:
 
     aws Provider -> PlatformIam -> Network -> ServingCluster
-      -> Observability (needs the cluster; owns the Prometheus operator CRDs)
+      -> LoadBalancerController (before any LoadBalancer Service: its webhook admits them)
+      -> Observability (needs the cluster; owns the Prometheus operator CRDs) -> Keda
       -> Karpenter (when a pool uses it) / Cluster Autoscaler (when a managed node group pool
          does) -> GpuNodePool per pool -> NvidiaSoftware
       -> ArtifactStore -> ContainerRegistry -> ModelRegistry (MLflow)
+      -> Tenant per team (namespace, quota, network policies, workload role, access)
 
 Every AWS child uses the environment's provider (first tag layer: ``default_tags``); every
 component also receives the merged ``tags`` (second layer). Kubernetes children use the
@@ -31,10 +33,14 @@ from .cluster.serving_cluster import (
 )
 from .config import EnvironmentConfig, planned_subnets
 from .config.component_errors import reported_as_config_errors
-from .config.model import GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from .config.loader import ConfigError
+from .config.model import DeployPhase, GpuPoolConfig, KarpenterDisruptionConfig, NetworkConfig
+from .config.rules import Problem
 from .core.naming import NameKind, physical_name
 from .core.tagging import platform_tags
 from .core.tokens import component_options, component_token
+from .deploy import CallerKind, DeployerIdentity, DeployRunner, DeployRunnerArgs, resolve_deployer
+from .deploy.identity import same_role
 from .gpu.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
 from .gpu.karpenter import Karpenter, KarpenterArgs
 from .gpu.node_pool import (
@@ -44,7 +50,7 @@ from .gpu.node_pool import (
     KarpenterDisruption,
 )
 from .gpu.nvidia import GpuSharing, NvidiaMode, NvidiaSoftware, NvidiaSoftwareArgs
-from .iam import PlatformIam, PlatformIamArgs
+from .iam import PlatformIam, PlatformIamArgs, ServiceLinkedRoleMode, spot_service_linked_role
 from .network.network import (
     ExistingNetworkArgs,
     Network,
@@ -53,6 +59,13 @@ from .network.network import (
 )
 from .observability.alert_rules import AlertThresholds
 from .observability.observability import DEFAULT_RUNBOOK_BASE_URL, Observability, ObservabilityArgs
+from .serving.keda import Keda, KedaArgs
+from .serving.load_balancer_controller import CHART_VERSION as LBC_CHART_VERSION
+from .serving.load_balancer_controller import (
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+)
+from .serving.tenant import Tenant, TenantArgs
 from .storage.artifact_store import (
     ArtifactStore,
     ArtifactStoreArgs,
@@ -157,7 +170,9 @@ class MlopsPlatform(pulumi.ComponentResource):
                 github_oidc_provider_arn=ic.github_oidc_provider_arn,
                 permission_boundary_arn=ic.permission_boundary_arn,
                 create_permission_boundary=ic.create_permission_boundary,
+                platform_admin_role=_wanted(ic.platform_admin_role, ic.admin_principal_arns),
                 admin_principal_arns=ic.admin_principal_arns,
+                read_only_role=_wanted(ic.read_only_role, ic.read_only_principal_arns),
                 read_only_principal_arns=ic.read_only_principal_arns,
                 tags=tags,
             ),
@@ -171,12 +186,37 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Kubernetes options exist once the cluster does; until then they are the AWS ones.
         ctx = _Context(prefix, tags, protect, boundary, aws_opts, k8s_opts=aws_opts)
         self._build_network(name, config, ctx)
+        self._build_runner(name, config, ctx)
         k8s_opts = self._build_cluster(name, config, ctx)
         ctx = dataclasses.replace(ctx, k8s_opts=k8s_opts)
+        # Phase 1 (``mlops:phase: infrastructure``) stops at what needs no Kubernetes API.
+        self.observability: Observability | None = None
+        self.karpenter: Karpenter | None = None
+        self.cluster_autoscaler: ClusterAutoscaler | None = None
+        self.nvidia: NvidiaSoftware | None = None
+        self.gpu_pools: dict[str, GpuNodePool] = {}
+        self.model_registry: ModelRegistry | None = None
+        self.load_balancer_controller: LoadBalancerController | None = None
+        self.tenants: dict[str, Tenant] = {}
+        self.keda: Keda | None = None
+        kubernetes = config.phase is DeployPhase.ALL
         pools = config.gpu.effective_pools()
-        self._build_observability(name, config, ctx, pools)
-        self._build_gpu(name, config, ctx, pools)
-        self._build_data(name, config, ctx)
+        if kubernetes:
+            self._build_load_balancing(name, config, ctx)  # before any LoadBalancer Service
+            self._build_observability(name, config, ctx, pools)
+            # KEDA scales model endpoints on their Prometheus metrics (and needs the operator
+            # CRDs for its own ServiceMonitors): after the cluster and the observability stack.
+            self.keda = Keda(
+                f"{name}-keda",
+                KedaArgs(kubernetes_provider=self.cluster.kubernetes_provider),
+                opts=pulumi.ResourceOptions.merge(
+                    k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+                ),
+            )
+            self._build_gpu(name, config, ctx, pools)
+        self._build_data(name, config, ctx, kubernetes=kubernetes)
+        if kubernetes:
+            self._build_tenants(name, config, ctx)  # after the cluster and the artifact store
 
         self.region = pulumi.Output.from_input(config.region)
         self.tags = pulumi.Output.from_input(tags)
@@ -186,8 +226,63 @@ class MlopsPlatform(pulumi.ComponentResource):
                 "tags": self.tags,
                 "clusterName": self.cluster.cluster_name,
                 "vpcId": self.network.vpc_id,
+                "tenantNamespaces": {t: tenant.namespace for t, tenant in self.tenants.items()},
             }
         )
+
+    def _load_balancer_dependencies(self) -> list[pulumi.Resource]:
+        """What a Service of type LoadBalancer waits for: the controller that serves it."""
+        lbc = self.load_balancer_controller
+        return [lbc.release] if lbc is not None else []
+
+    def _build_load_balancing(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """The AWS Load Balancer Controller (internal load balancers for Services/Ingresses)."""
+        lbc = config.load_balancer_controller
+        self.load_balancer_controller = LoadBalancerController(
+            f"{name}-lb-controller",
+            LoadBalancerControllerArgs(
+                cluster_name=self.cluster.cluster_name,
+                cluster_arn=self.cluster.cluster_arn,
+                vpc_id=self.network.vpc_id,
+                kubernetes_provider=self.cluster.kubernetes_provider,
+                name_prefix=ctx.prefix,
+                chart_version=lbc.chart_version or LBC_CHART_VERSION,
+                replicas=lbc.replicas,
+                permission_boundary_arn=ctx.boundary,
+                tags=ctx.tags,
+            ),
+            opts=ctx.k8s_opts,
+        )
+
+    def _build_tenants(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """One Tenant per team in ``tenants.teams``."""
+        t, vpc_cidr = config.tenants, _vpc_cidr(config.network, self.network)
+        defaults = t.quota_defaults
+        for team in t.teams:
+            args = TenantArgs(
+                team=team.name,
+                owner=team.owner or "",
+                name_prefix=ctx.prefix,
+                cluster_name=self.cluster.cluster_name,
+                cluster_arn=self.cluster.cluster_arn,
+                kubernetes_provider=self.cluster.kubernetes_provider,
+                gpus=team.gpus,
+                cpu=team.cpu or defaults.cpu,
+                memory=team.memory or defaults.memory,
+                pods=team.pods or defaults.pods,
+                load_balancers=(
+                    defaults.load_balancers if team.load_balancers is None else team.load_balancers
+                ),
+                artifact_bucket_arns=self.artifacts.bucket_arns,
+                artifact_kms_key_arn=self.artifacts.kms_key_arn,
+                access_role_arns=list(team.access_role_arns),
+                load_balancer_cidrs=[vpc_cidr],
+                permission_boundary_arn=ctx.boundary,
+                tags=ctx.tags,
+            )
+            if team.https_egress_cidrs is not None:
+                args = dataclasses.replace(args, https_egress_cidrs=list(team.https_egress_cidrs))
+            self.tenants[team.name] = Tenant(f"{name}-tenant-{team.name}", args, opts=ctx.k8s_opts)
 
     def _build_network(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
         """VPC, subnets, NAT, endpoints and flow logs (or an adopted VPC)."""
@@ -217,6 +312,71 @@ class MlopsPlatform(pulumi.ComponentResource):
             opts=aws_opts,
         )
 
+    def _build_runner(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
+        """The in-VPC deploy runner (phase 1), when enabled."""
+        runner = config.deploy_runner
+        self.deploy_runner: DeployRunner | None = None
+        if not runner.enabled:
+            return
+        # the deploy_path config rule guarantees both when the runner is enabled
+        assert runner.connection_arn is not None and config.iam.ci_repository is not None
+        self.deploy_runner = DeployRunner(
+            f"{name}-deploy-runner",
+            DeployRunnerArgs(
+                name_prefix=ctx.prefix,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnet_ids,
+                repository_url=f"https://github.com/{config.iam.ci_repository}",
+                connection_arn=runner.connection_arn,
+                image=runner.image,
+                compute_type=runner.compute_type,
+                concurrent_build_limit=runner.concurrent_build_limit,
+                build_timeout_minutes=runner.build_timeout_minutes,
+                log_retention_days=config.log_retention_days,
+                permission_boundary_arn=ctx.boundary,
+                protect=ctx.protect,
+                tags=ctx.tags,
+            ),
+            opts=ctx.aws_opts,
+        )
+
+    def _deployer_admins(self, config: EnvironmentConfig, prefix: str) -> dict[str, str]:
+        """The deploying identity's admin access entry, unless it already has one.
+
+        Resolved from the caller's session; a stack-created role (platform-admin, ci-deploy)
+        or a role in ``cluster.access.admins`` already has an entry. An IAM user or root
+        cannot be resolved to a role: then ``cluster.access.admins`` must name who deploys.
+        """
+        access = config.cluster.access
+        deployer = resolve_deployer()
+        if deployer.kind is not CallerKind.ROLE or deployer.role_arn is None:
+            if not access.admins and config.phase is DeployPhase.ALL:
+                raise ConfigError(pulumi.get_stack(), [_no_deployer_role(deployer)])
+            if not access.admins:
+                pulumi.log.warn(_no_deployer_role(deployer).message, self)
+            return {}
+        role_arn = deployer.role_arn
+        stack_roles = {
+            physical_name(role, NameKind.IAM_ROLE, prefix)
+            for role in ("platform-admin", "ci-deploy")
+        }
+        if deployer.role_name in stack_roles or any(same_role(role_arn, a) for a in access.admins):
+            return {}
+        if any(same_role(role_arn, r) for r in access.read_only):
+            raise ConfigError(
+                pulumi.get_stack(),
+                [
+                    Problem(
+                        ("cluster", "access", "readOnly"),
+                        role_arn,
+                        "the deploying role is mapped read-only, and one IAM principal has one "
+                        "access entry: move it to cluster.access.admins, or deploy as another "
+                        "role",
+                    )
+                ],
+            )
+        return {access_label(role_arn): role_arn}
+
     def _build_cluster(
         self, name: str, config: EnvironmentConfig, ctx: _Context
     ) -> pulumi.ResourceOptions:
@@ -224,13 +384,17 @@ class MlopsPlatform(pulumi.ComponentResource):
         prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
         aws_opts = ctx.aws_opts
         c, nodes = config.cluster, config.cluster.system_nodes
-        admins: dict[str, pulumi.Input[str]] = {"platform-admin": self.iam.platform_admin_role_arn}
+        admins: dict[str, pulumi.Input[str]] = {}
+        if self.iam.platform_admin_role is not None:
+            admins["platform-admin"] = self.iam.platform_admin_role.arn
         if self.iam.ci_role is not None:
             admins["ci-deploy"] = self.iam.ci_role.arn
         admins |= {access_label(arn): arn for arn in c.access.admins}
+        admins |= self._deployer_admins(config, prefix)
         readers: dict[str, pulumi.Input[str]] = {}
         if c.access.read_only_namespaces:
-            readers = {"read-only": self.iam.read_only_role_arn}
+            if self.iam.read_only_role is not None:
+                readers["read-only"] = self.iam.read_only_role.arn
             readers |= {access_label(arn): arn for arn in c.access.read_only}
         pod_subnet_ids, pod_zones = _pod_subnets(config.network, self.network)
         cluster_args = ServingClusterArgs(
@@ -255,11 +419,15 @@ class MlopsPlatform(pulumi.ComponentResource):
             system_node_max_size=nodes.max_size,
             system_node_disk_gib=nodes.disk_size_gib,
             api_ingress_cidrs=_api_ingress_cidrs(config.network, c.api_ingress_cidrs, self.network),
-            api_ingress_security_group_ids=c.api_ingress_security_group_ids,
+            api_ingress_security_group_ids=[
+                *c.api_ingress_security_group_ids,
+                *([self.deploy_runner.security_group_id] if self.deploy_runner else []),
+            ],
             pod_subnet_ids=pod_subnet_ids,
             availability_zones=pod_zones,
             permission_boundary_arn=boundary,
             protect=protect,
+            kubernetes_resources=config.phase is DeployPhase.ALL,
             tags=tags,
         )
         if nodes.ami_release_version:  # otherwise the component's pinned default
@@ -267,6 +435,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 cluster_args, system_node_ami_release_version=nodes.ami_release_version
             )
         self.cluster = ServingCluster(f"{name}-cluster", cluster_args, opts=aws_opts)
+        if config.phase is not DeployPhase.ALL:
+            return aws_opts  # phase 1: no Kubernetes provider exists
         return pulumi.ResourceOptions(
             parent=self,
             providers=[self.provider, self.cluster.kubernetes_provider],
@@ -296,6 +466,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 prometheus_storage_gib=obs.prometheus_storage_gib,
                 prometheus_replicas=obs.prometheus_replicas,
                 grafana_internal_load_balancer=obs.grafana_internal_load_balancer,
+                load_balancer_dependencies=self._load_balancer_dependencies(),
                 runbook_base_url=obs.runbook_base_url or DEFAULT_RUNBOOK_BASE_URL,
                 gpu_pool_max_nodes={p.name: p.max_size for p in pools},
                 **_dcgm_scrape_target(config),
@@ -318,7 +489,6 @@ class MlopsPlatform(pulumi.ComponentResource):
         cluster, gpu, c = self.cluster, config.gpu, config.cluster
         defaults = gpu.pool_defaults
         karpenter_pools = [p for p in pools if p.engine.value == "karpenter"]
-        self.karpenter: Karpenter | None = None
         if karpenter_pools:
             self.karpenter = Karpenter(
                 f"{name}-karpenter",
@@ -331,6 +501,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                     chart_version=gpu.karpenter.chart_version,
                     node_ssm_access=gpu.karpenter.node_ssm_access,
                     reserved_capacity=any(p.capacity_reservation_id for p in karpenter_pools),
+                    # custom networking: the primary ENI holds no pod addresses
+                    reserved_enis=1 if _custom_networking(config.network) else 0,
                     discovery_security_group_ids=[cluster.cluster_security_group_id],
                     permission_boundary_arn=boundary,
                     tags=tags,
@@ -340,7 +512,6 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Managed node groups (GPU pools and the system nodes) are scaled by the Cluster
         # Autoscaler; without it their desiredSize never moves.
         managed_pools = [p for p in pools if p.engine.value == "managed-node-group"]
-        self.cluster_autoscaler: ClusterAutoscaler | None = None
         if managed_pools:
             ca = gpu.cluster_autoscaler
             self.cluster_autoscaler = ClusterAutoscaler(
@@ -362,9 +533,16 @@ class MlopsPlatform(pulumi.ComponentResource):
                 opts=k8s_opts,  # depends on cluster.ready: it runs on the system nodes
             )
         karpenter = self.karpenter
-        self.gpu_pools: dict[str, GpuNodePool] = {}
+        # EC2 launches no Spot Instance without the account's Spot service-linked role.
+        self.spot_role: aws.iam.ServiceLinkedRole | None = None
+        spot = any(p.capacity_type.value == "spot" for p in pools)
+        if spot and gpu.spot_service_linked_role is ServiceLinkedRoleMode.CREATE:
+            self.spot_role = spot_service_linked_role(f"{name}-spot-service-role", opts=aws_opts)
         for pool in pools:
             on_karpenter = pool.engine.value == "karpenter"
+            spot_role = (
+                [self.spot_role] if self.spot_role and pool.capacity_type.value == "spot" else []
+            )
             self.gpu_pools[pool.name] = GpuNodePool(
                 f"{name}-gpu-{pool.name}",
                 GpuNodePoolArgs(
@@ -399,10 +577,13 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 # Managed node groups are AWS resources, but their nodes need the cluster's
                 # networking add-ons (and system nodes) up first, as Karpenter pools do.
-                opts=k8s_opts
-                if on_karpenter
-                else pulumi.ResourceOptions.merge(
-                    aws_opts, pulumi.ResourceOptions(depends_on=self.cluster.ready)
+                opts=pulumi.ResourceOptions.merge(
+                    k8s_opts
+                    if on_karpenter
+                    else pulumi.ResourceOptions.merge(
+                        aws_opts, pulumi.ResourceOptions(depends_on=self.cluster.ready)
+                    ),
+                    pulumi.ResourceOptions(depends_on=spot_role),
                 ),
             )
         self.nvidia = NvidiaSoftware(
@@ -418,12 +599,16 @@ class MlopsPlatform(pulumi.ComponentResource):
                 service_monitor=gpu.nvidia.service_monitor,
             ),
             opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+                k8s_opts,
+                pulumi.ResourceOptions(depends_on=[o for o in [self.observability] if o]),
             ),
         )
 
-    def _build_data(self, name: str, config: EnvironmentConfig, ctx: _Context) -> None:
-        """Artifact buckets, ECR repositories and the MLflow model registry."""
+    def _build_data(
+        self, name: str, config: EnvironmentConfig, ctx: _Context, *, kubernetes: bool
+    ) -> None:
+        """Artifact buckets, ECR repositories (phase 1) and the MLflow model registry (its
+        database and its chart are one component: phase 2)."""
         prefix, tags, protect, boundary = ctx.prefix, ctx.tags, ctx.protect, ctx.boundary
         aws_opts, k8s_opts = ctx.aws_opts, ctx.k8s_opts
         cluster, net = self.cluster, config.network
@@ -476,8 +661,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         )
 
         m = config.model_registry
-        self.model_registry: ModelRegistry | None = None
-        if m.enabled:
+        if m.enabled and kubernetes:
             self.model_registry = ModelRegistry(
                 f"{name}-mlflow",
                 ModelRegistryArgs(
@@ -503,8 +687,12 @@ class MlopsPlatform(pulumi.ComponentResource):
                     deletion_protection=m.deletion_protection,
                     final_snapshot=m.final_snapshot,
                     kms_deletion_window_days=s.kms_deletion_window_days,
+                    log_retention_days=config.log_retention_days,
+                    monitoring_interval_seconds=m.monitoring_interval_seconds,
+                    slow_statement_ms=m.slow_statement_ms,
                     replicas=m.replicas,
                     internal_load_balancer=m.internal_load_balancer,
+                    load_balancer_dependencies=self._load_balancer_dependencies(),
                     ingress_cidrs=[net.vpc_cidr] if m.internal_load_balancer else [],
                     engine_version=m.engine_version or DEFAULT_ENGINE_VERSION,
                     chart_version=m.chart_version or DEFAULT_CHART_VERSION,
@@ -535,6 +723,16 @@ def _api_ingress_cidrs(
     return [network.vpc_cidr]
 
 
+def _wanted(switch: bool | None, principals: list[str]) -> bool:
+    """A human role is on when asked for, or (unset) when someone may assume it."""
+    return bool(principals) if switch is None else switch
+
+
+def _custom_networking(net: NetworkConfig) -> bool:
+    """Whether pods get addresses from their own subnets (VPC CNI custom networking)."""
+    return bool(net.pod_cidr) if net.existing is None else bool(net.existing.pod_subnet_ids)
+
+
 def _pod_subnets(
     net: NetworkConfig, network: Network
 ) -> tuple[list[pulumi.Input[str]], list[pulumi.Input[str]]]:
@@ -558,6 +756,22 @@ def _pod_subnets(
         ids = [network.pod_subnet_ids.apply(lambda v, i=i: v[i]) for i in range(count)]
         return ids, list(existing.availability_zones)
     return [], []
+
+
+def _vpc_cidr(net: NetworkConfig, network: Network) -> pulumi.Input[str]:
+    """The VPC CIDR: plain when the stack owns the VPC, else the adopted VPC's output."""
+    return net.vpc_cidr if net.existing is None else network.vpc_cidr
+
+
+def _no_deployer_role(deployer: DeployerIdentity) -> Problem:
+    return Problem(
+        ("cluster", "access", "admins"),
+        [],
+        f"the deploying identity {deployer.caller_arn} is an IAM {deployer.kind.value}, not a "
+        "role session, so it cannot be given an EKS access entry: deploy as a role (SSO "
+        "permission set, an assumed admin role, the CI role) or list in cluster.access.admins "
+        "the role ARN(s) that run the Kubernetes phase",
+    )
 
 
 def _present(value: str | None) -> str:

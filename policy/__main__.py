@@ -21,9 +21,10 @@ for _path in (str(_HERE), str(_HERE.parent)):
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 from rules import ALL_RULES  # noqa: E402
-from rules.rule import install_config_hook, to_policy  # noqa: E402
+from rules.rule import install_config_hook, install_dispatch, to_policy  # noqa: E402
 
 install_config_hook()
+install_dispatch()
 
 PolicyPack(
     name="mlops-platform",

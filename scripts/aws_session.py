@@ -43,7 +43,8 @@ EXIT_OK = 0
 EXIT_FAIL = 1
 """A check failed, drift was found, or something blocks (the report says what)."""
 EXIT_INPUT = 2
-"""Bad input: unknown stack, bad configuration, unreadable or malformed files, bad flags."""
+"""Bad input: unknown stack, bad configuration, unreadable or malformed files, bad flags,
+and input AWS itself rejects as invalid (:data:`VALIDATION_CODES`)."""
 EXIT_AWS = 3
 """AWS could not be asked: credentials, endpoint, permissions or region."""
 
@@ -59,6 +60,21 @@ ACCESS_DENIED_CODES = {
     "Forbidden",
     "403",
 }
+VALIDATION_CODES = {
+    "ValidationException",
+    "ValidationError",
+    "InvalidParameterValue",
+    "InvalidParameterValueException",
+    "InvalidParameterException",
+    "InvalidParameterCombination",
+    "InvalidArgument",
+    "InvalidBucketName",
+    "InvalidAliasNameException",
+    "MalformedPolicyDocumentException",
+    "InvalidTagException",
+    "TagException",
+}
+"""Error codes with which AWS rejects the request's input (4xx): bad input, exit 2."""
 _BAD_CREDENTIALS = {
     "InvalidClientTokenId",
     "UnrecognizedClientException",
@@ -188,7 +204,7 @@ def describe_aws_error(exc: BaseException) -> str | None:  # noqa: PLR0911 - one
     return None
 
 
-def run(body: Callable[[], int]) -> int:
+def run(body: Callable[[], int]) -> int:  # noqa: PLR0911 - one exit per kind of failure
     """Run a CLI body; expected failures become one line on stderr and an exit code."""
     try:
         return body()
@@ -199,6 +215,14 @@ def run(body: Callable[[], int]) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if isinstance(exc, ClientError) and error_code(exc) in VALIDATION_CODES:
+            message = exc.response.get("Error", {}).get("Message", "") or error_code(exc)
+            print(
+                f"error: AWS rejected the input of {exc.operation_name} ({error_code(exc)}): "
+                f"{message}. Check the names and values given",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
         described = describe_aws_error(exc)
         if described is not None:
             print(f"error: {described}", file=sys.stderr)

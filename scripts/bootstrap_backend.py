@@ -10,21 +10,32 @@ versions. The KMS key (automatic rotation on) gets an alias for Pulumi's secrets
 Re-running changes nothing. An existing bucket or key with weaker settings is reported
 and changed only with --fix. A bucket owned by another account stops the run.
 
+The bucket name (S3 naming rules) and the KMS alias (``alias/`` + letters, digits, ``/``,
+``_``, ``-``; not ``alias/aws/...``) are checked before anything is written. A key is
+tagged with its alias when created; a run that fails after creating it removes the alias
+and schedules the key's deletion (unless the bucket already encrypts with it), and a later
+run reuses a key it finds by alias or by that tag, so no run leaves a stray key behind.
+
 Exit codes: 0 in the desired state (or a dry run); 1 weaker settings left unfixed, or the
-bucket belongs to another account; 2 bad input; 3 AWS could not be asked.
+bucket belongs to another account; 2 bad input (including input AWS rejects as invalid);
+3 AWS could not be asked.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+from mlops_platform.core.naming import NameKind
 
 from scripts.aws_session import (
+    ACCESS_DENIED_CODES,
     EXIT_FAIL,
     EXIT_OK,
     Aws,
@@ -43,6 +54,14 @@ ABORT_MULTIPART_DAYS = 7
 """Days before S3 aborts an unfinished multipart upload."""
 LIFECYCLE_RULE_ID = "expire-noncurrent-state-versions"
 TLS_STATEMENT_SID = "DenyInsecureTransport"
+KEY_PURPOSE_TAG = ("purpose", "pulumi-secrets")
+ALIAS_TAG = "pulumi-backend-alias"
+"""Tag on the secrets key naming its alias, so a retry finds a key whose alias is missing."""
+KEY_DELETION_PENDING_DAYS = 7
+"""Waiting period for the deletion a failed run schedules (the shortest AWS allows)."""
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+"""S3 general purpose bucket naming rules (Amazon S3 user guide, "Bucket naming rules")."""
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -58,7 +77,8 @@ class Change:
     resource: str
     setting: str
     action: str
-    """``create`` / ``update`` (done), ``would-create`` / ``would-update`` (dry run), or
+    """``create`` / ``update`` (done), ``reuse`` (a key an interrupted run left, found by its
+    tag), ``would-create`` / ``would-update`` (dry run), or
     ``needs-fix`` (weaker than required; left alone without --fix)."""
     detail: str = ""
 
@@ -86,6 +106,68 @@ class Plan:
     def secrets_provider(self) -> str:
         """The ``--secrets-provider`` argument for ``pulumi stack init``."""
         return f"--secrets-provider 'awskms://{self.alias}?region={self.region}'"
+
+
+def bucket_name_problems(name: str) -> list[str]:
+    """What is wrong with ``name`` as an S3 general purpose bucket name (empty: valid)."""
+    longest = NameKind.S3_BUCKET.rule.max_length
+    problems = []
+    if not 3 <= len(name) <= longest:
+        problems.append(f"it has {len(name)} characters; a bucket name has 3 to {longest}")
+    if not re.fullmatch(r"[a-z0-9.-]*", name):
+        problems.append("only lowercase letters, digits, '.' and '-' are allowed")
+    if name and not (name[0].isalnum() and name[-1].isalnum()):
+        problems.append("it must begin and end with a lowercase letter or a digit")
+    if ".." in name:
+        problems.append("it must not contain two adjacent periods")
+    try:
+        ipaddress.IPv4Address(name)
+        problems.append("it must not be formatted as an IP address")
+    except ValueError:
+        pass
+    problems += [
+        f"the prefix {prefix!r} is reserved"
+        for prefix in RESERVED_BUCKET_PREFIXES
+        if name.startswith(prefix)
+    ]
+    problems += [
+        f"the suffix {suffix!r} is reserved"
+        for suffix in RESERVED_BUCKET_SUFFIXES
+        if name.endswith(suffix)
+    ]
+    return problems
+
+
+def kms_alias_problems(alias: str) -> list[str]:
+    """What is wrong with ``alias`` as the name of a customer managed key's alias."""
+    longest = NameKind.KMS_ALIAS.rule.max_length
+    body = alias.removeprefix("alias/")
+    problems = []
+    if not alias.startswith("alias/"):
+        problems.append("it must start with 'alias/'")
+    if alias.startswith("alias/aws/"):
+        problems.append("'alias/aws/' is reserved for AWS managed keys")
+    if not 1 <= len(body) <= longest:
+        problems.append(
+            f"the part after 'alias/' has {len(body)} characters; allowed 1 to {longest}"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9/_-]*", body):
+        problems.append("after 'alias/' only letters, digits, '/', '_' and '-' are allowed")
+    return problems
+
+
+def validate_names(bucket: str, alias: str, *, bucket_from: str, alias_from: str) -> None:
+    """Raise a :class:`UserError` (exit 2) naming every problem of the two names."""
+    lines = []
+    if problems := bucket_name_problems(bucket):
+        lines.append(
+            f"{bucket_from} {bucket!r} is not a valid S3 bucket name: " + "; ".join(problems)
+        )
+    if problems := kms_alias_problems(alias):
+        lines.append(f"{alias_from} {alias!r} is not a valid KMS alias: " + "; ".join(problems))
+    if lines:
+        examples = "e.g. --bucket acme-pulumi-state-123456789012 --kms-alias alias/acme-pulumi"
+        raise UserError("\n".join(lines) + f"\n({examples}; nothing was created)")
 
 
 def default_bucket_name(project: str, account: str, region: str) -> str:
@@ -155,32 +237,41 @@ class Bootstrapper:
         self.reporter = reporter
         self.s3 = aws.client("s3")
         self.kms = aws.client("kms")
+        self.created_key: str | None = None
+        """The key this run created (rolled back if the run fails)."""
+        self.created_alias = False
+        self.key_in_use = False
+        """Whether the bucket's default encryption now names the key."""
 
     # --- KMS ---------------------------------------------------------------------------
 
     def ensure_key(self) -> None:
-        """The secrets key with rotation on, behind the alias."""
+        """The secrets key with rotation on, behind the alias (reusing a tagged key)."""
         alias = self.plan.alias
         self.reporter.progress(f"looking up KMS alias {alias}")
         target = self._alias_target(alias)
         if target is None:
+            tagged = self._tagged_key(alias)
             if self.dry_run:
-                self._record("kms", "key", "would-create", "symmetric key, rotation on")
-                self._record("kms", "alias", "would-create", alias)
-                self.plan.key_arn = f"(new key behind {alias})"
+                if tagged:
+                    self._record("kms", "alias", "would-create", f"{alias} -> {tagged}")
+                else:
+                    self._record("kms", "key", "would-create", "symmetric key, rotation on")
+                    self._record("kms", "alias", "would-create", alias)
+                self.plan.key_arn = tagged or f"(new key behind {alias})"
                 return
-            key = self.kms.create_key(
-                Description="Pulumi secrets provider for the mlops platform stacks",
-                KeyUsage="ENCRYPT_DECRYPT",
-                KeySpec="SYMMETRIC_DEFAULT",
-                Tags=[{"TagKey": "purpose", "TagValue": "pulumi-secrets"}],
-            )["KeyMetadata"]
-            self.plan.key_arn = key["Arn"]
-            self.kms.enable_key_rotation(KeyId=key["KeyId"])
-            self.kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
-            self._record("kms", "key", "create", key["Arn"])
-            self._record("kms", "alias", "create", alias)
-            return
+            if tagged:
+                self._record("kms", "key", "reuse", f"{tagged} (tagged {ALIAS_TAG}={alias})")
+                self.plan.key_arn = tagged
+                if not self.kms.get_key_rotation_status(KeyId=tagged).get("KeyRotationEnabled"):
+                    self.kms.enable_key_rotation(KeyId=tagged)  # our key: finish its creation
+                    self._record("kms", "rotation", "update", "completing an interrupted run")
+                self.kms.create_alias(AliasName=alias, TargetKeyId=tagged)
+                self._record("kms", "alias", "create", alias)
+                target = tagged
+            else:
+                self._create_key(alias)
+                return
         metadata = self.kms.describe_key(KeyId=target)["KeyMetadata"]
         self.plan.key_arn = metadata["Arn"]
         if metadata.get("KeyState") != "Enabled":
@@ -197,6 +288,70 @@ class Bootstrapper:
                 "automatic key rotation is off",
                 lambda: self.kms.enable_key_rotation(KeyId=target),
             )
+
+    def _create_key(self, alias: str) -> None:
+        key = self.kms.create_key(
+            Description="Pulumi secrets provider for the mlops platform stacks",
+            KeyUsage="ENCRYPT_DECRYPT",
+            KeySpec="SYMMETRIC_DEFAULT",
+            Tags=[
+                {"TagKey": KEY_PURPOSE_TAG[0], "TagValue": KEY_PURPOSE_TAG[1]},
+                {"TagKey": ALIAS_TAG, "TagValue": alias},
+            ],
+        )["KeyMetadata"]
+        self.plan.key_arn = key["Arn"]
+        self.created_key = key["KeyId"]
+        self._record("kms", "key", "create", key["Arn"])
+        self.kms.enable_key_rotation(KeyId=key["KeyId"])
+        self.kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+        self.created_alias = True
+        self._record("kms", "alias", "create", alias)
+
+    def _tagged_key(self, alias: str) -> str | None:
+        """An enabled customer managed key tagged for ``alias`` (left by an interrupted run)."""
+        for page in self.kms.get_paginator("list_keys").paginate():
+            for entry in page.get("Keys", []):
+                try:
+                    found = self._tagged_for(entry["KeyId"], alias)
+                except ClientError as exc:
+                    if error_code(exc) in ACCESS_DENIED_CODES:
+                        continue  # a key this identity may not read is not one it created
+                    raise
+                if found:
+                    return found
+        return None
+
+    def _tagged_for(self, key_id: str, alias: str) -> str | None:
+        """The key's ARN when it is an enabled customer managed key tagged for ``alias``."""
+        metadata = self.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        if metadata.get("KeyManager") != "CUSTOMER" or metadata.get("KeyState") != "Enabled":
+            return None
+        tags = self.kms.list_resource_tags(KeyId=key_id).get("Tags", [])
+        if {"TagKey": ALIAS_TAG, "TagValue": alias} in tags:
+            return str(metadata["Arn"])
+        return None
+
+    def roll_back(self) -> None:
+        """After a failure: remove the alias and schedule the deletion of the key this run
+        created, unless the bucket already encrypts with it (a retry then reuses it)."""
+        if self.created_key is None or self.key_in_use:
+            return
+        try:
+            if self.created_alias:
+                self.kms.delete_alias(AliasName=self.plan.alias)
+            self.kms.schedule_key_deletion(
+                KeyId=self.created_key, PendingWindowInDays=KEY_DELETION_PENDING_DAYS
+            )
+        except ClientError as exc:
+            self.reporter.progress(
+                f"could not remove the key this run created ({error_code(exc)}); the next run "
+                f"reuses it (tag {ALIAS_TAG}={self.plan.alias})"
+            )
+            return
+        self.reporter.progress(
+            f"the run failed: KMS key {self.plan.key_arn} it created is scheduled for deletion "
+            f"in {KEY_DELETION_PENDING_DAYS} days and its alias removed"
+        )
 
     def _alias_target(self, alias: str) -> str | None:
         paginator = self.kms.get_paginator("list_aliases")
@@ -368,6 +523,7 @@ class Bootstrapper:
         )
 
     def _put_encryption(self) -> None:
+        self.key_in_use = True  # from here on the key may protect state: never roll it back
         self.s3.put_bucket_encryption(
             Bucket=self.plan.bucket,
             ExpectedBucketOwner=self.plan.account,
@@ -487,21 +643,28 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         if args.noncurrent_days < 1:
             raise UserError("--noncurrent-days must be at least 1")
+        project = str(load_project().get("name", "mlops"))
+        alias = args.kms_alias or f"alias/{project}-pulumi-secrets"
+        if args.bucket or args.kms_alias:  # bad input stops before AWS is asked at all
+            validate_names(
+                args.bucket or "placeholder-bucket",
+                alias,
+                bucket_from="--bucket",
+                alias_from="--kms-alias" if args.kms_alias else "the default alias",
+            )
         reporter = Reporter(as_json=args.json)
         aws = Aws(region=args.region, profile=args.profile)
         region = aws.region_name
         reporter.progress(f"asking STS who we are (region {region})")
         account = aws.account_id()
-        project = str(load_project().get("name", "mlops"))
-        alias = args.kms_alias or f"alias/{project}-pulumi-secrets"
-        if not alias.startswith("alias/"):
-            alias = f"alias/{alias}"
-        plan = Plan(
-            account=account,
-            region=region,
-            bucket=args.bucket or default_bucket_name(project, account, region),
-            alias=alias,
+        bucket = args.bucket or default_bucket_name(project, account, region)
+        validate_names(
+            bucket,
+            alias,
+            bucket_from="--bucket" if args.bucket else "the default bucket name",
+            alias_from="--kms-alias" if args.kms_alias else "the default alias",
         )
+        plan = Plan(account=account, region=region, bucket=bucket, alias=alias)
         worker = Bootstrapper(
             aws,
             plan,
@@ -510,8 +673,12 @@ def main(argv: list[str] | None = None) -> int:
             noncurrent_days=args.noncurrent_days,
             reporter=reporter,
         )
-        worker.ensure_key()
-        worker.ensure_bucket()
+        try:
+            worker.ensure_key()
+            worker.ensure_bucket()
+        except BaseException:
+            worker.roll_back()
+            raise
         document = {
             "account": plan.account,
             "region": plan.region,

@@ -21,6 +21,7 @@ from mlops_platform.config.loader import NAMESPACE, config_key
 from mlops_platform.config.model import EnvironmentConfig, Profile
 from mlops_platform.config.profiles import PROFILES
 from mlops_platform.config.rules import RULES
+from mlops_platform.core.versions import PINS
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
@@ -87,6 +88,7 @@ def render() -> str:
         top_rows.append(_row(config_key((alias,)), field, (alias,)))
     sections.append("## Top-level keys\n\n" + _table(top_rows))
     sections.append(_rules())
+    sections.append(_pins())
     for model, path in nested:
         rows: list[list[str]] = []
         _collect(model, path, rows)
@@ -94,6 +96,22 @@ def render() -> str:
         doc = (model.__doc__ or "").strip()
         sections.append(f"## `{title}`\n\n{doc}\n\n" + _table(rows))
     return "\n".join(sections)
+
+
+def _pins() -> str:
+    """Every pinned version (mlops_platform.core.versions), where it is published and checked."""
+    rows = [
+        [pin.kind.value, f"`{pin.name}`", f"`{pin.version}`", f"`{pin.source}`", pin.evidence]
+        for pin in PINS
+    ]
+    header = ["kind", "name", "version", "published at", "verified against"]
+    return (
+        "## Pinned versions\n\n"
+        "Defaults of the version keys above and of the components, all from "
+        "`mlops_platform.core.versions` (the one place a pin is written). A stack overrides a "
+        "pin through its config key; check every pin exists before a deploy.\n\n"
+        + _table(rows, header)
+    )
 
 
 def _rules() -> str:
@@ -196,8 +214,8 @@ def _dotted(path: tuple[str, ...]) -> str:
     return config_key(path)
 
 
-def _table(rows: list[list[str]]) -> str:
-    head = ["key", "type", "dev", "test", "prod", "description"]
+def _table(rows: list[list[str]], head: list[str] | None = None) -> str:
+    head = head or ["key", "type", "dev", "test", "prod", "description"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines) + "\n"

@@ -17,7 +17,9 @@ OUTPUTS_DOC = REPO_ROOT / "docs" / "outputs.md"
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or ``--check``) docs/outputs.md; returns the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Generate docs/outputs.md from mlops_platform.contract."
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
     options = parser.parse_args(argv)
     text = outputs_markdown()

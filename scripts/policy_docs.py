@@ -133,9 +133,31 @@ def render_reference() -> str:
         )
     out += [
         "",
-        "Values unknown during preview never produce a violation: the check stops at the "
-        'first unknown value and the pack reports an advisory "can\'t run during preview" '
-        "diagnostic instead (findings from known values stand).",
+        "### Unknown values and unusual input shapes",
+        "",
+        "Every rule reads inputs through one tolerant reading layer (`policy/rules/read.py`). "
+        "How an unknown value (the engine's unknown-value sentinel) is treated depends on "
+        "whether the engine runs a preview, which it tells the pack (`ConfigureStack` "
+        "`dry_run`, or `PULUMI_DRY_RUN` when the engine does not call `ConfigureStack`; with "
+        "neither, a preview is assumed):",
+        "",
+        "- **In preview** (`pulumi preview`, the offline preview): an unknown value never "
+        "produces a violation. The check stops at the first unknown value an input the rule "
+        'needs holds, and the pack reports an advisory "can\'t run policy ... during preview" '
+        "diagnostic instead; findings from known values stand.",
+        "- **In an update** (`pulumi up`, not a preview): an unknown value in an input a rule "
+        "needs is a violation of that rule, at the rule's enforcement level (\"X is unknown "
+        'outside a preview"), so a literal value equal to the sentinel cannot downgrade a '
+        "mandatory rule.",
+        "- Names read only for messages (container, statement, volume names) are never "
+        "tracked as unknown, in either mode.",
+        "- A value of a shape a rule cannot read (a list where an object is expected, an "
+        "object inside a string list, a non-finite number) is a finding of that rule on the "
+        'resource: "cannot read X as Y"; no rule raises. Equivalent spellings count the same: '
+        'booleans and numbers as strings (`"true"`, `"30"`), protocols in any case, '
+        "Kubernetes quantities with suffixes and exponents (`1000m`, `0.001k`), tags as a "
+        "map or a list of `{key, value}` objects, a policy document as JSON text or an "
+        "object, and IAM breadth decided by wildcard matching, not string equality.",
         "",
         "## Rules",
         "",

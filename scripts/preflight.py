@@ -12,11 +12,21 @@ Reads the stack's configuration through the project's own loader and checks:
   the pools at their maximum size; where the endpoint has no data for a quota the check
   is UNKNOWN, with the command to look it up by hand, never a pass;
 * the cluster's Kubernetes version is one this release supports;
-* the Pulumi state bucket exists (``--backend-bucket`` or ``PULUMI_BACKEND_URL=s3://...``).
+* the Pulumi state bucket exists (``--backend-bucket`` or ``PULUMI_BACKEND_URL=s3://...``);
+* with ``--pins`` (or ``--pins-only``): every version the stack deploys exists upstream.
+  The pins come from the stack's offline preview (EKS add-ons, node group AMI releases,
+  Karpenter AMI aliases, Helm charts; see ``scripts/pin_check.py``); ``--preview-json``
+  reads a saved ``python -m scripts.preview --format json`` document instead of
+  synthesizing, and ``--chart-repo FROM=TO`` sends a chart repository (or ``oci://HOST``
+  registry) to a mirror.
 
-Prints a table of PASS / FAIL / UNKNOWN with the fix for each failure.
-Exit codes: 0 no failure (UNKNOWN allowed unless --strict); 1 a check failed; 2 bad input
-(unknown stack, bad configuration); 3 AWS could not be asked.
+    python -m scripts.preflight --stack prod --pins-only
+
+Prints a table of PASS / FAIL / UNKNOWN / UNREACHABLE with the fix for each failure.
+Exit codes: 0 no failure (UNKNOWN allowed unless --strict); 1 a check failed (e.g. a pin
+that does not exist; the newest valid one is named); 2 bad input (unknown stack, bad
+configuration); 3 AWS could not be asked, or a pin source could not be asked (UNREACHABLE
+"could not check" rows; the rest of the report is still printed).
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,13 +47,16 @@ from mlops_platform.core.gpu_catalog import GPU_INSTANCE_TYPES
 
 from scripts.aws_session import (
     ACCESS_DENIED_CODES,
+    EXIT_AWS,
     EXIT_FAIL,
     EXIT_OK,
     Aws,
     Reporter,
+    UserError,
     error_code,
     http_status,
     load_stack,
+    read_json_input,
     run,
     table,
 )
@@ -54,6 +68,8 @@ class Status(StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
     UNKNOWN = "UNKNOWN"
+    UNREACHABLE = "UNREACHABLE"
+    """The source of the answer could not be asked (network, credentials, permissions)."""
 
 
 @dataclass(frozen=True)
@@ -349,12 +365,64 @@ def render(stack: str, checks: list[Check]) -> str:
         lines += ["", "How to fix:"]
         lines += [f"  [{c.status.value}] {c.name}: {c.fix}" for c in fixes]
     counts = {s: sum(1 for c in checks if c.status is s) for s in Status}
-    lines += [
-        "",
+    summary = (
         f"{counts[Status.PASS]} passed, {counts[Status.FAIL]} failed, "
-        f"{counts[Status.UNKNOWN]} unknown",
-    ]
+        f"{counts[Status.UNKNOWN]} unknown"
+    )
+    if counts[Status.UNREACHABLE]:
+        summary += f", {counts[Status.UNREACHABLE]} could not be checked"
+    lines += ["", summary]
     return "\n".join(lines)
+
+
+def pin_checks(args: argparse.Namespace, aws: Aws, reporter: Reporter) -> list[Check]:
+    """The pin check's verdicts, from the stack's preview (synthesized or ``--preview-json``)."""
+    from scripts import pin_check  # noqa: PLC0415 - it imports this module's Check
+
+    try:
+        mapping = pin_check.parse_mapping(args.chart_repo)
+    except ValueError as exc:
+        raise UserError(f"--chart-repo {exc}") from None
+    if args.http_timeout is not None and args.http_timeout <= 0:
+        raise UserError("--http-timeout must be a positive number of seconds")
+    timeout = args.http_timeout or pin_check.HTTP_TIMEOUT_S
+    resources = _preview_resources(args, reporter)
+    pins = pin_check.pins_from_resources(resources)
+    reporter.progress(f"checking {len(pins)} pinned versions")
+    record = Path(args.record_pins) if args.record_pins else None
+    try:
+        return pin_check.check_pins(pins, aws, mapping, timeout, record)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _preview_resources(args: argparse.Namespace, reporter: Reporter) -> list[dict[str, Any]]:
+    if args.preview_json:
+        document = read_json_input(args.preview_json)
+        if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+            raise UserError(
+                f"{args.preview_json} is not a preview document: write one with "
+                f"`python -m scripts.preview --stack {args.stack} --format json --output FILE`"
+            )
+        if document.get("stack") != args.stack:
+            raise UserError(
+                f"{args.preview_json} is the preview of stack '{document.get('stack')}', "
+                f"not '{args.stack}'"
+            )
+        return list(document["resources"])
+    from mlops_platform.config import ConfigError  # noqa: PLC0415
+
+    from scripts.offline import StackFileError, synthesize  # noqa: PLC0415
+    from scripts.offline.project import REPO_ROOT  # noqa: PLC0415
+
+    reporter.progress(f"synthesizing stack {args.stack} offline to read its pins")
+    try:
+        recording = synthesize(
+            args.stack, REPO_ROOT, Path(args.stack_file) if args.stack_file else None
+        )
+    except (ConfigError, StackFileError) as exc:
+        raise UserError(str(exc)) from None
+    return [r.to_json() for r in recording.created()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -375,6 +443,35 @@ def main(argv: list[str] | None = None) -> int:
         "--azs",
         help="comma-separated AZs to check instead of the first network.azCount available ones",
     )
+    parser.add_argument(
+        "--pins", action="store_true", help="also check that every pinned version exists"
+    )
+    parser.add_argument(
+        "--pins-only", action="store_true", help="check the pinned versions and nothing else"
+    )
+    parser.add_argument(
+        "--preview-json",
+        help="read the pins from this `python -m scripts.preview --format json` document",
+    )
+    parser.add_argument(
+        "--chart-repo",
+        action="append",
+        default=[],
+        metavar="FROM=TO",
+        help="ask TO instead of the chart repository (or oci://HOST registry) FROM; repeatable",
+    )
+    parser.add_argument(
+        "--http-timeout",
+        type=float,
+        default=None,
+        help="seconds to wait for a chart repository or registry (default 20)",
+    )
+    parser.add_argument(
+        "--record-pins",
+        metavar="FIXTURE",
+        help="merge what the pin sources answered into this JSON file (refreshes the tests' "
+        "recorded answers, tests/scripts/fixtures/pin_sources.json)",
+    )
     parser.add_argument("--strict", action="store_true", help="treat UNKNOWN as a failure")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
@@ -385,25 +482,38 @@ def main(argv: list[str] | None = None) -> int:
         aws = Aws(region=config.region, profile=args.profile)
         preflight = Preflight(aws, config, reporter)
         override = [z.strip() for z in args.azs.split(",") if z.strip()] if args.azs else None
-        checks = [preflight.account()]
-        zone_check, zones = preflight.zones(override)
-        checks.append(zone_check)
-        checks += preflight.offerings(zones)
-        checks += preflight.quotas()
-        checks.append(check_version(config.cluster.version))
-        checks.append(preflight.backend(backend_bucket(args.backend_bucket)))
+        checks: list[Check] = []
+        if not args.pins_only:
+            checks.append(preflight.account())
+            zone_check, zones = preflight.zones(override)
+            checks.append(zone_check)
+            checks += preflight.offerings(zones)
+            checks += preflight.quotas()
+            checks.append(check_version(config.cluster.version))
+            checks.append(preflight.backend(backend_bucket(args.backend_bucket)))
+        if args.pins or args.pins_only:
+            checks += pin_checks(args, aws, reporter)
         failed = any(c.status is Status.FAIL for c in checks)
         unknown = any(c.status is Status.UNKNOWN for c in checks)
+        unreachable = any(c.status is Status.UNREACHABLE for c in checks)
         document = {
             "stack": args.stack,
             "region": config.region,
             "checks": [{**asdict(c), "status": c.status.value} for c in checks],
             "failed": failed,
             "unknown": unknown,
+            "unreachable": unreachable,
         }
         reporter.result(document, render(args.stack, checks))
         if failed or (args.strict and unknown):
             return EXIT_FAIL
+        if unreachable:
+            print(
+                "error: some pins could not be checked (UNREACHABLE rows): their source "
+                "could not be asked",
+                file=sys.stderr,
+            )
+            return EXIT_AWS
         if unknown:
             print(
                 "note: UNKNOWN checks are not passes; check them by hand (see the fixes)",

@@ -3,6 +3,11 @@
     python -m scripts.preview --stack prod                 # resource tree and counts
     python -m scripts.preview --stack prod --format json   # deterministic JSON document
     python -m scripts.preview --stack prod --format json --output preview-prod.json
+    python -m scripts.preview --project docs/examples/team-serving --stack dev
+
+``--project`` previews a team's own Pulumi project instead of the platform: its
+``StackReference`` to the platform is answered with the outputs of the platform stack of the
+same name, itself synthesized offline first (the contract between the two is exercised).
 
 Exit codes: 0 fine; 1 a mandatory policy violation (once the policy pack evaluates the
 preview); 2 bad configuration or stack file; 3 the program itself failed (a bug).
@@ -152,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="use this settings file instead of stacks/Pulumi.<stack>.yaml",
     )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        help="preview this team project (a folder with Pulumi.yaml) against the platform stack",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
     parser.add_argument(
@@ -159,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
     args = parser.parse_args(argv)
+    if args.project is not None and args.stack_file is not None:
+        parser.error("--stack-file is for the platform; a --project reads its own stack file")
 
     evaluator = None if args.no_policy else POLICY_EVALUATOR
     with contextlib.ExitStack() as cleanup:
@@ -187,7 +199,12 @@ def _run(args: argparse.Namespace, evaluator: PolicyEvaluator | None, pack: Any)
         (AnalyzerError, EXIT_PROGRAM, "the policy pack failed: "),
     )
     try:
-        recording = synthesize(args.stack, REPO_ROOT, args.stack_file)
+        if args.project is not None:
+            from scripts.offline.team import synthesize_project  # noqa: PLC0415
+
+            recording, _ = synthesize_project(args.project, args.stack)
+        else:
+            recording = synthesize(args.stack, REPO_ROOT, args.stack_file)
         if pack is not None:
             policy = _policy_pack(recording, pack)
         else:

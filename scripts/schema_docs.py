@@ -86,7 +86,9 @@ def render(schema: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or ``--check``) docs/components/schema.md; returns the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Generate docs/components/schema.md from the package schema."
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
     options = parser.parse_args(argv)
     text = render(package_schema())

@@ -7,8 +7,10 @@
 Kubernetes controllers create AWS resources Pulumi never saw. Left behind, they hold the
 VPC's subnets and security groups, and ``pulumi destroy`` fails (or hangs) on the VPC:
 
-1. load balancers the AWS Load Balancer Controller made for the cluster (tag
-   ``elbv2.k8s.aws/cluster=<cluster>``, or ``kubernetes.io/cluster/<cluster>``), in the VPC;
+1. load balancers made for the cluster, in the VPC: the AWS Load Balancer Controller's
+   (elbv2; tag ``elbv2.k8s.aws/cluster=<cluster>`` or ``kubernetes.io/cluster/<cluster>``)
+   and the Classic ELBs the in-tree ``Service type: LoadBalancer`` code makes (elb API;
+   tag ``kubernetes.io/cluster/<cluster>``);
 2. their target groups (same tags);
 3. detached (``available``) network interfaces in the VPC that belong to the cluster: the
    VPC CNI's (description ``aws-K8S-...``, unless tagged for another cluster) or tagged
@@ -18,8 +20,11 @@ VPC's subnets and security groups, and ``pulumi destroy`` fails (or hangs) on th
    security group), and the rules in other groups that reference them or the cluster's
    security group.
 
-Deletion order: load balancers (then wait until they are gone), target groups, ENIs, rules
-that reference a leftover security group, the leftover security groups. Rules in other
+Deletion order: load balancers of both kinds (then wait until they are gone: botocore's
+``load_balancers_deleted`` waiter for elbv2; the elb API has no such waiter, so the same
+acceptors, "LoadBalancerNotFound" means gone, run through botocore's waiter machinery),
+target groups, ENIs, rules that reference a leftover security group, the leftover security
+groups. Rules in other
 groups that reference the cluster's security group are listed, not removed: Pulumi owns
 them and deletes them itself.
 
@@ -29,7 +34,9 @@ Before anything is listed, the target must be the stack's (else exit 2, nothing 
 * the caller's account (STS) is in the stack's ``allowedAccountIds``;
 * a found cluster carries no ``stack`` tag of another stack;
 * a VPC given by flag or outputs is the found cluster's VPC, or is tagged ``stack=<stack>``,
-  or is the stack's adopted ``network.existing.vpcId``.
+  or is the stack's adopted VPC: ``network.existing.vpcId``, or the VPC ID output of the
+  Terraform state named by ``network.existing.terraformState`` (read only when needed, so
+  an adopted VPC is recognised after the cluster is gone).
 
 Prod is refused unless told twice, ``--confirm-stack <stack>`` (the stack name typed again)
 AND ``--i-understand-this-is-prod``, when the stack's profile is ``prod`` (checked before
@@ -44,13 +51,17 @@ run; 3 AWS could not be asked.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
+from botocore.waiter import WaiterModel, create_waiter_with_client
 from mlops_platform.core.naming import NameKind, physical_name
+from mlops_platform.network.terraform_state import TerraformStateError, read_state
 
 from scripts.aws_session import (
     EXIT_FAIL,
@@ -65,7 +76,7 @@ from scripts.aws_session import (
     run,
     table,
 )
-from scripts.offline.project import load_project
+from scripts.offline.project import REPO_ROOT, load_project
 from scripts.verify import parse_outputs
 
 CONTROLLER_TAG = "elbv2.k8s.aws/cluster"
@@ -76,9 +87,42 @@ CNI_CLUSTER_TAG = "cluster.k8s.amazonaws.com/name"
 """The tag the VPC CNI puts on the network interfaces it creates (value: cluster name)."""
 CNI_DESCRIPTION_PREFIX = "aws-K8S-"
 """How the VPC CNI describes the network interfaces it creates (``aws-K8S-i-...``)."""
-DELETE_ORDER = ("load-balancer", "target-group", "network-interface", "sg-rule", "security-group")
+DELETE_ORDER = (
+    "load-balancer",
+    "classic-load-balancer",
+    "target-group",
+    "network-interface",
+    "sg-rule",
+    "security-group",
+)
+LOAD_BALANCER_KINDS = ("load-balancer", "classic-load-balancer")
 WAIT_SECONDS = 300
 """How long to wait for deleted load balancers to disappear before going on."""
+WAIT_DELAY_SECONDS = 15
+"""Seconds between two polls of a waiter (botocore's delay for ``load_balancers_deleted``)."""
+CLASSIC_DELETED_WAITER = WaiterModel(
+    {
+        "version": 2,
+        "waiters": {
+            "ClassicLoadBalancerDeleted": {
+                "operation": "DescribeLoadBalancers",
+                "delay": WAIT_DELAY_SECONDS,
+                "maxAttempts": 40,
+                "acceptors": [
+                    {"matcher": "error", "expected": "LoadBalancerNotFound", "state": "success"},
+                    {
+                        "matcher": "path",
+                        "argument": "length(LoadBalancerDescriptions) > `0`",
+                        "expected": True,
+                        "state": "retry",
+                    },
+                ],
+            }
+        },
+    }
+)
+"""The elb API ships no "deleted" waiter (only instance-health ones); this one has the
+acceptors of elbv2's ``LoadBalancersDeleted`` for the Classic ``DescribeLoadBalancers``."""
 
 
 @dataclass
@@ -133,13 +177,15 @@ class Guard:
         self.cluster_sg = cluster_sg
         self.reporter = reporter
         self.elb = aws.client("elbv2")
+        self.classic = aws.client("elb")
         self.ec2 = aws.client("ec2")
 
     # --- finding -----------------------------------------------------------------------
 
     def find(self) -> list[Blocker]:
         """Every blocker, in deletion order."""
-        blockers = self.load_balancers() + self.target_groups() + self.enis()
+        blockers = self.load_balancers() + self.classic_load_balancers()
+        blockers += self.target_groups() + self.enis()
         blockers += self.security_groups()
         return sorted(blockers, key=lambda b: DELETE_ORDER.index(b.kind))
 
@@ -166,6 +212,33 @@ class Guard:
             )
             for lb in found
             if cluster_owned(tags.get(lb["LoadBalancerArn"], {}), self.cluster)
+        ]
+
+    def classic_load_balancers(self) -> list[Blocker]:
+        """The Classic ELBs made for the cluster (in-tree Service controller) in the VPC."""
+        self.reporter.progress("listing classic load balancers")
+        found = []
+        for page in self.classic.get_paginator("describe_load_balancers").paginate():
+            found += [
+                lb
+                for lb in page.get("LoadBalancerDescriptions", [])
+                if lb.get("VPCId") == self.vpc_id
+            ]
+        names = [lb["LoadBalancerName"] for lb in found]
+        tags: dict[str, dict[str, str]] = {}
+        for start in range(0, len(names), 20):  # DescribeTags takes at most 20 names
+            response = self.classic.describe_tags(LoadBalancerNames=names[start : start + 20])
+            for entry in response.get("TagDescriptions", []):
+                tags[entry["LoadBalancerName"]] = _tags(entry.get("Tags"))
+        return [
+            Blocker(
+                "classic-load-balancer",
+                lb["LoadBalancerName"],
+                f"classic {lb['LoadBalancerName']} ({lb.get('Scheme', '?')}, "
+                f"service {tags[lb['LoadBalancerName']].get('kubernetes.io/service-name', '?')})",
+            )
+            for lb in found
+            if cluster_owned(tags.get(lb["LoadBalancerName"], {}), self.cluster)
         ]
 
     def target_groups(self) -> list[Blocker]:
@@ -268,7 +341,9 @@ class Guard:
     # --- deleting ----------------------------------------------------------------------
 
     def delete(self, blockers: list[Blocker], *, dry_run: bool, wait_seconds: float) -> None:
-        """Delete what may be deleted, in :data:`DELETE_ORDER`; record each result."""
+        """Delete what may be deleted, in :data:`DELETE_ORDER`; record each result. Before
+        anything after the load balancers, wait until the deleted ones are gone."""
+        waited = False
         for blocker in blockers:
             if not blocker.delete:
                 blocker.result = "left"
@@ -276,8 +351,9 @@ class Guard:
             if dry_run:
                 blocker.result = "would-delete"
                 continue
-            if blocker.kind == "target-group":
+            if blocker.kind not in LOAD_BALANCER_KINDS and not waited:
                 self._wait_for_load_balancers(blockers, wait_seconds)
+                waited = True
             self.reporter.progress(f"deleting {blocker.kind} {blocker.id}")
             try:
                 self._delete_one(blocker)
@@ -290,6 +366,8 @@ class Guard:
     def _delete_one(self, blocker: Blocker) -> None:
         if blocker.kind == "load-balancer":
             self.elb.delete_load_balancer(LoadBalancerArn=blocker.id)
+        elif blocker.kind == "classic-load-balancer":
+            self.classic.delete_load_balancer(LoadBalancerName=blocker.id)
         elif blocker.kind == "target-group":
             self.elb.delete_target_group(TargetGroupArn=blocker.id)
         elif blocker.kind == "network-interface":
@@ -310,23 +388,29 @@ class Guard:
             self.ec2.delete_security_group(GroupId=blocker.id)
 
     def _wait_for_load_balancers(self, blockers: list[Blocker], wait_seconds: float) -> None:
-        pending = [b.id for b in blockers if b.kind == "load-balancer" and b.result == "deleted"]
+        """Wait (botocore waiters, one load balancer at a time, within one overall budget)
+        until every deleted load balancer is gone; one still there is marked failed."""
+        deleted = [b for b in blockers if b.kind in LOAD_BALANCER_KINDS and b.result == "deleted"]
+        if not deleted:
+            return
+        delay = max(1, min(WAIT_DELAY_SECONDS, math.ceil(wait_seconds)))
         deadline = time.monotonic() + wait_seconds
-        while pending and time.monotonic() < deadline:
-            still = []
-            for arn in pending:
-                try:
-                    self.elb.describe_load_balancers(LoadBalancerArns=[arn])
-                    still.append(arn)
-                except ClientError as exc:
-                    if error_code(exc) != "LoadBalancerNotFound":
-                        raise
-            pending = still
-            if pending:
-                self.reporter.progress(f"waiting for {len(pending)} load balancer(s) to go")
-                time.sleep(5)
-        for blocker in blockers:
-            if blocker.kind == "load-balancer" and blocker.id in pending:
+        self.reporter.progress(f"waiting for {len(deleted)} load balancer(s) to go")
+        for blocker in deleted:
+            if blocker.kind == "load-balancer":
+                waiter = self.elb.get_waiter("load_balancers_deleted")
+                params: dict[str, Any] = {"LoadBalancerArns": [blocker.id]}
+            else:
+                waiter = create_waiter_with_client(
+                    "ClassicLoadBalancerDeleted", CLASSIC_DELETED_WAITER, self.classic
+                )
+                params = {"LoadBalancerNames": [blocker.id]}
+            attempts = max(1, math.ceil((deadline - time.monotonic()) / delay))
+            try:
+                waiter.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+            except WaiterError as exc:
+                if "Max attempts exceeded" not in str(exc):
+                    raise
                 blocker.result = "failed: still deleting after the wait"
 
 
@@ -392,6 +476,25 @@ def vpc_belongs(
     if vpc_id in (cluster_vpc, adopted_vpc):
         return True
     return vpc_tags.get("stack") == stack and vpc_tags.get("project", project) == project
+
+
+def adopted_vpc_from_state(state: Any) -> tuple[str | None, str]:
+    """The VPC ID a ``network.existing.terraformState`` setting adopts, or why it is unknown.
+
+    A local state path is relative to the project, as for the program; ``s3://`` states are
+    read with the standard AWS environment.
+    """
+    source = str(state.source)
+    if not source.startswith("s3://") and not Path(source).is_absolute():
+        source = str(REPO_ROOT / source)
+    output = state.outputs.vpc_id
+    try:
+        value = read_state(source, region=state.region).output(output).value
+    except TerraformStateError as exc:
+        return None, str(exc)
+    if not isinstance(value, str) or not value.startswith("vpc-"):
+        return None, f"output {output!r} of Terraform state {state.source} is not a VPC ID"
+    return value, ""
 
 
 def _vpc_tags(aws: Aws, vpc_id: str) -> dict[str, str]:
@@ -497,9 +600,12 @@ def resolve_target(
     cluster: str,
     given_vpc: str | None,
     adopted_vpc: str | None,
+    adopted_state: Any = None,
 ) -> Target:
     """Describe the cluster and the VPC, and refuse (:class:`UserError`) any that is not the
-    stack's. ``cluster`` must already be the stack's name for it."""
+    stack's. ``cluster`` must already be the stack's name for it. ``adopted_state`` (the
+    ``network.existing.terraformState`` setting) is read only when nothing else shows the
+    VPC to be the stack's."""
     cluster_sg, cluster_vpc = "", None
     tags: dict[str, dict[str, str]] = {}
     reporter.progress(f"describing cluster {cluster}")
@@ -528,19 +634,22 @@ def resolve_target(
     if not vpc_id:
         raise UserError(f"cluster {cluster} not found and no VPC given: pass --vpc-id")
     vpc_tags = _vpc_tags(aws, vpc_id)
-    if not vpc_belongs(
-        vpc_id,
-        vpc_tags,
-        stack=stack,
-        project=project,
-        cluster_vpc=cluster_vpc,
-        adopted_vpc=adopted_vpc,
-    ):
+    belongs = {"stack": stack, "project": project, "cluster_vpc": cluster_vpc}
+    why_not_adopted = ""
+    if not vpc_belongs(vpc_id, vpc_tags, adopted_vpc=adopted_vpc, **belongs) and adopted_state:
+        reporter.progress(f"reading the adopted VPC from Terraform state {adopted_state.source}")
+        adopted_vpc, why_not_adopted = adopted_vpc_from_state(adopted_state)
+    if not vpc_belongs(vpc_id, vpc_tags, adopted_vpc=adopted_vpc, **belongs):
+        adopted = "network.existing.terraformState" if adopted_state else "network.existing.vpcId"
+        if adopted_vpc:
+            adopted += f" ({adopted_vpc})"
+        elif why_not_adopted:
+            adopted += f" (unknown: {why_not_adopted})"
         raise UserError(
             f"VPC {vpc_id} is not stack '{stack}''s: it is not the VPC of cluster {cluster}, "
             f"not tagged stack={stack}"
             + (f" (it is tagged stack={vpc_tags['stack']})" if "stack" in vpc_tags else "")
-            + ", and not the stack's network.existing.vpcId"
+            + f", and not the stack's adopted VPC from {adopted}"
         )
     tags[f"VPC {vpc_id}"] = vpc_tags
     return Target(cluster, vpc_id, cluster_sg, tags)
@@ -582,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster=cluster,
             given_vpc=args.vpc_id or outputs.get("vpcId"),
             adopted_vpc=existing.vpc_id if existing is not None else None,
+            adopted_state=existing.terraform_state if existing is not None else None,
         )
         refuse_prod(target.tags, config.profile.value)  # before anything is listed
         vpc_id = target.vpc_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,14 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+DEPLOY_PATH_ELSEWHERE = {
+    "mlops:deployRunner": json.dumps(
+        {"enabled": False, "alternativeAccess": "tests: a network routed into the VPC"}
+    )
+}
+"""Config for tests of minimal test/prod stacks that are not about the deploy path: no runner
+(it needs a GitHub connection), and the private endpoint reached some other way."""
 
 
 def read_stack(stack: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ What it builds, in order:
    given, custom networking; kube-proxy; eks-pod-identity-agent) and one ``ENIConfig``
    per AZ, all BEFORE compute;
 8. a small on-demand AL2023 system node group through a launch template (IMDSv2 required,
-   hop limit 2, encrypted gp3 root volume, no key pair);
+   hop limit 1 so pods cannot use the node role, encrypted gp3 root volume, no key pair);
 9. coredns and aws-ebs-csi-driver (with its own Pod Identity role) AFTER the node group.
 
 IAM roles of the control plane and nodes come in as ARNs from
@@ -38,10 +38,21 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..core.coercion import accept_args
+from ..core.kms import LOGS_KEY_USE_ACTIONS, key_admin_statement
 from ..core.naming import NameKind, physical_name
+from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
+from ..core.versions import (
+    COREDNS_ADDON,
+    EBS_CSI_DRIVER_ADDON,
+    KUBE_PROXY_ADDON,
+    KUBERNETES_VERSION,
+    POD_IDENTITY_AGENT_ADDON,
+    SYSTEM_NODE_AMI_RELEASE,
+    VPC_CNI_ADDON,
+)
 from ..iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
 
 LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -89,15 +100,15 @@ class AddonVersions:
     ``aws eks describe-addon-versions --kubernetes-version 1.34 --addon-name <name>``.
     """
 
-    vpc_cni: str = "v1.21.1-eksbuild.1"
+    vpc_cni: str = VPC_CNI_ADDON
     """vpc-cni (before compute)."""
-    kube_proxy: str = "v1.34.1-eksbuild.2"
+    kube_proxy: str = KUBE_PROXY_ADDON
     """kube-proxy (before compute); its minor follows the cluster's."""
-    pod_identity_agent: str = "v1.3.10-eksbuild.2"
+    pod_identity_agent: str = POD_IDENTITY_AGENT_ADDON
     """eks-pod-identity-agent (before compute)."""
-    coredns: str = "v1.12.4-eksbuild.1"
+    coredns: str = COREDNS_ADDON
     """coredns (after the system node group: it needs nodes to schedule on)."""
-    ebs_csi_driver: str = "v1.54.0-eksbuild.1"
+    ebs_csi_driver: str = EBS_CSI_DRIVER_ADDON
     """aws-ebs-csi-driver (after the system node group; own Pod Identity role)."""
 
 
@@ -117,7 +128,7 @@ class ServingClusterArgs:
     node_role_arn: pulumi.Input[str]
     """IAM role of the node instances (``PlatformIam.node_role_arn``)."""
 
-    version: str = "1.34"
+    version: str = KUBERNETES_VERSION
     """Kubernetes version, pinned; an upgrade is a deliberate change of this value."""
 
     endpoint_public_access: bool = False
@@ -189,7 +200,7 @@ class ServingClusterArgs:
     system_node_disk_gib: int = 50
     """Size of the encrypted gp3 root volume."""
 
-    system_node_ami_release_version: str | None = "1.34.2-20260128"
+    system_node_ami_release_version: str | None = SYSTEM_NODE_AMI_RELEASE
     """Pinned EKS AL2023 AMI release (``<k8s>-<yyyymmdd>``); ``None`` takes the newest at create."""
 
     ebs_kms_key_arn: pulumi.Input[str] | None = None
@@ -200,6 +211,12 @@ class ServingClusterArgs:
 
     protect: bool = False
     """Protect and retain the KMS key and the log group."""
+
+    kubernetes_resources: bool = True
+    """Register the Kubernetes provider and the Kubernetes objects (ENIConfigs). ``False``
+    for phase 1 of a first deploy: nothing then needs the Kubernetes API. With pod subnets,
+    VPC CNI custom networking is turned on in the Kubernetes phase, when the ENIConfigs exist
+    (nodes started before keep taking pod IPs from their own subnet until replaced)."""
 
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags merged into every taggable child."""
@@ -375,8 +392,8 @@ class ServingCluster(pulumi.ComponentResource):
         """TCP 443 rules on the cluster security group, one per CIDR or security group."""
 
         # 6. Kubeconfig and the Kubernetes provider (the ENIConfigs below need it).
-        self.kubernetes_provider = self._kubernetes_provider(name, region)
-        """Kubernetes provider for this cluster; pass it to every Kubernetes resource."""
+        self._k8s_provider = self._kubernetes_provider(name, region, args.kubernetes_resources)
+        custom_networking = bool(args.pod_subnet_ids) and args.kubernetes_resources
 
         # 7. Networking add-ons and the per-AZ ENIConfigs before compute.
         versions = args.addon_versions
@@ -390,7 +407,7 @@ class ServingCluster(pulumi.ComponentResource):
             [],
             configuration_values=vpc_cni_configuration(
                 enable_network_policy=args.enable_network_policy,
-                custom_networking=bool(args.pod_subnet_ids),
+                custom_networking=custom_networking,
             ),
         )
         pod_identity_agent = self._addon(
@@ -416,7 +433,7 @@ class ServingCluster(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=2,
+                http_put_response_hop_limit=IMDS_HOP_LIMIT,
                 instance_metadata_tags="disabled",
             ),
             block_device_mappings=[
@@ -641,7 +658,19 @@ class ServingCluster(pulumi.ComponentResource):
         )
         self.access_entries.append(entry)
 
-    def _kubernetes_provider(self, name: str, region: pulumi.Input[str]) -> k8s.Provider:
+    @property
+    def kubernetes_provider(self) -> k8s.Provider:
+        """Kubernetes provider for this cluster; pass it to every Kubernetes resource."""
+        if self._k8s_provider is None:
+            raise AttributeError(
+                "this ServingCluster was built with kubernetes_resources=False (phase 1): it "
+                "has no Kubernetes provider"
+            )
+        return self._k8s_provider
+
+    def _kubernetes_provider(
+        self, name: str, region: pulumi.Input[str], create: bool
+    ) -> k8s.Provider | None:
         """Sets ``self.kubeconfig`` (exec-based, a secret) and returns a provider using it."""
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
@@ -651,6 +680,8 @@ class ServingCluster(pulumi.ComponentResource):
                 region,
             ).apply(lambda parts: kubeconfig_json(*parts))
         )
+        if not create:
+            return None
         return k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
@@ -666,7 +697,7 @@ class ServingCluster(pulumi.ComponentResource):
         vpc_cni: aws.eks.Addon,
     ) -> list[k8s.apiextensions.CustomResource]:
         """One ``ENIConfig`` per AZ, named after it: the pod subnet there, the cluster SG."""
-        if not args.pod_subnet_ids:
+        if not args.pod_subnet_ids or not args.kubernetes_resources:
             return []
         pairs = zip(args.availability_zones, args.pod_subnet_ids, strict=True)
         return [
@@ -755,7 +786,8 @@ def _node_problems(args: ServingClusterArgs) -> list[Invalid]:
             Invalid(
                 "system_node_ami_release_version",
                 release,
-                f"an EKS AMI release of Kubernetes {args.version}, e.g. {args.version}.2-20260128",
+                f"an EKS AMI release of Kubernetes {args.version} (`<k8s>.<patch>-<YYYYMMDD>`), "
+                f"e.g. {SYSTEM_NODE_AMI_RELEASE} for {KUBERNETES_VERSION}",
             )
         )
     return problems
@@ -941,36 +973,7 @@ def key_policy(
     return {
         "Version": POLICY_VERSION,
         "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": [
-                    "kms:DescribeKey",
-                    "kms:GetKeyPolicy",
-                    "kms:PutKeyPolicy",
-                    "kms:GetKeyRotationStatus",
-                    "kms:EnableKeyRotation",
-                    "kms:ListKeyRotations",
-                    "kms:RotateKeyOnDemand",
-                    "kms:ListResourceTags",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:UpdateKeyDescription",
-                    "kms:EnableKey",
-                    "kms:DisableKey",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:CancelKeyDeletion",
-                    "kms:CreateAlias",
-                    "kms:DeleteAlias",
-                    "kms:UpdateAlias",
-                    "kms:ListGrants",
-                    "kms:CreateGrant",
-                    "kms:RevokeGrant",
-                    "kms:RetireGrant",
-                ],
-                "Resource": "*",
-            },
+            key_admin_statement(root),
             {
                 "Sid": "ClusterRoleUsesKey",
                 "Effect": "Allow",
@@ -990,15 +993,7 @@ def key_policy(
                 "Sid": "CloudWatchLogsUsesKey",
                 "Effect": "Allow",
                 "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
-                "Action": [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
-                    "kms:GenerateDataKeyWithoutPlaintext",
-                    "kms:DescribeKey",
-                ],
+                "Action": list(LOGS_KEY_USE_ACTIONS),
                 "Resource": "*",
                 "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
             },

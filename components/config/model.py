@@ -17,6 +17,18 @@ from pydantic.alias_generators import to_camel
 
 from ..cluster.serving_cluster import SupportType
 from ..core import patterns
+from ..core.versions import (
+    COREDNS_ADDON,
+    EBS_CSI_DRIVER_ADDON,
+    KUBE_PROXY_ADDON,
+    KUBERNETES_VERSION,
+    POD_IDENTITY_AGENT_ADDON,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    SYSTEM_NODE_AMI_RELEASE,
+    VPC_CNI_ADDON,
+)
+from ..deploy import runner as deploy_runner
+from ..deploy.runner import CONNECTION_ARN
 from ..gpu.cluster_autoscaler import DEFAULT_CHART_VERSION as CA_CHART_VERSION
 from ..gpu.cluster_autoscaler import DEFAULT_IMAGE_TAG as CA_IMAGE_TAG
 from ..gpu.cluster_autoscaler import Expander as AutoscalerExpander
@@ -39,12 +51,14 @@ from ..gpu.nvidia import (
     MigStrategy,
     NvidiaMode,
 )
+from ..iam.service_linked import ServiceLinkedRoleMode
 from ..network.network import NatStrategy
 from ..network.terraform_state import DEFAULT_OUTPUT_NAMES
 from ..observability.alert_rules import THRESHOLD_RANGES
 from ..observability.observability import ReceiverType
 from ..storage.artifact_store import BucketPurpose, ObjectLockMode, StorageClass
 from ..storage.container_registry import Upstream
+from ..storage.model_registry import MONITORING_INTERVALS
 
 
 class Profile(StrEnum):
@@ -75,9 +89,6 @@ class InterfaceEndpoint(StrEnum):
     MONITORING = "monitoring"
     APS_WORKSPACES = "aps-workspaces"
 
-
-SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35")
-"""EKS versions this release is tested with; older ones are out of standard support."""
 
 LOG_RETENTION_DAYS: tuple[int, ...] = (
     1,
@@ -294,12 +305,14 @@ class SystemNodesConfig(NodeGroupSize):
     ami_release_version: str | None = Field(
         None,
         pattern=patterns.AMI_RELEASE.regex,
-        description="EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. 1.34.2-20260128). Unset: "
+        description=f"EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. {SYSTEM_NODE_AMI_RELEASE}). "
+        "Unset: "
         "the ServingCluster component's pinned default for its Kubernetes version.",
     )
 
 
 RoleArn = Annotated[str, Field(pattern=patterns.IAM_ROLE_ARN.regex)]
+HumanPrincipalArn = Annotated[str, Field(pattern=patterns.HUMAN_PRINCIPAL_ARN.regex)]
 KubernetesName = Annotated[str, Field(pattern=patterns.DNS_LABEL.regex)]
 
 
@@ -309,27 +322,29 @@ class AddonVersionsConfig(_Model):
     vpc_cni: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="vpc-cni build, e.g. v1.21.1-eksbuild.1 (installed before nodes).",
+        description=f"vpc-cni build, e.g. {VPC_CNI_ADDON} (installed before nodes).",
     )
     kube_proxy: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="kube-proxy build, e.g. v1.34.1-eksbuild.2 (installed before nodes).",
+        description=f"kube-proxy build, e.g. {KUBE_PROXY_ADDON} (installed before nodes).",
     )
     pod_identity_agent: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="eks-pod-identity-agent build, e.g. v1.3.10-eksbuild.2 (before nodes).",
+        description=f"eks-pod-identity-agent build, e.g. {POD_IDENTITY_AGENT_ADDON} "
+        "(before nodes).",
     )
     coredns: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="coredns build, e.g. v1.12.4-eksbuild.1 (after the system nodes).",
+        description=f"coredns build, e.g. {COREDNS_ADDON} (after the system nodes).",
     )
     ebs_csi_driver: str | None = Field(
         default=None,
         pattern=patterns.ADDON_VERSION.regex,
-        description="aws-ebs-csi-driver build, e.g. v1.54.0-eksbuild.1 (after the system nodes).",
+        description=f"aws-ebs-csi-driver build, e.g. {EBS_CSI_DRIVER_ADDON} "
+        "(after the system nodes).",
     )
 
 
@@ -357,7 +372,8 @@ class ClusterConfig(_Model):
     """The EKS serving cluster."""
 
     version: KubernetesVersion = Field(
-        "1.34", description="Kubernetes version, pinned; upgrades are a deliberate config change."
+        KUBERNETES_VERSION,
+        description="Kubernetes version, pinned; upgrades are a deliberate config change.",
     )
     endpoint_public_access: bool = Field(
         description="Whether the API server also has a public endpoint (the private one is "
@@ -429,14 +445,27 @@ class IamConfig(_Model):
         description="Create the platform's own permission boundary and attach it to every role "
         "(not together with `permissionBoundaryArn`)."
     )
-    admin_principal_arns: list[RoleArn] = Field(
-        default_factory=list,
-        description="Roles (e.g. SSO permission-set roles) allowed to assume platform-admin. "
-        "Empty: the account, with IAM policies deciding.",
+    platform_admin_role: bool | None = Field(
+        None,
+        description="Create the human platform-admin role (cluster admin through EKS). Unset: "
+        "created when `adminPrincipalArns` names someone; `true` requires principals.",
     )
-    read_only_principal_arns: list[RoleArn] = Field(
+    admin_principal_arns: list[HumanPrincipalArn] = Field(
         default_factory=list,
-        description="Roles allowed to assume the read-only role. Empty: the account.",
+        description="Who may assume platform-admin: role ARNs, IAM user ARNs (MFA required) or "
+        "an SSO permission-set role ARN pattern such as `arn:aws:iam::<account>:role/"
+        "aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_PlatformAdmin_*` (matched on "
+        "`aws:PrincipalArn`). Never the account root; required while the role is on.",
+    )
+    read_only_role: bool | None = Field(
+        None,
+        description="Create the human read-only role. Unset: created when "
+        "`readOnlyPrincipalArns` names someone; `true` requires principals.",
+    )
+    read_only_principal_arns: list[HumanPrincipalArn] = Field(
+        default_factory=list,
+        description="Who may assume the read-only role (same forms as `adminPrincipalArns`); "
+        "required while the role is on.",
     )
 
 
@@ -720,6 +749,11 @@ class GpuConfig(_Model):
     cluster_autoscaler: ClusterAutoscalerConfig = Field(
         description="The Cluster Autoscaler that scales managed-node-group pools."
     )
+    spot_service_linked_role: ServiceLinkedRoleMode = Field(
+        description="The EC2 Spot service-linked role (AWSServiceRoleForEC2Spot) spot pools "
+        "need: `create` it with the stack when any pool is spot, or `exists` when the account "
+        "already has it (one per account: creating it twice fails). Retained on destroy."
+    )
 
     def effective_pools(self) -> list[GpuPoolConfig]:
         """Every pool with the unset settings taken from :attr:`pool_defaults`."""
@@ -848,6 +882,15 @@ class RegistryConfig(_Model):
     )
 
 
+def _monitoring_interval(value: int) -> int:
+    if value not in MONITORING_INTERVALS:
+        raise ValueError("allowed: " + ", ".join(map(str, MONITORING_INTERVALS)))
+    return value
+
+
+MonitoringInterval = Annotated[int, AfterValidator(_monitoring_interval)]
+
+
 class ModelRegistryConfig(_Model):
     """The MLflow tracking server and model registry (RDS PostgreSQL + S3)."""
 
@@ -871,6 +914,18 @@ class ModelRegistryConfig(_Model):
     multi_az: bool = Field(description="A standby in a second AZ. Required in prod.")
     deletion_protection: bool = Field(description="RDS deletion protection. Required in prod.")
     final_snapshot: bool = Field(description="Snapshot the database when it is deleted.")
+    monitoring_interval_seconds: MonitoringInterval = Field(
+        description="RDS Enhanced Monitoring (OS metrics) interval in seconds: 0 (off), 1, 5, "
+        "10, 15, 30 or 60."
+    )
+    slow_statement_ms: int = Field(
+        1000,
+        ge=-1,
+        le=3_600_000,
+        description="Log statements that run at least this long (ms; "
+        "`log_min_duration_statement`, -1: off). The database's `postgresql` and `upgrade` "
+        "logs go to KMS-encrypted log groups kept for `logRetentionDays`.",
+    )
     replicas: int = Field(ge=1, le=10, description="MLflow server replicas.")
     chart_version: str | None = Field(
         None,
@@ -995,6 +1050,148 @@ class ObservabilityConfig(_Model):
     )
 
 
+# --- serving: load balancer controller and tenants -----------------------------------------
+
+
+class LoadBalancerControllerConfig(_Model):
+    """The AWS Load Balancer Controller (internal load balancers for Services and Ingresses)."""
+
+    replicas: int = Field(ge=1, le=5, description="Controller replicas (2+ for availability).")
+    chart_version: str | None = Field(
+        None,
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="Exact `aws-load-balancer-controller` chart version; unset: the one the "
+        "LoadBalancerController component is tested with (`CHART_VERSION`).",
+    )
+
+
+_QUANTITY = r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+Quantity = Annotated[str, Field(pattern=_QUANTITY)]
+
+
+class TenantQuotaDefaultsConfig(_Model):
+    """Quota every tenant gets unless it sets its own."""
+
+    cpu: Quantity = Field(description="CPU a tenant may request (`requests.cpu`).")
+    memory: Quantity = Field(description="Memory a tenant may request and use.")
+    pods: int = Field(ge=1, le=5000, description="Most pods in a tenant namespace.")
+    load_balancers: int = Field(
+        ge=0, le=20, description="Most LoadBalancer Services in a tenant namespace."
+    )
+
+
+class TenantConfig(_Model):
+    """One team's namespace on the cluster."""
+
+    name: str = Field(
+        pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$",
+        description="The team: a DNS label (at most 40 characters); also the namespace.",
+    )
+    owner: str | None = Field(
+        None, description="Who answers for the tenant (a team or person). Required."
+    )
+    gpus: int = Field(0, ge=0, description="GPUs the namespace may request at once.")
+    cpu: Quantity | None = Field(None, description="CPU quota; unset: quotaDefaults.cpu.")
+    memory: Quantity | None = Field(None, description="Memory quota; unset: quotaDefaults.")
+    pods: int | None = Field(None, ge=1, le=5000, description="Pod quota; unset: quotaDefaults.")
+    load_balancers: int | None = Field(
+        None, ge=0, le=20, description="LoadBalancer Services; unset: quotaDefaults."
+    )
+    access_role_arns: list[RoleArn] = Field(
+        default_factory=list,
+        description="The team's own IAM roles: each gets edit rights in the namespace only.",
+    )
+    https_egress_cidrs: list[Cidr] | None = Field(
+        None,
+        description="Where the team's pods may open HTTPS connections; unset: anywhere "
+        "(AWS APIs), never the instance metadata service.",
+    )
+
+
+class TenancyConfig(_Model):
+    """Teams' namespaces (`Tenant` per team) and how far their GPU quotas may overcommit."""
+
+    gpu_overcommit: float = Field(
+        ge=1.0,
+        le=10.0,
+        description="How far the sum of tenants' GPU quotas may exceed gpu.budgetGpus "
+        "(1 = not at all).",
+    )
+    quota_defaults: TenantQuotaDefaultsConfig = Field(
+        description="Quota every tenant gets unless it sets its own."
+    )
+    teams: list[TenantConfig] = Field(default_factory=list, description="The tenants.")
+
+
+class DeployPhase(StrEnum):
+    """How much of the environment a run builds (the two-phase bootstrap)."""
+
+    INFRASTRUCTURE = "infrastructure"
+    """Phase 1: everything that needs no Kubernetes API (network, IAM, cluster with its EKS
+    add-ons and system nodes, deploy runner, buckets, ECR); runs from anywhere."""
+    ALL = "all"
+    """Phase 2 and every later run: everything, including what runs on the cluster."""
+
+
+def _connection_arn(value: str) -> str:
+    if not CONNECTION_ARN.match(value):
+        raise ValueError(
+            "not an AWS CodeConnections connection ARN; e.g. "
+            "arn:aws:codeconnections:us-east-1:111122223333:connection/<uuid>"
+        )
+    return value
+
+
+def _runner_compute(value: str) -> str:
+    if value not in deploy_runner.COMPUTE_TYPES:
+        raise ValueError(
+            "not a CodeBuild Linux compute type; allowed: " + ", ".join(deploy_runner.COMPUTE_TYPES)
+        )
+    return value
+
+
+class DeployRunnerConfig(_Model):
+    """The in-VPC deploy runner: a CodeBuild-hosted GitHub Actions runner in the private
+    subnets (docs/components/deploy-runner.md)."""
+
+    enabled: bool = Field(
+        description="Build the runner (phase 1), the way into a private-only API endpoint."
+    )
+    connection_arn: Annotated[str, AfterValidator(_connection_arn)] | None = Field(
+        None,
+        description="ARN of the AWS CodeConnections connection to GitHub, created once by a "
+        "person (docs/operations.md, First deploy). Required when enabled.",
+    )
+    alternative_access: str | None = Field(
+        None,
+        min_length=3,
+        description="With the runner off and a private-only endpoint (test/prod): how "
+        "deploys reach the API instead (e.g. `VPN 10.50.0.0/16 via Transit Gateway`); a "
+        "source outside the VPC CIDR also goes into `cluster.apiIngressCidrs`.",
+    )
+    image: str = Field(
+        deploy_runner.DEFAULT_IMAGE,
+        min_length=1,
+        description="Build image: a CodeBuild managed image (pinned major) or an ECR image.",
+    )
+    compute_type: Annotated[str, AfterValidator(_runner_compute)] = Field(
+        deploy_runner.DEFAULT_COMPUTE_TYPE,
+        description="Compute of each runner build.",
+    )
+    concurrent_build_limit: int = Field(
+        deploy_runner.DEFAULT_CONCURRENT_BUILDS,
+        ge=1,
+        le=deploy_runner.MAX_CONCURRENT_BUILDS,
+        description="Most workflow jobs the runner takes at once.",
+    )
+    build_timeout_minutes: int = Field(
+        deploy_runner.DEFAULT_BUILD_TIMEOUT_MINUTES,
+        ge=deploy_runner.MIN_TIMEOUT_MINUTES,
+        le=deploy_runner.MAX_BUILD_TIMEOUT,
+        description="Longest a job may run, in minutes.",
+    )
+
+
 class EnvironmentConfig(_Model):
     """Everything one stack (environment) is built from."""
 
@@ -1028,3 +1225,14 @@ class EnvironmentConfig(_Model):
     storage: StorageConfig = Field(description="Artifact buckets (S3).")
     registry: RegistryConfig = Field(description="ECR repositories for images.")
     model_registry: ModelRegistryConfig = Field(description="MLflow tracking server and registry.")
+    load_balancer_controller: LoadBalancerControllerConfig = Field(
+        description="The AWS Load Balancer Controller."
+    )
+    tenants: TenancyConfig = Field(description="Teams' namespaces on the cluster.")
+    phase: DeployPhase = Field(
+        DeployPhase.ALL,
+        description="`infrastructure`: phase 1 of the first deploy, nothing on Kubernetes "
+        "(runs from anywhere); `all`: everything (from the runner, or wherever the API "
+        "endpoint is reachable).",
+    )
+    deploy_runner: DeployRunnerConfig = Field(description="The in-VPC deploy runner.")

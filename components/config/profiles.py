@@ -36,8 +36,11 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "secretsKeyDeletionWindowDays": 7,
         },
         "iam": {"ciEnvironment": "dev", "createPermissionBoundary": False},
+        # dev: the API has an allowlisted public endpoint; deploys run from GitHub or laptops.
+        "deployRunner": {"enabled": False},
         "gpu": {
             "budgetGpus": 4,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _DEV_GPUS,
             # dev: an idle GPU node goes after 5 minutes (cost first).
             "clusterAutoscaler": {"scaleDownUnneededTime": "5m"},
@@ -81,12 +84,18 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.t4g.small",
+            "monitoringIntervalSeconds": 0,
             "maxAllocatedStorageGb": 50,
             "backupRetentionDays": 7,
             "multiAz": False,
             "deletionProtection": False,
             "finalSnapshot": False,
             "replicas": 1,
+        },
+        "loadBalancerController": {"replicas": 1},
+        "tenants": {
+            "gpuOvercommit": 2.0,
+            "quotaDefaults": {"cpu": "8", "memory": "32Gi", "pods": 30, "loadBalancers": 0},
         },
     },
     Profile.TEST: {
@@ -100,8 +109,11 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "secretsKeyDeletionWindowDays": 14,
         },
         "iam": {"ciEnvironment": "test", "createPermissionBoundary": True},
+        # test/prod: private API endpoint only; phase 2 and later deploys run in the VPC.
+        "deployRunner": {"enabled": True},
         "gpu": {
             "budgetGpus": 16,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _TEST_GPUS,
             "clusterAutoscaler": {"scaleDownUnneededTime": "10m"},
             "poolDefaults": {
@@ -143,12 +155,18 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.t4g.medium",
+            "monitoringIntervalSeconds": 60,
             "maxAllocatedStorageGb": 100,
             "backupRetentionDays": 7,
             "multiAz": False,
             "deletionProtection": False,
             "finalSnapshot": True,
             "replicas": 1,
+        },
+        "loadBalancerController": {"replicas": 2},
+        "tenants": {
+            "gpuOvercommit": 1.5,
+            "quotaDefaults": {"cpu": "16", "memory": "64Gi", "pods": 50, "loadBalancers": 1},
         },
     },
     Profile.PROD: {
@@ -162,8 +180,10 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             "secretsKeyDeletionWindowDays": 30,
         },
         "iam": {"ciEnvironment": "prod", "createPermissionBoundary": True},
+        "deployRunner": {"enabled": True},
         "gpu": {
             "budgetGpus": 64,
+            "spotServiceLinkedRole": "create",
             "allowedInstanceTypes": _PROD_GPUS,
             # prod: keep warm capacity longer; scale-ups for bursts are slow and costly.
             "clusterAutoscaler": {"scaleDownUnneededTime": "20m"},
@@ -222,12 +242,18 @@ PROFILES: dict[Profile, dict[str, Any]] = {
         },
         "modelRegistry": {
             "instanceClass": "db.m7g.large",
+            "monitoringIntervalSeconds": 15,
             "maxAllocatedStorageGb": 500,
             "backupRetentionDays": 30,
             "multiAz": True,
             "deletionProtection": True,
             "finalSnapshot": True,
             "replicas": 2,
+        },
+        "loadBalancerController": {"replicas": 2},
+        "tenants": {
+            "gpuOvercommit": 1.0,
+            "quotaDefaults": {"cpu": "32", "memory": "128Gi", "pods": 100, "loadBalancers": 2},
         },
     },
 }

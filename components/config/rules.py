@@ -23,7 +23,10 @@ from ..core.tagging import REQUIRED_TAG_KEYS, tag_problems
 from ..gpu.node_pool import AmiType
 from ..gpu.nvidia import NvidiaMode
 from ..network.network import MIN_NODE_SUBNET_PREFIX, MIN_VPC_PREFIX, min_vpc_prefix_for
+from ..observability.observability import ObservabilityArgs
+from ..serving.tenant import RESERVED_NAMESPACES
 from ..storage.container_registry import repository_name_problems
+from ..storage.model_registry import ModelRegistryArgs
 from .model import (
     CapacityType,
     ClusterConfig,
@@ -108,32 +111,8 @@ def network_cidrs(config: EnvironmentConfig) -> list[Problem]:
                 f"/{MIN_NODE_SUBNET_PREFIX}) and public subnets",
             )
         ]
-    problems: list[Problem] = []
     private, public = planned_subnets(network)
-    for i, cidr in enumerate(private):
-        if ipaddress.IPv4Network(cidr).prefixlen > MIN_NODE_SUBNET_PREFIX:
-            planned = not network.private_subnet_cidrs
-            problems.append(
-                Problem(
-                    (
-                        "network",
-                        "vpcCidr" if planned else "privateSubnetCidrs",
-                        *(() if planned else (i,)),
-                    ),
-                    network.vpc_cidr if planned else cidr,
-                    (
-                        f"the default subnet plan (an eighth of the VPC per AZ) gives {cidr}, "
-                        f"smaller than a /{MIN_NODE_SUBNET_PREFIX}: use a VPC of "
-                        f"/{MIN_NODE_SUBNET_PREFIX - _PRIVATE_SPLIT} or larger, or give "
-                        "privateSubnetCidrs and publicSubnetCidrs yourself"
-                    )
-                    if planned
-                    else f"node subnets must be a /{MIN_NODE_SUBNET_PREFIX} or larger: every "
-                    "pod takes a VPC address",
-                )
-            )
-            if planned:
-                break
+    problems = _node_subnet_sizes(network, private)
     for key, cidrs in (("privateSubnetCidrs", private), ("publicSubnetCidrs", public)):
         if len(cidrs) != network.az_count:
             problems.append(
@@ -171,6 +150,37 @@ def network_cidrs(config: EnvironmentConfig) -> list[Problem]:
             )
         )
     return problems
+
+
+def _node_subnet_sizes(network: NetworkConfig, private: list[str]) -> list[Problem]:
+    """Node subnets hold at least a /24; the default plan says so on the VPC CIDR."""
+    planned = not network.private_subnet_cidrs
+    small = [
+        (i, cidr)
+        for i, cidr in enumerate(private)
+        if ipaddress.IPv4Network(cidr).prefixlen > MIN_NODE_SUBNET_PREFIX
+    ]
+    if small and planned:
+        cidr = small[0][1]
+        return [
+            Problem(
+                ("network", "vpcCidr"),
+                network.vpc_cidr,
+                f"the default subnet plan (an eighth of the VPC per AZ) gives {cidr}, "
+                f"smaller than a /{MIN_NODE_SUBNET_PREFIX}: use a VPC of "
+                f"/{MIN_NODE_SUBNET_PREFIX - _PRIVATE_SPLIT} or larger, or give "
+                "privateSubnetCidrs and publicSubnetCidrs yourself",
+            )
+        ]
+    return [
+        Problem(
+            ("network", "privateSubnetCidrs", i),
+            cidr,
+            f"node subnets must be a /{MIN_NODE_SUBNET_PREFIX} or larger: every pod takes a "
+            "VPC address",
+        )
+        for i, cidr in small
+    ]
 
 
 def existing_network(config: EnvironmentConfig) -> list[Problem]:
@@ -497,18 +507,84 @@ def cluster_access_and_keys(config: EnvironmentConfig) -> list[Problem]:
     return problems
 
 
+def deploy_path(config: EnvironmentConfig) -> list[Problem]:
+    """Every stack has a way to reach its API: the runner (with its GitHub connection and
+    repository), a public allowlisted endpoint, or an alternative named explicitly."""
+    runner = config.deploy_runner
+    problems: list[Problem] = []
+    if runner.enabled:
+        if runner.connection_arn is None:
+            problems.append(
+                Problem(
+                    ("deployRunner", "connectionArn"),
+                    None,
+                    "the deploy runner needs the ARN of an AWS CodeConnections connection to "
+                    "GitHub; create it once (docs/operations.md, First deploy) and set it here, "
+                    "or set deployRunner.enabled to false",
+                )
+            )
+        if config.iam.ci_repository is None:
+            problems.append(
+                Problem(
+                    ("iam", "ciRepository"),
+                    None,
+                    "the deploy runner takes the jobs of this GitHub repository (org/repo); "
+                    "set it, or set deployRunner.enabled to false",
+                )
+            )
+        if runner.alternative_access is not None:
+            problems.append(
+                Problem(
+                    ("deployRunner", "alternativeAccess"),
+                    runner.alternative_access,
+                    "only with the runner off; remove it or set deployRunner.enabled to false",
+                )
+            )
+        return problems
+    private_only = not config.cluster.endpoint_public_access
+    if config.profile is not Profile.DEV and private_only and runner.alternative_access is None:
+        problems.append(
+            Problem(
+                ("deployRunner", "enabled"),
+                False,
+                f"a {config.profile} cluster has a private API endpoint only: nothing outside "
+                "the VPC can run the Kubernetes phase. Keep the runner (deployRunner.enabled: "
+                "true with deployRunner.connectionArn), or name the path that replaces it in "
+                "deployRunner.alternativeAccess (a VPN or peered network routed into the VPC; "
+                "cluster.apiIngressCidrs lists other source ranges)",
+            )
+        )
+    return problems
+
+
 def iam_settings(config: EnvironmentConfig) -> list[Problem]:
-    """One permission boundary: an existing one or the platform's own, not both."""
+    """One permission boundary: an existing one or the platform's own, not both; a human
+    role that is on names who may assume it (never the whole account)."""
     iam = config.iam
+    problems: list[Problem] = []
     if iam.permission_boundary_arn and iam.create_permission_boundary:
-        return [
+        problems.append(
             Problem(
                 ("iam", "createPermissionBoundary"),
                 True,
                 "set either iam.permissionBoundaryArn or iam.createPermissionBoundary, not both",
             )
-        ]
-    return []
+        )
+    for key, enabled, principals in (
+        ("adminPrincipalArns", iam.platform_admin_role, iam.admin_principal_arns),
+        ("readOnlyPrincipalArns", iam.read_only_role, iam.read_only_principal_arns),
+    ):
+        if enabled is True and not principals:
+            role = "platformAdminRole" if key.startswith("admin") else "readOnlyRole"
+            problems.append(
+                Problem(
+                    ("iam", key),
+                    [],
+                    f"at least one principal while iam.{role} is true (role ARNs, IAM user "
+                    "ARNs or an SSO permission-set role ARN pattern); or set it to false",
+                )
+            )
+    return problems
 
 
 # --- storage, registry and model registry ------------------------------------------------------
@@ -862,6 +938,59 @@ def cluster_autoscaler(config: EnvironmentConfig) -> list[Problem]:
     return []
 
 
+_NOT_TENANTS = (
+    *RESERVED_NAMESPACES,
+    ObservabilityArgs.__dataclass_fields__["namespace"].default,
+    ModelRegistryArgs.__dataclass_fields__["namespace"].default,
+)
+"""Namespaces Kubernetes reserves or the platform uses: no tenant may take one."""
+
+
+def tenants(config: EnvironmentConfig) -> list[Problem]:
+    """Every tenant names an owner and a namespace of its own; the tenants' GPU quotas fit
+    the GPU budget times the profile's overcommit factor."""
+    t = config.tenants
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, team in enumerate(t.teams):
+        if team.owner is None or not team.owner.strip():
+            problems.append(
+                Problem(
+                    ("tenants", "teams", i, "owner"),
+                    team.owner,
+                    f"tenant {team.name!r} names no owner; every tenant names the team or "
+                    "person who answers for it",
+                )
+            )
+        if team.name in seen:
+            problems.append(
+                Problem(("tenants", "teams", i, "name"), team.name, "each tenant name once")
+            )
+        seen.add(team.name)
+        if team.name in _NOT_TENANTS:
+            problems.append(
+                Problem(
+                    ("tenants", "teams", i, "name"),
+                    team.name,
+                    "a namespace of its own, not one of " + ", ".join(_NOT_TENANTS),
+                )
+            )
+    total = sum(team.gpus for team in t.teams)
+    ceiling = config.gpu.budget_gpus * t.gpu_overcommit
+    if total > ceiling:
+        breakdown = ", ".join(f"{team.name}: {team.gpus}" for team in t.teams if team.gpus)
+        problems.append(
+            Problem(
+                ("tenants", "teams"),
+                f"{total} GPUs of quota ({breakdown})",
+                f"exceeds gpu.budgetGpus ({config.gpu.budget_gpus}) x tenants.gpuOvercommit "
+                f"({t.gpu_overcommit:g}) = {ceiling:g}; lower the tenants' gpus or raise "
+                "tenants.gpuOvercommit explicitly",
+            )
+        )
+    return problems
+
+
 RULES: tuple[Callable[[EnvironmentConfig], list[Problem]], ...] = (
     required_tags,
     network_cidrs,
@@ -878,11 +1007,13 @@ RULES: tuple[Callable[[EnvironmentConfig], list[Problem]], ...] = (
     gpu_pool_capacity,
     cluster_access_and_keys,
     iam_settings,
+    deploy_path,
     storage,
     registry,
     model_registry,
     observability_settings,
     cluster_autoscaler,
+    tenants,
 )
 
 

@@ -193,6 +193,9 @@ def _strip_optional(hint: Any) -> Any:
         ]
         if len(plain) == 1:
             return _strip_optional(plain[0])
+        enums = [a for a in plain if inspect.isclass(a) and issubclass(a, Enum)]
+        if len(enums) == 1 and set(plain) == {enums[0], str}:
+            return enums[0]  # ``Kind | str``: the documented strings of Kind
         return Any
     return hint
 

@@ -1,10 +1,21 @@
-"""KMS key policies shared by components that encrypt CloudWatch log groups.
+"""KMS key policies: every key the platform creates carries an explicit one built here.
 
 In a key policy ``Resource: "*"`` means "this key" (the policy is attached to the key).
+
+* :func:`logs_key_policy`: keys that encrypt CloudWatch log groups (and whatever the account's
+  IAM policies grant).
+* :func:`service_key_policy`: keys that AWS services use on the account's behalf (S3, ECR,
+  RDS): the account root administers the key but cannot use it directly; principals of the
+  account use it only through the named services (``kms:ViaService``, ``kms:CallerAccount``),
+  so an IAM policy granting ``kms:Decrypt`` on the key is not enough to decrypt data outside
+  the service that stored it.
+
+Arguments are plain strings: build the policy inside an ``Output.apply``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 POLICY_VERSION = "2012-10-17"
@@ -17,6 +28,154 @@ LOGS_KEY_ACTIONS = [
     "kms:Describe*",
 ]
 """What CloudWatch Logs needs to encrypt and read a log group with a customer-managed key."""
+
+KEY_ADMIN_ACTIONS = [
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "kms:ListKeyRotations",
+    "kms:RotateKeyOnDemand",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:ListGrants",
+    "kms:CreateGrant",
+    "kms:RevokeGrant",
+    "kms:RetireGrant",
+]
+"""Administration of a key by the account (explicit actions, no ``kms:*``): manage, rotate,
+tag, alias and schedule deletion, but no cryptographic use."""
+
+KEY_USE_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+]
+"""Cryptographic use of a key by a service on a caller's behalf."""
+
+KEY_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant", "kms:RetireGrant"]
+"""Grants services such as RDS and ECR create to keep using a key for a resource."""
+
+
+def key_admin_statement(root: Any) -> dict[str, Any]:
+    """The account (``root``: its root ARN, a string or an Output) administers the key."""
+    return {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": list(KEY_ADMIN_ACTIONS),
+        "Resource": "*",
+    }
+
+
+def _logs_statement(
+    sid: str, region: str, log_group_arns: str | list[str], dns_suffix: str = "amazonaws.com"
+) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
+        "Action": list(LOGS_KEY_ACTIONS),
+        "Resource": "*",
+        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
+    }
+
+
+def service_key_policy(
+    *,
+    partition: str,
+    account: str,
+    region: str,
+    services: Sequence[str],
+    log_group_arns: Sequence[str] = (),
+    dns_suffix: str = "amazonaws.com",
+) -> dict[str, Any]:
+    """The account administers the key; its principals use it only through ``services``.
+
+    ``services`` are service prefixes (``s3``, ``ecr``, ``rds``); each becomes
+    ``<service>.<region>.<dns_suffix>`` in ``kms:ViaService``. ``log_group_arns``: log groups
+    CloudWatch Logs may encrypt with the key (none: no CloudWatch Logs statement).
+    """
+    root = f"arn:{partition}:iam::{account}:root"
+    via = [f"{service}.{region}.{dns_suffix}" for service in services]
+    scoped = {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": via}}
+    statements: list[dict[str, Any]] = [
+        key_admin_statement(root),
+        {
+            "Sid": "AccountUsesKeyThroughServices",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": list(KEY_USE_ACTIONS),
+            "Resource": "*",
+            "Condition": scoped,
+        },
+        {
+            "Sid": "ServicesKeepGrants",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": list(KEY_GRANT_ACTIONS),
+            "Resource": "*",
+            "Condition": {**scoped, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+    if log_group_arns:
+        statements.append(
+            _logs_statement(
+                "CloudWatchLogsEncryptsLogGroups", region, list(log_group_arns), dns_suffix
+            )
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+KEY_ADMIN_ACTIONS: tuple[str, ...] = (
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "kms:ListKeyRotations",
+    "kms:RotateKeyOnDemand",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:ListGrants",
+    "kms:CreateGrant",
+    "kms:RevokeGrant",
+    "kms:RetireGrant",
+)
+"""What the account root may do with a key: administer it (explicit actions, no ``kms:*``),
+never use it for data."""
+
+LOGS_KEY_USE_ACTIONS: tuple[str, ...] = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)
+"""What CloudWatch Logs calls on a log group's key, spelled out (no wildcards)."""
 
 
 def logs_key_policy(
@@ -52,13 +211,6 @@ def logs_key_policy(
                 "Action": "kms:*",
                 "Resource": "*",
             },
-            {
-                "Sid": sid,
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-                "Action": list(LOGS_KEY_ACTIONS),
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arns}},
-            },
+            _logs_statement(sid, region, arns, dns_suffix),
         ],
     }

@@ -32,3 +32,14 @@ WORKLOAD_LABEL = "mlops/workload"
 
 CAPACITY_TYPE_LABEL = "mlops/capacity-type"
 """Node label ``on-demand`` or ``spot``."""
+
+TENANT_LABEL = "mlops/tenant"
+"""Namespace label naming the team that owns a tenant namespace; the policy pack treats a
+namespace carrying it as a tenant's."""
+
+TENANT_TAG = "mlops:tenant"
+"""AWS tag (value: the team) on a tenant's IAM role and EKS access entries; the policy pack
+finds tenant access entries by it."""
+ENDPOINT_LABEL = "mlops/model-endpoint"
+"""Pod (and object) label naming the model endpoint a workload serves; the policy pack's
+serving rules find endpoints by it."""

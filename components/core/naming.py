@@ -48,6 +48,7 @@ class NameKind(StrEnum):
     TARGET_GROUP = "target-group"
     SNS_TOPIC = "sns-topic"
     KUBERNETES = "kubernetes"
+    CODEBUILD_PROJECT = "codebuild-project"
 
     @property
     def rule(self) -> NameRule:
@@ -73,6 +74,7 @@ NAME_RULES: dict[NameKind, NameRule] = {
     NameKind.TARGET_GROUP: NameRule(32, "a-z0-9-"),
     NameKind.SNS_TOPIC: NameRule(256, "a-z0-9_-"),
     NameKind.KUBERNETES: NameRule(63, "a-z0-9-", starts_with_letter=True),  # DNS-1123 label
+    NameKind.CODEBUILD_PROJECT: NameRule(150, "a-z0-9_-"),
 }
 
 

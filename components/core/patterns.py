@@ -69,6 +69,11 @@ IAM_POLICY_ARN = Pattern(
     "an IAM policy ARN",
     "arn:aws:iam::111111111111:policy/boundary",
 )
+HUMAN_PRINCIPAL_ARN = Pattern(
+    r"^arn:aws[a-z-]*:iam::\d{12}:(role/[\w+=,.@/*-]+|user/[\w+=,.@/-]+)$",
+    "an IAM role ARN (an SSO permission-set pattern may end in *) or an IAM user ARN",
+    "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*",
+)
 GITHUB_OIDC_PROVIDER_ARN = Pattern(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
     "the ARN of the account's GitHub Actions OIDC provider",

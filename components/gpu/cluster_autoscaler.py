@@ -38,17 +38,21 @@ from ..core.coercion import accept_args
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
+from ..core.versions import (
+    CLUSTER_AUTOSCALER_CHART,
+    CLUSTER_AUTOSCALER_CHART_REPOSITORY,
+    CLUSTER_AUTOSCALER_IMAGE_TAG,
+)
 from ..iam import POLICY_VERSION, pod_identity_role
 
-DEFAULT_CHART_VERSION = "9.53.0"
-"""The ``cluster-autoscaler`` chart pinned by default: the newest release whose app version is
-1.34 (1.34.2), matching the platform's default Kubernetes 1.34."""
+DEFAULT_CHART_VERSION = CLUSTER_AUTOSCALER_CHART
+"""The ``cluster-autoscaler`` chart pinned by default (:mod:`mlops_platform.core.versions`)."""
 
-DEFAULT_IMAGE_TAG = "v1.34.2"
+DEFAULT_IMAGE_TAG = CLUSTER_AUTOSCALER_IMAGE_TAG
 """Autoscaler image tag pinned by default (the chart's app version). Its minor must equal the
 cluster's Kubernetes minor."""
 
-CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
+CHART_REPOSITORY = CLUSTER_AUTOSCALER_CHART_REPOSITORY
 """The chart's official Helm repository."""
 
 CA_TAG_PREFIX = "k8s.io/cluster-autoscaler"

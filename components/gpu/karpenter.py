@@ -27,12 +27,13 @@ from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
+from ..core.versions import KARPENTER_CHART, KARPENTER_CHART_REPOSITORY
 from ..iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
 
-CHART_VERSION = "1.12.1"
+CHART_VERSION = KARPENTER_CHART
 """Karpenter (controller and CRD charts) pinned by default."""
 
-CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
+CHART_REPOSITORY = KARPENTER_CHART_REPOSITORY
 """Karpenter's official OCI chart repository."""
 
 INTERRUPTION_EVENTS: dict[str, dict[str, Any]] = {
@@ -96,6 +97,9 @@ class KarpenterArgs:
     """Controller replicas (leader-elected; two survive a node loss)."""
     reserved_capacity: bool = False
     """Turn on the reserved-capacity feature gate (pools targeting capacity reservations)."""
+    reserved_enis: int = 0
+    """ENIs Karpenter leaves out of its max-pods and kube-reserved figures: 1 under VPC CNI
+    custom networking (the primary ENI carries no pod addresses), else 0."""
     node_ssm_access: bool = False
     """Attach AmazonSSMManagedInstanceCore to the node role (Session Manager; no SSH either way)."""
     discovery_security_group_ids: Sequence[pulumi.Input[str]] = ()
@@ -508,7 +512,7 @@ class Karpenter(pulumi.ComponentResource):
             skip_crds=True,
             atomic=True,
             cleanup_on_fail=True,
-            values=controller_values(args, queue.name),
+            values=controller_values(args, queue.name, arn.apply(lambda a: _arn_parts(a)[1])),
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts,
                 pulumi.ResourceOptions(
@@ -539,8 +543,14 @@ class Karpenter(pulumi.ComponentResource):
         )
 
 
-def controller_values(args: KarpenterArgs, queue_name: pulumi.Input[str]) -> dict[str, Any]:
-    """Values of the ``karpenter`` chart."""
+def controller_values(
+    args: KarpenterArgs, queue_name: pulumi.Input[str], region: pulumi.Input[str]
+) -> dict[str, Any]:
+    """Values of the ``karpenter`` chart.
+
+    ``AWS_REGION`` is set because nodes answer IMDS to host-network processes only (hop
+    limit 1): without it the controller would ask IMDS for its region and exit.
+    """
     return {
         "replicas": args.replicas,
         "serviceAccount": {"create": True, "name": args.service_account},
@@ -548,13 +558,15 @@ def controller_values(args: KarpenterArgs, queue_name: pulumi.Input[str]) -> dic
             "clusterName": args.cluster_name,
             "clusterEndpoint": args.cluster_endpoint,
             "interruptionQueue": queue_name,
+            "reservedENIs": str(args.reserved_enis),
             "featureGates": {"reservedCapacity": args.reserved_capacity},
         },
         "controller": {
+            "env": [{"name": "AWS_REGION", "value": region}],
             "resources": {
                 "requests": {"cpu": "250m", "memory": "512Mi"},
                 "limits": {"memory": "1Gi"},
-            }
+            },
         },
         "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
         "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
@@ -578,6 +590,11 @@ def _problems(args: KarpenterArgs) -> list[Invalid]:
         value = getattr(args, arg)
         if not _K8S_NAME.match(value):
             problems.append(Invalid(arg, value, "a DNS-1123 label"))
+    enis = args.reserved_enis
+    if isinstance(enis, bool) or not isinstance(enis, int) or enis < 0:
+        problems.append(
+            Invalid("reserved_enis", enis, "an integer >= 0 (1 under VPC CNI custom networking)")
+        )
     if args.replicas < 1:
         problems.append(Invalid("replicas", args.replicas, "at least 1 (2 for availability)"))
     return problems

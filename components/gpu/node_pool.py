@@ -48,9 +48,11 @@ from ..core.labels import (
     WORKLOAD_LABEL,
 )
 from ..core.naming import NameKind, physical_name
+from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
+from ..core.versions import GPU_NODE_AMI_RELEASE
 from .nvidia import (
     BOTTLEROCKET,
     GpuSharing,
@@ -59,8 +61,8 @@ from .nvidia import (
     sharing_problems,
 )
 
-DEFAULT_AMI_RELEASE_VERSION = "1.34.7-20260512"
-"""EKS AL2023 NVIDIA AMI release pinned by default (Kubernetes 1.34, 2026-05-12 build)."""
+DEFAULT_AMI_RELEASE_VERSION = GPU_NODE_AMI_RELEASE
+"""EKS AL2023 NVIDIA AMI release pinned by default (:mod:`mlops_platform.core.versions`)."""
 
 CA_PREFIX = "k8s.io/cluster-autoscaler"
 
@@ -173,8 +175,8 @@ class GpuNodePoolArgs:
     ami_type: AmiType = AmiType.AL2023_X86_64_NVIDIA
     """EKS NVIDIA AMI type; its architecture must match the instance types."""
     ami_release_version: str = DEFAULT_AMI_RELEASE_VERSION
-    """Pinned AMI release, e.g. ``1.34.7-20260512`` (AL2023) or ``1.50.0-a1b2c3d4``
-    (Bottlerocket); Karpenter pins the matching alias (``al2023@v20260512``)."""
+    """Pinned AMI release, ``<k8s>.<patch>-<YYYYMMDD>`` (AL2023) or ``<version>-<commit>``
+    (Bottlerocket); Karpenter pins the matching alias (``al2023@v<YYYYMMDD>``)."""
     kubernetes_version: str | None = None
     """The cluster's Kubernetes version (``1.34``); checked against an AL2023 release."""
     node_role_arn: pulumi.Input[str] | None = None
@@ -370,7 +372,7 @@ class GpuNodePool(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=2,
+                http_put_response_hop_limit=IMDS_HOP_LIMIT,
                 http_protocol_ipv6="disabled",
                 instance_metadata_tags="disabled",
             ),
@@ -625,7 +627,7 @@ def ec2_node_class_spec(
         "metadataOptions": {
             "httpEndpoint": "enabled",
             "httpProtocolIPv6": "disabled",
-            "httpPutResponseHopLimit": 2,
+            "httpPutResponseHopLimit": IMDS_HOP_LIMIT,
             "httpTokens": "required",
         },
         "blockDeviceMappings": devices,

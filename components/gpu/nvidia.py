@@ -34,6 +34,14 @@ from ..core.labels import (
 )
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
+from ..core.versions import (
+    DCGM_EXPORTER_CHART,
+    DCGM_EXPORTER_CHART_REPOSITORY,
+    DEVICE_PLUGIN_CHART,
+    DEVICE_PLUGIN_CHART_REPOSITORY,
+    GPU_OPERATOR_CHART,
+    GPU_OPERATOR_CHART_REPOSITORY,
+)
 from ..observability.alert_rules import AlertThresholds, ServingMetrics, alert_rules
 
 BOTTLEROCKET = "bottlerocket"
@@ -41,12 +49,12 @@ BOTTLEROCKET = "bottlerocket"
 DEFAULT_CONFIG_NAME = "default"
 """The device-plugin configuration of nodes whose pool does not share GPUs."""
 
-DEVICE_PLUGIN_CHART_VERSION = "0.18.2"
-GPU_OPERATOR_CHART_VERSION = "v26.3.1"
-DCGM_EXPORTER_CHART_VERSION = "4.8.3"
-DEVICE_PLUGIN_REPOSITORY = "https://nvidia.github.io/k8s-device-plugin"
-GPU_OPERATOR_REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
-DCGM_EXPORTER_REPOSITORY = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+DEVICE_PLUGIN_CHART_VERSION = DEVICE_PLUGIN_CHART
+GPU_OPERATOR_CHART_VERSION = GPU_OPERATOR_CHART
+DCGM_EXPORTER_CHART_VERSION = DCGM_EXPORTER_CHART
+DEVICE_PLUGIN_REPOSITORY = DEVICE_PLUGIN_CHART_REPOSITORY
+GPU_OPERATOR_REPOSITORY = GPU_OPERATOR_CHART_REPOSITORY
+DCGM_EXPORTER_REPOSITORY = DCGM_EXPORTER_CHART_REPOSITORY
 
 MAX_TIME_SLICING_REPLICAS = 48
 _CONFIG_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"

@@ -16,6 +16,7 @@ from .platform_iam import (
     PlatformIam,
     PlatformIamArgs,
 )
+from .service_linked import SPOT_SERVICE, ServiceLinkedRoleMode, spot_service_linked_role
 from .workload import (
     WorkloadRole,
     irsa_role,
@@ -27,12 +28,14 @@ from .workload import (
 __all__ = [
     "MANAGED_POLICY_ARNS",
     "POLICY_VERSION",
+    "SPOT_SERVICE",
     "STS_AUDIENCE",
     "WILDCARD_ACTION_EXCEPTIONS",
     "WILDCARD_RESOURCE_EXCEPTIONS",
     "PlatformIam",
     "PlatformIamArgs",
     "PolicyDocument",
+    "ServiceLinkedRoleMode",
     "WorkloadRole",
     "irsa_role",
     "irsa_trust",
@@ -41,5 +44,6 @@ __all__ = [
     "pod_identity_trust",
     "policy_dict",
     "policy_json",
+    "spot_service_linked_role",
     "statement",
 ]

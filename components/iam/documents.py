@@ -24,8 +24,8 @@ WILDCARD_ACTION_EXCEPTIONS: dict[str, str] = {
     "BoundaryServiceCeiling": "a permission boundary only caps what identity policies grant; "
     "it lists whole services (svc:*) so that a role's own least-privilege policy decides, "
     "and its Deny statements close the escalation paths",
-    "CiReadOnly": "pulumi refresh/preview reads EC2 and EKS through dozens of Describe/List "
-    "calls that change nothing and return no data-plane content (no s3:GetObject, "
+    "CiReadOnly": "pulumi refresh/preview reads EC2 through dozens of Describe calls "
+    "(ec2:Describe*) that change nothing and return no data-plane content (no s3:GetObject, "
     "kms:Decrypt or secret values)",
 }
 """Statement Sids allowed to grant wildcard actions, and why."""
@@ -33,12 +33,18 @@ WILDCARD_ACTION_EXCEPTIONS: dict[str, str] = {
 WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
     "BoundaryServiceCeiling": "a boundary is a ceiling over every resource; grants come from "
     "identity policies",
-    "CiReadOnly": "EC2 Describe*, eks:ListClusters, kms:ListAliases and the like support no "
-    "resource-level permissions",
+    "CiReadOnly": "only actions that support no resource-level permissions: ec2:Describe*, "
+    "autoscaling:DescribeAutoScalingGroups/DescribeTags, eks:ListClusters, "
+    "eks:DescribeAddonVersions/DescribeAddonConfiguration, eks:ListAccessPolicies, "
+    "iam:ListOpenIDConnectProviders, kms:ListAliases; everything scopable is in the CiRead* "
+    "statements on the stack's ARNs",
     "CiKmsCreateKey": "kms:CreateKey has no resource until the key exists",
     "CiEc2Network": "ec2 create calls are authorised on resource types, not names; "
     "scoped to the region by aws:RequestedRegion",
     "HumanListClusters": "eks:ListClusters supports no resource-level permissions",
+    "RunnerVpcDescribe": "the ec2:Describe* calls CodeBuild makes for a build in a VPC (DHCP "
+    "options, subnets, security groups, network interfaces, VPCs) support no resource-level "
+    "permissions",
     "CiEcrRegistry": "registry-level ECR settings (scanning, pull-through cache) have no "
     "repository resource; scoped to the region by aws:RequestedRegion",
     "EbsCsiDescribe": "ec2:Describe* calls of the EBS CSI driver support no resource-level "
@@ -46,6 +52,14 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
     "CiInspectorForEcrScanning": "ECR enhanced scanning turns on Amazon Inspector for the "
     "account; inspector2:Enable, ListAccountPermissions and BatchGetAccountStatus have no "
     "resource types; scoped to the region by aws:RequestedRegion",
+    "LbcRegionalRead": "the AWS Load Balancer Controller's ec2:Describe* and "
+    "elasticloadbalancing:Describe* calls support no resource-level permissions; scoped to "
+    "the region by aws:RequestedRegion",
+    "LbcListCertificates": "acm:ListCertificates and iam:ListServerCertificates (the "
+    "controller's certificate discovery for TLS listeners) support no resource-level "
+    "permissions",
+    "TenantEcrAuthToken": "ecr:GetAuthorizationToken (a tenant workload's registry login to "
+    "push and pull its own repositories) supports no resource-level permissions",
 }
 """Statement Sids allowed to ``Allow`` on resource ``*``, and why.
 

@@ -27,6 +27,7 @@ from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json, statement
+from .service_linked import SPOT_SERVICE
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 """The issuer of GitHub Actions OIDC tokens."""
@@ -50,7 +51,11 @@ not written by this project, so the wildcard walk covers only the documents we w
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role/.+|root)$")
+_HUMAN_PRINCIPAL = re.compile(
+    r"^arn:aws[a-z-]*:iam::(\d{12}):(role/[\w+=,.@/*-]+|user/[\w+=,.@/-]+)$"
+)
+"""A human role's principal: a role ARN, an IAM user ARN, or a role ARN pattern with ``*``
+(SSO permission-set roles carry a random suffix), never the account root."""
 _POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")
 _OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$")
 
@@ -59,19 +64,22 @@ _PASSED_TO_SERVICES = (
     "ec2.amazonaws.com",
     "pods.eks.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
+    "monitoring.rds.amazonaws.com",
 )
 _SERVICE_LINKED = (
     "eks.amazonaws.com",
     "eks-nodegroup.amazonaws.com",
     "autoscaling.amazonaws.com",
     "elasticloadbalancing.amazonaws.com",
-    "spot.amazonaws.com",
+    SPOT_SERVICE,
     "rds.amazonaws.com",
     "inspector2.amazonaws.com",
 )
 _BOUNDARY_SERVICES = (
+    "acm",  # the AWS Load Balancer Controller reads TLS certificates for listeners
     "autoscaling",
     "cloudwatch",
+    "codeconnections",
     "ec2",
     "ec2messages",
     "ecr",
@@ -118,12 +126,19 @@ class PlatformIamArgs:
     create_permission_boundary: bool = False
     """Create a permission boundary (ignored, and rejected, with ``permission_boundary_arn``)."""
 
+    platform_admin_role: bool = True
+    """Create the human platform-admin role (needs ``admin_principal_arns``)."""
+
     admin_principal_arns: Sequence[pulumi.Input[str]] = ()
-    """Principals (e.g. SSO roles) that may assume platform-admin; empty: the account, with
-    MFA required (``aws:MultiFactorAuthPresent``) and IAM policies deciding who."""
+    """Who may assume platform-admin: role ARNs, IAM user ARNs (MFA required) or SSO
+    permission-set role ARN patterns with ``*`` (matched on ``aws:PrincipalArn``). Never the
+    account root; required while the role is on."""
+
+    read_only_role: bool = True
+    """Create the human read-only role (needs ``read_only_principal_arns``)."""
 
     read_only_principal_arns: Sequence[pulumi.Input[str]] = ()
-    """Principals that may assume the read-only role; empty: the account, with MFA required."""
+    """Who may assume the read-only role (same forms as ``admin_principal_arns``)."""
 
     state_bucket_arn: pulumi.Input[str] | None = None
     """The Pulumi state bucket the CI role reads and writes (``None``: not granted)."""
@@ -138,6 +153,55 @@ class PlatformIamArgs:
     """Tags merged into every taggable child."""
 
 
+_HUMAN_ACTIONS = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+
+
+def human_trust_statements(principals: Sequence[pulumi.Input[str]]) -> list[dict[str, Any]]:
+    """Trust of a human role: named principals only, never a whole account.
+
+    Role ARNs are principals themselves; IAM users must have signed in with MFA; an ARN
+    pattern (SSO permission-set roles: ``.../AWSReservedSSO_<set>_*``) trusts its account
+    only for callers whose ``aws:PrincipalArn`` matches it (``ArnLike``).
+    """
+    plain = [p for p in principals if not isinstance(p, str)]  # computed: role ARNs
+    roles = plain + [p for p in principals if isinstance(p, str) and ":role/" in p and "*" not in p]
+    users = [p for p in principals if isinstance(p, str) and ":user/" in p]
+    patterns = [p for p in principals if isinstance(p, str) and "*" in p]
+    statements: list[dict[str, Any]] = []
+    if roles:
+        statements.append(
+            {
+                "Sid": "HumanRoles",
+                "Effect": "Allow",
+                "Principal": {"AWS": roles},
+                "Action": _HUMAN_ACTIONS,
+            }
+        )
+    if users:
+        statements.append(
+            {
+                "Sid": "HumanUsersWithMfa",
+                "Effect": "Allow",
+                "Principal": {"AWS": users},
+                "Action": _HUMAN_ACTIONS,
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            }
+        )
+    if patterns:
+        parts = [p.split(":") for p in patterns]
+        accounts = sorted({f"arn:{arn[1]}:iam::{arn[4]}:root" for arn in parts})
+        statements.append(
+            {
+                "Sid": "HumanSsoRoles",
+                "Effect": "Allow",
+                "Principal": {"AWS": accounts},
+                "Action": _HUMAN_ACTIONS,
+                "Condition": {"ArnLike": {"aws:PrincipalArn": patterns}},
+            }
+        )
+    return statements
+
+
 class PlatformIam(pulumi.ComponentResource):
     """Cluster, node, CI and human roles of one environment, under one permission boundary."""
 
@@ -147,11 +211,11 @@ class PlatformIam(pulumi.ComponentResource):
     node_role_arn: pulumi.Output[str]
     """Role of the managed node groups' instances."""
 
-    platform_admin_role_arn: pulumi.Output[str]
-    """Human platform-admin role; map it to AmazonEKSClusterAdminPolicy."""
+    platform_admin_role_arn: pulumi.Output[str | None]
+    """Human platform-admin role; map it to AmazonEKSClusterAdminPolicy (``None``: off)."""
 
-    read_only_role_arn: pulumi.Output[str]
-    """Human read-only role; map it to AmazonEKSViewPolicy on namespaces."""
+    read_only_role_arn: pulumi.Output[str | None]
+    """Human read-only role; map it to AmazonEKSViewPolicy on namespaces (``None``: off)."""
 
     ci_role_arn: pulumi.Output[str | None]
     """The CI deploy role (``None`` without ``ci_repository``)."""
@@ -209,12 +273,16 @@ class PlatformIam(pulumi.ComponentResource):
             "node", "eks-node", "ec2.amazonaws.com", ["sts:AssumeRole"]
         )
 
-        self.platform_admin_role = self._human_role(
-            "platform-admin", args.admin_principal_arns, "Platform administrators"
-        )
-        self.read_only_role = self._human_role(
-            "read-only", args.read_only_principal_arns, "Read-only access to the environment"
-        )
+        self.platform_admin_role: aws.iam.Role | None = None
+        if args.platform_admin_role:
+            self.platform_admin_role = self._human_role(
+                "platform-admin", args.admin_principal_arns, "Platform administrators"
+            )
+        self.read_only_role: aws.iam.Role | None = None
+        if args.read_only_role:
+            self.read_only_role = self._human_role(
+                "read-only", args.read_only_principal_arns, "Read-only access to the environment"
+            )
 
         self.github_oidc_provider: aws.iam.OpenIdConnectProvider | None = None
         self.ci_role: aws.iam.Role | None = None
@@ -235,8 +303,12 @@ class PlatformIam(pulumi.ComponentResource):
 
         self.cluster_role_arn = self.cluster_role.arn
         self.node_role_arn = self.node_role.arn
-        self.platform_admin_role_arn = self.platform_admin_role.arn
-        self.read_only_role_arn = self.read_only_role.arn
+        self.platform_admin_role_arn = pulumi.Output.from_input(
+            self.platform_admin_role.arn if self.platform_admin_role else None
+        )
+        self.read_only_role_arn = pulumi.Output.from_input(
+            self.read_only_role.arn if self.read_only_role else None
+        )
         self.ci_role_arn = pulumi.Output.from_input(self.ci_role.arn if self.ci_role else None)
         self.github_oidc_provider_arn = pulumi.Output.from_input(
             provider_arn if args.ci_repository else None
@@ -293,14 +365,18 @@ class PlatformIam(pulumi.ComponentResource):
                 "an IAM OIDC provider ARN",
             ),
         ]
-        checks += [
-            (f"admin_principal_arns[{i}]", arn, _ROLE_ARN, "an IAM role ARN")
-            for i, arn in enumerate(args.admin_principal_arns)
-        ]
-        checks += [
-            (f"read_only_principal_arns[{i}]", arn, _ROLE_ARN, "an IAM role ARN")
-            for i, arn in enumerate(args.read_only_principal_arns)
-        ]
+        human = "a role ARN, an IAM user ARN or an SSO role ARN pattern with * (not the root)"
+        for arg, enabled, principals in (
+            ("admin_principal_arns", args.platform_admin_role, args.admin_principal_arns),
+            ("read_only_principal_arns", args.read_only_role, args.read_only_principal_arns),
+        ):
+            if enabled and not principals:
+                problems.append(
+                    Invalid(arg, [], f"at least one principal while the role is on; {human}")
+                )
+            checks += [
+                (f"{arg}[{i}]", arn, _HUMAN_PRINCIPAL, human) for i, arn in enumerate(principals)
+            ]
         for arg, value, pattern, what in checks:
             if isinstance(value, str) and not pattern.match(value):
                 problems.append(Invalid(arg, value, f"must be {what}"))
@@ -360,22 +436,7 @@ class PlatformIam(pulumi.ComponentResource):
     def _human_role(
         self, key: str, principals: Sequence[pulumi.Input[str]], description: str
     ) -> aws.iam.Role:
-        trust_statement: dict[str, Any] = {
-            "Sid": "HumanAssume",
-            "Effect": "Allow",
-            "Principal": {"AWS": list(principals)},
-            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-        }
-        if not principals:
-            # Falling back to the whole account: any IAM principal its policies allow, but
-            # only from an MFA-authenticated session (no bare access keys).
-            trust_statement["Principal"] = {
-                "AWS": [
-                    pulumi.Output.concat("arn:", self._partition, ":iam::", self._account, ":root")
-                ]
-            }
-            trust_statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
-        trust = {"Version": POLICY_VERSION, "Statement": [trust_statement]}
+        trust = {"Version": POLICY_VERSION, "Statement": human_trust_statements(principals)}
         iam_role = self._role(key, key, trust, description)
         cluster_arn = self._arn("eks", f"cluster/{self._args.name_prefix}-*")
         aws.iam.RolePolicy(
@@ -521,6 +582,27 @@ class PlatformIam(pulumi.ComponentResource):
             if self._boundary is not None
             else {}
         )
+        eks_arns = [
+            self._arn("eks", f"cluster/{prefix}-*"),
+            self._arn("eks", f"nodegroup/{prefix}-*"),
+            self._arn("eks", f"addon/{prefix}-*"),
+            self._arn("eks", f"access-entry/{prefix}-*"),
+            self._arn("eks", f"podidentityassociation/{prefix}-*"),
+        ]
+        eks_oidc_arn = pulumi.Output.concat(
+            "arn:",
+            self._partition,
+            ":iam::",
+            self._account,
+            ":oidc-provider/oidc.eks.",
+            self._region,
+            ".amazonaws.com/id/*",
+        )
+        log_group_arns = [
+            self._arn("logs", f"log-group:/aws/eks/{prefix}-*"),
+            self._arn("logs", f"log-group:/aws/rds/instance/{prefix}-*"),
+            self._arn("logs", f"log-group:{prefix}-*"),
+        ]
         read = {
             "Version": POLICY_VERSION,
             "Statement": [
@@ -528,30 +610,77 @@ class PlatformIam(pulumi.ComponentResource):
                     "CiReadOnly",
                     [
                         "ec2:Describe*",
-                        "eks:Describe*",
                         "autoscaling:DescribeAutoScalingGroups",
                         "autoscaling:DescribeTags",
-                        "eks:List*",
+                        "eks:ListClusters",
+                        "eks:DescribeAddonVersions",
+                        "eks:DescribeAddonConfiguration",
+                        "eks:ListAccessPolicies",
+                        "iam:ListOpenIDConnectProviders",
+                        "kms:ListAliases",
+                    ],
+                    "*",
+                ),
+                statement(
+                    "CiReadEks",
+                    [
+                        "eks:DescribeCluster",
+                        "eks:DescribeNodegroup",
+                        "eks:DescribeAddon",
+                        "eks:DescribeUpdate",
+                        "eks:DescribeAccessEntry",
+                        "eks:DescribePodIdentityAssociation",
+                        "eks:ListNodegroups",
+                        "eks:ListAddons",
+                        "eks:ListAccessEntries",
+                        "eks:ListAssociatedAccessPolicies",
+                        "eks:ListPodIdentityAssociations",
+                        "eks:ListTagsForResource",
+                        "eks:ListUpdates",
+                    ],
+                    eks_arns,
+                ),
+                statement(
+                    "CiReadIamRoles",
+                    [
                         "iam:GetRole",
                         "iam:GetRolePolicy",
-                        "iam:GetPolicy",
-                        "iam:GetPolicyVersion",
-                        "iam:GetOpenIDConnectProvider",
                         "iam:ListRolePolicies",
                         "iam:ListAttachedRolePolicies",
                         "iam:ListInstanceProfilesForRole",
-                        "iam:ListPolicyVersions",
-                        "iam:ListOpenIDConnectProviders",
+                    ],
+                    [role_arn, self._arn("iam", "role/aws-service-role/*", regional=False)],
+                ),
+                statement(
+                    "CiReadIamPolicies",
+                    ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
+                    [policy_arn],
+                ),
+                statement(
+                    "CiReadOidcProviders",
+                    ["iam:GetOpenIDConnectProvider"],
+                    [
+                        self._arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
+                        eks_oidc_arn,
+                    ],
+                ),
+                statement(
+                    "CiReadKeys",
+                    [
                         "kms:DescribeKey",
                         "kms:GetKeyPolicy",
                         "kms:GetKeyRotationStatus",
                         "kms:ListResourceTags",
-                        "kms:ListAliases",
-                        "logs:DescribeLogGroups",
-                        "logs:ListTagsForResource",
                     ],
-                    "*",
+                    [self._arn("kms", "key/*")],
                 ),
+                # DescribeLogGroups is authorised on the account's log groups as a whole
+                statement(
+                    "CiReadLogGroups",
+                    ["logs:DescribeLogGroups"],
+                    [self._arn("logs", "log-group:*")],
+                ),
+                statement("CiReadLogGroupTags", ["logs:ListTagsForResource"], log_group_arns),
                 # AMI and add-on lookups read AWS's public parameters only, never the
                 # account's own (which may hold secrets).
                 statement(
@@ -647,13 +776,7 @@ class PlatformIam(pulumi.ComponentResource):
                         "eks:DeletePodIdentityAssociation",
                         "eks:UpdatePodIdentityAssociation",
                     ],
-                    [
-                        self._arn("eks", f"cluster/{prefix}-*"),
-                        self._arn("eks", f"nodegroup/{prefix}-*"),
-                        self._arn("eks", f"addon/{prefix}-*"),
-                        self._arn("eks", f"access-entry/{prefix}-*"),
-                        self._arn("eks", f"podidentityassociation/{prefix}-*"),
-                    ],
+                    eks_arns,
                 ),
                 statement(
                     "CiIamRoles",
@@ -702,17 +825,7 @@ class PlatformIam(pulumi.ComponentResource):
                         "iam:UpdateOpenIDConnectProviderThumbprint",
                         "iam:AddClientIDToOpenIDConnectProvider",
                     ],
-                    [
-                        pulumi.Output.concat(
-                            "arn:",
-                            self._partition,
-                            ":iam::",
-                            self._account,
-                            ":oidc-provider/oidc.eks.",
-                            self._region,
-                            ".amazonaws.com/id/*",
-                        )
-                    ],
+                    [eks_oidc_arn],
                 ),
                 statement(
                     "CiPassPlatformRoles",
@@ -787,10 +900,7 @@ class PlatformIam(pulumi.ComponentResource):
                     "logs:TagResource",
                     "logs:UntagResource",
                 ],
-                [
-                    self._arn("logs", f"log-group:/aws/eks/{prefix}-*"),
-                    self._arn("logs", f"log-group:{prefix}-*"),
-                ],
+                log_group_arns,
             ),
         ]
         if args.state_bucket_arn is not None:

@@ -28,6 +28,7 @@ import pulumi_aws as aws
 
 from ..core.coercion import accept_args
 from ..core.kms import logs_key_policy
+from ..core.load_balancing import INTERNAL_SUBNET_TAG, PUBLIC_SUBNET_TAG
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
@@ -346,7 +347,7 @@ class _Builder:
                 tags=self.tags(
                     "private",
                     {
-                        "kubernetes.io/role/internal-elb": "1",
+                        INTERNAL_SUBNET_TAG: "1",
                         "karpenter.sh/discovery": args.cluster_name,
                     },
                     Name=self.az_name(i, "private"),
@@ -362,9 +363,7 @@ class _Builder:
                 cidr_block=cidr,
                 availability_zone=self.azs[i],
                 map_public_ip_on_launch=False,
-                tags=self.tags(
-                    "public", {"kubernetes.io/role/elb": "1"}, Name=self.az_name(i, "public")
-                ),
+                tags=self.tags("public", {PUBLIC_SUBNET_TAG: "1"}, Name=self.az_name(i, "public")),
                 opts=self.child,
             )
             for i, cidr in enumerate(args.public_subnet_cidrs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -27,10 +27,12 @@ import pulumi_random as random
 from ..core.coercion import accept_args
 from ..core.kms import logs_key_policy
 from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
+from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
+from ..core.versions import KUBE_PROMETHEUS_STACK_CHART, KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 from ..iam import pod_identity_role
 from .alert_rules import (
     AlertThresholds,
@@ -41,10 +43,10 @@ from .alert_rules import (
     sanitize_label,
 )
 
-KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
+KUBE_PROMETHEUS_STACK_VERSION = KUBE_PROMETHEUS_STACK_CHART
 """The kube-prometheus-stack chart version this release is tested with (pinned)."""
 
-CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+CHART_REPOSITORY = KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 """The chart's official repository."""
 
 RELEASE_NAME = "kube-prometheus-stack"
@@ -74,12 +76,15 @@ CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
 )  # fmt: skip
 """The retention periods CloudWatch Logs accepts."""
 
-_INTERNAL_LB_ANNOTATIONS = {
-    # AWS Load Balancer Controller
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    # in-tree cloud provider
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
-}
+
+def retention_problems(arg: str, days: int) -> list[Invalid]:
+    """``days`` is not a retention period CloudWatch Logs accepts."""
+    if days in CLOUDWATCH_RETENTION_DAYS:
+        return []
+    allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
+    return [Invalid(arg, days, "one of CloudWatch's periods: " + allowed)]
+
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -132,7 +137,12 @@ class ObservabilityArgs:
     """Customer-managed KMS key for the gp3 volumes; default: the account's EBS key."""
 
     grafana_internal_load_balancer: bool = False
-    """Expose Grafana through an internal (VPC-only) load balancer; never internet-facing."""
+    """Expose Grafana through an internal (VPC-only) NLB of the AWS Load Balancer Controller;
+    never internet-facing. Pass the controller's release in ``load_balancer_dependencies``."""
+
+    load_balancer_dependencies: Sequence[pulumi.Resource] = ()
+    """What the chart waits for when Grafana gets a LoadBalancer Service: the AWS Load
+    Balancer Controller's release (its webhook admits the Service)."""
 
     receivers: list[str] = field(default_factory=list)
     """Alert receivers: ``sns`` and/or ``webhook``; empty routes nowhere (dev)."""
@@ -209,6 +219,9 @@ class Observability(pulumi.ComponentResource):
     grafana_url: pulumi.Output[str]
     """Grafana's in-cluster URL (reach it with ``kubectl port-forward`` or the internal LB)."""
 
+    prometheus_url: pulumi.Output[str]
+    """Prometheus' in-cluster URL (KEDA's Prometheus scaler and other in-cluster readers)."""
+
     grafana_admin_password: pulumi.Output[str]
     """Grafana's generated admin password (secret)."""
 
@@ -240,6 +253,8 @@ class Observability(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._receivers = [ReceiverType(r) for r in args.receivers]
+        self._associations: list[pulumi.Resource] = []
+        """Pod Identity associations (and policies) the chart's pods need before they start."""
         invoke = pulumi.InvokeOutputOptions(parent=self)
         self._account = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke).partition
@@ -254,6 +269,10 @@ class Observability(pulumi.ComponentResource):
         self.namespace = ns
         self.chart_version = pulumi.Output.from_input(args.chart_version)
         self.grafana_url = ns.apply(lambda n: f"http://{RELEASE_NAME}-grafana.{n}.svc")
+        # The chart's Prometheus Service: <fullname>-prometheus on port 9090.
+        self.prometheus_url = ns.apply(
+            lambda n: f"http://{RELEASE_NAME}-prometheus.{n}.svc.cluster.local:9090"
+        )
         self.grafana_admin_password = pulumi.Output.secret(password.result)
         self.alert_topic_arn = topic.arn if topic else pulumi.Output.from_input(None)
         self.kms_key_arn = key.arn
@@ -267,6 +286,7 @@ class Observability(pulumi.ComponentResource):
                 "namespace": self.namespace,
                 "chartVersion": self.chart_version,
                 "grafanaUrl": self.grafana_url,
+                "prometheusUrl": self.prometheus_url,
                 "grafanaAdminPassword": self.grafana_admin_password,
                 "alertTopicArn": self.alert_topic_arn,
                 "kmsKeyArn": self.kms_key_arn,
@@ -370,9 +390,13 @@ class Observability(pulumi.ComponentResource):
     def _pod_identity_role(
         self, role: str, *, service_account: str, policy: Mapping[str, Any]
     ) -> None:
-        """A least-privilege role for one monitoring service account, through Pod Identity."""
+        """A least-privilege role for one monitoring service account, through Pod Identity.
+
+        The chart release waits for the association (and the role's policy): a pod started
+        before its association exists gets no AWS credentials until it restarts.
+        """
         args = self._args
-        pod_identity_role(
+        workload = pod_identity_role(
             f"{self._name}-{role}",
             parent=self,
             name_prefix=args.name_prefix,
@@ -385,6 +409,7 @@ class Observability(pulumi.ComponentResource):
             permission_boundary_arn=args.permission_boundary_arn,
             tags=merge_tags(args.tags, {"role": role}),
         )
+        self._associations += [workload.policy, *filter(None, [workload.association])]
 
     # --- Kubernetes -------------------------------------------------------------------------------
 
@@ -480,7 +505,20 @@ class Observability(pulumi.ComponentResource):
                 region=self._region,
                 remote_write_url=remote_write_url,
             ),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=secrets)),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts,
+                pulumi.ResourceOptions(
+                    depends_on=[
+                        *secrets,
+                        *self._associations,
+                        *(
+                            args.load_balancer_dependencies
+                            if args.grafana_internal_load_balancer
+                            else ()
+                        ),
+                    ]
+                ),
+            ),
         )
         return ns, password, release
 
@@ -595,14 +633,7 @@ def _check_sizes(args: ObservabilityArgs) -> list[Invalid]:
         value = getattr(args, key)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             problems.append(Invalid(key, value, f"an integer from {low} to {high}"))
-    if args.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
-        problems.append(
-            Invalid(
-                "log_retention_days",
-                args.log_retention_days,
-                "one of CloudWatch's periods: " + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
-            )
-        )
+    problems += retention_problems("log_retention_days", args.log_retention_days)
     problems += [
         Invalid(f"gpu_pool_max_nodes[{pool}]", maximum, "a positive node count")
         for pool, maximum in args.gpu_pool_max_nodes.items()
@@ -697,7 +728,7 @@ def _chart_values(
 
     grafana_service: dict[str, Any] = {"type": "ClusterIP"}
     if args.grafana_internal_load_balancer:
-        grafana_service = {"type": "LoadBalancer", "annotations": dict(_INTERNAL_LB_ANNOTATIONS)}
+        grafana_service = {"type": "LoadBalancer", "annotations": internal_service_annotations()}
 
     gpu_toleration = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
     return {

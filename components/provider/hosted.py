@@ -59,7 +59,7 @@ def hosted_components() -> list[type[pulumi.ComponentResource]]:
         args_type = getattr(package, f"{name}Args", None)
         if args_type is None or not dataclasses.is_dataclass(args_type):
             continue
-        found.append(_hosted(component, args_type))
+        found.append(_hosted(component, typing.cast(type, args_type)))
     return found
 
 
@@ -87,7 +87,7 @@ def _hosted(component: type, args_type: type) -> type:
         self: Any, name: str, args: Any, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         built = args if isinstance(args, args_type) else _from_inputs(args_type, args, opts, name)
-        component.__init__(self, name, built, opts)
+        typing.cast(Any, component).__init__(self, name, built, opts)
 
     __init__.__annotations__ = {
         "name": str,
@@ -150,6 +150,9 @@ def _schema_type(hint: Any) -> Any:  # noqa: PLR0911 (one case per shape)
         if awaitable and len(plain) >= 1:
             inner = _schema_type(plain[0])
             return None if inner is None else pulumi.Input[inner]
+        enums = [p for p in plain if inspect.isclass(p) and issubclass(p, Enum)]
+        if len(enums) == 1 and set(plain) == {enums[0], str}:
+            plain = enums  # ``Kind | str``: the schema offers Kind's values
         if len(plain) == 1:
             inner = _schema_type(plain[0])
             return None if inner is None else typing.Optional[inner]  # noqa: UP045

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..core.coercion import accept_args
+from ..core.kms import service_key_policy
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
@@ -86,6 +87,8 @@ _SseDefault = (
 
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
+KEY_PREFIX = _PREFIX
+"""An S3 key prefix as the platform writes one: ``segment/`` repeated (empty: the whole bucket)."""
 
 
 @dataclass
@@ -386,6 +389,17 @@ def validate(args: ArtifactStoreArgs) -> list[Invalid]:
     return problems
 
 
+def _s3_key_policy(
+    partition: pulumi.Input[str], account: pulumi.Input[str], region: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """The buckets' key: administered by the account, used only through S3 in its region."""
+    return pulumi.Output.all(partition, account, region).apply(
+        lambda v: json.dumps(
+            service_key_policy(partition=v[0], account=v[1], region=v[2], services=["s3"])
+        )
+    )
+
+
 class ArtifactStore(pulumi.ComponentResource):
     """Hardened, KMS-encrypted, versioned, access-logged S3 buckets, one per purpose."""
 
@@ -441,11 +455,15 @@ class ArtifactStore(pulumi.ComponentResource):
             ).account_id
         )
 
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        self._partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"{args.name_prefix} artifact buckets",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
+            policy=_s3_key_policy(self._partition, account, region),
             tags=merge_tags(tags, {"role": "artifact-store-key"}),
             opts=stateful,
         )
@@ -751,6 +769,7 @@ class ArtifactStore(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
             region=region,
+            policy=_s3_key_policy(self._partition, account, region),
             tags=merge_tags(args.tags, {"role": "artifact-store-replica-key"}),
             opts=stateful,
         )

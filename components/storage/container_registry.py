@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..core.coercion import accept_args
+from ..core.kms import service_key_policy
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
@@ -311,11 +312,22 @@ class ContainerRegistry(pulumi.ComponentResource):
             parent=self, protect=args.protect, retain_on_delete=args.protect
         )
 
+        invoke = pulumi.InvokeOutputOptions(parent=self)
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"{args.name_prefix} container images",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
+            # administered by the account, used only through ECR in this region
+            policy=pulumi.Output.all(
+                aws.get_partition_output(opts=invoke).partition,
+                aws.get_caller_identity_output(opts=invoke).account_id,
+                aws.get_region_output(opts=invoke).region,
+            ).apply(
+                lambda v: json.dumps(
+                    service_key_policy(partition=v[0], account=v[1], region=v[2], services=["ecr"])
+                )
+            ),
             tags=merge_tags(args.tags, {"role": "container-registry-key"}),
             opts=stateful,
         )

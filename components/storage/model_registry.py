@@ -21,6 +21,7 @@ Manager password would need a secrets operator on the cluster to reach the pod.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,46 +33,51 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from ..core.coercion import accept_args
+from ..core.kms import service_key_policy
+from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
-from ..iam import pod_identity_role
+from ..core.versions import MLFLOW_CHART, MLFLOW_CHART_REPOSITORY, POSTGRES_ENGINE_VERSION
+from ..iam import POLICY_VERSION, pod_identity_role, policy_json
+from ..observability.observability import retention_problems
 from .artifact_store import AccessLevel, access_policy_document
 
-DEFAULT_CHART_VERSION = "1.11.5"
-"""The community MLflow chart version (MLflow 3.15.1) this release is tested with."""
+DEFAULT_CHART_VERSION = MLFLOW_CHART
+"""The community MLflow chart version this release is tested with."""
 
-DEFAULT_CHART_REPOSITORY = "https://community-charts.github.io/helm-charts"
+DEFAULT_CHART_REPOSITORY = MLFLOW_CHART_REPOSITORY
 """The chart's official repository."""
 
-DEFAULT_ENGINE_VERSION = "17.6"
+DEFAULT_ENGINE_VERSION = POSTGRES_ENGINE_VERSION
 """PostgreSQL major.minor; minor upgrades are deliberate config changes."""
 
 POSTGRES_PORT = 5432
 MLFLOW_CONTAINER_PORT = 5000  # the chart's container port (service.containerPort)
+MLFLOW_SERVICE_NAME = "mlflow"  # fullnameOverride: the chart names its Service after it
+MLFLOW_SERVICE_PORT = 80  # the chart's service.port
 DATABASE_NAME = "mlflow"
 MASTER_USERNAME = "mlflow"
 BACKUP_RETENTION_RANGE = (1, 35)  # RDS's limit; 0 (no backups) is refused
 STORAGE_GB_RANGE = (20, 65536)
 KEY_DELETION_WINDOW_RANGE = (7, 30)
+LOG_EXPORTS = ("postgresql", "upgrade")
+"""RDS for PostgreSQL logs exported to CloudWatch Logs (the engine log and upgrade log)."""
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+"""Enhanced Monitoring intervals RDS accepts, in seconds (0: off)."""
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
+"""AWS-managed policy of the Enhanced Monitoring role (partition-relative)."""
 PASSWORD_LENGTH = 40
 
 _ENGINE_VERSION = re.compile(r"^(1[3-9])\.\d+$")
 _PREFIX = re.compile(r"^([a-z0-9][a-z0-9._-]*/)+$")
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_ALLOWED_HOST = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9*.-]*(:(\d{1,5}|\*))?$")
 
 CLIENT_NAMESPACE_LABEL = "mlops/mlflow-client"
 """Namespaces labelled ``mlops/mlflow-client: "true"`` may reach the server (plus its own)."""
-
-INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
-"""Internal scheme for the service controller EKS runs itself (legacy AWS cloud provider);
-no AWS Load Balancer Controller is needed."""
-
-SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
-"""Client CIDRs the load balancer's security group admits. The chart's Service template has no
-``loadBalancerSourceRanges`` field, so the standard annotation carries them."""
 
 
 @dataclass
@@ -147,6 +153,16 @@ class ModelRegistryArgs:
     kms_deletion_window_days: int = 30
     """Waiting period before a scheduled deletion of the database key takes effect."""
 
+    log_retention_days: int = 30
+    """Retention of the database's CloudWatch log groups (a period CloudWatch accepts)."""
+
+    monitoring_interval_seconds: int = 0
+    """Enhanced Monitoring (OS metrics) interval: 0 (off), 1, 5, 10, 15, 30 or 60."""
+
+    slow_statement_ms: int = 1000
+    """Statements running at least this long are logged (``log_min_duration_statement``);
+    -1 turns it off."""
+
     namespace: str = "mlflow"
     """Kubernetes namespace of the server."""
 
@@ -169,9 +185,17 @@ class ModelRegistryArgs:
     """Server replicas (the server is stateless; 2+ for prod availability)."""
 
     internal_load_balancer: bool = False
-    """Also expose the server on an internal load balancer (VPC only), created by the service
-    controller EKS runs itself (``aws-load-balancer-internal``); no AWS Load Balancer
-    Controller is needed."""
+    """Also expose the server on an internal NLB (VPC only, IP targets), created by the AWS
+    Load Balancer Controller (``aws-load-balancer-type: external``, scheme ``internal``); pass
+    the controller's release in ``load_balancer_dependencies``."""
+
+    load_balancer_dependencies: Sequence[pulumi.Resource] = ()
+    """What the chart waits for when it creates a LoadBalancer Service: the AWS Load Balancer
+    Controller's release (its webhook admits the Service)."""
+
+    allowed_hosts: Sequence[str] = ()
+    """Further ``Host`` header values MLflow 3 accepts (e.g. a DNS name in front of the load
+    balancer; ``*`` wildcards allowed). The Service's in-cluster names are always accepted."""
 
     ingress_cidrs: Sequence[str] = ()
     """CIDRs (e.g. the VPC's) the internal load balancer admits (its source ranges) and the
@@ -199,15 +223,34 @@ class ModelRegistryArgs:
     """Container requests and limits."""
 
 
+def allowed_hosts(args: ModelRegistryArgs, region: pulumi.Input[str]) -> pulumi.Output[list[str]]:
+    """``Host`` headers the MLflow 3 security middleware accepts (chart ``serverAllowedHosts``,
+    env ``MLFLOW_SERVER_ALLOWED_HOSTS``; anything else gets 403, ``/health`` is exempt).
+
+    The Service's DNS names (``mlflow``, ``mlflow.<ns>``, ``mlflow.<ns>.svc``,
+    ``mlflow.<ns>.svc.cluster.local``), each with and without the port; with the internal
+    load balancer also the region's load balancer host names; then ``args.allowed_hosts``.
+    """
+    name, ns = MLFLOW_SERVICE_NAME, args.namespace
+    names = [name, f"{name}.{ns}", f"{name}.{ns}.svc", f"{name}.{ns}.svc.cluster.local"]
+    hosts = [h for n in names for h in (n, f"{n}:{MLFLOW_SERVICE_PORT}")]
+
+    def with_region(r: str) -> list[str]:
+        balancers: list[str] = []
+        if args.internal_load_balancer:
+            # NLB (AWS Load Balancer Controller) and classic ELB host names of the region
+            for pattern in (f"*.elb.{r}.amazonaws.com", f"*.{r}.elb.amazonaws.com"):
+                balancers += [pattern, f"{pattern}:*"]
+        return [*hosts, *balancers, *args.allowed_hosts]
+
+    return pulumi.Output.from_input(region).apply(with_region)
+
+
 def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, str]:
-    """Service annotations of the internal load balancer: internal scheme, source ranges."""
-    return {
-        INTERNAL_LB_ANNOTATION: "true",
-        # Harmless today; keeps the scheme internal if an AWS Load Balancer Controller (whose
-        # webhook can take over LoadBalancer Services) is installed later.
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-        SOURCE_RANGES_ANNOTATION: ",".join(args.ingress_cidrs),
-    }
+    """Service annotations of the internal load balancer: served by the AWS Load Balancer
+    Controller, internal scheme, IP targets, source ranges (the chart's Service template has
+    no ``loadBalancerSourceRanges`` field, so the standard annotation carries them)."""
+    return internal_service_annotations(args.ingress_cidrs)
 
 
 def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
@@ -233,6 +276,19 @@ def _ingress_problems(args: ModelRegistryArgs) -> list[Invalid]:
                 Invalid(f"ingress_cidrs[{i}]", cidr, "never the whole internet; the VPC CIDR")
             )
     return problems
+
+
+def _allowed_host_problems(args: ModelRegistryArgs) -> list[Invalid]:
+    return [
+        Invalid(
+            f"allowed_hosts[{i}]",
+            host,
+            "a host name, optionally with :port and * wildcards, e.g. mlflow.example.internal "
+            "(never '*' alone, no commas or spaces)",
+        )
+        for i, host in enumerate(args.allowed_hosts)
+        if not _ALLOWED_HOST.match(host) or host.strip("*.:") == ""
+    ]
 
 
 def validate(args: ModelRegistryArgs) -> list[Invalid]:
@@ -262,7 +318,8 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
             Invalid(
                 "engine_version",
                 args.engine_version,
-                "a pinned PostgreSQL major.minor version from 13 up, e.g. '17.6'",
+                "a pinned PostgreSQL major.minor version from 13 up, "
+                f"e.g. '{DEFAULT_ENGINE_VERSION}'",
             )
         )
     if not args.instance_class.startswith("db."):
@@ -318,6 +375,24 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
     problems += _ingress_problems(args)
     if args.image_tag in {"latest", ""}:
         problems.append(Invalid("image_tag", args.image_tag, "a pinned tag, never latest"))
+    problems += _observability_problems(args)
+    problems += _allowed_host_problems(args)
+    return problems
+
+
+def _observability_problems(args: ModelRegistryArgs) -> list[Invalid]:
+    """Logs, Enhanced Monitoring and slow-statement settings of the database."""
+    problems: list[Invalid] = []
+    _in_range(problems, "slow_statement_ms", args.slow_statement_ms, (-1, 3_600_000))
+    problems += retention_problems("log_retention_days", args.log_retention_days)
+    if args.monitoring_interval_seconds not in MONITORING_INTERVALS:
+        problems.append(
+            Invalid(
+                "monitoring_interval_seconds",
+                args.monitoring_interval_seconds,
+                "one of " + ", ".join(map(str, MONITORING_INTERVALS)) + " (0: off)",
+            )
+        )
     return problems
 
 
@@ -362,11 +437,35 @@ class ModelRegistry(pulumi.ComponentResource):
         tags = args.tags
 
         # --- database --------------------------------------------------------------------
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        partition = aws.get_partition_output(opts=invoke).partition
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        identifier = physical_name(
+            "mlflow", NameKind.RDS_INSTANCE, args.name_prefix, owner=_owner(name)
+        )
+        log_group_names = [f"/aws/rds/instance/{identifier}/{log}" for log in LOG_EXPORTS]
         self.db_key = aws.kms.Key(
             f"{name}-db-key",
             description=f"{args.name_prefix} MLflow database",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
+            # used only through RDS (storage, Performance Insights) and, for the database's
+            # own log groups, by CloudWatch Logs
+            policy=pulumi.Output.all(partition, account, region).apply(
+                lambda v: json.dumps(
+                    service_key_policy(
+                        partition=v[0],
+                        account=v[1],
+                        region=v[2],
+                        services=["rds"],
+                        log_group_arns=[
+                            f"arn:{v[0]}:logs:{v[2]}:{v[1]}:log-group:{group}"
+                            for group in log_group_names
+                        ],
+                    )
+                )
+            ),
             tags=merge_tags(tags, {"role": "model-registry-db-key"}),
             opts=stateful,
         )
@@ -409,11 +508,14 @@ class ModelRegistry(pulumi.ComponentResource):
             f"{name}-db-params",
             name=physical_name("mlflow-db", NameKind.RDS_INSTANCE, args.name_prefix),
             family=f"postgres{major}",
-            description="MLflow database: TLS only, connection logging",
+            description="MLflow database: TLS only, connection and slow statement logging",
             parameters=[
                 aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
                 aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
                 aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(
+                    name="log_min_duration_statement", value=str(args.slow_statement_ms)
+                ),
             ],
             tags=merge_tags(tags, {"role": "model-registry-db"}),
             opts=child,
@@ -424,8 +526,23 @@ class ModelRegistry(pulumi.ComponentResource):
             special=False,  # alphanumeric: safe in a DSN, still ~238 bits
             opts=child,
         )
-        identifier = physical_name(
-            "mlflow", NameKind.RDS_INSTANCE, args.name_prefix, owner=_owner(name)
+        # RDS writes to /aws/rds/instance/<id>/<log>; created first, they are ours: encrypted
+        # with the database key and kept for the environment's retention.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-db-logs-{log}",
+                name=group,
+                retention_in_days=args.log_retention_days,
+                kms_key_id=self.db_key.arn,
+                tags=merge_tags(tags, {"role": "model-registry-db-logs", "log-source": log}),
+                opts=stateful,
+            )
+            for log, group in zip(LOG_EXPORTS, log_group_names, strict=True)
+        ]
+        monitoring_role = (
+            self._monitoring_role(name, args, partition, account)
+            if args.monitoring_interval_seconds
+            else None
         )
         self.db = aws.rds.Instance(
             f"{name}-db",
@@ -461,9 +578,17 @@ class ModelRegistry(pulumi.ComponentResource):
             iam_database_authentication_enabled=True,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=self.db_key.arn,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            monitoring_interval=args.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             apply_immediately=not args.protect,
             tags=merge_tags(tags, {"role": "model-registry-db"}),
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful,
+                pulumi.ResourceOptions(
+                    depends_on=[*log_groups, *([monitoring_role] if monitoring_role else [])]
+                ),
+            ),
         )
 
         # --- artifact access: a Pod Identity role limited to the prefix -------------------
@@ -528,7 +653,7 @@ class ModelRegistry(pulumi.ComponentResource):
             service = {"type": "LoadBalancer", "annotations": internal_lb_annotations(args)}
         bucket_and_prefix = args.artifact_prefix.rstrip("/")
         values: dict[str, Any] = {
-            "fullnameOverride": "mlflow",
+            "fullnameOverride": MLFLOW_SERVICE_NAME,
             "replicaCount": args.replicas,
             "serviceAccount": {"create": True, "name": args.service_account, "automount": False},
             "podSecurityContext": {
@@ -538,6 +663,7 @@ class ModelRegistry(pulumi.ComponentResource):
             },
             "service": service,
             "telemetry": {"enabled": False},
+            "serverAllowedHosts": allowed_hosts(args, args.region),
             "backendStore": {
                 "databaseMigration": True,
                 "postgres": {
@@ -578,11 +704,19 @@ class ModelRegistry(pulumi.ComponentResource):
             values=values,
             atomic=True,
             cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[db_secret, association, self.db]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    db_secret,
+                    association,
+                    self.db,
+                    *(args.load_balancer_dependencies if args.internal_load_balancer else ()),
+                ],
+            ),
         )
 
         self.tracking_uri = pulumi.Output.from_input(
-            f"http://mlflow.{args.namespace}.svc.cluster.local:80"
+            f"http://{MLFLOW_SERVICE_NAME}.{args.namespace}.svc.cluster.local:{MLFLOW_SERVICE_PORT}"
         )
         self.db_endpoint = self.db.endpoint
         self.db_instance_arn = self.db.arn
@@ -603,6 +737,46 @@ class ModelRegistry(pulumi.ComponentResource):
                 "artifact_uri": self.artifact_uri,
             }
         )
+
+    def _monitoring_role(
+        self,
+        name: str,
+        args: ModelRegistryArgs,
+        partition: pulumi.Output[str],
+        account: pulumi.Output[str],
+    ) -> aws.iam.Role:
+        """The role RDS Enhanced Monitoring publishes OS metrics with (AWS-managed policy)."""
+        role = aws.iam.Role(
+            f"{name}-db-monitoring",
+            name=physical_name("mlflow-db-monitoring", NameKind.IAM_ROLE, args.name_prefix),
+            description="RDS Enhanced Monitoring of the MLflow database",
+            assume_role_policy=policy_json(
+                {
+                    "Version": POLICY_VERSION,
+                    "Statement": [
+                        {
+                            "Sid": "RdsMonitoringAssume",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": ["sts:AssumeRole"],
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                        }
+                    ],
+                }
+            ),
+            permissions_boundary=args.permission_boundary_arn,
+            tags=merge_tags(args.tags, {"role": "model-registry-db-monitoring"}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-db-monitoring-policy",
+            role=role.name,
+            policy_arn=pulumi.Output.concat(
+                "arn:", partition, ":iam::aws:policy/", ENHANCED_MONITORING_POLICY
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role
 
     def _guardrails(
         self, name: str, args: ModelRegistryArgs, namespace: k8s.core.v1.Namespace

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
-from rules import ecr, eks, gpu, iam, kms, kubernetes, logs, network, rds, s3, tagging
+from rules import (
+    ecr,
+    eks,
+    gpu,
+    iam,
+    kms,
+    kubernetes,
+    logs,
+    network,
+    rds,
+    s3,
+    serving,
+    tagging,
+    tenancy,
+)
 from rules.rule import Rule, exemptions_rule, iter_rules
 
-SERVICE_MODULES = (s3, ecr, eks, network, iam, kms, logs, rds, kubernetes, gpu, tagging)
+SERVICE_MODULES = (
+    s3,
+    ecr,
+    eks,
+    network,
+    iam,
+    kms,
+    logs,
+    rds,
+    kubernetes,
+    serving,
+    gpu,
+    tagging,
+    tenancy,
+)
 
 _SERVICE_RULES: list[Rule] = list(iter_rules(*SERVICE_MODULES))
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Severity
 
 from rules import documents
-from rules.rule import Rule, StackContext, dig
+from rules.read import wildcard_match
+from rules.rule import Rule, StackContext, customer_managed_key
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -17,22 +18,44 @@ REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 _IMMUTABLE = ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION")
 
 
-def _immutable(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    value = args.props.get("imageTagMutability") or "MUTABLE"
+_PROBE_TAGS = ("1.4.2", "v1.4.2", "2025-01-01", "sha-0123abc", "zzqprobe")
+"""Invented tags: an exclusion filter matching one of them exempts ordinary release tags."""
+
+
+def _immutable(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    props = args.props
+    value = (props["imageTagMutability"].text() or "MUTABLE").upper()
     if value not in _IMMUTABLE:
         yield f"imageTagMutability is {value}; a pushed tag can be overwritten"
+        return
+    if value != "IMMUTABLE_WITH_EXCLUSION":
+        return
+    for f in props["imageTagMutabilityExclusionFilters"].items():
+        pattern = f["filter"].text() or ""
+        if not pattern or any(wildcard_match(pattern, tag) for tag in _PROBE_TAGS):
+            yield (
+                f"IMMUTABLE_WITH_EXCLUSION exclusion filter {pattern!r} is broad: it makes "
+                "ordinary release tags mutable (exclude a narrow prefix such as 'dev-*')"
+            )
 
 
-def _scan(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if dig(args.props, "imageScanningConfiguration", "scanOnPush") is not True:
+def _scan(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    if args.props.at("imageScanningConfiguration", "scanOnPush").flag() is not True:
         yield "images are not scanned on push"
 
 
-def _kms(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    configs = args.props.get("encryptionConfigurations") or []
-    kinds = [dig(c, "encryptionType") for c in configs]
-    if not any(k in ("KMS", "KMS_DSSE") for k in kinds):
+def _kms(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    configs = args.props["encryptionConfigurations"].items()
+    kms = [c for c in configs if (c["encryptionType"].text() or "").upper() in ("KMS", "KMS_DSSE")]
+    if not kms:
         yield "repository is encrypted with AES256, not a KMS key"
+        return
+    for c in kms:
+        key = c["kmsKey"].text()
+        if not key:
+            yield "encryptionType KMS without kmsKey uses the AWS managed key aws/ecr"
+        elif not customer_managed_key(key):
+            yield f"kmsKey {key} is an AWS managed key, not a customer managed key"
 
 
 def _lifecycle(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
@@ -42,8 +65,8 @@ def _lifecycle(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | 
             yield repo.urn, f"repository {repo.name} has no lifecycle policy"
 
 
-def _not_public(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    for s in documents.public_allows(args.props.get("policy")):
+def _not_public(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    for s in documents.public_allows(args.props["policy"]):
         yield f"{s.label()} lets anyone ('*') use the repository"
 
 
@@ -52,7 +75,8 @@ RULES: list[Rule] = [
         id="ECR-001",
         name="ecr-immutable-tags",
         severity=Severity.HIGH,
-        description="ECR repositories use immutable image tags.",
+        description="ECR repositories use immutable image tags; IMMUTABLE_WITH_EXCLUSION counts "
+        "only when no exclusion filter matches ordinary release tags.",
         remediation='aws.ecr.Repository(f"{name}-repo", image_tag_mutability="IMMUTABLE", ...)',
         controls=("FSBP ECR.2", "CKV_AWS_51"),
         catalog=(12,),
@@ -79,7 +103,8 @@ RULES: list[Rule] = [
         id="ECR-003",
         name="ecr-kms-encryption",
         severity=Severity.MEDIUM,
-        description="ECR repositories are encrypted with a KMS key.",
+        description="ECR repositories are encrypted with a customer managed KMS key (not the "
+        "AWS managed aws/ecr key).",
         remediation=(
             'aws.ecr.Repository(f"{name}-repo", encryption_configurations=['
             'aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", '

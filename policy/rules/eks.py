@@ -6,10 +6,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import PolicyResource, Severity
 
+from rules import documents
 from rules.cidrs import world_cidrs
-from rules.rule import Rule, dig, items
+from rules.read import Node
+from rules.rule import Rule, StackContext, customer_managed_key
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -20,13 +22,13 @@ LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 SUPPORTED_VERSIONS = ["1.32", "1.33", "1.34", "1.35"]
 
 
-def _endpoint(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    vpc = args.props.get("vpcConfig") or {}
-    if dig(vpc, "endpointPrivateAccess") is not True:
+def _endpoint(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    vpc = args.props["vpcConfig"]
+    if vpc["endpointPrivateAccess"].flag() is not True:
         yield "the private API endpoint is off"
-    public = dig(vpc, "endpointPublicAccess", default=True)  # EKS turns it on when unset
+    public = vpc["endpointPublicAccess"].flag(True)  # EKS turns it on when unset
     if public is True:
-        cidrs = items(dig(vpc, "publicAccessCidrs")) or ["0.0.0.0/0"]
+        cidrs = vpc["publicAccessCidrs"].strings() or ["0.0.0.0/0"]
         if not cfg.get("allowPublicEndpoint"):
             yield "the public API endpoint is on; this environment allows private only"
         open_cidrs = world_cidrs(cidrs)
@@ -34,64 +36,149 @@ def _endpoint(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[
             yield f"the public API endpoint is open to {', '.join(open_cidrs)}"
 
 
-def _secrets(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    enc = args.props.get("encryptionConfig") or {}
-    if "secrets" not in items(dig(enc, "resources")) or not dig(enc, "provider", "keyArn"):
-        yield "Kubernetes secrets are not envelope-encrypted with a KMS key"
+def _secrets(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    configs = args.props["encryptionConfig"].items(single=True)
+    ok = any(
+        "secrets" in [r.lower() for r in enc["resources"].strings()]
+        and customer_managed_key(enc.at("provider", "keyArn").text() or "")
+        for enc in configs
+    )
+    if not ok:
+        yield "Kubernetes secrets are not envelope-encrypted with a customer managed KMS key"
 
 
-def _logging(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    enabled = set(items(args.props.get("enabledClusterLogTypes")))
-    missing = [t for t in cfg.get("requiredLogTypes", LOG_TYPES) if t not in enabled]
+def _logging(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    enabled = {t.lower() for t in args.props["enabledClusterLogTypes"].strings()}
+    missing = [t for t in cfg.get("requiredLogTypes", LOG_TYPES) if str(t).lower() not in enabled]
     if missing:
         yield f"control-plane log types not enabled: {', '.join(missing)}"
 
 
-def _version(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    version = args.props.get("version")
-    allowed = list(cfg.get("supportedVersions", SUPPORTED_VERSIONS))
+def _version(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    version = args.props["version"].text()
+    allowed = [str(v) for v in cfg.get("supportedVersions", SUPPORTED_VERSIONS)]
     if not version:
         yield "the Kubernetes version is not pinned (EKS would pick its default)"
-    elif str(version) not in allowed:
+    elif version.strip() not in allowed:
         yield f"Kubernetes {version} is not in the supported list ({', '.join(allowed)})"
 
 
-def _access(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    access = args.props.get("accessConfig") or {}
-    mode = dig(access, "authenticationMode", default="CONFIG_MAP")
-    allowed = list(cfg.get("allowedAuthenticationModes", ["API"]))
+def _access(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    access = args.props["accessConfig"]
+    mode = (access["authenticationMode"].text() or "CONFIG_MAP").upper()
+    allowed = [str(m) for m in cfg.get("allowedAuthenticationModes", ["API"])]
     if mode not in allowed:
         yield f"authenticationMode is {mode}; allowed: {', '.join(allowed)} (access entries)"
-    if dig(access, "bootstrapClusterCreatorAdminPermissions", default=True) is not False:
+    if access["bootstrapClusterCreatorAdminPermissions"].flag(True) is not False:
         yield "the cluster creator gets implicit cluster-admin (bootstrap admin is on)"
 
 
-def _node_ssh(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    remote = args.props.get("remoteAccess")
-    if remote and not items(dig(remote, "sourceSecurityGroupIds")):
+def _node_ssh(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    remote = args.props["remoteAccess"]
+    if remote.present and remote.entries() and not remote["sourceSecurityGroupIds"].strings():
         yield "remote SSH access is open to 0.0.0.0/0 (no source security groups)"
 
 
 _EXACT_ADDON = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_PINNED_ALIAS = re.compile(r"^[a-z0-9]+@v\d{8}$")
+_AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
 
 
-def _pinned(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+def ami_terms_unpinned(spec: Node) -> list[str]:
+    """Why an EC2NodeClass's amiSelectorTerms do not pin one AMI build: each term must be an
+    ``id`` (ami-...) or an ``alias`` with a dated version (al2023@v20250704); ``@latest``,
+    names, tags and SSM parameters follow whatever is newest."""
+    terms = spec["amiSelectorTerms"].items()
+    if not terms:
+        return ["amiSelectorTerms is empty: no AMI is pinned"]
+    problems = []
+    for term in terms:
+        alias = term["alias"].text()
+        ami_id = term["id"].text()
+        if alias is not None:
+            if not _PINNED_ALIAS.match(alias.strip()):
+                problems.append(f"amiSelectorTerms alias {alias!r} does not pin a dated release")
+        elif ami_id is not None:
+            if not _AMI_ID.match(ami_id.strip()):
+                problems.append(f"amiSelectorTerms id {ami_id!r} is not an AMI ID")
+        else:
+            keys = ", ".join(sorted(term.entries())) or "nothing"
+            problems.append(
+                f"an amiSelectorTerms entry selects by {keys}: the newest matching AMI wins"
+            )
+    return problems
+
+
+def _pinned(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if args.resource_type == ADDON:
-        version = props.get("addonVersion")
+        version = props["addonVersion"].text()
         if not version:
-            yield f"add-on {props.get('addonName')} has no addonVersion (EKS picks the default)"
-        elif not _EXACT_ADDON.match(str(version)):
+            yield (
+                f"add-on {props['addonName'].label()} has no addonVersion (EKS picks the default)"
+            )
+        elif not _EXACT_ADDON.match(version.strip()):
             yield f"add-on version {version!r} is not an exact vX.Y.Z-eksbuild.N release"
     elif args.resource_type == NODE_GROUP:
-        custom_ami = props.get("amiType") == "CUSTOM"
-        if not custom_ami and not props.get("releaseVersion"):
+        custom_ami = (props["amiType"].text() or "").upper() == "CUSTOM"
+        if not custom_ami and not props["releaseVersion"].text():
             yield "node group has no releaseVersion: the AMI changes whenever EKS updates"
     else:
-        for term in items(dig(props, "spec", "amiSelectorTerms")):
-            alias = dig(term, "alias")
-            if isinstance(alias, str) and alias.endswith("@latest"):
-                yield f"amiSelectorTerms alias {alias!r} follows the latest AMI"
+        yield from ami_terms_unpinned(props["spec"])
+
+
+ACCESS_POLICY_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ADMIN_ACCESS_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy")
+"""EKS access policies that make a principal an administrator (cluster-admin, or admin
+across the namespaces of its scope)."""
+_MACHINE_ENTRY_TYPES = frozenset({"EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX"})
+_MACHINE_SERVICES = ("ec2.amazonaws.com", "eks-fargate-pods.amazonaws.com", "ssm.amazonaws.com")
+
+
+def _machine_role(ctx: StackContext, role: PolicyResource) -> bool:
+    for s in documents.parse(role.props["assumeRolePolicy"]) or []:
+        services = [p.split(":", 1)[1] for p in s.principals if p.startswith("Service:")]
+        if s.allows and any(svc.lower() in _MACHINE_SERVICES for svc in services):
+            return True
+    return False
+
+
+def _cluster_admin(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    entries = ctx.of_type(ACCESS_ENTRY)
+    roles = ctx.of_type("aws:iam/role:Role")
+
+    def check(assoc: PolicyResource) -> Iterator[tuple[str | None, str]]:
+        policy = assoc.props["policyArn"].text() or ""
+        name = policy.rsplit("/", 1)[-1]
+        if name not in ADMIN_ACCESS_POLICIES:
+            return
+        principal = assoc.props["principalArn"]
+        arn = principal.text() or ""
+        why = ""
+        if not arn.strip() or any(ch in arn for ch in "*?"):
+            why = "a wildcard principal"
+        elif arn.strip().endswith(":root"):
+            why = "a whole account (:root)"
+        else:
+            linked = [
+                d for d in assoc.property_dependencies.get("principalArn", []) if d in entries
+            ]
+            for entry in linked:
+                if (entry.props["type"].text() or "STANDARD").upper() in _MACHINE_ENTRY_TYPES:
+                    why = "a node (machine) access entry"
+            targets = [
+                r
+                for e in [*linked, assoc]
+                for r in e.property_dependencies.get("principalArn", [])
+                if r in roles
+            ]
+            if any(_machine_role(ctx, r) for r in targets):
+                why = "a machine role (trusted by an AWS service such as EC2)"
+        if why:
+            yield assoc.urn, f"{name} is granted to {why}: {principal.label()}"
+
+    return ctx.per_resource(ctx.of_type(ACCESS_POLICY_ASSOCIATION), check)
 
 
 RULES: list[Rule] = [
@@ -122,7 +209,8 @@ RULES: list[Rule] = [
         id="EKS-002",
         name="eks-secrets-encryption",
         severity=Severity.HIGH,
-        description="EKS clusters envelope-encrypt Kubernetes secrets with a KMS key.",
+        description="EKS clusters envelope-encrypt Kubernetes secrets with a customer managed "
+        "KMS key.",
         remediation=(
             "aws.eks.Cluster(..., encryption_config=aws.eks.ClusterEncryptionConfigArgs("
             'resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs('
@@ -218,7 +306,8 @@ RULES: list[Rule] = [
         name="eks-versions-pinned",
         severity=Severity.MEDIUM,
         description="EKS add-on versions and node AMI release versions are pinned; Karpenter "
-        "node classes do not follow @latest AMIs.",
+        "EC2NodeClasses pin their AMIs (an ami- ID or a dated alias such as al2023@v20250704; "
+        "never @latest, names, tags or SSM parameters).",
         remediation=(
             'aws.eks.Addon(..., addon_version="v1.19.2-eksbuild.1"); aws.eks.NodeGroup(..., '
             'release_version="1.33.0-20250704"); EC2NodeClass amiSelectorTerms: '
@@ -230,5 +319,23 @@ RULES: list[Rule] = [
         resource_types=(ADDON, NODE_GROUP, EC2_NODE_CLASS),
         limits="A node group with a launch template that names its own AMI (amiType CUSTOM) "
         "is pinned by that AMI ID.",
+    ),
+    Rule(
+        id="EKS-008",
+        name="eks-cluster-admin-not-broad",
+        severity=Severity.CRITICAL,
+        description="No EKS access policy association gives AmazonEKSClusterAdminPolicy or "
+        "AmazonEKSAdminPolicy to a wildcard principal, a whole account (:root), a node access "
+        "entry (EC2_LINUX, ...) or a machine role (one an AWS service such as EC2 assumes).",
+        remediation=(
+            "aws.eks.AccessPolicyAssociation(..., principal_arn=deployer_role.arn, "
+            'policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", '
+            'access_scope={"type": "cluster"})  # a named human or CI role only'
+        ),
+        controls=("CIS 4.1.1", "CIS 5.5.1"),
+        catalog=(21,),
+        stack_check=_cluster_admin,
+        limits="A machine role is recognised through the association's (or its access "
+        "entry's) property dependency on a role in the stack.",
     ),
 ]

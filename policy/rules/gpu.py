@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+from pulumi_policy import PolicyResource, Severity
 
 from components.core import gpu_catalog
-from rules.rule import Rule, StackContext, as_number, dig, fmt, items
+from rules.read import Node, parse_quantity
+from rules.rule import Rule, StackContext, fmt, inputs
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -49,35 +50,33 @@ def gpus_per_node(instance_types: list[str]) -> int:
     return max(known, UNKNOWN_GPUS_PER_NODE if unknown else 0)
 
 
-def _requirement(props: Any, key: str) -> tuple[str, list[str]] | None:
-    for req in items(dig(props, "spec", "template", "spec", "requirements")):
-        if dig(req, "key") == key:
-            return str(dig(req, "operator", default="")), [
-                str(v) for v in items(dig(req, "values"))
-            ]
+def _requirement(props: Node, key: str) -> tuple[str, list[str]] | None:
+    for req in props.at("spec", "template", "spec", "requirements").items():
+        if req["key"].text() == key:
+            return (req["operator"].text() or ""), req["values"].strings()
     return None
 
 
-def _pool_types(resource_type: str, props: Any) -> list[str]:
+def _pool_types(resource_type: str, props: Node) -> list[str]:
     if resource_type == NODE_GROUP:
-        return [str(t) for t in items(props.get("instanceTypes"))]
+        return props["instanceTypes"].strings()
     if resource_type == LAUNCH_TEMPLATE:
-        value = props.get("instanceType")
-        return [str(value)] if value else []
+        value = props["instanceType"].text()
+        return [value] if value else []
     req = _requirement(props, INSTANCE_TYPE_KEY)
     return req[1] if req and req[0] == "In" else []
 
 
-def _pool_taints(resource_type: str, props: Any) -> list[Any]:
+def _pool_taints(resource_type: str, props: Node) -> list[Node]:
     if resource_type == NODE_GROUP:
-        return items(props.get("taints"))
-    return items(dig(props, "spec", "template", "spec", "taints"))
+        return props["taints"].items()
+    return props.at("spec", "template", "spec", "taints").items()
 
 
-def _pool_labels(resource_type: str, props: Any) -> Mapping[str, Any]:
+def _pool_labels(resource_type: str, props: Node) -> dict[str, str]:
     if resource_type == NODE_GROUP:
-        return props.get("labels") or {}
-    return dig(props, "spec", "template", "metadata", "labels", default={})
+        return props["labels"].tags()
+    return props.at("spec", "template", "metadata", "labels").tags()
 
 
 def _gpu_family(family: str) -> bool:
@@ -86,13 +85,13 @@ def _gpu_family(family: str) -> bool:
     )
 
 
-def _selects_gpus(props: Any) -> bool:
+def _selects_gpus(props: Node) -> bool:
     """A NodePool requirement on GPU count/name/manufacturer, or one selecting GPU instance
     families or categories."""
-    for req in items(dig(props, "spec", "template", "spec", "requirements")):
-        key = str(dig(req, "key", default=""))
-        operator = str(dig(req, "operator", default=""))
-        values = [str(v).lower() for v in items(dig(req, "values"))]
+    for req in props.at("spec", "template", "spec", "requirements").items():
+        key = req["key"].text() or ""
+        operator = req["operator"].text() or ""
+        values = [v.lower() for v in req["values"].strings()]
         if key.startswith("karpenter.k8s.aws/instance-gpu"):
             return True
         if key == FAMILY_KEY and operator == "In" and any(_gpu_family(v) for v in values):
@@ -102,13 +101,13 @@ def _selects_gpus(props: Any) -> bool:
     return False
 
 
-def gpu_ami(props: Any) -> bool:
+def gpu_ami(props: Node) -> bool:
     """A node group whose amiType is an NVIDIA/GPU/Neuron AMI."""
-    ami = str(props.get("amiType") or "").upper()
+    ami = (props["amiType"].text() or "").upper()
     return any(marker in ami for marker in GPU_AMI_MARKERS)
 
 
-def is_gpu_pool(resource_type: str, props: Any, types: list[str] | None = None) -> bool:
+def is_gpu_pool(resource_type: str, props: Node, types: list[str] | None = None) -> bool:
     """A pool that brings GPUs: GPU instance types (``types`` when resolved elsewhere, e.g.
     from a node group's launch template), a GPU amiType, or a NodePool tainted for or
     selecting GPUs (count, instance family or category)."""
@@ -119,7 +118,7 @@ def is_gpu_pool(resource_type: str, props: Any, types: list[str] | None = None) 
         return gpu_ami(props)
     if resource_type != NODE_POOL:
         return False
-    if any(dig(t, "key") == GPU for t in _pool_taints(resource_type, props)):
+    if any(t["key"].text() == GPU for t in _pool_taints(resource_type, props)):
         return True
     return _selects_gpus(props)
 
@@ -127,7 +126,7 @@ def is_gpu_pool(resource_type: str, props: Any, types: list[str] | None = None) 
 def node_group_types(ctx: StackContext, group: PolicyResource) -> list[str]:
     """A node group's instance types: its instanceTypes, else its launch template's
     instanceType (the template found by property dependency or by name)."""
-    own = _pool_types(NODE_GROUP, group.props)
+    own = _pool_types(NODE_GROUP, inputs(group))
     if own:
         return own
     templates = [
@@ -136,14 +135,14 @@ def node_group_types(ctx: StackContext, group: PolicyResource) -> list[str]:
         if d.resource_type == LAUNCH_TEMPLATE
     ]
     if not templates:
-        name = dig(group.props.get("launchTemplate") or {}, "name")
+        name = inputs(group).at("launchTemplate", "name").text()
         templates = [
-            lt for lt in ctx.of_type(LAUNCH_TEMPLATE) if name and lt.props.get("name") == name
+            lt for lt in ctx.of_type(LAUNCH_TEMPLATE) if name and inputs(lt)["name"].text() == name
         ]
-    return [t for lt in templates for t in _pool_types(LAUNCH_TEMPLATE, lt.props)]
+    return [t for lt in templates for t in _pool_types(LAUNCH_TEMPLATE, inputs(lt))]
 
 
-def _allowlist(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _allowlist(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     types = _pool_types(args.resource_type, props)
     allowed = set(cfg.get("allowedInstanceTypes", []))
@@ -159,7 +158,7 @@ def _allowlist(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator
 
 def _pool_gpus(ctx: StackContext, pool: PolicyResource) -> tuple[float | None, str]:
     """(most GPUs the pool can run, how that was worked out); None when unbounded."""
-    props = pool.props
+    props = inputs(pool)
     if pool.resource_type == NODE_GROUP:
         types = node_group_types(ctx, pool)
         if not types:
@@ -168,13 +167,19 @@ def _pool_gpus(ctx: StackContext, pool: PolicyResource) -> tuple[float | None, s
                 "(no instanceTypes, no launch template instanceType in the stack): its GPUs "
                 "are unbounded"
             )
-        nodes = as_number(dig(props, "scalingConfig", "maxSize")) or 0.0
+        nodes = props.at("scalingConfig", "maxSize").number(0.0)
         per = gpus_per_node(types)
         return nodes * per, f"{pool.name}: {fmt(nodes)} nodes x {per} GPUs"
-    limit = as_number(dig(props, "spec", "limits", GPU))
-    if limit is None:
+    limit_node = props.at("spec", "limits", GPU)
+    if limit_node.absent:
         return None, f"GPU NodePool {pool.name} has no {GPU} limit: its GPUs are unbounded"
-    return limit, f"{pool.name}: limit {fmt(limit)} GPUs"
+    limit = parse_quantity(limit_node.text()) if limit_node.known() else None
+    if limit is None:
+        return None, (
+            f"GPU NodePool {pool.name}: {GPU} limit {limit_node.label()!r} is not a quantity: "
+            "its GPUs are unbounded"
+        )
+    return float(limit), f"{pool.name}: limit {fmt(float(limit))} GPUs"
 
 
 def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
@@ -183,7 +188,7 @@ def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | N
 
     def gpu(p: PolicyResource) -> bool:
         types = node_group_types(ctx, p) if p.resource_type == NODE_GROUP else None
-        return is_gpu_pool(p.resource_type, p.props, types)
+        return is_gpu_pool(p.resource_type, inputs(p), types)
 
     for pool in ctx.of_type(NODE_GROUP, NODE_POOL):
         if not ctx.guard(lambda p=pool: gpu(p), False):
@@ -207,13 +212,15 @@ def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | N
         )
 
 
-def _taints_labels(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _taints_labels(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if not is_gpu_pool(args.resource_type, props):
         return
-    effects = ("NO_SCHEDULE",) if args.resource_type == NODE_GROUP else ("NoSchedule",)
+    effects = ("NO_SCHEDULE",) if args.resource_type == NODE_GROUP else ("NOSCHEDULE",)
     tainted = any(
-        dig(t, "key") == GPU and dig(t, "effect") in effects
+        t["key"].text() == GPU
+        and (t["effect"].text() or "").replace("_", "").upper()
+        in {e.replace("_", "") for e in effects}
         for t in _pool_taints(args.resource_type, props)
     )
     if not tainted:
@@ -224,7 +231,7 @@ def _taints_labels(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iter
         yield f"the GPU pool has no accelerator label (one of: {', '.join(keys)})"
 
 
-def _serving_on_demand(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _serving_on_demand(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     if not cfg.get("required") or not is_gpu_pool(args.resource_type, args.props):
         return
     key, value = (
@@ -232,11 +239,11 @@ def _serving_on_demand(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> 
         cfg.get("servingLabelValue", "serving"),
     )
     labels = _pool_labels(args.resource_type, args.props)
-    tags = (args.props.get("tags") or {}) if args.resource_type == NODE_GROUP else {}
+    tags = args.props["tags"].tags() if args.resource_type == NODE_GROUP else {}
     if labels.get(key) != value and tags.get(key) != value:
         return
     if args.resource_type == NODE_GROUP:
-        capacity = args.props.get("capacityType") or "ON_DEMAND"
+        capacity = (args.props["capacityType"].text() or "ON_DEMAND").upper()
         if capacity != "ON_DEMAND":
             yield f"the serving GPU node group buys {capacity} capacity only"
     else:

@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+from pulumi_policy import PolicyResource, Severity
 
 from rules import documents
 from rules.documents import Statement
-from rules.rule import Rule, StackCheck, StackContext, items
+from rules.rule import Rule, StackCheck, StackContext
 
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/policy:Policy"
@@ -75,12 +75,12 @@ def _documents(args: Any) -> list[tuple[str, list[Statement]]]:
     props = args.props
     if args.resource_type == ROLE:
         out = []
-        for inline in items(props.get("inlinePolicies")):
-            parsed = documents.parse(inline.get("policy"))
+        for inline in props["inlinePolicies"].items():
+            parsed = documents.parse(inline["policy"])
             if parsed:
-                out.append((f"inline policy {inline.get('name')!r}", parsed))
+                out.append((f"inline policy {inline['name'].label()!r}", parsed))
         return out
-    parsed = documents.parse(props.get("policy"))
+    parsed = documents.parse(props["policy"])
     return [("the policy", parsed)] if parsed else []
 
 
@@ -98,12 +98,11 @@ def _boundaries(ctx: StackContext) -> set[str]:
     for holder in holders:
         for prop in _ATTACH_PROPS:
             attached |= {d.urn for d in holder.property_dependencies.get(prop, [])}
-            value = ctx.guard(lambda h=holder, k=prop: h.props.get(k))
-            arns += [str(v) for v in ([value] if isinstance(value, str) else items(value))]
+            arns += ctx.guard(lambda h=holder, k=prop: h.props[k].strings(), [])
     for policy in ctx.of_type(POLICY):
         if policy.urn not in found:
             continue
-        name = ctx.guard(lambda p=policy: p.props.get("name"))
+        name = ctx.guard(lambda p=policy: p.props["name"].text())
         if isinstance(name, str) and name and any(a.endswith(f"/{name}") for a in arns):
             attached.add(policy.urn)
     return found - attached
@@ -129,63 +128,91 @@ def _grants(check: GrantCheck, types: tuple[str, ...]) -> StackCheck:
     return run
 
 
-def _is_admin_arn(arn: Any) -> bool:
-    return str(arn).endswith(":policy/AdministratorAccess")
+ADMIN_EQUIVALENT_MANAGED_POLICIES = (
+    "AdministratorAccess",
+    "AdministratorAccess-Amplify",
+    "PowerUserAccess",
+    "IAMFullAccess",
+)
+"""AWS-managed policies that amount to administrator access: every action
+(AdministratorAccess, and AdministratorAccess-Amplify, which Amplify's own guidance attaches
+to deploy roles and which grants broad IAM and CloudFormation rights), every action but IAM
+and Organizations (PowerUserAccess), or the power to grant oneself anything (IAMFullAccess)."""
+
+_MANAGED = re.compile(r"^arn:[^:]+:iam::aws:policy/(?:[^/]+/)*(?P<name>[^/]+)$")
+
+
+def admin_equivalent(arn: str) -> str | None:
+    """The name of an admin-equivalent AWS-managed policy ``arn`` refers to, or None."""
+    match = _MANAGED.match(arn.strip())
+    if match and match.group("name").lower() in {
+        n.lower() for n in ADMIN_EQUIVALENT_MANAGED_POLICIES
+    }:
+        return match.group("name")
+    return None
+
+
+def _attached_arns(args: Any) -> list[str]:
+    props = args.props
+    if args.resource_type in SINGLE_ATTACHMENTS:
+        return props["policyArn"].strings()
+    if args.resource_type in EXCLUSIVE_ATTACHMENTS:
+        return props["policyArns"].strings()
+    if args.resource_type in (ROLE, "aws:iam/user:User", "aws:iam/group:Group"):
+        return props["managedPolicyArns"].strings()
+    return []
 
 
 def _admin(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
-    if args.resource_type in SINGLE_ATTACHMENTS:
-        if _is_admin_arn(args.props.get("policyArn", "")):
-            yield "attaches AdministratorAccess"
-        return
-    if args.resource_type in EXCLUSIVE_ATTACHMENTS:
-        if any(_is_admin_arn(a) for a in items(args.props.get("policyArns"))):
-            yield "attaches AdministratorAccess"
-        return
-    principals = (ROLE, "aws:iam/user:User", "aws:iam/group:Group")
-    managed = items(args.props.get("managedPolicyArns")) if args.resource_type in principals else []
-    if any(_is_admin_arn(a) for a in managed):
-        yield "attaches AdministratorAccess"
+    for arn in _attached_arns(args):
+        name = admin_equivalent(arn)
+        if name:
+            yield f"attaches {name}, which is admin-equivalent"
     for label, statements in _documents(args):
         for s in statements:
-            if s.allows and ({"*", "*:*"} & set(s.actions)) and "*" in s.resources:
+            if not s.allows or not s.broad_resource:
+                continue
+            if any(documents.every_action(a) for a in s.actions):
                 yield f"{label}: {s.label()} allows every action on every resource"
-            elif s.allows and s.not_actions and "*" in s.resources:
+            elif s.not_actions:
                 yield f"{label}: {s.label()} allows everything but a few actions (NotAction)"
 
 
 def _service_wildcard(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    allowed = set(cfg.get("allowedServiceWildcards", []))
+    allowed = {str(a).lower() for a in cfg.get("allowedServiceWildcards", [])}
     for label, statements in _documents(args):
         for s in statements:
-            if not s.allows or "*" not in s.resources:
+            if not s.allows or not s.broad_resource:
                 continue
-            wild = [a for a in s.actions if a.endswith(":*") and a not in allowed and a != "*:*"]
+            wild = [
+                a
+                for a in s.actions
+                if (svc := documents.whole_service(a)) is not None and f"{svc}:*" not in allowed
+            ]
             if wild:
                 yield f"{label}: {s.label()} allows {', '.join(wild)} on every resource"
 
 
-def _matches(action: str, pattern: str) -> bool:
-    from fnmatch import fnmatchcase  # noqa: PLC0415
-
-    return fnmatchcase(action.lower(), pattern.lower())
-
-
 def _escalation(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    risky = list(cfg.get("escalationActions", ESCALATION_ACTIONS)) + list(
-        cfg.get("exfiltrationActions", EXFILTRATION_ACTIONS)
-    )
+    risky = [str(a) for a in cfg.get("escalationActions", ESCALATION_ACTIONS)] + [
+        str(a) for a in cfg.get("exfiltrationActions", EXFILTRATION_ACTIONS)
+    ]
     for label, statements in _documents(args):
         for s in statements:
-            if not s.allows or "*" not in s.resources or s.condition:
+            if not s.allows or not s.broad_resource or documents.narrows(s.condition):
                 continue
             hit = sorted(
-                {r for r in risky for a in s.actions if _matches(r, a) and a not in ("*", "*:*")}
+                {
+                    r
+                    for r in risky
+                    for a in s.actions
+                    if documents.covers(a, r) and not documents.every_action(a)
+                }
             )
             if hit:
                 yield (
                     f"{label}: {s.label()} allows {', '.join(hit)} on every resource "
-                    "with no condition"
+                    "with no narrowing condition"
                 )
 
 
@@ -194,21 +221,92 @@ def _kms_decrypt(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
         for s in statements:
             if (
                 s.allows
-                and "*" in s.resources
-                and not s.condition
+                and s.broad_resource
+                and not documents.narrows(s.condition)
                 and any(
-                    _matches("kms:Decrypt", a) or _matches("kms:ReEncryptFrom", a)
+                    documents.covers(a, "kms:Decrypt") or documents.covers(a, "kms:ReEncryptFrom")
                     for a in s.actions
-                    if a not in ("*", "*:*")
+                    if not documents.every_action(a)
                 )
             ):
                 yield f"{label}: {s.label()} allows kms:Decrypt on every key"
 
 
-def _trust(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    for s in documents.parse(args.props.get("assumeRolePolicy")) or []:
+def _trust(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    for s in documents.parse(args.props["assumeRolePolicy"]) or []:
         if s.allows and s.public_principal and not documents.restricts_principal(s.condition):
             yield f"the trust policy's {s.label()} lets any principal assume the role"
+
+
+def own_accounts(args: Any, cfg: Mapping[str, Any]) -> set[str] | None:
+    """The accounts a resource lives in (its provider's allowedAccountIds) plus the rule's
+    trustedAccountIds; None when the provider does not say (offline default provider)."""
+    trusted = {str(a) for a in cfg.get("trustedAccountIds", [])}
+    provider = getattr(args, "provider", None)
+    if provider is None:
+        return trusted or None
+    node = provider.props["allowedAccountIds"]
+    if isinstance(node.raw, str) and node.raw.strip().startswith("["):
+        node = node.doc()  # provider inputs arrive JSON-encoded
+    allowed = set(node.strings())
+    return (allowed | trusted) or None
+
+
+def _foreign_trust(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    own = own_accounts(args, cfg)
+    for s in documents.parse(args.props["assumeRolePolicy"]) or []:
+        if not s.allows or s.public_principal:
+            continue
+        accounts = documents.principal_accounts(s)
+        foreign = sorted(accounts - own) if own is not None else []
+        if not foreign:
+            continue
+        external = any(
+            documents.operator_base(op) == ("stringequals", True) and value.strip()
+            for op, value in documents.condition_values(s.condition, "sts:ExternalId")
+        )
+        org = documents.restricts_principal(s.condition, documents.ORG_KEYS)
+        if not (external or org):
+            yield (
+                f"the trust policy's {s.label()} trusts account(s) {', '.join(foreign)} with "
+                "no sts:ExternalId (StringEquals) or aws:PrincipalOrgID condition"
+            )
+
+
+RESOURCE_POLICY_TYPES = (
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketV2:BucketV2",
+    "aws:kms/key:Key",
+    "aws:kms/keyPolicy:KeyPolicy",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy",
+    "aws:ecr/registryPolicy:RegistryPolicy",
+    "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:sqs/queue:Queue",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sns/topic:Topic",
+)
+"""Resources whose ``policy`` input is a resource policy."""
+
+
+def _foreign_grant(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    own = own_accounts(args, cfg)
+    if own is None:
+        return
+    for s in documents.parse(args.props["policy"]) or []:
+        if not s.allows or s.public_principal:
+            continue
+        foreign = sorted(documents.principal_accounts(s) - own)
+        if not foreign:
+            continue
+        broad = [a for a in s.actions if documents.every_action(a) or documents.whole_service(a)]
+        if s.not_actions:
+            broad.append("NotAction " + ", ".join(s.not_actions))
+        if broad:
+            yield (
+                f"the resource policy's {s.label()} grants account(s) {', '.join(foreign)} "
+                f"{', '.join(broad)}"
+            )
 
 
 _GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -216,8 +314,8 @@ _GITHUB_SUB = re.compile(r"^repo:[^*?/:]+/[^*?/:]+:.+$")
 _PINNING = ("stringequals", "stringlike")
 
 
-def _oidc(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    for s in documents.parse(args.props.get("assumeRolePolicy")) or []:
+def _oidc(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    for s in documents.parse(args.props["assumeRolePolicy"]) or []:
         federated = [p.split(":", 1)[1] for p in s.principals if p.startswith("Federated:")]
         oidc = [p for p in federated if "oidc-provider/" in p or "oidc.eks." in p]
         if not s.allows or not oidc:
@@ -237,17 +335,17 @@ def _oidc(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
         if not subs:
             yield f"{s.label()} trusts an OIDC provider without pinning the token's sub"
         for op, value in subs:
-            if github and not _GITHUB_SUB.match(value):
+            like = documents.operator_base(op)[0] == "stringlike"
+            wild = like and any(ch in value for ch in "*?")
+            if github and (not _GITHUB_SUB.match(value) or (wild and not _one_repo(value))):
                 yield (
                     f"{s.label()}: sub {value!r} does not pin one GitHub repository "
                     "(repo:<owner>/<repo>:..., no wildcard before the repository name)"
                 )
-            elif value.strip() in ("*", "") or value.startswith("*"):
+            elif not documents.specific_value(value, op):
                 yield f"{s.label()}: sub condition {value!r} matches any subject"
             elif eks and (
-                "*" in value
-                or not value.startswith("system:serviceaccount:")
-                or value.count(":") != 3
+                wild or not value.startswith("system:serviceaccount:") or value.count(":") != 3
             ):
                 yield (
                     f"{s.label()}: sub {value!r} ({op}) is not one namespace:serviceaccount "
@@ -257,12 +355,17 @@ def _oidc(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
             yield f"{s.label()} trusts an OIDC provider without pinning the token's aud"
 
 
+def _one_repo(value: str) -> bool:
+    owner_repo = value.split(":", 2)[1] if value.count(":") >= 2 else ""
+    return not any(ch in owner_repo for ch in "*?")
+
+
 def _pins(operator: str) -> bool:
     base, strong = documents.operator_base(operator)
     return strong and base in _PINNING
 
 
-def _users(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+def _users(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     kind = args.resource_type.rsplit(":", 1)[-1]
     yield f"{kind} resources are not allowed: grant access through roles"
 
@@ -271,8 +374,8 @@ def _conflicts(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | 
     attachments = ctx.of_type(ROLE_ATTACHMENT)
     inline = ctx.of_type(ROLE_POLICY)
     for role in ctx.of_type(ROLE):
-        managed = ctx.guard(lambda r=role: items(r.props.get("managedPolicyArns")), [])
-        inlined = ctx.guard(lambda r=role: items(r.props.get("inlinePolicies")), [])
+        managed = ctx.guard(lambda r=role: r.props["managedPolicyArns"].items(), [])
+        inlined = ctx.guard(lambda r=role: r.props["inlinePolicies"].items(), [])
         if managed and ctx.linked(role, attachments, "role", ("name",)):
             yield (
                 role.urn,
@@ -296,18 +399,30 @@ _DOC = 'policy=json.dumps({"Version": "2012-10-17", "Statement": [...]})'
 _BOUNDARY_NOTE = (
     "Policies a role or user in the stack uses as its permissions boundary are ceilings, not "
     "grants, and are skipped unless something in the stack also attaches them (an attachment "
-    "resource, managedPolicyArns or policyArns); AWS-managed policies are checked only for "
-    "AdministratorAccess."
+    "resource, managedPolicyArns or policyArns)."
 )
+
+_TRUSTED_ACCOUNTS_CFG = {
+    "trustedAccountIds": {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^\\d{12}$"},
+        "default": [],
+        "description": "Accounts treated as the platform's own, besides the provider's "
+        "allowedAccountIds.",
+    }
+}
 
 RULES: list[Rule] = [
     Rule(
         id="IAM-001",
         name="iam-no-admin-policy",
         severity=Severity.CRITICAL,
-        description="No IAM policy grants every action on every resource, and no role, user "
-        "or group gets AdministratorAccess (attachments, exclusive attachments, "
-        "managedPolicyArns).",
+        description="No IAM policy grants every action (any pattern matching every action: "
+        "'*', '*:*', '?*:*') or everything but a few (NotAction) on every resource (any "
+        "pattern covering a whole service or account: '*', 'arn:aws:*:*:*:*', role/*), and no "
+        "role, user or group gets an admin-equivalent AWS-managed policy (AdministratorAccess, "
+        "AdministratorAccess-Amplify, PowerUserAccess, IAMFullAccess) through attachments, "
+        "exclusive attachments or managedPolicyArns.",
         remediation=(
             "List the actions and resources the workload needs: aws.iam.RolePolicy(..., "
             f'{_DOC}) with e.g. {{"Action": ["s3:GetObject"], "Resource": '
@@ -325,7 +440,9 @@ RULES: list[Rule] = [
         id="IAM-002",
         name="iam-no-service-wildcard",
         severity=Severity.HIGH,
-        description="No IAM policy allows a whole service ('service:*') on every resource.",
+        description="No IAM policy allows a whole service (any pattern matching all of its "
+        "actions: 'ec2:*', 'ec2:?*') on every resource (any pattern covering a whole service "
+        "or account).",
         remediation='Replace "ec2:*" with the exact actions, e.g. ["ec2:DescribeInstances"].',
         controls=("FSBP IAM.21", "CKV_AWS_355", "CKV_AWS_290"),
         catalog=(40,),
@@ -345,7 +462,8 @@ RULES: list[Rule] = [
         name="iam-no-privilege-escalation",
         severity=Severity.HIGH,
         description="No IAM policy allows privilege-escalation or data-exfiltration actions on "
-        "every resource without a condition.",
+        "every resource without a narrowing condition (a condition whose values are all "
+        "wildcards, e.g. StringLike '*', does not narrow).",
         remediation=(
             'Scope the resource ("Resource": node_role.arn for iam:PassRole) or add a '
             'condition ({"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}).'
@@ -384,6 +502,46 @@ RULES: list[Rule] = [
         catalog=(41,),
         resource_check=_trust,
         resource_types=(ROLE,),
+    ),
+    Rule(
+        id="IAM-009",
+        name="iam-trust-foreign-account-guarded",
+        severity=Severity.HIGH,
+        description="A role trust policy that trusts another AWS account's principals requires "
+        "an sts:ExternalId (StringEquals) or an organization condition (aws:PrincipalOrgID / "
+        "aws:PrincipalOrgPaths with specific values).",
+        remediation=(
+            '"Condition": {"StringEquals": {"sts:ExternalId": external_id}} or '
+            '{"StringEquals": {"aws:PrincipalOrgID": org_id}} on the statement trusting '
+            '{"AWS": "arn:aws:iam::<other-account>:root"}'
+        ),
+        controls=("CKV_AWS_60", "MLOPS foreign-accounts"),
+        catalog=(41,),
+        resource_check=_foreign_trust,
+        resource_types=(ROLE,),
+        config=_TRUSTED_ACCOUNTS_CFG,
+        limits="An account is foreign when it is not in the resource's provider "
+        "allowedAccountIds (or trustedAccountIds); with neither known (a default provider "
+        "offline), account principals are not judged.",
+    ),
+    Rule(
+        id="IAM-010",
+        name="resource-policy-no-foreign-broad-grant",
+        severity=Severity.HIGH,
+        description="Resource policies (S3, KMS, ECR, SQS, SNS) grant no other AWS account a "
+        "whole service's actions, every action or NotAction.",
+        remediation=(
+            'Grant the other account only what it needs: {"Principal": {"AWS": '
+            '"arn:aws:iam::<other-account>:role/puller"}, "Action": ["ecr:BatchGetImage", '
+            '"ecr:GetDownloadUrlForLayer"]}'
+        ),
+        controls=("CKV_AWS_32", "CKV_AWS_33", "CKV_AWS_70", "MLOPS foreign-accounts"),
+        catalog=(7, 16, 46),
+        resource_check=_foreign_grant,
+        resource_types=RESOURCE_POLICY_TYPES,
+        config=_TRUSTED_ACCOUNTS_CFG,
+        limits="An account is foreign when it is not in the resource's provider "
+        "allowedAccountIds (or trustedAccountIds); with neither known, nothing is judged.",
     ),
     Rule(
         id="IAM-005",
@@ -437,7 +595,8 @@ RULES: list[Rule] = [
         id="IAM-008",
         name="iam-no-kms-decrypt-on-all-keys",
         severity=Severity.HIGH,
-        description="No IAM policy allows kms:Decrypt on every key without a condition.",
+        description="No IAM policy allows kms:Decrypt on every key (key/*, '*', wildcard "
+        "account or region) without a narrowing condition.",
         remediation=(
             '{"Action": ["kms:Decrypt"], "Resource": [key.arn]} or a condition '
             '{"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}'

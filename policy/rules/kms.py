@@ -5,37 +5,38 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Severity
 
 from rules import documents
-from rules.rule import Rule, as_number, fmt
+from rules.rule import Rule, fmt
 
 KEY = "aws:kms/key:Key"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 
 
-def _rotation(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    spec = args.props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
-    if spec == "SYMMETRIC_DEFAULT" and args.props.get("enableKeyRotation") is not True:
+def _rotation(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    props = args.props
+    spec = props["customerMasterKeySpec"].text() or props["keySpec"].text() or "SYMMETRIC_DEFAULT"
+    if spec.upper() == "SYMMETRIC_DEFAULT" and props["enableKeyRotation"].flag() is not True:
         yield "automatic key rotation is off"
 
 
-def _not_public(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    for s in documents.public_allows(args.props.get("policy")):
+def _not_public(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    for s in documents.public_allows(args.props["policy"]):
         yield f"the key policy's {s.label()} allows any principal with no condition"
 
 
-def _deletion(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _deletion(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    props = args.props
     if args.resource_type == KEY_POLICY:
-        if args.props.get("bypassPolicyLockoutSafetyCheck") is True:
+        if props["bypassPolicyLockoutSafetyCheck"].flag() is True:
             yield "the key policy bypasses the lockout safety check"
         return
-    window = as_number(args.props.get("deletionWindowInDays"))
-    window = 30.0 if window is None else window  # AWS default
+    window = props["deletionWindowInDays"].number(30.0)  # AWS default: 30
     least = float(cfg.get("minDeletionWindowDays", 7))
     if window < least:
         yield f"deletionWindowInDays is {fmt(window)}; at least {fmt(least)} is required"
-    if args.props.get("bypassPolicyLockoutSafetyCheck") is True:
+    if props["bypassPolicyLockoutSafetyCheck"].flag() is True:
         yield "the key bypasses the policy lockout safety check"
 
 
@@ -55,7 +56,9 @@ RULES: list[Rule] = [
         id="KMS-002",
         name="kms-key-policy-not-public",
         severity=Severity.CRITICAL,
-        description="KMS key policies allow no anonymous principal without a condition.",
+        description="KMS key policies allow no anonymous principal unless a condition pins the "
+        "caller (aws:PrincipalOrgID, aws:PrincipalAccount, kms:CallerAccount, ... with specific "
+        "values); kms:CallerAccount plus kms:ViaService, the standard AWS pattern, is narrowing.",
         remediation=(
             'Grant the account root and named roles: {"Principal": {"AWS": '
             'f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}'

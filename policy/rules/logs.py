@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Severity
 
-from rules.rule import Rule, as_number, fmt
+from rules.rule import Rule, customer_managed_key, fmt
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
-def _retention(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    days = as_number(args.props.get("retentionInDays"))
+def _retention(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    days = args.props["retentionInDays"].number()
     least = float(cfg.get("minRetentionDays", 7))
     if days is None or days == 0:
         yield "retentionInDays is not set: logs are kept (and billed) forever"
@@ -21,9 +21,12 @@ def _retention(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator
         yield f"retentionInDays is {fmt(days)}; this environment needs at least {fmt(least)}"
 
 
-def _kms(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if not args.props.get("kmsKeyId"):
+def _kms(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    key = args.props["kmsKeyId"].text()
+    if not key:
         yield "the log group is not encrypted with a KMS key"
+    elif not customer_managed_key(key):
+        yield f"kmsKeyId {key} is an AWS managed key, not a customer managed key"
 
 
 RULES: list[Rule] = [

@@ -9,10 +9,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+from pulumi_policy import PolicyResource, Severity
 
 from rules.cidrs import is_world, world_cidrs
-from rules.rule import Rule, StackContext, as_number, dig, fmt, items, truthy
+from rules.read import Node
+from rules.rule import Rule, StackContext, fmt
 
 SUBNET = "aws:ec2/subnet:Subnet"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -30,58 +31,94 @@ VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 NACL = "aws:ec2/networkAcl:NetworkAcl"
 NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
 
-_ALL_PROTOCOLS = ("-1", "all", "ALL")
-_TCP = ("tcp", "6", "TCP")
+DEFAULT_MAX_HOP_LIMIT = 1
+"""The IMDS response hop limit launch templates and Karpenter node classes may use (1: only
+the node itself reaches IMDS; pods use Pod Identity / IRSA)."""
+
+EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+
+_ALL_PROTOCOLS = frozenset({"-1", "all"})
+_TCP = frozenset({"tcp", "6"})
 
 
-# --- launch templates and instances --------------------------------------------------
+def protocol(node: Node) -> str:
+    """A protocol as one spelling: lower-case, numbers as text (``"Tcp"``, ``6`` -> tcp/6)."""
+    return (node.text() or "").strip().lower()
 
 
-def _public_ip_on_launch(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if args.props.get("mapPublicIpOnLaunch") is True:
+# --- launch templates, instances and Karpenter node classes ------------------------------
+
+
+def _public_ip_on_launch(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    if args.props["mapPublicIpOnLaunch"].flag() is True:
         yield "the subnet gives every instance launched in it a public IP"
 
 
-def _imdsv2(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    tokens = dig(args.props, "metadataOptions", "httpTokens")
-    if tokens != "required":
+def _metadata(args: Any) -> Node:
+    if args.resource_type == EC2_NODE_CLASS:
+        return args.props.at("spec", "metadataOptions")
+    return args.props["metadataOptions"]
+
+
+def _imdsv2(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    tokens = _metadata(args)["httpTokens"].text()
+    if (tokens or "").strip().lower() != "required":
         yield f"metadataOptions.httpTokens is {tokens or 'unset'}; IMDSv1 stays reachable"
 
 
-def _hop_limit(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    limit = as_number(dig(args.props, "metadataOptions", "httpPutResponseHopLimit"))
-    most = float(cfg.get("maxHopLimit", 2))
+def _hop_limit(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    limit = _metadata(args)["httpPutResponseHopLimit"].number()
+    most = float(cfg.get("maxHopLimit", DEFAULT_MAX_HOP_LIMIT))
     if limit is None:
         yield "metadataOptions.httpPutResponseHopLimit is not set explicitly"
     elif limit > most:
         yield f"httpPutResponseHopLimit is {fmt(limit)}; at most {fmt(most)} keeps pods off IMDS"
 
 
-def _encrypted(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+def _node_class_volumes(spec: Node) -> Iterator[str]:
+    devices = spec["blockDeviceMappings"].items()
+    if not devices:
+        yield "blockDeviceMappings is not set: the root volume's encryption is not declared"
+        return
+    roots = [d for d in devices if d["rootVolume"].flag() is True] or devices[:1]
+    for d in devices:
+        ebs = d["ebs"]
+        if ebs.present and ebs["encrypted"].flag() is not True:
+            which = "root volume" if d in roots else "EBS volume"
+            yield f"{which} {d['deviceName'].label()} is not encrypted"
+
+
+def _encrypted(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if args.resource_type == LAUNCH_TEMPLATE:
-        for m in items(props.get("blockDeviceMappings")):
-            ebs = dig(m, "ebs")
-            if ebs is not None and not truthy(dig(ebs, "encrypted")):
-                yield f"EBS volume {dig(m, 'deviceName', default='?')} is not encrypted"
+        for m in props["blockDeviceMappings"].items():
+            ebs = m["ebs"]
+            if ebs.present and ebs["encrypted"].flag() is not True:
+                yield f"EBS volume {m['deviceName'].label()} is not encrypted"
+    elif args.resource_type == EC2_NODE_CLASS:
+        yield from _node_class_volumes(props["spec"])
     elif args.resource_type == VOLUME:
-        if props.get("encrypted") is not True:
+        if props["encrypted"].flag() is not True:
             yield "the EBS volume is not encrypted"
     else:
-        if dig(props, "rootBlockDevice", "encrypted") is not True:
+        if props.at("rootBlockDevice", "encrypted").flag() is not True:
             yield "the root volume is not encrypted"
-        for dev in items(props.get("ebsBlockDevices")):
-            if dig(dev, "encrypted") is not True:
-                yield f"EBS volume {dig(dev, 'deviceName', default='?')} is not encrypted"
+        for dev in props["ebsBlockDevices"].items():
+            if dev["encrypted"].flag() is not True:
+                yield f"EBS volume {dev['deviceName'].label()} is not encrypted"
 
 
-def _no_public_ip(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+def _no_public_ip(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     if args.resource_type == INSTANCE:
-        if args.props.get("associatePublicIpAddress") is True:
+        if args.props["associatePublicIpAddress"].flag() is True:
             yield "the instance gets a public IP"
         return
-    for nic in items(args.props.get("networkInterfaces")):
-        if truthy(dig(nic, "associatePublicIpAddress")):
+    if args.resource_type == EC2_NODE_CLASS:
+        if args.props.at("spec", "associatePublicIPAddress").flag() is True:
+            yield "the node class associates public IPs (spec.associatePublicIPAddress)"
+        return
+    for nic in args.props["networkInterfaces"].items():
+        if nic["associatePublicIpAddress"].flag() is True:
             yield "a network interface associates a public IP"
 
 
@@ -105,10 +142,15 @@ def _decode_user_data(value: str) -> str:
         return value
 
 
-def _user_data(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    for key in ("userData", "userDataBase64"):
-        raw = args.props.get(key)
-        if not isinstance(raw, str) or not raw:
+def _user_data(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    sources = ["userData", "userDataBase64"]
+    root = args.props
+    if args.resource_type == EC2_NODE_CLASS:
+        root = args.props["spec"]
+        sources = ["userData"]
+    for key in sources:
+        raw = root[key].text()
+        if not raw:
             continue
         text = _decode_user_data(raw)
         for pattern, what in _SECRET_PATTERNS:
@@ -116,61 +158,71 @@ def _user_data(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[s
                 yield f"{key} contains {what}"
 
 
-def _ebs_default(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if args.props.get("enabled", True) is not True:
+def _ebs_default(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    if args.props["enabled"].flag(True) is not True:
         yield "EBS encryption by default is turned off"
 
 
 # --- security groups and NACLs ---------------------------------------------------------
 
 
-def _covers(protocol: Any, low: Any, high: Any, port: int) -> bool:
-    proto = str(protocol)
+def _covers(proto: str, low: float | None, high: float | None, port: int) -> bool:
     if proto in _ALL_PROTOCOLS:
         return True
     if proto not in _TCP:
         return False
-    lo, hi = as_number(low), as_number(high)
-    if lo is None or hi is None:
+    if low is None or high is None:
         return False
-    return lo <= port <= hi
+    if low == -1 and high == -1:
+        return True
+    return low <= port <= high
 
 
-def _world_ingress(args: ResourceValidationArgs) -> list[tuple[Any, Any, Any, str]]:
+def _world_ingress(args: Any) -> list[tuple[str, float | None, float | None, str]]:
     """(protocol, from, to, what) for every ingress rule open to the world."""
     props = args.props
     found = []
     if args.resource_type == SECURITY_GROUP:
-        for rule in items(props.get("ingress")):
-            cidrs = items(dig(rule, "cidrBlocks")) + items(dig(rule, "ipv6CidrBlocks"))
+        for rule in props["ingress"].items():
+            cidrs = rule["cidrBlocks"].strings() + rule["ipv6CidrBlocks"].strings()
             if world_cidrs(cidrs):
                 found.append(
                     (
-                        dig(rule, "protocol"),
-                        dig(rule, "fromPort"),
-                        dig(rule, "toPort"),
+                        protocol(rule["protocol"]),
+                        rule["fromPort"].number(),
+                        rule["toPort"].number(),
                         "an inline ingress rule",
                     )
                 )
     elif args.resource_type == SG_RULE:
-        cidrs = items(props.get("cidrBlocks")) + items(props.get("ipv6CidrBlocks"))
-        if props.get("type") == "ingress" and world_cidrs(cidrs):
+        cidrs = props["cidrBlocks"].strings() + props["ipv6CidrBlocks"].strings()
+        if (props["type"].text() or "").strip().lower() == "ingress" and world_cidrs(cidrs):
             found.append(
-                (props.get("protocol"), props.get("fromPort"), props.get("toPort"), "the rule")
+                (
+                    protocol(props["protocol"]),
+                    props["fromPort"].number(),
+                    props["toPort"].number(),
+                    "the rule",
+                )
             )
     elif args.resource_type == SG_INGRESS and (
-        is_world(props.get("cidrIpv4")) or is_world(props.get("cidrIpv6"))
+        is_world(props["cidrIpv4"].text()) or is_world(props["cidrIpv6"].text())
     ):
         found.append(
-            (props.get("ipProtocol"), props.get("fromPort"), props.get("toPort"), "the rule")
+            (
+                protocol(props["ipProtocol"]),
+                props["fromPort"].number(),
+                props["toPort"].number(),
+                "the rule",
+            )
         )
     return found
 
 
-def _admin_ports(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _admin_ports(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     ports = [int(p) for p in cfg.get("adminPorts", [22, 3389])]
-    for protocol, low, high, what in _world_ingress(args):
-        hit = [p for p in ports if _covers(protocol, low, high, p)]
+    for proto, low, high, what in _world_ingress(args):
+        hit = [p for p in ports if _covers(proto, low, high, p)]
         if hit:
             yield f"{what} opens port(s) {', '.join(map(str, hit))} to the internet"
 
@@ -179,31 +231,28 @@ def _port(value: float | None) -> str:
     return "?" if value is None else fmt(value)
 
 
-def _any_world(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _any_world(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     allowed = {int(p) for p in cfg.get("allowedPorts", [])}
-    for protocol, low, high, what in _world_ingress(args):
-        lo, hi = as_number(low), as_number(high)
+    for proto, lo, hi, what in _world_ingress(args):
         single = lo is not None and lo == hi and int(lo) in allowed
-        if not (single and str(protocol) in _TCP):
-            span = (
-                "all ports" if str(protocol) in _ALL_PROTOCOLS else f"ports {_port(lo)}-{_port(hi)}"
-            )
+        if not (single and proto in _TCP):
+            span = "all ports" if proto in _ALL_PROTOCOLS else f"ports {_port(lo)}-{_port(hi)}"
             yield f"{what} allows ingress from the internet ({span})"
 
 
 _DEFAULT_SG_DESCRIPTION = "Managed by Pulumi"
 
 
-def _descriptions(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+def _descriptions(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if args.resource_type == SECURITY_GROUP:
-        if props.get("description") in (None, "", _DEFAULT_SG_DESCRIPTION):
+        if (props["description"].text() or "").strip() in ("", _DEFAULT_SG_DESCRIPTION):
             yield "the security group keeps the default description"
         for kind in ("ingress", "egress"):
-            for rule in items(props.get(kind)):
-                if not dig(rule, "description"):
+            for rule in props[kind].items():
+                if not (rule["description"].text() or "").strip():
                     yield f"an inline {kind} rule has no description"
-    elif not props.get("description"):
+    elif not (props["description"].text() or "").strip():
         yield "the rule has no description"
 
 
@@ -211,7 +260,7 @@ def _sg_conflicts(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str
     standalone = ctx.of_type(SG_RULE, SG_INGRESS, SG_EGRESS)
     for group in ctx.of_type(SECURITY_GROUP):
         inline = ctx.guard(
-            lambda g=group: bool(items(g.props.get("ingress")) or items(g.props.get("egress"))),
+            lambda g=group: bool(g.props["ingress"].items() or g.props["egress"].items()),
             False,
         )
         if inline and ctx.linked(group, standalone, "securityGroupId"):
@@ -224,8 +273,8 @@ def _sg_conflicts(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str
             )
 
 
-def _default_sg(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if items(args.props.get("ingress")) or items(args.props.get("egress")):
+def _default_sg(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    if args.props["ingress"].items() or args.props["egress"].items():
         yield "the VPC's default security group has rules"
 
 
@@ -247,8 +296,9 @@ def _endpoints(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str 
     def check(vpc: PolicyResource) -> Iterator[tuple[str | None, str]]:
         names = set()
         for ep in _vpc_children(ctx, vpc, (VPC_ENDPOINT,)):
-            service = ep.props.get("serviceName")  # unknown: the VPC is skipped
+            service = ep.props["serviceName"].text()  # unknown (preview): the VPC is skipped
             if isinstance(service, str):
+                service = service.strip().lower()
                 names.add(service.split(".", 3)[-1] if service.count(".") >= 3 else service)
         missing = [s for s in required if s not in names]
         if missing:
@@ -257,28 +307,24 @@ def _endpoints(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str 
     return ctx.per_resource(ctx.of_type(VPC), check)
 
 
-def _nacl(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _nacl(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     ports = [int(p) for p in cfg.get("adminPorts", [22, 3389])]
     props = args.props
     if args.resource_type == NACL:
         entries = [
-            (r, dig(r, "action"), dig(r, "cidrBlock"), dig(r, "ipv6CidrBlock"))
-            for r in items(props.get("ingress"))
+            (r, r["action"], r["cidrBlock"], r["ipv6CidrBlock"]) for r in props["ingress"].items()
         ]
-    elif props.get("egress") is True:
+    elif props["egress"].flag() is True:
         entries = []
     else:
-        entries = [
-            (props, props.get("ruleAction"), props.get("cidrBlock"), props.get("ipv6CidrBlock"))
-        ]
+        entries = [(props, props["ruleAction"], props["cidrBlock"], props["ipv6CidrBlock"])]
     for entry, action, cidr, cidr6 in entries:
-        if str(action).lower() != "allow" or not (is_world(cidr) or is_world(cidr6)):
+        if (action.text() or "").strip().lower() != "allow" or not (
+            is_world(cidr.text()) or is_world(cidr6.text())
+        ):
             continue
-        hit = [
-            p
-            for p in ports
-            if _covers(dig(entry, "protocol"), dig(entry, "fromPort"), dig(entry, "toPort"), p)
-        ]
+        low, high = entry["fromPort"].number(), entry["toPort"].number()
+        hit = [p for p in ports if _covers(protocol(entry["protocol"]), low, high, p)]
         if hit:
             yield f"the network ACL allows port(s) {', '.join(map(str, hit))} from the internet"
 
@@ -308,34 +354,39 @@ RULES: list[Rule] = [
         id="NET-002",
         name="ec2-launch-template-imdsv2",
         severity=Severity.HIGH,
-        description="Launch templates require IMDSv2 (httpTokens required).",
+        description="Launch templates and Karpenter EC2NodeClasses require IMDSv2 (httpTokens "
+        "required).",
         remediation=(
             "aws.ec2.LaunchTemplate(..., metadata_options="
             "aws.ec2.LaunchTemplateMetadataOptionsArgs("
-            'http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2))'
+            'http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1)); '
+            'EC2NodeClass spec: "metadataOptions": {"httpTokens": "required", '
+            '"httpPutResponseHopLimit": 1}'
         ),
         controls=("FSBP EC2.170", "FSBP EC2.8", "FSBP AutoScaling.3", "CKV_AWS_79"),
         catalog=(25,),
         resource_check=_imdsv2,
-        resource_types=(LAUNCH_TEMPLATE,),
+        resource_types=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
     ),
     Rule(
         id="NET-003",
         name="ec2-launch-template-hop-limit",
         severity=Severity.MEDIUM,
-        description="Launch templates set the IMDS response hop limit explicitly, at most 2.",
+        description="Launch templates and Karpenter EC2NodeClasses set the IMDS response hop "
+        "limit explicitly, at most maxHopLimit (1 by default: pods cannot reach IMDS).",
         remediation=(
             'metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(http_tokens="required",'
-            " http_put_response_hop_limit=2)  # 1 blocks pods from IMDS entirely"
+            " http_put_response_hop_limit=1)  # pods get credentials from Pod Identity / IRSA"
         ),
         controls=("FSBP AutoScaling.4", "CKV_AWS_341"),
         catalog=(26,),
         resource_check=_hop_limit,
-        resource_types=(LAUNCH_TEMPLATE,),
+        resource_types=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
         config={
             "maxHopLimit": {
                 "type": "integer",
-                "default": 2,
+                "minimum": 1,
+                "default": DEFAULT_MAX_HOP_LIMIT,
                 "description": "Highest acceptable httpPutResponseHopLimit.",
             }
         },
@@ -344,8 +395,8 @@ RULES: list[Rule] = [
         id="NET-004",
         name="ec2-ebs-encrypted",
         severity=Severity.HIGH,
-        description="EBS volumes of launch templates, instances and standalone volumes are "
-        "encrypted.",
+        description="EBS volumes of launch templates, instances, standalone volumes and "
+        "Karpenter EC2NodeClasses are encrypted (a node class declares its root volume).",
         remediation=(
             "block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(device_name="
             '"/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs('
@@ -354,7 +405,7 @@ RULES: list[Rule] = [
         controls=("FSBP EC2.3", "CKV_AWS_8", "CKV_AWS_189"),
         catalog=(27,),
         resource_check=_encrypted,
-        resource_types=(LAUNCH_TEMPLATE, INSTANCE, VOLUME),
+        resource_types=(LAUNCH_TEMPLATE, INSTANCE, VOLUME, EC2_NODE_CLASS),
         limits="A launch template without block device mappings uses the AMI's volumes, whose "
         "encryption comes from the account's EBS default (row 30).",
     ),
@@ -362,7 +413,8 @@ RULES: list[Rule] = [
         id="NET-005",
         name="ec2-no-public-ip",
         severity=Severity.HIGH,
-        description="Launch templates and instances do not associate public IPs.",
+        description="Launch templates, instances and Karpenter EC2NodeClasses do not "
+        "associate public IPs.",
         remediation=(
             "network_interfaces=[aws.ec2.LaunchTemplateNetworkInterfaceArgs("
             'associate_public_ip_address="false", security_groups=[node_sg.id])]'
@@ -370,7 +422,7 @@ RULES: list[Rule] = [
         controls=("FSBP EC2.9", "FSBP EC2.25", "CKV_AWS_88"),
         catalog=(28,),
         resource_check=_no_public_ip,
-        resource_types=(LAUNCH_TEMPLATE, INSTANCE),
+        resource_types=(LAUNCH_TEMPLATE, INSTANCE, EC2_NODE_CLASS),
     ),
     Rule(
         id="NET-006",
@@ -389,6 +441,7 @@ RULES: list[Rule] = [
             LAUNCH_TEMPLATE,
             INSTANCE,
             "aws:ec2/launchConfiguration:LaunchConfiguration",
+            EC2_NODE_CLASS,
         ),
         limits="Pattern-based: finds AWS keys, PEM private keys and password=/token= literals.",
     ),

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Severity
 
-from rules.rule import Rule, as_number, fmt
+from rules.rule import Rule, fmt
 
 INSTANCE = "aws:rds/instance:Instance"
 CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -18,18 +18,18 @@ CLUSTER = "aws:rds/cluster:Cluster"
 TYPES = (INSTANCE, CLUSTER)
 
 
-def _encrypted(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if args.props.get("storageEncrypted") is not True:
+def _encrypted(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    if args.props["storageEncrypted"].flag() is not True:
         yield "storage is not encrypted"
 
 
-def _private(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if args.props.get("publiclyAccessible") is True:
+def _private(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    if args.props["publiclyAccessible"].flag() is True:
         yield "the database is publicly accessible"
 
 
-def _backups(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    days = as_number(args.props.get("backupRetentionPeriod"))
+def _backups(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    days = args.props["backupRetentionPeriod"].number()
     least = float(cfg.get("minBackupRetentionDays", 7))
     if days is None:
         yield f"backupRetentionPeriod is not set (AWS keeps 1 day); at least {fmt(least)} needed"
@@ -37,15 +37,15 @@ def _backups(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[s
         yield f"backupRetentionPeriod is {fmt(days)}; at least {fmt(least)} is required"
 
 
-def _multi_az(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _multi_az(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     if not cfg.get("required") or args.resource_type == CLUSTER:
         return  # Aurora clusters span AZs through their instances
-    if args.props.get("multiAz") is not True:
+    if args.props["multiAz"].flag() is not True:
         yield "the instance is single-AZ"
 
 
-def _deletion(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
-    if cfg.get("required") and args.props.get("deletionProtection") is not True:
+def _deletion(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
+    if cfg.get("required") and args.props["deletionProtection"].flag() is not True:
         yield "deletion protection is off"
 
 

@@ -6,10 +6,11 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+from pulumi_policy import PolicyResource, Severity
 
 from rules import documents
-from rules.rule import Rule, StackContext, dig, items, truthy
+from rules.read import Node
+from rules.rule import Rule, StackContext, customer_managed_key, inputs
 
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -49,8 +50,8 @@ def _bucket_children(
     return ctx.linked(bucket, ctx.of_type(*types), "bucket", ("bucket",))
 
 
-def _pab_flags(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    off = [f for f in _PAB_FLAGS if args.props.get(f) is not True]
+def _pab_flags(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    off = [f for f in _PAB_FLAGS if args.props[f].flag() is not True]
     if off:
         yield f"public access block leaves {', '.join(off)} off"
 
@@ -63,35 +64,34 @@ def _has_pab(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | No
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
-def _public_acl(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    acl = args.props.get("acl")
-    if isinstance(acl, str) and acl in _PUBLIC_ACLS:
+def _public_acl(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    acl = (args.props["acl"].text() or "").strip().lower()
+    if acl in _PUBLIC_ACLS:
         yield f"canned ACL {acl!r} opens the bucket"
-    grants = items(args.props.get("grants"))
-    grants += items(dig(args.props, "accessControlPolicy", "grants"))
+    grants = args.props["grants"].items()
+    grants += args.props.at("accessControlPolicy", "grants").items()
     for grant in grants:
-        uri = str(dig(grant, "grantee", "uri", default="") or dig(grant, "uri", default=""))
-        if uri.endswith(_PUBLIC_GROUPS):
+        uri = grant.at("grantee", "uri").text() or grant["uri"].text() or ""
+        if uri.strip().rstrip("/").endswith(_PUBLIC_GROUPS):
             yield f"ACL grant to {uri.rsplit('/', 1)[-1]}"
 
 
-def _ownership(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    value = dig(args.props, "rule", "objectOwnership")
+def _ownership(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    value = args.props.at("rule", "objectOwnership").text()
     if value != "BucketOwnerEnforced":
         yield f"objectOwnership is {value!r}; ACLs stay enabled"
 
 
-def _sse_rules(props: Any) -> list[Any]:
-    single = dig(props, "rule")
-    return items(dig(props, "rules")) or ([single] if isinstance(single, Mapping) else [])
+def _sse_rules(props: Node) -> list[Node]:
+    return props["rules"].items() or props["rule"].items(single=True)
 
 
-def _kms_ok(rule: Any) -> bool:
-    default = dig(rule, "applyServerSideEncryptionByDefault", default={})
+def _kms_ok(rule: Node) -> bool:
+    default = rule["applyServerSideEncryptionByDefault"]
     return (
-        dig(default, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse")
-        and bool(dig(default, "kmsMasterKeyId"))
-        and truthy(dig(rule, "bucketKeyEnabled"))
+        (default["sseAlgorithm"].text() or "").lower() in ("aws:kms", "aws:kms:dsse")
+        and customer_managed_key(default["kmsMasterKeyId"].text() or "")
+        and rule["bucketKeyEnabled"].flag() is True
     )
 
 
@@ -101,9 +101,9 @@ def _kms_encryption(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if bucket.urn in targets:
             return  # S3 delivers server access logs only to SSE-S3 buckets
-        rules = _sse_rules(dig(bucket.props, "serverSideEncryptionConfiguration", default={}))
+        rules = _sse_rules(inputs(bucket)["serverSideEncryptionConfiguration"])
         for config in _bucket_children(ctx, bucket, SSE_TYPES):
-            rules += _sse_rules(config.props)
+            rules += _sse_rules(inputs(config))
         if not any(_kms_ok(rule) for rule in rules):
             yield (
                 bucket.urn,
@@ -116,25 +116,27 @@ def _kms_encryption(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
-def _denies_plain_http(policy: Any) -> bool:
-    """A Deny of every S3 action (``s3:*`` or ``*``) to every principal (``*``) when
+def _denies_plain_http(policy: Node) -> bool:
+    """A Deny of every S3 action (any pattern matching all of them) to every principal when
     aws:SecureTransport is false."""
     for s in documents.parse(policy) or []:
-        if s.effect != "Deny" or not s.public_principal:
+        if s.effect.lower() != "deny" or not s.public_principal:
             continue
-        if not {"s3:*", "*"} & {a.lower() for a in s.actions}:
+        if not any(
+            documents.every_action(a) or documents.whole_service(a) == "s3" for a in s.actions
+        ):
             continue
         for op, value in documents.condition_values(s.condition, "aws:SecureTransport"):
-            if op == "Bool" and str(value).lower() == "false":
+            if documents.operator_base(op)[0] == "bool" and value.strip().lower() == "false":
                 return True
     return False
 
 
 def _tls_only(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
-        policies = [p.props.get("policy") for p in _bucket_children(ctx, bucket, (POLICY,))]
-        policies.append(bucket.props.get("policy"))
-        if not any(_denies_plain_http(p) for p in policies if p):
+        policies = [inputs(p)["policy"] for p in _bucket_children(ctx, bucket, (POLICY,))]
+        policies.append(inputs(bucket)["policy"])
+        if not any(_denies_plain_http(p) for p in policies if p.present):
             yield (
                 bucket.urn,
                 (
@@ -146,9 +148,9 @@ def _tls_only(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | N
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
-def _no_public_principal(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+def _no_public_principal(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     where = "the bucket's inline policy: " if args.resource_type in BUCKET_TYPES else ""
-    for s in documents.public_allows(args.props.get("policy")):
+    for s in documents.public_allows(args.props["policy"]):
         yield (
             f"{where}{s.label()} allows principal '*' with no condition restricting the "
             "principal (aws:PrincipalOrgID, aws:SourceArn, ...)"
@@ -158,11 +160,11 @@ def _no_public_principal(args: ResourceValidationArgs, _: Mapping[str, Any]) -> 
 def _versioning(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         states = [
-            dig(v.props, "versioningConfiguration", "status")
+            (inputs(v).at("versioningConfiguration", "status").text() or "").lower()
             for v in _bucket_children(ctx, bucket, VERSIONING_TYPES)
         ]
-        inline = dig(bucket.props, "versioning", "enabled")
-        if "Enabled" not in states and inline is not True:
+        inline = inputs(bucket).at("versioning", "enabled").flag()
+        if "enabled" not in states and inline is not True:
             yield bucket.urn, f"bucket {bucket.name} does not have versioning enabled"
 
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
@@ -173,9 +175,9 @@ def _log_targets(ctx: StackContext) -> set[str]:
     for logging in ctx.of_type(*LOGGING_TYPES):
         for dep in logging.property_dependencies.get("targetBucket", []):
             targets.add(dep.urn)
-        name = ctx.guard(lambda lg=logging: lg.props.get("targetBucket"))
+        name = ctx.guard(lambda lg=logging: inputs(lg)["targetBucket"].text())
         for bucket in ctx.of_type(*BUCKET_TYPES):
-            if name and ctx.guard(lambda b=bucket: b.props.get("bucket")) == name:
+            if name and ctx.guard(lambda b=bucket: inputs(b)["bucket"].text()) == name:
                 targets.add(bucket.urn)
     return targets
 
@@ -186,7 +188,7 @@ def _access_logging(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if bucket.urn in targets:
             return  # the access-log bucket itself: logging it into itself would loop
-        inline = dig(bucket.props, "logging", "targetBucket")
+        inline = inputs(bucket).at("logging", "targetBucket").text()
         if not inline and not _bucket_children(ctx, bucket, LOGGING_TYPES):
             yield bucket.urn, f"bucket {bucket.name} has no server access logging"
 
@@ -195,14 +197,14 @@ def _access_logging(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
 
 def _lifecycle(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
-        rules: list[Any] = []
+        rules: list[Node] = []
         for lc in _bucket_children(ctx, bucket, LIFECYCLE_TYPES):
-            rules += items(lc.props.get("rules"))
+            rules += inputs(lc)["rules"].items()
         if not rules:
             yield bucket.urn, f"bucket {bucket.name} has no lifecycle configuration"
         elif not any(
-            dig(x, "status") == "Enabled"
-            and dig(x, "abortIncompleteMultipartUpload", "daysAfterInitiation") is not None
+            (x["status"].text() or "").lower() == "enabled"
+            and x.at("abortIncompleteMultipartUpload", "daysAfterInitiation").number() is not None
             for x in rules
         ):
             yield (
@@ -225,7 +227,7 @@ def _durability(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if bucket.urn in targets or not any(fnmatchcase(bucket.urn, p) for p in patterns):
             return
-        locked = truthy(bucket.props.get("objectLockEnabled"))
+        locked = inputs(bucket)["objectLockEnabled"].flag() is True
         replicated = bool(_bucket_children(ctx, bucket, (REPLICATION,)))
         lock_config = bool(_bucket_children(ctx, bucket, OBJECT_LOCK_TYPES))
         if not (locked or replicated or lock_config):
@@ -299,8 +301,8 @@ RULES: list[Rule] = [
         id="S3-005",
         name="s3-bucket-kms-encryption",
         severity=Severity.HIGH,
-        description="Every S3 bucket is encrypted with SSE-KMS, a customer managed key and the "
-        "S3 bucket key.",
+        description="Every S3 bucket is encrypted with SSE-KMS, a customer managed key (never "
+        "an AWS managed alias/aws/... key) and the S3 bucket key.",
         remediation=(
             'aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", '
             "bucket=bucket.id, rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs("

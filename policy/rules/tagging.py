@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Severity
 
 from rules.rule import Rule
 
@@ -49,6 +48,7 @@ TAGGABLE_TYPES = (
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:sqs/queue:Queue",
+    "aws:autoscaling/group:Group",
     "aws:sns/topic:Topic",
     "aws:secretsmanager/secret:Secret",
     "aws:cloudwatch/eventRule:EventRule",
@@ -58,36 +58,29 @@ TAGGABLE_TYPES = (
 REQUIRED_TAGS = ["owner", "environment", "cost-center"]
 
 
-def _protected(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _protected(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     if cfg.get("required") and not args.opts.protect:
         yield f"{args.resource_type.rsplit(':', 1)[-1]} {args.name} is not protected"
 
 
-def _provider_tags(args: ResourceValidationArgs) -> Mapping[str, Any]:
+def _provider_tags(args: Any) -> dict[str, str]:
     if args.provider is None:
         return {}
-    value = args.provider.props.get("defaultTags")
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return {}
-    tags = value.get("tags") if isinstance(value, Mapping) else None
-    return tags if isinstance(tags, Mapping) else {}
+    return args.provider.props["defaultTags"].doc()["tags"].tags()
 
 
-def _taggable(args: ResourceValidationArgs) -> bool:
+def _taggable(args: Any) -> bool:
     """A listed taggable type, or any AWS resource whose inputs carry ``tags``."""
     if args.resource_type in TAGGABLE_TYPES:
         return True
-    return args.resource_type.startswith("aws:") and "tags" in args.props
+    return args.resource_type.startswith("aws:") and args.props["tags"].present
 
 
-def _tags(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _tags(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     if not _taggable(args):
         return
-    tags = dict(_provider_tags(args))
-    tags.update(args.props.get("tags") or {})
+    tags = _provider_tags(args)
+    tags.update(args.props["tags"].tags())
     missing = [t for t in cfg.get("requiredTags", REQUIRED_TAGS) if not tags.get(t)]
     if missing:
         yield f"missing tags: {', '.join(missing)}"

@@ -272,8 +272,10 @@ def synthesize(
     root: Path = REPO_ROOT,
     stack_file: Path | None = None,
     monitor: RecordingMonitor | None = None,
+    mocks: PlatformMocks | None = None,
 ) -> Recording:
-    """Run the real program (``__main__.py``) with the stack's real config file.
+    """Run the real program (``__main__.py`` in ``root``) with the stack's real config file;
+    ``mocks`` replaces the answers derived from the config (e.g. to answer StackReferences).
 
     Encrypted values stand in as the example the platform's config model documents for
     their field (so they have its shape), else as a generic placeholder."""
@@ -290,6 +292,7 @@ def synthesize(
         config=stack_config.values,
         secret_keys=stack_config.secret_keys,
         monitor=monitor,
+        mocks=mocks,
     )
 
 

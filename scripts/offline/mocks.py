@@ -31,6 +31,13 @@ class UnansweredInvokeError(Exception):
     """An invoke the offline engine has no realistic answer for."""
 
 
+class UnansweredStackReferenceError(Exception):
+    """A StackReference to a stack whose outputs the offline engine does not hold."""
+
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 # Resource IDs in AWS's own formats, by type token.
 _ID_PREFIXES = {
     "aws:ec2/vpc:Vpc": "vpc-",
@@ -55,12 +62,20 @@ class PlatformMocks(Mocks):
     account: str = DEFAULT_ACCOUNT
     invoke_answers: dict[str, InvokeAnswer] = field(default_factory=dict)
     """Per-test answers that take precedence over the built-in ones."""
+    caller_arn: str | None = None
+    """Who runs the program, as STS would report it (e.g. ``arn:aws:iam::<acct>:user/ci``);
+    ``None``: a session of the role ``platform-deployer`` (an assumed role, like SSO)."""
+    stack_references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``<project>/<stack>`` -> the state a ``pulumi:pulumi:StackReference`` read returns
+    (``outputs`` and ``secretOutputNames``); see :mod:`scripts.offline.team`."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         state = dict(args.inputs)
         token = args.typ
         if token.startswith("pulumi:providers:"):
             return f"{args.name}-provider-id", state
+        if token == STACK_REFERENCE:
+            return self._stack_reference(str(args.resource_id or state.get("name", "")))
         seed = f"{token}::{args.name}"
         if token == "aws:kms/key:Key":
             rid = (
@@ -74,6 +89,19 @@ class PlatformMocks(Mocks):
         state.setdefault("arn", self._arn(token, str(rid), state))
         state.update(self._computed(token, str(rid), state))
         return str(rid), state
+
+    def _stack_reference(self, name: str) -> tuple[str, dict]:
+        """The referenced stack's outputs, when they were given: ``<org>/<project>/<stack>``
+        (or ``<project>/<stack>``) matches on its last two parts, as any organization would."""
+        key = "/".join(name.split("/")[-2:])
+        answer = self.stack_references.get(key)
+        if answer is None:
+            known = ", ".join(f"<org>/{k}" for k in sorted(self.stack_references)) or "none"
+            raise UnansweredStackReferenceError(
+                f"the offline engine cannot answer StackReference '{name}': it holds the "
+                f"outputs of {known}"
+            )
+        return name, {"name": name, **answer}
 
     def _arn(self, token: str, rid: str, state: dict[str, Any]) -> str:
         module = token.split(":")[1].split("/", maxsplit=1)[0]
@@ -205,12 +233,46 @@ def _availability_zones(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, An
     }
 
 
+def _caller_arn(mocks: PlatformMocks) -> str:
+    return mocks.caller_arn or f"arn:aws:sts::{mocks.account}:assumed-role/platform-deployer/pulumi"
+
+
 def _caller_identity(mocks: PlatformMocks, _: dict[str, Any]) -> dict[str, Any]:
+    arn = _caller_arn(mocks)
+    kind = "AROA" if ":assumed-role/" in arn else "AIDA"
     return {
         "id": mocks.account,
         "accountId": mocks.account,
-        "arn": f"arn:aws:iam::{mocks.account}:role/platform-deployer",
-        "userId": "AROAMOCKEDDEPLOYER:pulumi",
+        "arn": arn,
+        "userId": f"{kind}MOCKEDDEPLOYER" + (":pulumi" if kind == "AROA" else ""),
+    }
+
+
+def _session_context(_: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]:
+    """IAM's view of an ARN: an assumed-role session resolves to its role (the mock knows no
+    role paths, so the role sits at ``/``); any other ARN is its own issuer."""
+    arn = args.get("arn", "")
+    head, _, rest = arn.partition(":assumed-role/")
+    if rest and "/" in rest:
+        role, session = rest.split("/", 1)
+        account = head.rsplit(":", 1)[-1]
+        partition = head.split(":")[1]
+        issuer = f"arn:{partition}:iam::{account}:role/{role}"
+        return {
+            "id": arn,
+            "arn": arn,
+            "issuerArn": issuer,
+            "issuerId": "AROAMOCKEDDEPLOYER",
+            "issuerName": role,
+            "sessionName": session,
+        }
+    return {
+        "id": arn,
+        "arn": arn,
+        "issuerArn": arn,
+        "issuerId": "",
+        "issuerName": "",
+        "sessionName": "",
     }
 
 
@@ -247,11 +309,26 @@ def _ssm_parameter(mocks: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def _kms_alias(mocks: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]:
+    name = str(args.get("name", "alias/unknown"))
+    key_id = _digest(name)[:8] + "-0000-4000-8000-" + _digest(name)[8:20]
+    arn = f"arn:aws:kms:{mocks.region}:{mocks.account}"
+    return {
+        "id": f"{arn}:{name}",
+        "name": name,
+        "arn": f"{arn}:{name}",
+        "targetKeyId": key_id,
+        "targetKeyArn": f"{arn}:key/{key_id}",
+    }
+
+
 _INVOKES: dict[str, Callable[[PlatformMocks, dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,
+    "aws:kms/getAlias:getAlias": _kms_alias,
     "aws:ssm/getParameter:getParameter": _ssm_parameter,
 }
 """Invokes the platform uses, each answered as AWS would for the stack's region and account."""

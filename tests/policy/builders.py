@@ -211,7 +211,7 @@ def launch_template(**changes: Any) -> dict[str, Any]:
         "metadataOptions": {
             "httpEndpoint": "enabled",
             "httpTokens": "required",
-            "httpPutResponseHopLimit": 2,
+            "httpPutResponseHopLimit": 1,
         },
         "blockDeviceMappings": [
             {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 100}}

@@ -1520,3 +1520,12 @@ EXTRA_GOOD: list[tuple[str, list[Registration]]] = [
     ),
 ]
 """Compliant shapes close to the review findings: must not be flagged in any environment."""
+
+# The tenancy rules' cases live in their own module (policy/rules/tenancy.py).
+from tests.policy.tenancy_cases import tenancy_cases  # noqa: E402
+
+CASES.extend(tenancy_cases())
+# The serving rules' cases live with their tests (tests/policy/serving_cases.py).
+from tests.policy.serving_cases import serving_cases  # noqa: E402
+
+CASES += serving_cases(Case, ENV_ACCOUNTS)

@@ -10,7 +10,14 @@ import pytest
 
 from scripts.policy_docs import load_pack
 from scripts.policy_runner import Analyzer, evaluate_resources
-from tests.policy.cases import ALL, CASES, EXTRA_BAD, EXTRA_GOOD, Case
+from tests.policy import cases as base
+from tests.policy.bypass_cases import build
+from tests.policy.cases import ALL, Case
+
+_BYPASS_CASES, _BYPASS_BAD, _BYPASS_GOOD = build()
+CASES: list[Case] = [*base.CASES, *_BYPASS_CASES]
+EXTRA_BAD: list[Case] = [*base.EXTRA_BAD, *_BYPASS_BAD]
+EXTRA_GOOD = [*base.EXTRA_GOOD, *_BYPASS_GOOD]
 
 PACK = load_pack()
 ALL_RULES = PACK.ALL_RULES

@@ -173,3 +173,137 @@ def test_unreachable_endpoint_is_one_clear_line(closed_endpoint, run_script):
     assert "Traceback" not in result.stderr
     assert f"cannot reach {closed_endpoint}" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: cannot reach")
+
+
+# --- bad input, and never a stray key ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bucket", "problem"),
+    [
+        ("ab", "it has 2 characters; a bucket name has 3 to 63"),
+        ("x" * 64, "it has 64 characters; a bucket name has 3 to 63"),
+        ("State_Bucket", "only lowercase letters, digits, '.' and '-' are allowed"),
+        ("-state-bucket", "it must begin and end with a lowercase letter or a digit"),
+        ("state..bucket", "it must not contain two adjacent periods"),
+        ("192.168.5.4", "it must not be formatted as an IP address"),
+        ("xn--state", "the prefix 'xn--' is reserved"),
+        ("sthree-state", "the prefix 'sthree-' is reserved"),
+        ("state-s3alias", "the suffix '-s3alias' is reserved"),
+        ("state--ol-s3", "the suffix '--ol-s3' is reserved"),
+        ("state.mrap", "the suffix '.mrap' is reserved"),
+    ],
+)
+def test_invalid_bucket_name_is_exit_2_before_anything_is_written(
+    bucket, problem, moto_endpoint, run_cli
+):
+    code, out, err = run_cli(
+        main, "--region", "us-east-1", f"--bucket={bucket}", "--kms-alias", ALIAS
+    )
+    assert code == 2
+    assert out == ""
+    assert f"--bucket {bucket!r} is not a valid S3 bucket name" in err
+    assert problem in err
+    assert "nothing was created" in err
+    assert boto3.client("kms").list_keys()["Keys"] == []
+    assert boto3.client("s3").list_buckets()["Buckets"] == []
+
+
+@pytest.mark.parametrize(
+    ("alias", "problem"),
+    [
+        ("test-pulumi-secrets", "it must start with 'alias/'"),
+        ("alias/aws/pulumi", "'alias/aws/' is reserved for AWS managed keys"),
+        ("alias/", "the part after 'alias/' has 0 characters; allowed 1 to 250"),
+        ("alias/pulumi secrets", "after 'alias/' only letters, digits, '/', '_' and '-'"),
+        ("alias/" + "a" * 251, "the part after 'alias/' has 251 characters"),
+    ],
+)
+def test_invalid_kms_alias_is_exit_2_before_anything_is_written(
+    alias, problem, moto_endpoint, run_cli
+):
+    code, _, err = run_cli(
+        main, "--region", "us-east-1", "--bucket", BUCKET, f"--kms-alias={alias}"
+    )
+    assert code == 2
+    assert f"--kms-alias {alias!r} is not a valid KMS alias" in err
+    assert problem in err
+    assert boto3.client("kms").list_keys()["Keys"] == []
+
+
+def test_a_failed_bucket_step_schedules_the_new_keys_deletion(moto_endpoint, run_cli, monkeypatch):
+    """The bucket cannot be created (AWS says the name is invalid): exit 2, and the key this
+    run created is scheduled for deletion, its alias removed; a retry creates one key."""
+
+    def invalid(self, **_: object) -> None:
+        raise bootstrap_backend.ClientError(
+            {
+                "Error": {
+                    "Code": "InvalidBucketName",
+                    "Message": "The specified bucket is not valid.",
+                }
+            },
+            "CreateBucket",
+        )
+
+    monkeypatch.setattr(bootstrap_backend.Bootstrapper, "_bucket_exists", lambda self: False)
+    original = bootstrap_backend.Bootstrapper.ensure_bucket
+    monkeypatch.setattr(bootstrap_backend.Bootstrapper, "ensure_bucket", invalid)
+    code, _, err = run_cli(main, *ARGS)
+    assert code == 2
+    assert "AWS rejected the input of CreateBucket (InvalidBucketName)" in err
+    assert "scheduled for deletion in 7 days" in err
+    kms = boto3.client("kms")
+    (key,) = kms.list_keys()["Keys"]
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert not [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == ALIAS]
+
+    monkeypatch.setattr(bootstrap_backend.Bootstrapper, "ensure_bucket", original)
+    code, out, _ = run_cli(main, *ARGS, "--json")
+    assert code == 0
+    enabled = [
+        k
+        for k in kms.list_keys()["Keys"]
+        if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    ]
+    assert len(enabled) == 1
+    assert json.loads(out)["kmsKeyArn"].endswith(enabled[0]["KeyId"])
+
+
+def test_a_key_left_without_its_alias_is_reused_not_duplicated(moto_endpoint, run_cli):
+    """An interrupted run left a tagged key but no alias: the next run reuses that key."""
+    kms = boto3.client("kms")
+    left = kms.create_key(
+        Tags=[
+            {"TagKey": "purpose", "TagValue": "pulumi-secrets"},
+            {"TagKey": bootstrap_backend.ALIAS_TAG, "TagValue": ALIAS},
+        ]
+    )["KeyMetadata"]
+    kms.create_key(Tags=[{"TagKey": bootstrap_backend.ALIAS_TAG, "TagValue": "alias/other"}])
+    code, out, err = run_cli(main, *ARGS, "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["kmsKeyArn"] == left["Arn"]
+    actions = {(c["resource"], c["setting"]): c["action"] for c in document["changes"]}
+    assert actions[("kms", "key")] == "reuse"
+    assert actions[("kms", "alias")] == "create"
+    assert len(kms.list_keys()["Keys"]) == 2  # nothing new
+    target = next(a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == ALIAS)
+    assert target["TargetKeyId"] == left["KeyId"]
+
+
+def test_a_key_the_bucket_already_uses_is_never_rolled_back(moto_endpoint, run_cli, monkeypatch):
+    def fail_after_encryption(self) -> None:
+        self._put_encryption()
+        raise bootstrap_backend.ClientError(
+            {"Error": {"Code": "InternalError", "Message": "boom"}}, "PutBucketPolicy"
+        )
+
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    monkeypatch.setattr(bootstrap_backend.Bootstrapper, "ensure_bucket", fail_after_encryption)
+    code, _, err = run_cli(main, *ARGS)
+    assert code == 3
+    kms = boto3.client("kms")
+    (key,) = kms.list_keys()["Keys"]
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    assert "scheduled for deletion" not in err

@@ -10,8 +10,11 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from botocore.session import get_session
 
+from scripts import teardown_guard
 from scripts.teardown_guard import (
+    CLASSIC_DELETED_WAITER,
     cluster_owned,
     eni_owned,
     expected_cluster,
@@ -550,3 +553,133 @@ def test_unreachable_endpoint_is_one_clear_line(closed_endpoint, run_script):
     assert (
         result.stderr.strip().splitlines()[-1].startswith(f"error: cannot reach {closed_endpoint}")
     )
+
+
+# --- Classic ELBs (in-tree Service controller) and botocore waiters ------------------------------
+
+
+def _classic(name: str, subnet: str, cluster: str, service: str = "serving/model") -> None:
+    boto3.client("elb").create_load_balancer(
+        LoadBalancerName=name,
+        Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 80, "InstancePort": 30080}],
+        Subnets=[subnet],
+        Tags=[
+            {"Key": f"kubernetes.io/cluster/{cluster}", "Value": "owned"},
+            {"Key": "kubernetes.io/service-name", "Value": service},
+        ],
+    )
+
+
+def _classic_names() -> set[str]:
+    described = boto3.client("elb").describe_load_balancers()["LoadBalancerDescriptions"]
+    return {lb["LoadBalancerName"] for lb in described}
+
+
+def test_classic_load_balancers_of_the_cluster_are_listed_and_deleted(moto_endpoint, run_cli, dev):
+    ids = _leftovers()
+    _classic("a1b2c3ours", ids["subnet"], CLUSTER)
+    _classic("d4e5f6theirs", ids["subnet"], "another-cluster")
+    ec2 = boto3.client("ec2")
+    elsewhere = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=elsewhere, CidrBlock="10.20.0.0/24")["Subnet"]["SubnetId"]
+    _classic("g7h8i9othervpc", subnet, CLUSTER)
+
+    code, out, _ = run_cli(main, *dev, "--cluster", CLUSTER, "--json")
+    assert code == 1
+    (classic,) = _kinds(out)["classic-load-balancer"]
+    assert classic["id"] == "a1b2c3ours"
+    assert "service serving/model" in classic["detail"]
+
+    code, out, err = run_cli(main, *dev, "--cluster", CLUSTER, "--delete", "--json")
+    assert code == 0, out + err
+    kinds = [b["kind"] for b in json.loads(out)["blockers"]]
+    assert kinds[:3] == ["load-balancer", "classic-load-balancer", "target-group"]
+    assert _classic_names() == {"d4e5f6theirs", "g7h8i9othervpc"}
+    assert "waiting for 2 load balancer(s) to go" in err
+
+
+def test_a_load_balancer_that_does_not_go_fails_after_the_waiter(
+    moto_endpoint, run_cli, dev, monkeypatch
+):
+    """The waiters (botocore's load_balancers_deleted for elbv2, the same acceptors for the
+    elb API) poll until the wait is spent; a load balancer still there is reported failed."""
+    ids = _leftovers()
+    _classic("stuckclassic", ids["subnet"], CLUSTER)
+    real = teardown_guard.Guard._delete_one
+
+    def keep_load_balancers(self, blocker):
+        if blocker.kind not in teardown_guard.LOAD_BALANCER_KINDS:
+            real(self, blocker)
+
+    monkeypatch.setattr(teardown_guard.Guard, "_delete_one", keep_load_balancers)
+    code, out, _ = run_cli(
+        main, *dev, "--cluster", CLUSTER, "--delete", "--wait-seconds", "1", "--json"
+    )
+    assert code == 1
+    results = {b["id"]: b["result"] for b in json.loads(out)["blockers"]}
+    assert results[ids["lb"]] == "failed: still deleting after the wait"
+    assert results["stuckclassic"] == "failed: still deleting after the wait"
+
+
+def test_classic_waiter_model_matches_elbv2s():
+    classic = CLASSIC_DELETED_WAITER.get_waiter("ClassicLoadBalancerDeleted")
+    model = get_session().get_waiter_model("elbv2").get_waiter("LoadBalancersDeleted")
+    assert classic.delay == model.delay
+    assert classic.max_attempts == model.max_attempts
+    success = [a.expected for a in classic.acceptors if a.state == "success"]
+    assert success == [a.expected for a in model.acceptors if a.state == "success"]
+    assert get_session().get_waiter_model("elb").waiter_names == [
+        "AnyInstanceInService",
+        "InstanceDeregistered",
+        "InstanceInService",
+    ]  # no deleted waiter upstream: ours stands in for it
+
+
+# --- a VPC adopted from Terraform state ----------------------------------------------------------
+
+
+def _tf_state(path, vpc: str) -> str:
+    state = {
+        "version": 4,
+        "terraform_version": "1.9.0",
+        "serial": 1,
+        "lineage": "test",
+        "outputs": {
+            "vpc_id": {"value": vpc, "type": "string"},
+            "vpc_cidr_block": {"value": "10.40.0.0/16", "type": "string"},
+            "private_subnets": {
+                "value": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+                "type": ["list", "string"],
+            },
+        },
+        "resources": [],
+    }
+    path.write_text(json.dumps(state), encoding="utf-8")
+    return str(path)
+
+
+def test_vpc_adopted_from_terraform_state_is_accepted_once_the_cluster_is_gone(
+    moto_endpoint, run_cli, stack_file, tmp_path
+):
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]  # untagged, no cluster
+    other = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    state = _tf_state(tmp_path / "network.tfstate", vpc)
+    network = {"vpcCidr": "10.40.0.0/16", "existing": {"terraformState": {"source": state}}}
+    adopted = stack_file("dev", **{"mlops:network": network})
+    argv = ["--stack", "dev", "--stack-file", adopted, "--cluster", CLUSTER]
+
+    code, out, err = run_cli(main, *argv, "--vpc-id", vpc)
+    assert code == 0, err
+    assert "Nothing blocks the VPC's deletion" in out
+    assert f"reading the adopted VPC from Terraform state {state}" in err
+
+    code, _, err = run_cli(main, *argv, "--vpc-id", other)
+    assert code == 2
+    assert f"VPC {other} is not stack 'dev''s" in err
+    assert f"adopted VPC from network.existing.terraformState ({vpc})" in err
+
+    (tmp_path / "network.tfstate").unlink()
+    code, _, err = run_cli(main, *argv, "--vpc-id", vpc)
+    assert code == 2
+    assert "(unknown: cannot read Terraform state" in err

@@ -39,6 +39,18 @@ def test_real_stack_synthesizes(stack):
     assert recording.outputs["profile"] == stack
     for resource in recording.created():
         assert resource.parent is not None, f"{resource.urn} is not parented"
+    # hardening every environment ships with
+    keys = recording.of_type("aws:kms/key:Key")
+    assert keys
+    for key in keys:  # no key relies on the default key policy
+        assert json.loads(key.inputs["policy"])["Statement"], key.name
+    templates = recording.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    node_classes = recording.of_type("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
+    assert templates and (node_classes or stack == "dev")
+    for template in templates:  # pods cannot read the node role's credentials from IMDS
+        assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1, template.name
+    for node_class in node_classes:
+        assert node_class.inputs["spec"]["metadataOptions"]["httpPutResponseHopLimit"] == 1
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -210,6 +210,10 @@ def test_replication_and_object_lock():
     assert all(r.inputs["region"] == "us-west-2" and r.protect for r in replicas)
     replica_key = rec.one(KEY, "store-replica-key")
     assert replica_key.inputs["region"] == "us-west-2" and replica_key.protect
+    # each key is used only through S3 in its own region
+    for key, region in ((rec.one(KEY, "store-key"), "us-east-1"), (replica_key, "us-west-2")):
+        use = _key_statement(key, "AccountUsesKeyThroughServices")
+        assert use["Condition"]["StringEquals"]["kms:ViaService"] == [f"s3.{region}.amazonaws.com"]
     # replicas are hardened like their sources
     versioning = _by_bucket(rec, VERSIONING)
     assert all(versioning[r.id].inputs["region"] == "us-west-2" for r in replicas)
@@ -345,3 +349,23 @@ def test_good_input_passes_the_same_checks():
         )
     )
     assert rec.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+
+
+def _key_statement(key, sid: str) -> dict[str, Any]:
+    policy = json.loads(key.inputs["policy"])
+    return next(st for st in policy["Statement"] if st["Sid"] == sid)
+
+
+def test_key_has_an_explicit_policy_used_only_through_s3(dev):
+    key = dev.one(KEY)
+    admin = _key_statement(key, "AccountAdministersKey")
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert not {"kms:*", "kms:Decrypt", "kms:GenerateDataKey*"} & set(admin["Action"])
+    use = _key_statement(key, "AccountUsesKeyThroughServices")
+    assert use["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert use["Condition"] == {
+        "StringEquals": {
+            "kms:CallerAccount": "123456789012",
+            "kms:ViaService": ["s3.us-east-1.amazonaws.com"],
+        }
+    }

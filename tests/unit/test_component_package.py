@@ -31,6 +31,11 @@ PUBLIC = {
     "Karpenter",
     "ClusterAutoscaler",
     "NvidiaSoftware",
+    "DeployRunner",
+    "LoadBalancerController",
+    "Keda",
+    "Tenant",
+    "ModelEndpoint",
 }
 
 

@@ -9,10 +9,13 @@ import pytest
 from mlops_platform.cluster.serving_cluster import AddonVersions
 from mlops_platform.config import ConfigError, environment_from_config
 
+from tests.conftest import DEPLOY_PATH_ELSEWHERE
+
 BASE = {
     "aws:region": "us-east-1",
     "mlops:allowedAccountIds": json.dumps(["111111111111"]),
     "mlops:tags": json.dumps({"owner": "ml-team", "cost-center": "cc-1"}),
+    **DEPLOY_PATH_ELSEWHERE,
 }
 ADMIN = "arn:aws:iam::111111111111:role/aws-reserved/sso/AWSReservedSSO_Admin_1f"
 READER = "arn:aws:iam::111111111111:role/readers"

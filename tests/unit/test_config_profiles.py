@@ -8,6 +8,8 @@ import pytest
 from mlops_platform.config import Profile, environment_from_config
 from mlops_platform.config.profiles import PROFILES, merge_over_profile
 
+from tests.conftest import DEPLOY_PATH_ELSEWHERE
+
 
 def _minimal(profile: str) -> dict[str, str]:
     return {
@@ -15,6 +17,7 @@ def _minimal(profile: str) -> dict[str, str]:
         "aws:region": "eu-west-1",
         "mlops:allowedAccountIds": json.dumps(["123456789012"]),
         "mlops:tags": json.dumps({"owner": "o", "cost-center": "c"}),
+        **DEPLOY_PATH_ELSEWHERE,
     }
 
 

@@ -9,6 +9,8 @@ import pytest
 from mlops_platform.config import environment_from_config
 from mlops_platform.config.loader import ConfigError
 
+from tests.conftest import DEPLOY_PATH_ELSEWHERE
+
 
 def _values(profile: str, **sections: Any) -> dict[str, str]:
     values = {
@@ -16,6 +18,7 @@ def _values(profile: str, **sections: Any) -> dict[str, str]:
         "aws:region": "eu-west-1",
         "mlops:allowedAccountIds": json.dumps(["123456789012"]),
         "mlops:tags": json.dumps({"owner": "o", "cost-center": "c"}),
+        **DEPLOY_PATH_ELSEWHERE,
     }
     for key, value in sections.items():
         values[f"mlops:{key}"] = json.dumps(value)
@@ -191,5 +194,30 @@ def test_model_registry_storage_bounds_and_pins():
     assert "mlops:modelRegistry.engineVersion" in _problems(
         "dev", modelRegistry={"engineVersion": "17"}
     )
-    config = _load("dev", modelRegistry={"chartVersion": "1.11.5", "engineVersion": "17.6"})
+    config = _load("dev", modelRegistry={"chartVersion": "1.11.5", "engineVersion": "17.7"})
     assert config.model_registry.chart_version == "1.11.5"
+
+
+# --- human roles and the database's monitoring (iam, modelRegistry) ---------------------------
+
+SSO_PATTERN = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_X_*"
+
+
+def test_a_human_role_that_is_on_needs_named_principals():
+    message = _problems("prod", iam={"platformAdminRole": True, "readOnlyRole": True})
+    assert "mlops:iam.adminPrincipalArns = []" in message
+    assert "mlops:iam.readOnlyPrincipalArns = []" in message
+    root = _problems("prod", iam={"adminPrincipalArns": ["arn:aws:iam::123456789012:root"]})
+    assert "mlops:iam.adminPrincipalArns[0]" in root
+    config = _load("prod", iam={"adminPrincipalArns": [SSO_PATTERN], "readOnlyRole": False})
+    assert config.iam.admin_principal_arns == [SSO_PATTERN]
+
+
+def test_enhanced_monitoring_interval_per_profile_and_allowed_values():
+    intervals = [
+        _load(p).model_registry.monitoring_interval_seconds for p in ("dev", "test", "prod")
+    ]
+    assert intervals == [0, 60, 15]
+    assert "mlops:modelRegistry.monitoringIntervalSeconds" in _problems(
+        "test", modelRegistry={"monitoringIntervalSeconds": 7}
+    )

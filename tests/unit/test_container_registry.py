@@ -179,3 +179,21 @@ def test_bad_input_is_named_before_anything_registers(overrides, arg):
 def test_ecr_valid_names_pass(name):
     rec = _run(_args(repositories=[name]))
     assert rec.one(REPO).inputs["name"] == f"mlops-dev-{name}"
+
+
+def test_key_has_an_explicit_policy_used_only_through_ecr(dev):
+    policy = json.loads(dev.one("aws:kms/key:Key").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(by_sid) == {
+        "AccountAdministersKey",
+        "AccountUsesKeyThroughServices",
+        "ServicesKeepGrants",
+    }
+    for sid in ("AccountUsesKeyThroughServices", "ServicesKeepGrants"):
+        assert by_sid[sid]["Condition"]["StringEquals"] == {
+            "kms:CallerAccount": "123456789012",
+            "kms:ViaService": ["ecr.us-east-1.amazonaws.com"],
+        }
+    assert by_sid["ServicesKeepGrants"]["Condition"]["Bool"] == {
+        "kms:GrantIsForAWSResource": "true"
+    }

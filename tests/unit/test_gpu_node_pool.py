@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.core.versions import GPU_NODE_AMI_RELEASE
 from mlops_platform.gpu.node_pool import (
     AmiType,
     CapacityType,
@@ -136,14 +137,14 @@ def test_single_model_pool_labels_its_gpu_model():
 def test_ami_type_and_release_are_pinned(mng: Recording):
     inputs = mng.one(NODE_GROUP).inputs
     assert inputs["amiType"] == "AL2023_x86_64_NVIDIA"
-    assert inputs["releaseVersion"] == "1.34.7-20260512"
+    assert inputs["releaseVersion"] == GPU_NODE_AMI_RELEASE
     assert inputs["version"] == "1.34"
 
 
 def test_launch_template_requires_imdsv2_encrypts_and_has_no_ssh(mng: Recording):
     template = mng.one(LAUNCH_TEMPLATE).inputs
     assert template["metadataOptions"]["httpTokens"] == "required"
-    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1  # pods cannot reach IMDS
     assert template["metadataOptions"]["httpEndpoint"] == "enabled"
     [device] = template["blockDeviceMappings"]
     assert device["deviceName"] == "/dev/xvda"
@@ -329,9 +330,9 @@ def test_node_pool_taint_labels_and_requirements(kp: Recording):
 
 def test_node_class_pins_ami_and_hardens_nodes(kp: Recording):
     spec = kp.one(NODE_CLASS).inputs["spec"]
-    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20260512"}]
+    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v" + GPU_NODE_AMI_RELEASE[-8:]}]
     assert spec["metadataOptions"]["httpTokens"] == "required"
-    assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1  # pods cannot reach IMDS
     [device] = spec["blockDeviceMappings"]
     assert device["ebs"]["encrypted"] is True
     assert device["ebs"]["volumeSize"] == "200Gi"

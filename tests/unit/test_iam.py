@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 from mlops_platform.cluster.serving_cluster import ServingCluster, ServingClusterArgs
 from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.deploy import DeployRunner, DeployRunnerArgs
 from mlops_platform.iam import (
     WILDCARD_ACTION_EXCEPTIONS,
     WILDCARD_RESOURCE_EXCEPTIONS,
@@ -22,6 +24,12 @@ from mlops_platform.iam import (
     PlatformIamArgs,
     irsa_role,
     pod_identity_role,
+)
+from mlops_platform.serving import (
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+    Tenant,
+    TenantArgs,
 )
 
 from scripts.offline import run_program
@@ -33,6 +41,9 @@ ACCOUNT = "123456789012"
 EXISTING_PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 EXISTING_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/org-boundary"
 SSO_ADMIN = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso/AWSReservedSSO_Admin_1f"
+SSO_READ_ONLY_PATTERN = (
+    f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_ReadOnly_*"
+)
 
 
 def iam_args(**overrides: Any) -> PlatformIamArgs:
@@ -41,6 +52,8 @@ def iam_args(**overrides: Any) -> PlatformIamArgs:
         "ci_repository": "acme/mlops-platform",
         "ci_environment": "prod",
         "create_permission_boundary": True,
+        "admin_principal_arns": [SSO_ADMIN],
+        "read_only_principal_arns": [SSO_READ_ONLY_PATTERN],
         "tags": {"owner": "ml-platform-team"},
     }
     values.update(overrides)
@@ -113,6 +126,47 @@ def everything() -> None:
         ),
     )
     WorkloadHost("workloads", boundary=EXISTING_BOUNDARY)
+    # The serving components' policies hold the load balancer controller's and the
+    # tenants' documented wildcards.
+    kubernetes = k8s.Provider("k8s", kubeconfig="{}")
+    cluster_arn = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/mlops-prod-eks"
+    LoadBalancerController(
+        "lbc",
+        LoadBalancerControllerArgs(
+            cluster_name="mlops-prod-eks",
+            cluster_arn=cluster_arn,
+            vpc_id="vpc-0a1b2c3d4e5f67890",
+            kubernetes_provider=kubernetes,
+            name_prefix="mlops-prod",
+            permission_boundary_arn=iam.permission_boundary_arn,
+        ),
+    )
+    Tenant(
+        "recsys",
+        TenantArgs(
+            team="recsys",
+            owner="recsys-team",
+            name_prefix="mlops-prod",
+            cluster_name="mlops-prod-eks",
+            cluster_arn=cluster_arn,
+            kubernetes_provider=kubernetes,
+            artifact_bucket_arns={"models": "arn:aws:s3:::mlops-prod-models"},
+            artifact_kms_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1",
+            permission_boundary_arn=iam.permission_boundary_arn,
+        ),
+    )
+    DeployRunner(
+        "runner",
+        DeployRunnerArgs(
+            name_prefix="mlops-prod",
+            vpc_id="vpc-0123456789abcdef0",
+            subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
+            repository_url="https://github.com/acme/mlops-platform",
+            connection_arn=f"arn:aws:codeconnections:us-east-1:{ACCOUNT}:connection/"
+            "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+            permission_boundary_arn=iam.permission_boundary_arn,
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -298,20 +352,39 @@ def test_cluster_and_node_roles(iam_rec: Recording) -> None:
     }
 
 
-def test_human_roles_trust_given_principals_or_the_account() -> None:
-    rec = run_iam(iam_args(admin_principal_arns=[SSO_ADMIN]))
-    (admin,) = trust(rec, "iam-platform-admin")["Statement"]
-    assert admin["Principal"] == {"AWS": [SSO_ADMIN]}
-    assert "Condition" not in admin  # named principals: their own sign-in decides
-    (reader,) = trust(rec, "iam-read-only")["Statement"]
-    assert reader["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
+def test_human_roles_trust_named_principals_only() -> None:
+    user = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    rec = run_iam(iam_args(admin_principal_arns=[SSO_ADMIN, user, SSO_READ_ONLY_PATTERN]))
+    by_sid = {s["Sid"]: s for s in trust(rec, "iam-platform-admin")["Statement"]}
+    assert by_sid["HumanRoles"]["Principal"] == {"AWS": [SSO_ADMIN]}
+    assert "Condition" not in by_sid["HumanRoles"]  # a role: its own sign-in decides
+    assert by_sid["HumanUsersWithMfa"]["Principal"] == {"AWS": [user]}
+    assert by_sid["HumanUsersWithMfa"]["Condition"] == {
+        "Bool": {"aws:MultiFactorAuthPresent": "true"}
+    }
+    sso = by_sid["HumanSsoRoles"]
+    assert sso["Condition"] == {"ArnLike": {"aws:PrincipalArn": [SSO_READ_ONLY_PATTERN]}}
+    for role in ("iam-platform-admin", "iam-read-only"):
+        for statement in trust(rec, role)["Statement"]:
+            # the account root appears only behind a principal-ARN condition
+            if statement["Principal"]["AWS"] == [f"arn:aws:iam::{ACCOUNT}:root"]:
+                assert "ArnLike" in statement["Condition"]
 
 
-@pytest.mark.parametrize("role", ["iam-platform-admin", "iam-read-only"])
-def test_account_fallback_requires_mfa(iam_rec: Recording, role: str) -> None:
-    (statement,) = trust(iam_rec, role)["Statement"]
-    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
-    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+def test_a_human_role_without_principals_is_refused_or_off() -> None:
+    message = _problems(admin_principal_arns=[], read_only_principal_arns=[])
+    assert "admin_principal_arns = []" in message and "read_only_principal_arns = []" in message
+    assert PlatformIam.validate(iam_args(read_only_role=False, read_only_principal_arns=[])) == []
+    rec = run_iam(iam_args(read_only_role=False, read_only_principal_arns=[]))
+    roles = {r.name for r in rec.of_type("aws:iam/role:Role")}
+    assert "iam-read-only" not in roles and "iam-platform-admin" in roles
+    outputs = next(o for o in rec.component_outputs.values() if "node_role_arn" in o)
+    assert outputs.get("read_only_role_arn") is None
+
+
+def test_the_account_root_is_not_a_human_principal() -> None:
+    message = _problems(admin_principal_arns=[f"arn:aws:iam::{ACCOUNT}:root"])
+    assert "admin_principal_arns[0]" in message
 
 
 def test_pod_identity_helper_pins_namespace_and_service_account(full: Recording) -> None:
@@ -351,7 +424,8 @@ def test_every_role_carries_the_created_boundary(full: Recording) -> None:
     boundary = f"arn:aws:iam::{ACCOUNT}:policy/mlops-prod-permission-boundary"
     roles = {r.name: r.inputs.get("permissionsBoundary") for r in full.of_type(ROLE)}
     platform_roles = {n: b for n, b in roles.items() if not n.startswith("workloads-")}
-    assert len(platform_roles) == 6  # cluster, node, admin, read-only, CI, EBS CSI
+    # cluster, node, admin, read-only, CI, EBS CSI, LB controller, a tenant's workloads, runner
+    assert len(platform_roles) == 9
     assert set(platform_roles.values()) == {boundary}
     assert roles["workloads-mlflow-role"] == EXISTING_BOUNDARY
     document = json.loads(
@@ -529,3 +603,41 @@ def test_helper_rejects_bad_service_account() -> None:
     message = str(caught.value)
     assert "namespace" in message
     assert "policy" in message
+
+
+# Actions that the Service Authorization Reference lists with no resource type: the only
+# ones the CI read policy may grant on "*".
+UNSCOPABLE_READS = {
+    "ec2:Describe*",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeTags",
+    "eks:ListClusters",
+    "eks:DescribeAddonVersions",
+    "eks:DescribeAddonConfiguration",
+    "eks:ListAccessPolicies",
+    "iam:ListOpenIDConnectProviders",
+    "kms:ListAliases",
+}
+
+
+def test_ci_reads_are_scoped_to_the_stacks_arns(iam_rec: Recording) -> None:
+    read = json.loads(iam_rec.one("aws:iam/policy:Policy", "iam-ci-read").inputs["policy"])
+    on_star = {a for s in read["Statement"] if s["Resource"] == "*" for a in s["Action"]}
+    assert on_star == UNSCOPABLE_READS
+    by_sid = {s["Sid"]: s for s in read["Statement"]}
+    assert "eks:DescribeCluster" in by_sid["CiReadEks"]["Action"]
+    assert (
+        f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/mlops-prod-*" in by_sid["CiReadEks"]["Resource"]
+    )
+    assert by_sid["CiReadIamRoles"]["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/mlops-prod-*",
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/*",
+    ]
+    assert by_sid["CiReadKeys"]["Resource"] == [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"]
+    assert by_sid["CiReadLogGroups"]["Resource"] == [
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:*"
+    ]
+    assert (
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/rds/instance/mlops-prod-*"
+        in (by_sid["CiReadLogGroupTags"]["Resource"])
+    )

@@ -164,6 +164,21 @@ def test_crds_come_from_their_own_chart_at_the_same_version(rec: Recording):
     assert crds.urn in controller.dependencies
 
 
+def test_controller_knows_its_region_without_imds(rec: Recording):
+    """Nodes answer IMDS only to host-network processes (hop limit 1); Karpenter would ask IMDS
+    for its region and exit unless AWS_REGION is set."""
+    controller = rec.one(RELEASE, "karpenter-controller-release").inputs["values"]["controller"]
+    assert {"name": "AWS_REGION", "value": "us-east-1"} in controller["env"]
+
+
+def test_reserved_enis_follow_custom_networking(rec: Recording):
+    values = rec.one(RELEASE, "karpenter-controller-release").inputs["values"]
+    assert values["settings"]["reservedENIs"] == "0"
+    custom = run_karpenter(reserved_enis=1)
+    values = custom.one(RELEASE, "karpenter-controller-release").inputs["values"]
+    assert values["settings"]["reservedENIs"] == "1"  # a string, as the chart's values.yaml
+
+
 def test_controller_waits_for_its_identity_and_access(rec: Recording):
     controller = rec.one(RELEASE, "karpenter-controller-release")
     association = rec.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.core.versions import POSTGRES_ENGINE_VERSION
 from mlops_platform.storage.model_registry import (
     DEFAULT_CHART_VERSION,
     ModelRegistry,
@@ -61,6 +62,8 @@ def prod():
             deletion_protection=True,
             final_snapshot=True,
             backup_retention_days=30,
+            monitoring_interval_seconds=15,
+            log_retention_days=365,
         ),
         stack="prod",
     )
@@ -70,7 +73,7 @@ def test_database_is_private_encrypted_and_backed_up(dev):
     db = dev.one(DB)
     key = dev.one(KEY)
     inputs = db.inputs
-    assert inputs["engine"] == "postgres" and inputs["engineVersion"] == "17.6"
+    assert inputs["engine"] == "postgres" and inputs["engineVersion"] == POSTGRES_ENGINE_VERSION
     assert inputs["publiclyAccessible"] is False
     assert inputs["storageEncrypted"] is True
     assert inputs["kmsKeyId"] == f"arn:aws:kms:us-east-1:123456789012:key/{key.id}"
@@ -176,21 +179,55 @@ def test_chart_is_pinned_cluster_internal_and_uses_the_secret(dev):
     assert data["dsn"].startswith("postgresql://mlflow:") and "sslmode=require" in data["dsn"]
 
 
-def test_internal_load_balancer_is_internal_without_a_load_balancer_controller():
+def test_internal_load_balancer_is_an_internal_nlb_of_the_controller():
     rec = _run(_args(internal_load_balancer=True, ingress_cidrs=["10.10.0.0/16", "10.20.0.0/24"]))
     service = rec.one(RELEASE).inputs["values"]["service"]
     assert service["type"] == "LoadBalancer"
     annotations = service["annotations"]
-    # EKS's own service controller reads these; nothing needs the AWS Load Balancer Controller.
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    # The AWS Load Balancer Controller serves it: internal scheme, IP targets.
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
     assert annotations["service.beta.kubernetes.io/load-balancer-source-ranges"] == (
         "10.10.0.0/16,10.20.0.0/24"
     )
-    # Annotations only the AWS Load Balancer Controller handles would leave it Pending.
-    assert "service.beta.kubernetes.io/aws-load-balancer-type" not in annotations
-    assert "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" not in annotations
     # The chart 1.11.5 Service template has no loadBalancerSourceRanges field.
     assert "loadBalancerSourceRanges" not in service
+
+
+def test_mlflow_accepts_the_host_names_it_publishes(dev):
+    values = dev.one(RELEASE).inputs["values"]
+    hosts = values["serverAllowedHosts"]
+    # The tracking URI every in-cluster client gets must pass MLflow 3's Host check.
+    outputs = next(o for o in dev.component_outputs.values() if "tracking_uri" in o)
+    tracking_host = outputs["tracking_uri"].split("//")[1]
+    assert tracking_host == "mlflow.mlflow.svc.cluster.local:80"
+    assert hosts == [
+        "mlflow",
+        "mlflow:80",
+        "mlflow.mlflow",
+        "mlflow.mlflow:80",
+        "mlflow.mlflow.svc",
+        "mlflow.mlflow.svc:80",
+        "mlflow.mlflow.svc.cluster.local",
+        "mlflow.mlflow.svc.cluster.local:80",
+    ]
+    assert values["fullnameOverride"] == "mlflow"  # the Service's name
+
+
+def test_mlflow_accepts_load_balancer_and_extra_host_names():
+    rec = _run(
+        _args(
+            internal_load_balancer=True,
+            ingress_cidrs=["10.10.0.0/16"],
+            allowed_hosts=["mlflow.example.internal"],
+        )
+    )
+    hosts = rec.one(RELEASE).inputs["values"]["serverAllowedHosts"]
+    assert "*.elb.us-east-1.amazonaws.com" in hosts
+    assert "*.us-east-1.elb.amazonaws.com:*" in hosts
+    assert hosts[-1] == "mlflow.example.internal"
+    assert "*" not in hosts
 
 
 def test_cluster_ip_service_has_no_load_balancer_annotations(dev):
@@ -260,6 +297,11 @@ def test_outputs(dev):
         ({"internal_load_balancer": True}, "ingress_cidrs"),
         ({"internal_load_balancer": True, "ingress_cidrs": ["0.0.0.0/0"]}, "ingress_cidrs[0]"),
         ({"ingress_cidrs": ["10.0.0.1/16"]}, "ingress_cidrs[0]"),
+        ({"allowed_hosts": ["*"]}, "allowed_hosts[0]"),
+        ({"monitoring_interval_seconds": 7}, "monitoring_interval_seconds"),
+        ({"log_retention_days": 8}, "log_retention_days"),
+        ({"slow_statement_ms": -2}, "slow_statement_ms"),
+        ({"allowed_hosts": ["a.example.com,b.example.com"]}, "allowed_hosts[0]"),
     ],
 )
 def test_bad_input_is_named_before_anything_registers(overrides, arg):
@@ -269,3 +311,76 @@ def test_bad_input_is_named_before_anything_registers(overrides, arg):
     assert f"  - {arg} = " in str(err.value)
     children = [r.request["type"] for r in monitor.registrations]
     assert not [t for t in children if t.startswith(("aws:", "kubernetes:", "random:"))]
+
+
+# --- database observability and its key ------------------------------------------------------
+
+
+def test_database_exports_its_logs_to_encrypted_log_groups_it_waits_for(dev, prod):
+    for rec, days in ((dev, 30), (prod, 365)):
+        db = rec.one(DB)
+        assert db.inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+        groups = rec.of_type("aws:cloudwatch/logGroup:LogGroup")
+        identifier = db.inputs["identifier"]
+        assert {g.inputs["name"] for g in groups} == {
+            f"/aws/rds/instance/{identifier}/postgresql",
+            f"/aws/rds/instance/{identifier}/upgrade",
+        }
+        key_arn = rec.one(KEY)
+        for group in groups:
+            assert group.inputs["retentionInDays"] == days
+            assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
+            assert group.urn in db.dependencies  # else RDS creates them, unencrypted, forever
+            assert key_arn.urn in group.dependencies
+
+
+def test_slow_statements_and_connections_are_logged(dev):
+    params = {
+        p["name"]: p["value"]
+        for p in dev.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
+    }
+    assert params["log_min_duration_statement"] == "1000"
+    assert params["log_connections"] == "1" and params["log_disconnections"] == "1"
+    assert params["rds.force_ssl"] == "1"
+
+
+def test_enhanced_monitoring_only_when_asked_with_the_managed_role(dev, prod):
+    assert dev.one(DB).inputs["monitoringInterval"] == 0
+    assert "monitoringRoleArn" not in dev.one(DB).inputs
+    assert not [r for r in dev.of_type("aws:iam/role:Role") if "monitoring" in r.name]
+    db = prod.one(DB)
+    assert db.inputs["monitoringInterval"] == 15
+    role = next(r for r in prod.of_type("aws:iam/role:Role") if "monitoring" in r.name)
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    attachment = next(
+        a
+        for a in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if "monitoring" in a.name
+    )
+    assert attachment.inputs["policyArn"] == (
+        "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    )
+    assert db.inputs["monitoringRoleArn"].endswith(":role/mlops-prod-mlflow-db-monitoring")
+    assert db.inputs["performanceInsightsKmsKeyId"].startswith("arn:aws:kms:")
+
+
+def test_database_key_is_used_only_through_rds_and_by_logs_for_its_groups(dev):
+    policy = json.loads(dev.one(KEY).inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    admin = by_sid["AccountAdministersKey"]
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert "kms:*" not in admin["Action"] and "kms:Decrypt" not in admin["Action"]
+    use = by_sid["AccountUsesKeyThroughServices"]
+    assert use["Condition"]["StringEquals"] == {
+        "kms:CallerAccount": "123456789012",
+        "kms:ViaService": ["rds.us-east-1.amazonaws.com"],
+    }
+    logs = by_sid["CloudWatchLogsEncryptsLogGroups"]
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    arns = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    assert arns == [
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/rds/instance/mlops-dev-mlflow/postgresql",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/rds/instance/mlops-dev-mlflow/upgrade",
+    ]

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.core.versions import DCGM_EXPORTER_CHART
 from mlops_platform.gpu.nvidia import (
     DCGM_FIELD_CATALOG,
     GpuSharing,
@@ -147,7 +148,7 @@ def test_dcgm_exporter_has_a_service_monitor(plugin):
     assert values["serviceMonitor"]["enabled"] is True
     assert values["serviceMonitor"]["additionalLabels"] == {"release": "kube-prometheus-stack"}
     assert values["tolerations"] == [GPU_TOLERATION]
-    assert release(plugin, "dcgm-exporter")["version"] == "4.8.3"
+    assert release(plugin, "dcgm-exporter")["version"] == DCGM_EXPORTER_CHART
 
 
 def test_exporter_collects_every_dcgm_field_alerts_dashboards_and_runbooks_read(plugin):

@@ -249,7 +249,8 @@ def test_no_service_of_the_stack_is_public(full, minimal):
     assert service["type"] == "LoadBalancer"
     annotations = service["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
 
 
 # --- dashboards ----------------------------------------------------------------------------------
@@ -602,3 +603,15 @@ def test_every_problem_is_reported_at_once():
         )
     keys = {p.arg for p in caught.value.problems}
     assert {"receivers[0]", "amp_region", "thresholds.gpu_idle_minutes"} <= keys
+
+
+def test_chart_waits_for_every_pod_identity_association(full):
+    """Alertmanager (SNS) and Prometheus (AMP remote write) pods start with credentials only if
+    their association exists first; the release that starts them must depend on it."""
+    release = full.one(RELEASE)
+    associations = full.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    service_accounts = {a.inputs["serviceAccount"] for a in associations}
+    assert len(associations) == 2, service_accounts
+    assert {a.urn for a in associations} <= set(release.dependencies)
+    for policy in full.of_type(ROLE_POLICY):
+        assert policy.urn in release.dependencies

@@ -19,6 +19,8 @@ from mlops_platform.gpu.nvidia import MigStrategy, NvidiaMode
 from mlops_platform.network import NatStrategy, Network
 from mlops_platform.observability import Observability
 from mlops_platform.observability.observability import ReceiverType
+from mlops_platform.serving import ModelEndpoint
+from mlops_platform.serving.model_endpoint import ServerKind
 from mlops_platform.storage import ArtifactStore, ArtifactStoreArgs, ContainerRegistry
 from mlops_platform.storage.artifact_store import ObjectLockMode, StorageClass
 from mlops_platform.storage.container_registry import ScanFrequency, Upstream
@@ -79,6 +81,12 @@ def _nvidia(mode: Any, strategy: Any) -> Any:
         )
 
     return _with_k8s(build)
+
+
+def _endpoint(server: Any) -> Any:
+    from tests.unit import test_model_endpoint as endpoint_tests  # noqa: PLC0415
+
+    return _with_k8s(lambda p: ModelEndpoint("chat", endpoint_tests._args(p, server=server)))
 
 
 # (id, program with enum members, the same program with the documented strings)
@@ -153,6 +161,7 @@ CASES: list[tuple[str, Callable[[], None], Callable[[], None]]] = [
             ),
         ),
     ),
+    ("ModelEndpoint", _endpoint(ServerKind.TRITON), _endpoint("triton")),
     (
         "Observability",
         _with_k8s(lambda p: Observability("obs", obs_tests._args(receivers=[ReceiverType.SNS])(p))),

@@ -8,12 +8,14 @@ from mlops_platform.config import environment_from_config
 from mlops_platform.platform import MlopsPlatform
 
 from scripts.offline import run_program
+from tests.conftest import DEPLOY_PATH_ELSEWHERE
 
 VALUES = {
     "mlops:profile": "test",
     "aws:region": "eu-central-1",
     "mlops:allowedAccountIds": json.dumps(["210987654321"]),
     "mlops:tags": json.dumps({"owner": "ml-team", "cost-center": "cc-42"}),
+    **DEPLOY_PATH_ELSEWHERE,
 }
 
 
@@ -97,3 +99,39 @@ def test_platform_takes_args_with_its_own_prefix_like_the_other_components():
     assert cluster.inputs["name"] == "team-x-eks"
     keyword = run_program(lambda: MlopsPlatform("p", config=config), stack="test")
     assert keyword.one("aws:eks/cluster:Cluster").inputs["name"] == "mlops-test-eks"
+
+
+SPOT_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+
+
+def test_spot_pools_get_the_spot_service_linked_role_unless_the_account_has_it():
+    config = environment_from_config(_stack_values("prod"), "prod")
+    recording = run_program(lambda: MlopsPlatform("p", config), stack="prod")
+    role = recording.one(SPOT_ROLE)
+    assert role.inputs["awsServiceName"] == "spot.amazonaws.com"
+    assert role.retain_on_delete  # the account's role outlives the stack
+    pools = recording.of_type("mlops:index:GpuNodePool")
+    spot = [p for p in pools if role.urn in p.dependencies]
+    assert spot and len(spot) < len(pools)  # prod: spot training pool only, not serving
+    # custom networking (prod has a pod CIDR): Karpenter must not count the primary ENI
+    karpenter = recording.one("kubernetes:helm.sh/v3:Release", "p-karpenter-controller-release")
+    assert karpenter.inputs["values"]["settings"]["reservedENIs"] == "1"
+
+    document = json.loads(_stack_values("prod")["mlops:gpu"])
+    document["spotServiceLinkedRole"] = "exists"
+    existing = environment_from_config(_stack_values("prod", **{"mlops:gpu": document}), "prod")
+    recording = run_program(lambda: MlopsPlatform("p", existing), stack="prod")
+    assert recording.of_type(SPOT_ROLE) == []
+
+
+def test_no_spot_role_without_spot_pools_and_no_reserved_enis_without_custom_networking():
+    config = environment_from_config(_stack_values("test"), "test")
+    recording = run_program(lambda: MlopsPlatform("p", config), stack="test")
+    karpenter = recording.of_type("kubernetes:helm.sh/v3:Release")
+    values = next(r for r in karpenter if r.name == "p-karpenter-controller-release").inputs
+    assert values["values"]["settings"]["reservedENIs"] == "0"
+    document = json.loads(_stack_values("test")["mlops:gpu"])
+    for pool in document["pools"]:
+        pool["capacityType"] = "on-demand"
+    on_demand = environment_from_config(_stack_values("test", **{"mlops:gpu": document}), "test")
+    assert run_program(lambda: MlopsPlatform("p", on_demand), stack="test").of_type(SPOT_ROLE) == []

@@ -20,6 +20,7 @@ from mlops_platform.cluster.serving_cluster import (
 from mlops_platform.config.model import ClusterConfig, Profile
 from mlops_platform.config.profiles import PROFILES, merge_over_profile
 from mlops_platform.core.validation import ComponentInputError
+from mlops_platform.core.versions import SYSTEM_NODE_AMI_RELEASE
 
 from scripts.offline import run_program
 from scripts.offline.engine import Recording, Secret
@@ -182,7 +183,7 @@ def test_launch_template_imdsv2_and_encrypted_gp3(
 ) -> None:
     template = recordings[stack].one(LAUNCH_TEMPLATE).inputs
     assert template["metadataOptions"]["httpTokens"] == "required"
-    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1  # pods cannot reach IMDS
     (root,) = template["blockDeviceMappings"]
     assert root["ebs"]["encrypted"] == "true"
     assert root["ebs"]["volumeType"] == "gp3"
@@ -203,7 +204,7 @@ def test_system_node_group(recordings: dict[str, Recording], stack: str) -> None
     assert "remoteAccess" not in inputs
     assert inputs["launchTemplate"]["id"] == rec.one(LAUNCH_TEMPLATE).id
     assert inputs["updateConfig"] == {"maxUnavailable": 1}
-    assert inputs["releaseVersion"] == "1.34.2-20260128"
+    assert inputs["releaseVersion"] == SYSTEM_NODE_AMI_RELEASE
     profile_nodes = PROFILES[Profile(stack)]["cluster"]["systemNodes"]
     assert inputs["scalingConfig"] == {
         "minSize": profile_nodes["minSize"],
