@@ -327,7 +327,7 @@ def outputs_markdown() -> str:
         "# Platform stack outputs (contract " + CONTRACT_VERSION + ")",
         "",
         "<!-- Generated from mlops_platform/contract.py (components/contract.py) by",
-        "     `python -m scripts.outputs_docs`; do not edit by hand. -->",
+        "     `python -m scripts.package_docs`; do not edit by hand. -->",
         "",
         "A team stack reads these through `mlops_platform.contract.PlatformOutputs`:",
         "",

@@ -7,7 +7,7 @@ import pulumi
 import pytest
 from mlops_platform.contract import CONTRACT_VERSION, OUTPUT_NAMES, OUTPUTS, PlatformOutputs
 
-from scripts import outputs_docs
+from scripts import package_docs
 from scripts.offline import run_program
 from scripts.offline.engine import Secret
 from scripts.offline.mocks import PlatformMocks
@@ -25,7 +25,7 @@ def test_the_program_exports_exactly_the_contract(synthesized, stack):
 
 
 def test_outputs_doc_is_current():
-    assert outputs_docs.main(["--check"]) == 0, "run: python -m scripts.outputs_docs"
+    assert package_docs.main(["--check"]) == 0, "run: python -m scripts.package_docs"
 
 
 class _StackMocks(PlatformMocks):

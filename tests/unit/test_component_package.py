@@ -15,7 +15,7 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from scripts import schema_docs
+from scripts import package_docs
 from tests.conftest import REPO_ROOT
 
 PLUGIN_DIR = REPO_ROOT / "components"
@@ -110,8 +110,8 @@ def test_schema_has_every_public_component_documented(served_schema):
 
 
 def test_schema_doc_is_the_served_schema(served_schema):
-    assert schema_docs.package_schema() == served_schema
-    assert schema_docs.main(["--check"]) == 0, "run: python -m scripts.schema_docs"
+    assert package_docs.package_schema() == served_schema
+    assert package_docs.main(["--check"]) == 0, "run: python -m scripts.package_docs"
 
 
 def test_the_package_version_is_pyprojects_and_the_changelogs_latest():
