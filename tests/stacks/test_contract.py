@@ -6,11 +6,10 @@ from __future__ import annotations
 import pulumi
 import pytest
 from mlops_platform.contract import CONTRACT_VERSION, OUTPUT_NAMES, OUTPUTS, PlatformOutputs
+from mlops_platform.testing import PlatformMocks, stack_reference_state
 
 from scripts import package_docs
 from scripts.offline import run_program
-from scripts.offline.engine import Secret
-from scripts.offline.mocks import PlatformMocks
 
 ALWAYS = {o.name for o in OUTPUTS if o.when is None}
 
@@ -28,24 +27,13 @@ def test_outputs_doc_is_current():
     assert package_docs.main(["--check"]) == 0, "run: python -m scripts.package_docs"
 
 
-class _StackMocks(PlatformMocks):
-    """Answers the StackReference read with a platform stack's outputs."""
-
-    def __init__(self, outputs: dict) -> None:
-        super().__init__()
-        self.platform_outputs = outputs
-
-    def new_resource(self, args):
-        if args.typ == "pulumi:pulumi:StackReference":
-            return f"{args.name}-id", {"name": args.name, "outputs": self.platform_outputs}
-        return super().new_resource(args)
+def _platform(outputs: dict) -> PlatformMocks:
+    """Mocks that answer a StackReference to <org>/mlops/dev with ``outputs``."""
+    return PlatformMocks(stack_references={"mlops/dev": stack_reference_state(outputs)})
 
 
 def test_a_team_stack_reads_typed_outputs(synthesized):
-    # The dev stack's real outputs, secrets left out (a StackReference returns them wrapped).
-    platform_outputs = {
-        k: v for k, v in synthesized("dev").outputs.items() if not isinstance(v, Secret)
-    }
+    platform_outputs = synthesized("dev").outputs  # the dev stack's real exports
     seen: dict = {}
 
     def program() -> None:
@@ -55,7 +43,7 @@ def test_a_team_stack_reads_typed_outputs(synthesized):
         platform.private_subnet_ids.apply(lambda v: seen.__setitem__("subnets", v))
         platform.artifact_buckets.apply(lambda v: seen.__setitem__("buckets", v))
 
-    run_program(program, mocks=_StackMocks(platform_outputs))
+    run_program(program, mocks=_platform(platform_outputs))
     assert seen["version"] == CONTRACT_VERSION
     assert seen["cluster"] == platform_outputs["clusterName"]
     assert seen["subnets"] == platform_outputs["privateSubnetIds"]
@@ -73,4 +61,4 @@ def test_another_major_version_fails_the_team_preview():
         PlatformOutputs.from_stack("org/mlops/dev").require()
 
     with pytest.raises(Exception, match="output contract"):
-        run_program(program, mocks=_StackMocks({"contractVersion": "2.0"}))
+        run_program(program, mocks=_platform({"contractVersion": "2.0"}))
