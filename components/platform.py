@@ -174,6 +174,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                 admin_principal_arns=ic.admin_principal_arns,
                 read_only_role=_wanted(ic.read_only_role, ic.read_only_principal_arns),
                 read_only_principal_arns=ic.read_only_principal_arns,
+                state_bucket=ic.state_bucket,
+                secrets_kms_key_alias=ic.secrets_key_alias,
                 tags=tags,
             ),
             opts=aws_opts,
@@ -210,7 +212,10 @@ class MlopsPlatform(pulumi.ComponentResource):
                 f"{name}-keda",
                 KedaArgs(kubernetes_provider=self.cluster.kubernetes_provider),
                 opts=pulumi.ResourceOptions.merge(
-                    k8s_opts, pulumi.ResourceOptions(depends_on=[self.observability])
+                    k8s_opts,
+                    pulumi.ResourceOptions(
+                        depends_on=[o for o in (self.observability,) if o is not None]
+                    ),
                 ),
             )
             self._build_gpu(name, config, ctx, pools)

@@ -6,8 +6,9 @@ the per-environment policy configs (policy/config/<env>.json) from the pack itse
 
 Enforcement follows severity: dev makes critical rules mandatory, test high and critical,
 prod everything. The per-rule settings in the config files (budgets, allowlists, retention,
-exemptions) are kept as they are; only ``all`` and the ``enforcementLevel`` entries are
-rewritten.
+exemptions) are kept as they are; only ``all``, the ``enforcementLevel`` entries and
+TEN-001's ``gpuQuotaNamespaces`` (each tenant namespace of the environment's platform stack
+with its GPU quota, from ``stacks/Pulumi.<env>.yaml``) are rewritten.
 """
 
 from __future__ import annotations
@@ -42,9 +43,23 @@ def config_file(environment: str) -> Path:
     return POLICY_DIR / "config" / f"{environment}.json"
 
 
+def tenant_gpu_quotas(environment: str) -> dict[str, int]:
+    """The GPU quota of each tenant namespace the environment's platform stack creates
+    (a tenant's namespace is its team name), read from the validated stack config."""
+    from mlops_platform.config.loader import environment_from_config  # noqa: PLC0415
+
+    from scripts.offline.project import load_stack_config  # noqa: PLC0415
+
+    stack = load_stack_config(environment)
+    config = environment_from_config(stack.values, environment, frozenset(stack.secret_keys))
+    return {team.name: team.gpus for team in config.tenants.teams}
+
+
 def synced_config(environment: str, current: Mapping[str, Any]) -> dict[str, Any]:
-    """``current`` with ``all`` and every rule's enforcement level set from severity."""
+    """``current`` with ``all`` and every rule's enforcement level set from severity, and
+    TEN-001's known GPU quotas set from the stack's tenants."""
     rules = load_pack()
+    quota_key = rules.tenancy.GPU_QUOTA_NAMESPACES
     enforcement_for = rules.rule.enforcement_for
     base = _BASE_LEVEL[environment]
     out: dict[str, Any] = {"all": base}
@@ -55,6 +70,8 @@ def synced_config(environment: str, current: Mapping[str, Any]) -> dict[str, Any
             if isinstance(entry, dict)
             else {}
         )
+        if quota_key in rule.config:
+            props[quota_key] = tenant_gpu_quotas(environment)
         level = enforcement_for(rule.severity, environment)
         strict = rules.rule.STRICT_MAX_EXEMPTION_DAYS.get(environment, {}).get(rule.severity)
         if strict is not None:
@@ -78,11 +95,9 @@ def _cell(text: str) -> str:
 
 
 def _configs() -> dict[str, dict[str, Any]]:
-    out = {}
-    for env in ENVIRONMENTS:
-        path = config_file(env)
-        out[env] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    return out
+    """Each environment's config as it is after syncing (so one run renders the reference
+    from the configs it writes)."""
+    return {env: json.loads(render_config(env)) for env in ENVIRONMENTS}
 
 
 def _setting(configs: Mapping[str, Mapping[str, Any]], env: str, rule: Any, key: str) -> Any:

@@ -172,7 +172,6 @@ def _state_source(value: str) -> str:
 TerraformStateSource = Annotated[str, AfterValidator(_state_source)]
 SubnetId = Annotated[str, Field(pattern=patterns.SUBNET_ID.regex)]
 _ConsolidationReason = Annotated[str, Field(pattern=patterns.KARPENTER_CONSOLIDATION_REASON.regex)]
-_ConsolidationReason = Annotated[str, Field(pattern=patterns.KARPENTER_CONSOLIDATION_REASON.regex)]
 SecurityGroupId = Annotated[str, Field(pattern=patterns.SECURITY_GROUP_ID.regex)]
 
 
@@ -440,6 +439,21 @@ class IamConfig(_Model):
         None,
         pattern=patterns.IAM_POLICY_ARN.regex,
         description="Existing permission boundary attached to every role the platform creates.",
+    )
+    state_bucket: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="S3 bucket holding the Pulumi state (`scripts.bootstrap_backend` creates "
+        "`<project>-pulumi-state-<account>-<region>`): the CI deploy role may read and write "
+        "it, which a deploy from the in-VPC runner needs. Unset: no state access (e.g. Pulumi "
+        "Cloud).",
+    )
+    secrets_key_alias: str | None = Field(
+        None,
+        pattern=r"^alias/[A-Za-z0-9/_-]+$",
+        description="Alias of the KMS key of the stacks' secrets provider (bootstrap-backend: "
+        "`alias/<project>-pulumi-secrets`): the CI deploy role may encrypt and decrypt with "
+        "it. Unset: not granted.",
     )
     create_permission_boundary: bool = Field(
         description="Create the platform's own permission boundary and attach it to every role "

@@ -53,8 +53,8 @@ KEY_ADMIN_ACTIONS = [
     "kms:RevokeGrant",
     "kms:RetireGrant",
 ]
-"""Administration of a key by the account (explicit actions, no ``kms:*``): manage, rotate,
-tag, alias and schedule deletion, but no cryptographic use."""
+"""What the account root may do with a key: administer it (explicit actions, no ``kms:*``):
+manage, rotate, tag, alias and schedule deletion, never use it for data."""
 
 KEY_USE_ACTIONS = [
     "kms:Encrypt",
@@ -138,33 +138,6 @@ def service_key_policy(
         )
     return {"Version": POLICY_VERSION, "Statement": statements}
 
-
-KEY_ADMIN_ACTIONS: tuple[str, ...] = (
-    "kms:DescribeKey",
-    "kms:GetKeyPolicy",
-    "kms:PutKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:EnableKeyRotation",
-    "kms:ListKeyRotations",
-    "kms:RotateKeyOnDemand",
-    "kms:ListResourceTags",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateKeyDescription",
-    "kms:EnableKey",
-    "kms:DisableKey",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:UpdateAlias",
-    "kms:ListGrants",
-    "kms:CreateGrant",
-    "kms:RevokeGrant",
-    "kms:RetireGrant",
-)
-"""What the account root may do with a key: administer it (explicit actions, no ``kms:*``),
-never use it for data."""
 
 LOGS_KEY_USE_ACTIONS: tuple[str, ...] = (
     "kms:Encrypt",

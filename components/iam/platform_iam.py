@@ -146,6 +146,14 @@ class PlatformIamArgs:
     secrets_kms_key_arn: pulumi.Input[str] | None = None
     """The KMS key of the stack's secrets provider the CI role uses (``None``: not granted)."""
 
+    state_bucket: str | None = None
+    """Name of the S3 bucket holding the Pulumi state (``scripts.bootstrap_backend``); the CI
+    role reads and writes it. Ignored when ``state_bucket_arn`` is given."""
+
+    secrets_kms_key_alias: str | None = None
+    """Alias of the secrets provider's KMS key (``alias/...``), resolved to the key's ARN at
+    deploy time. Ignored when ``secrets_kms_key_arn`` is given."""
+
     ci_extra_statements: Sequence[Mapping[str, Any]] = ()
     """Further CI statements for components added later (each with a ``Sid``)."""
 
@@ -903,8 +911,18 @@ class PlatformIam(pulumi.ComponentResource):
                 log_group_arns,
             ),
         ]
-        if args.state_bucket_arn is not None:
-            bucket = pulumi.Output.from_input(args.state_bucket_arn)
+        state_bucket_arn = args.state_bucket_arn
+        if state_bucket_arn is None and args.state_bucket:
+            state_bucket_arn = pulumi.Output.concat(
+                "arn:", self._partition, ":s3:::", args.state_bucket
+            )
+        secrets_key_arn = args.secrets_kms_key_arn
+        if secrets_key_arn is None and args.secrets_kms_key_alias:
+            secrets_key_arn = aws.kms.get_alias_output(
+                name=args.secrets_kms_key_alias, opts=pulumi.InvokeOptions(parent=self)
+            ).target_key_arn
+        if state_bucket_arn is not None:
+            bucket = pulumi.Output.from_input(state_bucket_arn)
             data_statements += [
                 statement("CiStateList", ["s3:ListBucket"], [bucket]),
                 statement(
@@ -913,12 +931,12 @@ class PlatformIam(pulumi.ComponentResource):
                     [pulumi.Output.concat(bucket, "/*")],
                 ),
             ]
-        if args.secrets_kms_key_arn is not None:
+        if secrets_key_arn is not None:
             data_statements.append(
                 statement(
                     "CiStackSecrets",
                     ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-                    [args.secrets_kms_key_arn],
+                    [secrets_key_arn],
                 )
             )
         data_statements += [dict(s) for s in args.ci_extra_statements]

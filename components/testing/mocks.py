@@ -311,12 +311,26 @@ def _ssm_parameter(mocks: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def _kms_alias(mocks: PlatformMocks, args: dict[str, Any]) -> dict[str, Any]:
+    name = str(args.get("name", "alias/unknown"))
+    key_id = _digest(name)[:8] + "-0000-4000-8000-" + _digest(name)[8:20]
+    arn = f"arn:aws:kms:{mocks.region}:{mocks.account}"
+    return {
+        "id": f"{arn}:{name}",
+        "name": name,
+        "arn": f"{arn}:{name}",
+        "targetKeyId": key_id,
+        "targetKeyArn": f"{arn}:key/{key_id}",
+    }
+
+
 _INVOKES: dict[str, Callable[[PlatformMocks, dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:iam/getSessionContext:getSessionContext": _session_context,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,
+    "aws:kms/getAlias:getAlias": _kms_alias,
     "aws:ssm/getParameter:getParameter": _ssm_parameter,
 }
 """Invokes the platform uses, each answered as AWS would for the stack's region and account."""

@@ -100,13 +100,19 @@ def _patch(args: Any) -> bool:
     return bool(found and found[2])
 
 
+def pod_spec(resource_type: str, props: Node) -> Node:
+    """The pod spec of a pod-bearing resource (any version, ``*Patch`` included)."""
+    found = kind_of(resource_type)
+    path = POD_PATHS.get(found[1], ("spec",)) if found else ("spec",)
+    return props.at(*path)
+
+
 def _pod_spec(args: Any) -> Node:
-    found = kind_of(args.resource_type)
-    path = POD_PATHS[found[1]] if found else ("spec",)
-    return args.props.at(*path)
+    return pod_spec(args.resource_type, args.props)
 
 
-def _containers(spec: Node, init: bool = True) -> list[Node]:
+def containers(spec: Node, init: bool = True) -> list[Node]:
+    """A pod spec's containers; ``init``: with its init and ephemeral containers."""
     found = spec["containers"].items()
     if init:
         found += spec["initContainers"].items() + spec["ephemeralContainers"].items()
@@ -179,7 +185,7 @@ def _privileged(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     for flag in ("hostPID", "hostIPC", "hostNetwork"):
         if spec[flag].flag() is True:
             yield f"the pod sets {flag}"
-    for c in _containers(spec):
+    for c in containers(spec):
         if c.at("securityContext", "privileged").flag() is True:
             yield f"container {_cname(c)} is privileged"
     for name, path in _host_paths(spec):
@@ -198,7 +204,7 @@ def _restricted(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     pod_user = pod_ctx["runAsUser"].number()
     for name, path in _host_paths(spec):
         yield f"volume {name} mounts host path {path} (hostPath volumes are not allowed)"
-    for c in _containers(spec):
+    for c in containers(spec):
         ctx = c["securityContext"]
         name = _cname(c)
         escalation = ctx["allowPrivilegeEscalation"].flag()
@@ -232,7 +238,7 @@ def _restricted(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
 
 def _read_only(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     patch = _patch(args)
-    for c in _containers(_pod_spec(args)):
+    for c in containers(_pod_spec(args)):
         value = c.at("securityContext", "readOnlyRootFilesystem").flag()
         if value is False or (value is None and not patch):
             yield f"container {_cname(c)} has a writable root filesystem"
@@ -244,7 +250,7 @@ def _resources(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     need = [("requests", "cpu"), ("requests", "memory"), ("limits", "memory")]
     if cfg.get("requireCpuLimits", True):
         need.append(("limits", "cpu"))
-    for c in _containers(_pod_spec(args)):
+    for c in containers(_pod_spec(args)):
         missing = [f"{kind}.{res}" for kind, res in need if c.at("resources", kind, res).absent]
         if missing:
             yield f"container {_cname(c)} lacks {', '.join(missing)}"
@@ -261,7 +267,10 @@ def _tolerates_gpu(spec: Node) -> bool:
     return False
 
 
-def _gpu_quantity(node: Node, what: str, problems: list[str]) -> Decimal | None:
+def gpu_quantity(node: Node, what: str, problems: list[str]) -> Decimal | None:
+    """A GPU count given as a Kubernetes quantity (``"1"``, ``"1000m"``); None when absent or
+    unknown in a preview. A value that is not a non-negative quantity adds a problem naming
+    ``what`` to ``problems`` (a finding for the rule) and reads as None."""
     if node.absent or not node.known():
         return None
     value = parse_quantity(node.raw)
@@ -274,13 +283,13 @@ def _gpu_quantity(node: Node, what: str, problems: list[str]) -> Decimal | None:
 def _gpu(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     spec = _pod_spec(args)
     total = Decimal(0)
-    for c in _containers(spec):
+    for c in containers(spec):
         problems: list[str] = []
         name = _cname(c)
-        limit = _gpu_quantity(
+        limit = gpu_quantity(
             c.at("resources", "limits", GPU), f"container {name}: {GPU} limit", problems
         )
-        request = _gpu_quantity(
+        request = gpu_quantity(
             c.at("resources", "requests", GPU), f"container {name}: {GPU} request", problems
         )
         yield from problems
@@ -341,7 +350,7 @@ def _images(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     accounts = [str(a) for a in cfg.get("allowedEcrAccountIds", [])]
     hosts = [str(h) for h in cfg.get("allowedRegistryHosts", [])]
     patch = _patch(args)
-    for c in _containers(_pod_spec(args)):
+    for c in containers(_pod_spec(args)):
         image = c["image"].text()
         if not image:
             if not patch:
@@ -352,7 +361,7 @@ def _images(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _probes(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
-    for c in _containers(_pod_spec(args), init=False):
+    for c in containers(_pod_spec(args), init=False):
         missing = [p for p in ("livenessProbe", "readinessProbe") if c[p].absent]
         if missing:
             yield f"container {_cname(c)} has no {' or '.join(missing)}"
@@ -550,8 +559,18 @@ def _tenants(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | 
                 )
 
 
-def _labels(r: PolicyResource) -> dict[str, str]:
-    return inputs(r).at("spec", "template", "metadata", "labels").tags()
+def template_labels(props: Node) -> dict[str, str]:
+    """A Deployment's (or other templated workload's) pod labels."""
+    return props.at("spec", "template", "metadata", "labels").tags()
+
+
+def pdb_covers(pdb: PolicyResource, labels: Mapping[str, str], namespace: str) -> bool:
+    """Whether a PodDisruptionBudget in ``namespace`` selects pods labelled ``labels`` (a
+    non-empty matchLabels selector, every label matching)."""
+    props = inputs(pdb)
+    selector = props.at("spec", "selector", "matchLabels").tags()
+    same_ns = (props.at("metadata", "namespace").text() or "") == namespace
+    return bool(selector) and same_ns and all(labels.get(k) == v for k, v in selector.items())
 
 
 def _serving_ha(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
@@ -562,7 +581,7 @@ def _serving_ha(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
     least = float(cfg.get("minReplicas", 2))
     pdbs = ctx.of_type(PDB)
     for dep in ctx.of_type(DEPLOYMENT):
-        labels = ctx.guard(lambda d=dep: _labels(d), {})
+        labels = ctx.guard(lambda d=dep: template_labels(inputs(d)), {})
         if labels.get(key) != value:
             continue
         replicas = ctx.guard(lambda d=dep: inputs(d).at("spec", "replicas").number(1.0), least)
@@ -575,17 +594,10 @@ def _serving_ha(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
                 ),
             )
         namespace = ctx.guard(lambda d=dep: inputs(d).at("metadata", "namespace").text() or "")
-
-        def covers(
-            p: PolicyResource, labels: dict[str, str] = labels, namespace: Any = namespace
-        ) -> bool:
-            selector = inputs(p).at("spec", "selector", "matchLabels").tags()
-            same_ns = (inputs(p).at("metadata", "namespace").text() or "") == namespace
-            return (
-                bool(selector) and same_ns and all(labels.get(k) == v for k, v in selector.items())
-            )
-
-        if not any(ctx.guard(lambda p=p: covers(p), True) for p in pdbs):
+        if not any(
+            ctx.guard(lambda p=p, n=namespace, ls=labels: pdb_covers(p, ls, n or ""), True)
+            for p in pdbs
+        ):
             yield dep.urn, f"serving deployment {dep.name} has no PodDisruptionBudget"
 
 

@@ -51,7 +51,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError
 
 from rules import read
-from rules.read import Node, parse_quantity
+from rules.read import Node
 
 EXEMPTED_PREFIX = "exempted: "
 """Prefix of the not-applicable reason that carries suppressed findings (JSON follows)."""
@@ -904,40 +904,3 @@ def customer_managed_key(key: str) -> bool:
     managed key alias (``alias/aws/s3``, ``arn:aws:kms:r:a:alias/aws/ecr``)."""
     text = key.strip()
     return bool(text) and not _AWS_MANAGED_KEY.search(text)
-
-
-# --- raw-value helpers still used by the tenancy and serving rules ---------------------------
-# TODO(reading layer): port policy/rules/tenancy.py and serving.py to rules.read.Node and
-# delete these three; until then those two modules read raw inputs with them.
-
-
-def dig(value: Any, *path: str | int, default: Any = None) -> Any:
-    """``value[p0][p1]...`` through dicts and lists, or ``default`` when a step is missing."""
-    for step in path:
-        if isinstance(step, int):
-            if isinstance(value, Sequence) and not isinstance(value, str) and len(value) > step:
-                value = value[step]
-            else:
-                return default
-        elif isinstance(value, Mapping) and step in value:
-            value = value[step]
-        else:
-            return default
-    return default if value is None else value
-
-
-def items(value: Any) -> list[Any]:
-    """A list input as a list (missing -> empty)."""
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return list(value)
-    return []
-
-
-def as_number(value: Any) -> float | None:
-    """A number (or a numeric string, or a Kubernetes quantity); None when not a number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    quantity = parse_quantity(value) if isinstance(value, str) else None
-    return float(quantity) if quantity is not None else None

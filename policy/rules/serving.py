@@ -7,136 +7,152 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+from pulumi_policy import PolicyResource, Severity
 
 from components.core.images import ecr_digest_problem
 from components.core.labels import ENDPOINT_LABEL
-from rules.rule import Rule, StackContext, as_number, dig, fmt, items
+from rules.kubernetes import containers, kind_of, pdb_covers, pod_spec, template_labels
+from rules.read import Node
+from rules.rule import Rule, StackContext, fmt, inputs
 
-DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+KEDA_DEFAULT_MIN_REPLICAS = 0.0
+"""KEDA's default ``minReplicaCount``."""
 
 
-def _pod_labels(props: Any) -> Mapping[str, Any]:
-    labels = dig(props, "spec", "template", "metadata", "labels", default={})
-    return labels if isinstance(labels, Mapping) else {}
+def is_deployment(resource_type: str) -> bool:
+    """A Deployment in any API version, ``DeploymentPatch`` included."""
+    found = kind_of(resource_type)
+    return found is not None and found[0] in ("apps", "extensions") and found[1] == "Deployment"
 
 
-def is_endpoint(props: Any) -> bool:
+def _is_patch(resource_type: str) -> bool:
+    found = kind_of(resource_type)
+    return bool(found and found[2])
+
+
+def is_endpoint(props: Node) -> bool:
     """Whether a Deployment's pods carry the endpoint label."""
-    return ENDPOINT_LABEL in _pod_labels(props)
+    return ENDPOINT_LABEL in template_labels(props)
 
 
-def _pod(props: Any) -> Any:
-    return dig(props, "spec", "template", "spec", default={})
+def _pod(args: Any) -> Node:
+    return pod_spec(args.resource_type, args.props)
 
 
-def _name(c: Any) -> str:
-    return str(dig(c, "name", default="?"))
+def _name(c: Node) -> str:
+    return c["name"].label()
 
 
-def _probes(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if not is_endpoint(args.props):
+def _probes(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
+    # A patch that does not mention probes leaves them as they are.
+    if _is_patch(args.resource_type) or not is_endpoint(args.props):
         return
-    for c in items(dig(_pod(args.props), "containers")):
-        missing = [p for p in PROBES if dig(c, p) is None]
+    for c in containers(_pod(args), init=False):
+        missing = [p for p in PROBES if c[p].absent]
         if missing:
             yield f"endpoint container {_name(c)} has no {', '.join(missing)}"
 
 
-def _images(args: ResourceValidationArgs, cfg: Mapping[str, Any]) -> Iterator[str]:
+def _images(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     if not is_endpoint(args.props):
         return
     accounts = [str(a) for a in cfg.get("allowedEcrAccountIds", [])]
-    spec = _pod(args.props)
-    for c in [*items(dig(spec, "initContainers")), *items(dig(spec, "containers"))]:
-        image = dig(c, "image")
+    patch = _is_patch(args.resource_type)
+    for c in containers(_pod(args)):
+        image = c["image"].text()
+        if image is None and patch:
+            continue
         why = ecr_digest_problem(image, accounts)
         if why is not None:
-            yield f"endpoint container {_name(c)} image {image}: {why}"
+            yield f"endpoint container {_name(c)} image {image or '(none)'}: {why}"
 
 
-def _host_access(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
+def _host_access(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     if not is_endpoint(args.props):
         return
-    spec = _pod(args.props)
+    spec = _pod(args)
     for flag in HOST_NAMESPACES:
-        if dig(spec, flag) is True:
+        if spec[flag].flag() is True:
             yield f"the endpoint's pod sets {flag}"
-    for volume in items(dig(spec, "volumes")):
-        if dig(volume, "hostPath") is not None:
+    for volume in spec["volumes"].items():
+        if volume["hostPath"].present:
             yield f"the endpoint mounts the node's filesystem (hostPath volume {_name(volume)})"
-    for c in [*items(dig(spec, "initContainers")), *items(dig(spec, "containers"))]:
-        ctx = dig(c, "securityContext", default={})
-        if dig(ctx, "privileged") is True:
+    for c in containers(spec):
+        security = c["securityContext"]
+        if security["privileged"].flag() is True:
             yield f"endpoint container {_name(c)} is privileged"
-        if items(dig(ctx, "capabilities", "add")):
+        if security.at("capabilities", "add").strings():
             yield f"endpoint container {_name(c)} adds Linux capabilities"
-        for port in items(dig(c, "ports")):
-            if dig(port, "hostPort") is not None:
-                yield f"endpoint container {_name(c)} binds hostPort {dig(port, 'hostPort')}"
+        for port in c["ports"].items():
+            if port["hostPort"].present:
+                yield f"endpoint container {_name(c)} binds hostPort {port['hostPort'].label()}"
 
 
-def _endpoints(ctx: StackContext) -> list[tuple[PolicyResource, dict[str, Any], str]]:
+def _endpoints(ctx: StackContext) -> list[tuple[PolicyResource, dict[str, str], str]]:
+    """(Deployment, pod labels, namespace) of every endpoint in the stack."""
     found = []
-    for dep in ctx.of_type(DEPLOYMENT):
-        labels = ctx.guard(lambda d=dep: dict(_pod_labels(d.props)), {})
+    deployments = ctx.matching(lambda t: is_deployment(t) and not _is_patch(t))
+    for dep in deployments:
+        labels = ctx.guard(lambda d=dep: template_labels(inputs(d)), {})
         if ENDPOINT_LABEL not in labels:
             continue
-        namespace = ctx.guard(lambda d=dep: dig(d.props, "metadata", "namespace", default=""), "")
-        found.append((dep, labels, str(namespace)))
+        namespace = ctx.guard(lambda d=dep: inputs(d).at("metadata", "namespace").text())
+        found.append((dep, labels, namespace or ""))
     return found
 
 
 def _pdb(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     pdbs = ctx.of_type(PDB)
     for dep, labels, namespace in _endpoints(ctx):
-
-        def covers(p: PolicyResource, labels: dict[str, Any] = labels, ns: str = namespace) -> bool:
-            selector = dict(dig(p.props, "spec", "selector", "matchLabels", default={}))
-            same_ns = dig(p.props, "metadata", "namespace", default="") == ns
-            return (
-                bool(selector) and same_ns and all(labels.get(k) == v for k, v in selector.items())
-            )
-
-        if not any(ctx.guard(lambda p=p: covers(p), True) for p in pdbs):
+        if not any(
+            ctx.guard(lambda p=p, ls=labels, ns=namespace: pdb_covers(p, ls, ns), True)
+            for p in pdbs
+        ):
             yield (
                 dep.urn,
                 f"model endpoint {dep.name} has no PodDisruptionBudget selecting its pods",
             )
 
 
+def _scales(s: PolicyResource, name: str | None, namespace: str) -> bool:
+    props = inputs(s)
+    return (
+        props.at("spec", "scaleTargetRef", "name").text() == name
+        and (props.at("metadata", "namespace").text() or "") == namespace
+    )
+
+
 def _floor(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     least = float(cfg.get("minReplicas", 2))
     scalers = ctx.of_type(SCALED_OBJECT)
     for dep, _, namespace in _endpoints(ctx):
-        name = ctx.guard(lambda d=dep: dig(d.props, "metadata", "name"))
+        name = ctx.guard(lambda d=dep: inputs(d).at("metadata", "name").text())
         mine = [
             s
             for s in scalers
-            if ctx.guard(
-                lambda s=s, name=name, namespace=namespace: (
-                    dig(s.props, "spec", "scaleTargetRef", "name") == name
-                    and dig(s.props, "metadata", "namespace", default="") == namespace
-                ),
-                True,
-            )
+            if ctx.guard(lambda s=s, n=name, ns=namespace: _scales(s, n, ns), True)
         ]
         if not mine:
-            replicas = ctx.guard(lambda d=dep: as_number(dig(d.props, "spec", "replicas")), least)
-            if replicas is None or replicas < least:
+            # Kubernetes' default is one replica.
+            replicas = ctx.guard(lambda d=dep: inputs(d).at("spec", "replicas").number(1.0), least)
+            if replicas < least:
                 yield (
                     dep.urn,
                     f"model endpoint {dep.name} has no ScaledObject and runs "
-                    f"{fmt(replicas or 1)} replica(s); at least {fmt(least)} needed",
+                    f"{fmt(replicas)} replica(s); at least {fmt(least)} needed",
                 )
             continue
         for s in mine:
-            floor = ctx.guard(lambda s=s: as_number(dig(s.props, "spec", "minReplicaCount")), least)
-            floor = 0.0 if floor is None else floor  # KEDA's default minReplicaCount is 0
+            floor = ctx.guard(
+                lambda s=s: (
+                    inputs(s).at("spec", "minReplicaCount").number(KEDA_DEFAULT_MIN_REPLICAS)
+                ),
+                least,
+            )
             if floor < least:
                 yield (
                     s.urn,
@@ -154,8 +170,9 @@ _ACCOUNTS_SCHEMA = {
 }
 
 _ENDPOINT = (
-    "An endpoint is a Deployment whose pod template carries the mlops/model-endpoint label "
-    "(ModelEndpoint sets it)."
+    "An endpoint is a Deployment (any API version; a DeploymentPatch is judged on the values "
+    "it sets) whose pod template carries the mlops/model-endpoint label (ModelEndpoint sets "
+    "it)."
 )
 
 RULES: list[Rule] = [
@@ -171,7 +188,7 @@ RULES: list[Rule] = [
         controls=("CKV_K8S_8", "CKV_K8S_9", "MLOPS serving"),
         catalog=(57,),
         resource_check=_probes,
-        resource_types=(DEPLOYMENT,),
+        type_filter=is_deployment,
         limits=_ENDPOINT,
     ),
     Rule(
@@ -185,7 +202,7 @@ RULES: list[Rule] = [
         controls=("CKV_K8S_43", "CIS 5.1.4", "MLOPS serving"),
         catalog=(56,),
         resource_check=_images,
-        resource_types=(DEPLOYMENT,),
+        type_filter=is_deployment,
         config={"allowedEcrAccountIds": _ACCOUNTS_SCHEMA},
         limits=_ENDPOINT,
     ),
@@ -202,7 +219,7 @@ RULES: list[Rule] = [
         controls=("CIS 4.2.1", "CKV_K8S_16", "CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19"),
         catalog=(51,),
         resource_check=_host_access,
-        resource_types=(DEPLOYMENT,),
+        type_filter=is_deployment,
         limits=_ENDPOINT,
     ),
     Rule(

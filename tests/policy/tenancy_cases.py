@@ -23,6 +23,9 @@ ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 TEAM = "team-a"
 TEAM_ROLE = "arn:aws:iam::222222222222:role/team-a"
 EDIT = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+KNOWN_TENANT = "recsys"
+"""A tenant of every shipped platform stack: its namespace is in each environment's
+gpuQuotaNamespaces (policy/config/<env>.json, written from the stacks by scripts.policy_docs)."""
 
 
 def tenant_namespace(name: str = TEAM) -> dict[str, Any]:
@@ -152,6 +155,37 @@ def tenancy_cases() -> list[Case]:
             [
                 res(QUOTA, "quota", gpu_quota(gpus="2")),
                 res(DEPLOYMENT, "llm", gpu_deployment(gpus="2")),
+            ],
+            urn(DEPLOYMENT, "llm"),
+        ),
+        # A namespace the stack neither creates nor quotas: known only through the config.
+        Case(
+            "k8s-gpu-workloads-need-gpu-quota",
+            [res(DEPLOYMENT, "llm", gpu_deployment("unknown-team"))],
+            [res(DEPLOYMENT, "llm", gpu_deployment(KNOWN_TENANT, gpus="1000m"))],
+            urn(DEPLOYMENT, "llm"),
+        ),
+        # A namespace the stack creates is judged on the stack, whatever the config says.
+        Case(
+            "k8s-gpu-workloads-need-gpu-quota",
+            [
+                res(NAMESPACE, KNOWN_TENANT, tenant_namespace(KNOWN_TENANT)),
+                res(DEPLOYMENT, "llm", gpu_deployment(KNOWN_TENANT)),
+            ],
+            [
+                res(NAMESPACE, KNOWN_TENANT, tenant_namespace(KNOWN_TENANT)),
+                res(QUOTA, "quota", gpu_quota(KNOWN_TENANT, gpus="1")),
+                res(DEPLOYMENT, "llm", gpu_deployment(KNOWN_TENANT)),
+            ],
+            urn(DEPLOYMENT, "llm"),
+        ),
+        # A GPU count that is not a quantity is a violation; "0.001k" is one GPU.
+        Case(
+            "k8s-gpu-workloads-need-gpu-quota",
+            [res(QUOTA, "quota", gpu_quota()), res(DEPLOYMENT, "llm", gpu_deployment(gpus="one"))],
+            [
+                res(QUOTA, "quota", gpu_quota(gpus="1")),
+                res(DEPLOYMENT, "llm", gpu_deployment(gpus="0.001k")),
             ],
             urn(DEPLOYMENT, "llm"),
         ),

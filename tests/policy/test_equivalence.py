@@ -10,6 +10,8 @@ import pytest
 
 from scripts.offline import Registration
 from scripts.policy_runner import Analyzer, evaluate_resources
+from tests.policy import serving_cases as srv
+from tests.policy import tenancy_cases as ten
 from tests.policy.builders import (
     ACCOUNT,
     BUCKET,
@@ -438,7 +440,154 @@ def _table() -> list[tuple[str, str, str, list[list[Registration]]]]:
     return out
 
 
-TABLE = _table()
+def _tenancy() -> list[tuple[str, str, str, list[list[Registration]]]]:
+    """The tenancy rules (TEN-001..004), each violation spelled several ways."""
+    llm = urn(DEPLOYMENT, "llm")
+    ns = [res(ten.NAMESPACE, ten.TEAM, ten.tenant_namespace())]
+
+    def quota(cap: str, asks: Any) -> list[Registration]:
+        return [
+            res(ten.QUOTA, "quota", ten.gpu_quota(gpus=cap)),
+            res(DEPLOYMENT, "llm", ten.gpu_deployment(gpus=asks)),
+        ]
+
+    def deny(spec: dict[str, Any]) -> list[Registration]:
+        policy = {**ten.default_deny(), "spec": spec}
+        return [*ns, res(ten.NETWORK_POLICY, "deny", policy)]
+
+    scheme = ten.SCHEME
+    return [
+        (
+            "tenancy",
+            "k8s-gpu-workloads-need-gpu-quota",
+            llm,
+            [quota("1", "2"), quota("1000m", "2"), quota("0.001k", "2000m"), quota("1e0", 2)],
+        ),
+        (
+            "tenancy",
+            "k8s-no-internet-facing-load-balancers",
+            urn(ten.SERVICE, "web"),
+            [
+                [res(ten.SERVICE, "web", ten.service({scheme: "internet-facing"}))],
+                [res(ten.SERVICE, "web", ten.service({scheme: "Internet-Facing"}))],
+                [res(ten.SERVICE, "web", ten.service({}))],
+            ],
+        ),
+        (
+            "tenancy",
+            "k8s-tenant-default-deny-network-policy",
+            urn(ten.NAMESPACE, ten.TEAM),
+            [
+                ns,
+                deny({"podSelector": {}, "policyTypes": ["Ingress"]}),
+                deny({"podSelector": {}, "policyTypes": "Ingress"}),
+                deny({"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}]}),
+            ],
+        ),
+        (
+            "tenancy",
+            "eks-tenant-access-namespace-scoped",
+            urn(ten.ASSOCIATION, "team-a-access"),
+            [
+                ten.access({"type": "cluster"}),
+                ten.access({"type": "namespace", "namespaces": "kube-system"}),
+                ten.access(
+                    {"type": "namespace", "namespaces": ["kube-system"]},
+                    tags=[{"key": "mlops:tenant", "value": ten.TEAM}],
+                ),
+            ],
+        ),
+    ]
+
+
+def _serving() -> list[tuple[str, str, str, list[list[Registration]]]]:
+    """The serving rules (SRV-001..005) on prod's account, each violation spelled several
+    ways."""
+    account = "333333333333"  # prod's (stacks/Pulumi.prod.yaml)
+    chat = urn(DEPLOYMENT, "chat")
+
+    def endpoint(change: Any = None, *extra: Registration, **pod: Any) -> list[Registration]:
+        inputs = srv.endpoint(account, **pod)
+        if change is not None:
+            change(inputs["spec"]["template"]["spec"])
+        return [res(DEPLOYMENT, "chat", inputs), *extra]
+
+    def server(**values: Any) -> Any:
+        return lambda pod: pod["containers"][0].update(values)
+
+    complete = (srv.pdb(), srv.scaled_object(2))
+    other_ns = res(
+        srv.PDB,
+        "chat-pdb",
+        {
+            "metadata": {"namespace": "elsewhere"},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": srv.LABELS}},
+        },
+    )
+    empty = res(srv.PDB, "chat-pdb", {"metadata": {"namespace": "serving"}, "spec": {}})
+
+    def scaled(minimum: Any) -> Registration:
+        raw = srv.scaled_object(2).raw["object"]
+        spec = {**raw["spec"], "minReplicaCount": minimum, "scaleTargetRef": {"name": "chat"}}
+        if minimum is None:
+            spec.pop("minReplicaCount")
+        return res(srv.SCALED_OBJECT, "chat-scaled-object", {**raw, "spec": spec})
+
+    tag = f"{account}.dkr.ecr.us-east-1.amazonaws.com/serving"
+    return [
+        (
+            "serving",
+            "endpoint-probes",
+            chat,
+            [
+                endpoint(lambda pod: pod["containers"][0].pop("startupProbe"), *complete),
+                endpoint(server(startupProbe=None), *complete),
+            ],
+        ),
+        (
+            "serving",
+            "endpoint-image-digest-pinned",
+            chat,
+            [
+                endpoint(server(image=f"{tag}:v1"), *complete),
+                endpoint(server(image=f"{tag}@sha256:{'A' * 64}"), *complete),
+                endpoint(server(image=["not", "text"]), *complete),
+            ],
+        ),
+        (
+            "serving",
+            "endpoint-no-host-access",
+            chat,
+            [
+                endpoint(None, *complete, hostNetwork=True),
+                endpoint(None, *complete, hostNetwork="true"),
+                endpoint(None, *complete, hostPID="TRUE"),
+            ],
+        ),
+        (
+            "serving",
+            "endpoint-has-pdb",
+            chat,
+            [
+                endpoint(None, srv.scaled_object(2)),
+                endpoint(None, srv.scaled_object(2), other_ns),
+                endpoint(None, srv.scaled_object(2), empty),
+            ],
+        ),
+        (
+            "serving",
+            "endpoint-min-replicas",
+            urn(srv.SCALED_OBJECT, "chat-scaled-object"),
+            [
+                endpoint(None, srv.pdb(), scaled(0)),
+                endpoint(None, srv.pdb(), scaled("0")),
+                endpoint(None, srv.pdb(), scaled(None)),
+            ],
+        ),
+    ]
+
+
+TABLE = [*_table(), *_tenancy(), *_serving()]
 
 
 @pytest.mark.parametrize(
@@ -469,4 +618,6 @@ def test_every_family_has_equivalences() -> None:
         "kubernetes",
         "gpu",
         "tagging",
+        "tenancy",
+        "serving",
     }

@@ -108,3 +108,42 @@ def test_removing_a_protection_fails_prod_naming_the_rule(rule, recordings, anal
     assert code == EXIT_POLICY, text
     mandatory = {f["rule"] for f in json.loads(text)["findings"] if f["enforcement"] == "mandatory"}
     assert rule in mandatory, mandatory
+
+
+# --- TEN-001 across stacks: the platform stack holds the quota, a team stack the workload ---
+
+
+def test_team_project_in_a_platform_tenant_is_not_flagged(analyzer):
+    from scripts.offline.team import synthesize_project  # noqa: PLC0415
+    from tests.conftest import REPO_ROOT  # noqa: PLC0415
+
+    team, _ = synthesize_project(REPO_ROOT / "docs" / "examples" / "team-serving", "dev")
+    # The team stack holds the GPU Deployment but not the tenant's quota (the platform
+    # stack does); gpuQuotaNamespaces carries it, so the dev preview has no finding at all.
+    assert team.of_type(QUOTA) == []
+    assert evaluate(team, "dev", analyzer=analyzer)["findings"] == []
+    for env in STACKS:
+        report = evaluate(team, env, analyzer=analyzer)
+        assert [f for f in report["findings"] if f["rule"] in TENANCY_RULES] == [], env
+
+
+def _quota_hits(analyzer, resources, env, config=None):
+    from scripts.policy_runner import evaluate_resources  # noqa: PLC0415
+
+    report = evaluate_resources(analyzer, resources, env, config=config)
+    return [f for f in report["findings"] if f["rule"] == "k8s-gpu-workloads-need-gpu-quota"]
+
+
+def test_configured_quota_caps_what_a_pod_may_ask(analyzer):
+    from tests.policy.builders import res  # noqa: PLC0415
+    from tests.policy.tenancy_cases import KNOWN_TENANT  # noqa: PLC0415
+
+    llm = res(DEPLOYMENT, "llm", gpu_deployment(KNOWN_TENANT, gpus="3"))
+    # recsys's quota is 2 GPUs in dev and 8 in prod (stacks/Pulumi.<env>.yaml).
+    [hit] = _quota_hits(analyzer, [llm], "dev")
+    assert "gpuQuotaNamespaces) is 2: it can never be scheduled" in hit["message"]
+    assert _quota_hits(analyzer, [llm], "prod") == []
+    # Without the config entry the same workload is flagged: nothing tells its quota.
+    config = {"k8s-gpu-workloads-need-gpu-quota": {"gpuQuotaNamespaces": {}}}
+    [hit] = _quota_hits(analyzer, [llm], "prod", config=config)
+    assert "not in gpuQuotaNamespaces" in hit["message"]

@@ -641,3 +641,28 @@ def test_ci_reads_are_scoped_to_the_stacks_arns(iam_rec: Recording) -> None:
         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/rds/instance/mlops-prod-*"
         in (by_sid["CiReadLogGroupTags"]["Resource"])
     )
+
+
+def test_ci_reaches_the_state_backend_by_bucket_name_and_key_alias() -> None:
+    # A deploy from the in-VPC runner assumes the CI role: it must read and write the state
+    # bucket and use the secrets key that bootstrap-backend made (resolved by alias).
+    rec = run_iam(
+        iam_args(
+            state_bucket="mlops-pulumi-state-123456789012-us-east-1",
+            secrets_kms_key_alias="alias/mlops-pulumi-secrets",
+        )
+    )
+    statements = _ci_statements(rec)
+    assert statements["CiStateList"]["Resource"] == [
+        "arn:aws:s3:::mlops-pulumi-state-123456789012-us-east-1"
+    ]
+    assert statements["CiStateObjects"]["Resource"] == [
+        "arn:aws:s3:::mlops-pulumi-state-123456789012-us-east-1/*"
+    ]
+    (key,) = statements["CiStackSecrets"]["Resource"]
+    assert key.startswith("arn:aws:kms:") and ":key/" in key
+
+
+def test_ci_gets_no_state_access_when_none_is_configured(iam_rec: Recording) -> None:
+    statements = _ci_statements(iam_rec)
+    assert "CiStateList" not in statements and "CiStackSecrets" not in statements
