@@ -6,12 +6,15 @@ are defined in ``scripts/verify.py`` (``OUTPUT_NAMES``) and listed in docs/opera
 
 import pulumi
 from mlops_platform.config import load_environment
-from mlops_platform.platform import MlopsPlatform
+from mlops_platform.contract import CONTRACT_VERSION
+from mlops_platform.platform import MlopsPlatform, MlopsPlatformArgs
 
 config = load_environment()
-platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", config)
+platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", MlopsPlatformArgs(config))
 network, iam, cluster = platform.network, platform.iam, platform.cluster
 
+# The names below are a contract with team stacks (mlops_platform.contract, docs/outputs.md).
+pulumi.export("contractVersion", CONTRACT_VERSION)
 pulumi.export("profile", config.profile.value)
 pulumi.export("phase", config.phase.value)
 pulumi.export("region", platform.region)
@@ -93,6 +96,10 @@ if obs is not None:
     pulumi.export("prometheusUrl", obs.prometheus_url)
 if platform.keda is not None:
     pulumi.export("kedaNamespace", platform.keda.namespace)
+if platform.tenants:
+    pulumi.export(
+        "tenantNamespaces", {t: tenant.namespace for t, tenant in platform.tenants.items()}
+    )
 pulumi.export(
     "logGroups",
     pulumi.Output.all(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # pyproject.toml's version (tests/unit/test_component_package.py)
 
 _EXPORTS: dict[str, str] = {
     "Network": "network",
@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "ModelEndpoint": "serving",
     "ModelEndpointArgs": "serving",
     "MlopsPlatform": "platform",
+    "MlopsPlatformArgs": "platform",
 }
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "LoadBalancerController",
     "LoadBalancerControllerArgs",
     "MlopsPlatform",
+    "MlopsPlatformArgs",
     "ModelEndpoint",
     "ModelEndpointArgs",
     "ModelRegistry",
@@ -124,7 +126,7 @@ if TYPE_CHECKING:
     from .iam import PlatformIam, PlatformIamArgs, WorkloadRole, irsa_role, pod_identity_role
     from .network import ExistingNetworkArgs, NatStrategy, Network, NetworkArgs, TerraformStateArgs
     from .observability import Observability, ObservabilityArgs
-    from .platform import MlopsPlatform
+    from .platform import MlopsPlatform, MlopsPlatformArgs
     from .serving import (
         Keda,
         KedaArgs,

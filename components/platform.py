@@ -38,6 +38,7 @@ from .config.model import DeployPhase, GpuPoolConfig, KarpenterDisruptionConfig,
 from .config.rules import Problem
 from .core.naming import NameKind, physical_name
 from .core.tagging import platform_tags
+from .core.tokens import component_options, component_token
 from .deploy import CallerKind, DeployerIdentity, DeployRunner, DeployRunnerArgs, resolve_deployer
 from .deploy.identity import same_role
 from .gpu.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs, Expander
@@ -78,6 +79,26 @@ from .storage.model_registry import (
 )
 
 
+@dataclasses.dataclass
+class MlopsPlatformArgs:
+    """Inputs of :class:`MlopsPlatform`: the environment's configuration and how to name it."""
+
+    config: EnvironmentConfig
+    """The validated environment (``mlops_platform.config.load_environment()`` reads it from
+    the stack's ``mlops:`` config; :func:`mlops_platform.config.environment_from_config` builds
+    it from a dict)."""
+
+    name_prefix: str | None = None
+    """Prefix of every physical name; default ``{project}-{stack}``. Two platforms in one
+    account (or one stack) need different prefixes."""
+
+    project: str | None = None
+    """Project name in the ``project`` tag; default the running Pulumi project."""
+
+    stack: str | None = None
+    """Stack name in the ``stack`` tag; default the running Pulumi stack."""
+
+
 @dataclasses.dataclass(frozen=True)
 class _Context:
     """What every part of the platform is built with."""
@@ -103,15 +124,30 @@ class MlopsPlatform(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        config: EnvironmentConfig,
+        args: MlopsPlatformArgs | EnvironmentConfig | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        config: EnvironmentConfig | None = None,
     ) -> None:
-        super().__init__("mlops:platform:MlopsPlatform", name, None, opts)
-        self.config = config
-        prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"
-        tags = platform_tags(
-            pulumi.get_project(), pulumi.get_stack(), config.profile.value, config.tags
+        """``MlopsPlatform(name, MlopsPlatformArgs(config=...))``; ``MlopsPlatform(name,
+        config)`` and ``MlopsPlatform(name, config=config)`` keep working."""
+        if isinstance(args, EnvironmentConfig) or args is None:
+            chosen = args if args is not None else config
+            if chosen is None:
+                raise TypeError("MlopsPlatform needs args=MlopsPlatformArgs(config=...)")
+            args = MlopsPlatformArgs(config=chosen)
+        config = args.config
+        project = args.project or pulumi.get_project()
+        stack = args.stack or pulumi.get_stack()
+        super().__init__(
+            component_token("MlopsPlatform"),
+            name,
+            None,
+            component_options("platform", "MlopsPlatform", opts),
         )
+        self.config = config
+        prefix = args.name_prefix or f"{project}-{stack}"
+        tags = platform_tags(project, stack, config.profile.value, config.tags)
         protect = config.protect_stateful_resources
 
         self.provider = aws.Provider(

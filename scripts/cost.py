@@ -33,6 +33,7 @@ from typing import Any
 
 from mlops_platform.config import ConfigError
 from mlops_platform.core.gpu_catalog import gpu_instance
+from mlops_platform.core.tokens import component_token
 
 from scripts.offline import Recording, Registration, StackFileError, synthesize
 from scripts.offline.project import REPO_ROOT, available_stacks
@@ -74,9 +75,9 @@ FAMILIES = (
     LOAD_BALANCERS,
 )
 
-_PLATFORM = "mlops:platform:MlopsPlatform"
+_PLATFORM = component_token("MlopsPlatform")
 _RDS_INSTANCE = "aws:rds/instance:Instance"
-_GPU_POOL = "mlops:gpu_node_pool:GpuNodePool"
+_GPU_POOL = component_token("GpuNodePool")
 _GIB = re.compile(r"^(\d+(?:\.\d+)?)(Gi|G|Ti|T)?$")
 
 

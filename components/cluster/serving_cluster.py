@@ -37,11 +37,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.kms import LOGS_KEY_USE_ACTIONS, key_admin_statement
 from ..core.naming import NameKind, physical_name
 from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..core.versions import (
     COREDNS_ADDON,
     EBS_CSI_DRIVER_ADDON,
@@ -256,8 +258,13 @@ class ServingCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ServingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:serving_cluster:ServingCluster", name, None, opts)
-        raise_if_invalid("ServingCluster", name, self.validate(args))
+        super().__init__(
+            component_token("ServingCluster"),
+            name,
+            None,
+            component_options("serving_cluster", "ServingCluster", opts),
+        )
+        args = accept_args("ServingCluster", name, args, self.validate)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect
@@ -267,7 +274,9 @@ class ServingCluster(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
 
-        cluster_name = physical_name("eks", NameKind.EKS_CLUSTER, args.name_prefix)
+        cluster_name = physical_name(
+            "eks", NameKind.EKS_CLUSTER, args.name_prefix, owner=_owner(name)
+        )
         log_group_name = f"/aws/eks/{cluster_name}/cluster"
         log_group_arn = pulumi.Output.concat(
             "arn:", partition, ":logs:", region, ":", account, ":log-group:", log_group_name
@@ -287,7 +296,10 @@ class ServingCluster(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-secrets-key-alias",
-            name="alias/" + physical_name("eks-secrets", NameKind.KMS_ALIAS, args.name_prefix),
+            name="alias/"
+            + physical_name(
+                "eks-secrets", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)
+            ),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -413,7 +425,9 @@ class ServingCluster(pulumi.ComponentResource):
         # 8. The system node group.
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-system-nodes",
-            name=physical_name("system-nodes", NameKind.LAUNCH_TEMPLATE, args.name_prefix),
+            name=physical_name(
+                "system-nodes", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=_owner(name)
+            ),
             description=f"System nodes of {cluster_name}",
             update_default_version=True,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
@@ -1120,3 +1134,8 @@ def kubeconfig_json(cluster_name: str, endpoint: str, ca_data: str, region: str)
         },
         indent=2,
     )
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"ServingCluster '{name}'"

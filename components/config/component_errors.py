@@ -94,7 +94,10 @@ def reported_as_config_errors(init: Callable[P, R]) -> Callable[P, R]:
         try:
             return init(*args, **kwargs)
         except ComponentInputError as exc:
-            config: Any = kwargs.get("config", args[2] if len(args) > 2 else None)
+            config: Any = kwargs.get("config") or kwargs.get("args")
+            if config is None and len(args) > 2:
+                config = args[2]
+            config = getattr(config, "config", config)  # MlopsPlatformArgs carries it
             if not isinstance(config, EnvironmentConfig):
                 raise
             raise as_config_error(exc, config, pulumi.get_stack()) from None

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 
 import pulumi
+from pulumi.runtime import get_root_resource
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,23 @@ def name_prefix() -> str:
     return f"{pulumi.get_project()}-{pulumi.get_stack()}"
 
 
-def physical_name(role: str, kind: NameKind, prefix: str | None = None) -> str:
+def physical_name(
+    role: str, kind: NameKind, prefix: str | None = None, *, owner: str | None = None
+) -> str:
     """The physical name for ``role`` within ``kind``'s AWS limit.
 
     ``prefix`` defaults to ``{project}-{stack}`` of the running program; components take
-    it as an argument so consumers can choose their own.
+    it as an argument so consumers can choose their own. With ``owner`` (``"ArtifactStore
+    'store'"``), the name is claimed for that owner in this stack (:func:`claim_name`): a
+    second owner of the same name fails the preview naming both.
     """
+    name = _physical_name(role, kind, prefix)
+    if owner is not None:
+        claim_name(name, kind, owner)
+    return name
+
+
+def _physical_name(role: str, kind: NameKind, prefix: str | None) -> str:
     rule = kind.rule
     full = f"{prefix if prefix is not None else name_prefix()}-{role}"
     text = full.lower() if rule.lowercase else full
@@ -102,3 +115,39 @@ def physical_name(role: str, kind: NameKind, prefix: str | None = None) -> str:
     digest = hashlib.sha256(full.encode()).hexdigest()[:_HASH_LENGTH]
     head = text[: rule.max_length - _HASH_LENGTH - 1].rstrip("-._/")
     return f"{head}-{digest}"
+
+
+class NameCollisionError(pulumi.RunError):
+    """Two component instances in one stack would create the same physical name."""
+
+    def __init__(self, kind: NameKind, name: str, first: str, second: str) -> None:
+        self.kind = kind
+        self.physical_name = name
+        self.owners = (first, second)
+        super().__init__(
+            f"{second} would create the {kind.value} '{name}', which {first} already creates "
+            "in this stack: give one of them another name_prefix (physical names are "
+            "{name_prefix}-{role}, so two instances with one prefix collide)"
+        )
+
+
+# One registry per program run, keyed by its root stack resource: a new run (a new stack, or a
+# new mocked program in a test) starts empty.
+_CLAIMS: weakref.WeakKeyDictionary[object, dict[tuple[NameKind, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+_NO_ROOT: dict[tuple[NameKind, str], str] = {}
+
+
+def claim_name(name: str, kind: NameKind, owner: str) -> str:
+    """Record that ``owner`` creates the ``kind`` named ``name`` in this stack; returns ``name``.
+
+    Raises :class:`NameCollisionError` naming both owners when another owner holds it. The
+    same owner may claim a name again (a component that computes it twice).
+    """
+    root = get_root_resource()
+    claims = _CLAIMS.setdefault(root, {}) if root is not None else _NO_ROOT
+    holder = claims.setdefault((kind, name), owner)
+    if holder != owner:
+        raise NameCollisionError(kind, name, holder, owner)
+    return name

@@ -36,10 +36,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.kms import KEY_ADMIN_ACTIONS, LOGS_KEY_USE_ACTIONS
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..iam import POLICY_VERSION, policy_json, statement
 
 DEFAULT_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
@@ -145,8 +147,13 @@ class DeployRunner(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DeployRunnerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:deploy_runner:DeployRunner", name, None, opts)
-        raise_if_invalid("DeployRunner", name, self.validate(args))
+        super().__init__(
+            component_token("DeployRunner"),
+            name,
+            None,
+            component_options("deploy_runner", "DeployRunner", opts),
+        )
+        args = accept_args("DeployRunner", name, args, self.validate)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect

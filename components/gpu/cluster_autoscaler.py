@@ -34,8 +34,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..core.versions import (
     CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_CHART_REPOSITORY,
@@ -402,8 +404,13 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:cluster_autoscaler:ClusterAutoscaler", name, None, opts)
-        raise_if_invalid("ClusterAutoscaler", name, validate(args))
+        super().__init__(
+            component_token("ClusterAutoscaler"),
+            name,
+            None,
+            component_options("cluster_autoscaler", "ClusterAutoscaler", opts),
+        )
+        args = accept_args("ClusterAutoscaler", name, args, validate)
         tags = merge_tags(args.tags, {"mlops:component": "cluster-autoscaler"})
         arn = pulumi.Output.from_input(args.cluster_arn)
         region = arn.apply(lambda a: _arn_parts(a)[1])

@@ -22,9 +22,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..core.versions import KARPENTER_CHART, KARPENTER_CHART_REPOSITORY
 from ..iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
 
@@ -362,8 +364,13 @@ class Karpenter(pulumi.ComponentResource):
         args: KarpenterArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:karpenter:Karpenter", name, None, opts)
-        raise_if_invalid("Karpenter", name, _problems(args))
+        super().__init__(
+            component_token("Karpenter"),
+            name,
+            None,
+            component_options("karpenter", "Karpenter", opts),
+        )
+        args = accept_args("Karpenter", name, args, _problems)
         child = pulumi.ResourceOptions(parent=self)
         tags = merge_tags(args.tags, {"mlops:component": "karpenter"})
         arn = pulumi.Output.from_input(args.cluster_arn)
@@ -371,7 +378,9 @@ class Karpenter(pulumi.ComponentResource):
 
         queue = aws.sqs.Queue(
             f"{name}-interruption-queue",
-            name=physical_name("karpenter", NameKind.SQS_QUEUE, args.name_prefix),
+            name=physical_name(
+                "karpenter", NameKind.SQS_QUEUE, args.name_prefix, owner=_owner(name)
+            ),
             message_retention_seconds=300,
             sqs_managed_sse_enabled=True,
             tags=tags,
@@ -406,7 +415,9 @@ class Karpenter(pulumi.ComponentResource):
 
         node_role = aws.iam.Role(
             f"{name}-node-role",
-            name=physical_name("karpenter-node", NameKind.IAM_ROLE, args.name_prefix),
+            name=physical_name(
+                "karpenter-node", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(name)
+            ),
             description="Role of the nodes Karpenter launches",
             assume_role_policy=policy_json(
                 {
@@ -587,3 +598,8 @@ def _problems(args: KarpenterArgs) -> list[Invalid]:
     if args.replicas < 1:
         problems.append(Invalid("replicas", args.replicas, "at least 1 (2 for availability)"))
     return problems
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"Karpenter '{name}'"

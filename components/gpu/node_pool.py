@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.gpu_catalog import (
     EFA_CAPABLE,
     GPU_INSTANCE_TYPES,
@@ -49,7 +50,8 @@ from ..core.labels import (
 from ..core.naming import NameKind, physical_name
 from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..core.versions import GPU_NODE_AMI_RELEASE
 from .nvidia import (
     BOTTLEROCKET,
@@ -267,10 +269,15 @@ class GpuNodePool(pulumi.ComponentResource):
         args: GpuNodePoolArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:gpu_node_pool:GpuNodePool", name, None, opts)
+        super().__init__(
+            component_token("GpuNodePool"),
+            name,
+            None,
+            component_options("gpu_node_pool", "GpuNodePool", opts),
+        )
         pool = args.pool_name or name
         args = dataclasses.replace(args, pool_name=pool)
-        raise_if_invalid("GpuNodePool", name, validate_pool(args))
+        args = accept_args("GpuNodePool", name, args, validate_pool)
         warning = spot_diversification_warning(args)
         if warning:
             pulumi.log.warn(warning, resource=self)
@@ -319,7 +326,9 @@ class GpuNodePool(pulumi.ComponentResource):
             group = aws.ec2.PlacementGroup(
                 f"{name}-placement",
                 strategy="cluster",
-                name=physical_name(f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix),
+                name=physical_name(
+                    f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=_owner(name)
+                ),
                 tags=tags,
                 opts=child,
             )
@@ -355,7 +364,9 @@ class GpuNodePool(pulumi.ComponentResource):
 
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-launch-template",
-            name=physical_name(f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix),
+            name=physical_name(
+                f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=_owner(name)
+            ),
             description=f"GPU pool {pool}: IMDSv2 only, encrypted volumes, no SSH",
             update_default_version=True,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
@@ -397,7 +408,9 @@ class GpuNodePool(pulumi.ComponentResource):
         node_group = aws.eks.NodeGroup(
             f"{name}-node-group",
             cluster_name=args.cluster_name,
-            node_group_name=physical_name(f"gpu-{pool}", NameKind.EKS_NODE_GROUP, args.name_prefix),
+            node_group_name=physical_name(
+                f"gpu-{pool}", NameKind.EKS_NODE_GROUP, args.name_prefix, owner=_owner(name)
+            ),
             node_role_arn=args.node_role_arn,
             subnet_ids=subnet_ids,
             ami_type=args.ami_type.value,
@@ -446,7 +459,9 @@ class GpuNodePool(pulumi.ComponentResource):
             provider=args.kubernetes_provider,
             depends_on=list(args.kubernetes_dependencies),
         )
-        k8s_name = physical_name(f"gpu-{pool}", NameKind.KUBERNETES, args.name_prefix)
+        k8s_name = physical_name(
+            f"gpu-{pool}", NameKind.KUBERNETES, args.name_prefix, owner=_owner(name)
+        )
         tags = merge_tags(args.tags, {"mlops:gpu-pool": pool})
         discovery = args.discovery_tag_value or args.cluster_name
         node_class = k8s.apiextensions.CustomResource(
@@ -940,3 +955,8 @@ def _engine_problems(args: GpuNodePoolArgs) -> list[Invalid]:
                 )
             )
     return problems
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"GpuNodePool '{name}'"

@@ -26,12 +26,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.labels import (
     ACCELERATOR_LABEL,
     AMI_FAMILY_LABEL,
     GPU_TAINT_KEY,
 )
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..core.versions import (
     DCGM_EXPORTER_CHART,
     DCGM_EXPORTER_CHART_REPOSITORY,
@@ -304,8 +306,13 @@ class NvidiaSoftware(pulumi.ComponentResource):
         args: NvidiaSoftwareArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:nvidia:NvidiaSoftware", name, None, opts)
-        raise_if_invalid("NvidiaSoftware", name, _problems(args))
+        super().__init__(
+            component_token("NvidiaSoftware"),
+            name,
+            None,
+            component_options("nvidia", "NvidiaSoftware", opts),
+        )
+        args = accept_args("NvidiaSoftware", name, args, _problems)
 
         child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         mig = any(s.mig for s in args.sharing.values())

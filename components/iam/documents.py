@@ -67,11 +67,81 @@ KMS key policies are exempt by construction: in a key policy ``*`` means "this k
 """
 
 
-def policy_json(document: pulumi.Input[Mapping[str, Any]]) -> pulumi.Output[str]:
-    """A policy document (a dict that may hold Outputs) as the JSON string AWS takes."""
-    return pulumi.Output.from_input(document).apply(
+PolicyDocument = pulumi.Input[Mapping[str, Any]] | pulumi.Input[str]
+"""A policy document as the library accepts it everywhere: a dict (which may hold Outputs) or
+its JSON string (what component outputs such as ``ArtifactStore.read_only_policies`` are)."""
+
+
+def policy_dict(document: PolicyDocument) -> pulumi.Output[dict[str, Any]]:
+    """A policy document in either accepted form, as a dict (Outputs inside resolved)."""
+    return pulumi.Output.from_input(document).apply(_as_dict)
+
+
+def policy_json(document: PolicyDocument) -> pulumi.Output[str]:
+    """A policy document (a dict that may hold Outputs, or a JSON string) as the JSON string
+    AWS takes: the one form every helper of the library returns."""
+    return policy_dict(document).apply(
         lambda doc: json.dumps(doc, sort_keys=False, separators=(",", ":"))
     )
+
+
+def merge_policy_documents(*documents: PolicyDocument) -> pulumi.Output[str]:
+    """One policy document (JSON) with the statements of all ``documents``, in order.
+
+    A statement that repeats an earlier one (Sid aside) is dropped; a statement whose ``Sid`` is
+    already taken by a different statement is renamed ``<Sid>2``, ``<Sid>3``... (Sids must be
+    unique within a policy and alphanumeric).
+    """
+    return pulumi.Output.all(*[policy_dict(d) for d in documents]).apply(
+        lambda docs: json.dumps(_merge(docs), sort_keys=False, separators=(",", ":"))
+    )
+
+
+def _as_dict(document: Any) -> dict[str, Any]:
+    if isinstance(document, str):
+        parsed = json.loads(document)
+        if not isinstance(parsed, dict):
+            raise ValueError("a policy document must be a JSON object")
+        return parsed
+    return dict(document)
+
+
+def _statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found = document.get("Statement", [])
+    return [dict(found)] if isinstance(found, Mapping) else [dict(s) for s in found]
+
+
+def _merge(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    merged: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []  # each kept statement without its Sid
+    taken: set[str] = set()
+    for document in documents:
+        for item in _statements(document):
+            content = {k: v for k, v in item.items() if k != "Sid"}
+            if content in seen:
+                continue
+            seen.append(content)
+            sid = item.get("Sid")
+            if sid:
+                base, number = sid, 2
+                while item["Sid"] in taken:
+                    item["Sid"] = f"{base}{number}"
+                    number += 1
+                taken.add(item["Sid"])
+            merged.append(item)
+    return {"Version": POLICY_VERSION, "Statement": merged}
+
+
+def document_problems(document: Any) -> list[str]:
+    """What is wrong with a plain policy document (empty: fine or not known yet)."""
+    if isinstance(document, str):
+        try:
+            document = _as_dict(document)
+        except ValueError as error:
+            return [f"a policy document (a dict, or its JSON string): {error}"]
+    if isinstance(document, Mapping) and not document.get("Statement"):
+        return ["a policy document with at least one Statement"]
+    return []
 
 
 def statement(sid: str, actions: Sequence[str], resources: Any, **extra: Any) -> dict[str, Any]:

@@ -21,9 +21,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json, statement
 from .service_linked import SPOT_SERVICE
 
@@ -235,8 +237,13 @@ class PlatformIam(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PlatformIamArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:iam:PlatformIam", name, None, opts)
-        raise_if_invalid("PlatformIam", name, self.validate(args))
+        super().__init__(
+            component_token("PlatformIam"),
+            name,
+            None,
+            component_options("iam", "PlatformIam", opts),
+        )
+        args = accept_args("PlatformIam", name, args, self.validate)
         self._args = args
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
@@ -399,7 +406,9 @@ class PlatformIam(pulumi.ComponentResource):
     ) -> aws.iam.Role:
         return aws.iam.Role(
             f"{self._name}-{key}",
-            name=physical_name(role, NameKind.IAM_ROLE, self._args.name_prefix),
+            name=physical_name(
+                role, NameKind.IAM_ROLE, self._args.name_prefix, owner=_owner(self._name)
+            ),
             description=description,
             assume_role_policy=policy_json(trust),
             permissions_boundary=self._boundary,
@@ -496,7 +505,9 @@ class PlatformIam(pulumi.ComponentResource):
                 }
             ],
         }
-        role_name = physical_name("ci-deploy", NameKind.IAM_ROLE, args.name_prefix)
+        role_name = physical_name(
+            "ci-deploy", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(self._name)
+        )
         ci_role = self._role("ci-deploy", "ci-deploy", trust, "GitHub Actions deploy role")
         for part, document in self.ci_documents(role_name).items():
             policy = aws.iam.Policy(
@@ -1115,3 +1126,8 @@ class PlatformIam(pulumi.ComponentResource):
                 ),
             ],
         }
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"PlatformIam '{name}'"

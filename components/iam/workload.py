@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -18,7 +17,13 @@ import pulumi_aws as aws
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid, raise_if_invalid
-from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json
+from .documents import (
+    POLICY_VERSION,
+    STS_AUDIENCE,
+    PolicyDocument,
+    document_problems,
+    policy_json,
+)
 
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -33,7 +38,7 @@ class WorkloadRole:
 
 
 def _workload_problems(
-    namespace: str, service_account: str, policy: pulumi.Input[Mapping[str, Any]]
+    namespace: str, service_account: str, policy: PolicyDocument
 ) -> list[Invalid]:
     problems: list[Invalid] = []
     if not _K8S_NAME.match(namespace):
@@ -42,9 +47,17 @@ def _workload_problems(
         problems.append(
             Invalid("service_account", service_account, "a DNS-1123 label, e.g. my-controller")
         )
-    if isinstance(policy, Mapping) and not policy.get("Statement"):
-        problems.append(Invalid("policy", policy, "a policy document with at least one Statement"))
+    problems += [Invalid("policy", policy, allowed) for allowed in document_problems(policy)]
     return problems
+
+
+def _child_options(
+    parent: pulumi.Resource | None, opts: pulumi.ResourceOptions | None
+) -> pulumi.ResourceOptions:
+    """The caller's ``opts`` (provider, protect...), under ``parent`` when one is given."""
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(parent=parent) if parent is not None else None
+    )
 
 
 def pod_identity_trust(cluster_arn: pulumi.Input[str], namespace: str, service_account: str):
@@ -81,44 +94,50 @@ def pod_identity_trust(cluster_arn: pulumi.Input[str], namespace: str, service_a
 def pod_identity_role(
     name: str,
     *,
-    parent: pulumi.Resource,
+    parent: pulumi.Resource | None = None,
     name_prefix: str,
     role: str,
     cluster_name: pulumi.Input[str],
     cluster_arn: pulumi.Input[str],
     namespace: str,
     service_account: str,
-    policy: pulumi.Input[Mapping[str, Any]],
+    policy: PolicyDocument,
     permission_boundary_arn: pulumi.Input[str | None] | None = None,
     tags: Mapping[str, str] | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
+    opts: pulumi.ResourceOptions | None = None,
 ) -> WorkloadRole:
     """A workload role for EKS Pod Identity, with its inline policy and association.
 
     ``name`` is the logical-name stem (children are ``{name}-role``, ``{name}-policy``,
     ``{name}-pod-identity``); ``role`` the physical-name role (``{name_prefix}-{role}``).
-    ``policy`` is the least-privilege document as a dict (it may hold Outputs).
+    ``policy`` is the least-privilege document: a dict (it may hold Outputs) or its JSON
+    string (e.g. ``ArtifactStore.read_only_policies[...]``, or :func:`merge_policy_documents`
+    of several). ``parent`` is optional: without it the children take ``opts`` as given
+    (``opts`` also carries a provider, ``protect`` and the like).
     """
     raise_if_invalid(
         "pod_identity_role", name, _workload_problems(namespace, service_account, policy)
     )
-    opts = pulumi.ResourceOptions(parent=parent)
+    child = _child_options(parent, opts)
     all_tags = merge_tags(tags, {"workload-namespace": namespace, "workload-sa": service_account})
     iam_role = aws.iam.Role(
         f"{name}-role",
-        name=physical_name(role, NameKind.IAM_ROLE, name_prefix),
+        name=physical_name(
+            role, NameKind.IAM_ROLE, name_prefix, owner=f"pod_identity_role '{name}'"
+        ),
         description=f"EKS Pod Identity role of {namespace}/{service_account}",
         assume_role_policy=policy_json(pod_identity_trust(cluster_arn, namespace, service_account)),
         permissions_boundary=permission_boundary_arn,
         max_session_duration=3600,
         tags=all_tags,
-        opts=opts,
+        opts=child,
     )
     inline = aws.iam.RolePolicy(
         f"{name}-policy",
         role=iam_role.name,
         policy=policy_json(policy),
-        opts=opts,
+        opts=child,
     )
     association = aws.eks.PodIdentityAssociation(
         f"{name}-pod-identity",
@@ -127,7 +146,9 @@ def pod_identity_role(
         service_account=service_account,
         role_arn=iam_role.arn,
         tags=all_tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[inline, *depends_on]),
+        opts=pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[inline, *depends_on])
+        ),
     )
     return WorkloadRole(iam_role, inline, association)
 
@@ -167,26 +188,28 @@ def irsa_trust(
 def irsa_role(
     name: str,
     *,
-    parent: pulumi.Resource,
+    parent: pulumi.Resource | None = None,
     name_prefix: str,
     role: str,
     oidc_provider_arn: pulumi.Input[str],
     oidc_issuer_url: pulumi.Input[str],
     namespace: str,
     service_account: str,
-    policy: pulumi.Input[Mapping[str, Any]],
+    policy: PolicyDocument,
     permission_boundary_arn: pulumi.Input[str | None] | None = None,
     tags: Mapping[str, str] | None = None,
+    opts: pulumi.ResourceOptions | None = None,
 ) -> WorkloadRole:
     """A workload role for IRSA (for charts that need the role-arn annotation).
 
     Annotate the service account with ``eks.amazonaws.com/role-arn: <role.arn>``.
+    ``policy``, ``parent`` and ``opts`` as for :func:`pod_identity_role`.
     """
     raise_if_invalid("irsa_role", name, _workload_problems(namespace, service_account, policy))
-    opts = pulumi.ResourceOptions(parent=parent)
+    child = _child_options(parent, opts)
     iam_role = aws.iam.Role(
         f"{name}-role",
-        name=physical_name(role, NameKind.IAM_ROLE, name_prefix),
+        name=physical_name(role, NameKind.IAM_ROLE, name_prefix, owner=f"irsa_role '{name}'"),
         description=f"IRSA role of {namespace}/{service_account}",
         assume_role_policy=policy_json(
             irsa_trust(oidc_provider_arn, oidc_issuer_url, namespace, service_account)
@@ -194,9 +217,9 @@ def irsa_role(
         permissions_boundary=permission_boundary_arn,
         max_session_duration=3600,
         tags=merge_tags(tags, {"workload-namespace": namespace, "workload-sa": service_account}),
-        opts=opts,
+        opts=child,
     )
     inline = aws.iam.RolePolicy(
-        f"{name}-policy", role=iam_role.name, policy=policy_json(policy), opts=opts
+        f"{name}-policy", role=iam_role.name, policy=policy_json(policy), opts=child
     )
     return WorkloadRole(iam_role, inline, None)

@@ -26,10 +26,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.kms import logs_key_policy
 from ..core.load_balancing import INTERNAL_SUBNET_TAG, PUBLIC_SUBNET_TAG
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from .terraform_state import (
     DEFAULT_OUTPUT_NAMES,
@@ -39,7 +41,7 @@ from .terraform_state import (
     read_state,
 )
 
-COMPONENT = "mlops:network:Network"
+COMPONENT = component_token("Network")
 
 MIN_VPC_PREFIX = 16
 """The largest VPC AWS allows is a /16."""
@@ -217,10 +219,14 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = accept_args("Network", name, args, _check_new if args.existing is None else None)
         adopted = _check_existing(name, args) if args.existing is not None else None
-        if adopted is None:
-            raise_if_invalid("Network", name, _check_new(args))
-        super().__init__(COMPONENT, name, None, opts)
+        super().__init__(
+            component_token("Network"),
+            name,
+            None,
+            component_options("network", "Network", opts),
+        )
         if adopted is not None:
             self._adopt(adopted, args)
         else:
@@ -537,7 +543,9 @@ class _Builder:
         stateful = pulumi.ResourceOptions(
             parent=self.parent, protect=args.protect, retain_on_delete=args.protect
         )
-        log_group_name = physical_name("vpc-flow-logs", NameKind.LOG_GROUP, prefix)
+        log_group_name = physical_name(
+            "vpc-flow-logs", NameKind.LOG_GROUP, prefix, owner=_owner(name)
+        )
         key = aws.kms.Key(
             f"{name}-flow-logs",
             description=f"Encrypts the VPC flow logs of {prefix}",
@@ -551,7 +559,8 @@ class _Builder:
         )
         aws.kms.Alias(
             f"{name}-flow-logs",
-            name="alias/" + physical_name("vpc-flow-logs", NameKind.KMS_ALIAS, prefix),
+            name="alias/"
+            + physical_name("vpc-flow-logs", NameKind.KMS_ALIAS, prefix, owner=_owner(name)),
             target_key_id=key.key_id,
             opts=self.child,
         )
@@ -565,7 +574,7 @@ class _Builder:
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            name=physical_name("vpc-flow-logs", NameKind.IAM_ROLE, prefix),
+            name=physical_name("vpc-flow-logs", NameKind.IAM_ROLE, prefix, owner=_owner(name)),
             description="Lets VPC Flow Logs deliver to the network's log group",
             assume_role_policy=pulumi.Output.all(
                 partition.partition, self.region, self.account
@@ -1059,3 +1068,8 @@ def _check_values(
                 )
             )
     return problems
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"Network '{name}'"

@@ -24,12 +24,14 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..core.coercion import accept_args
 from ..core.kms import logs_key_policy
 from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
 from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..core.versions import KUBE_PROMETHEUS_STACK_CHART, KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 from ..iam import pod_identity_role
 from .alert_rules import (
@@ -241,8 +243,13 @@ class Observability(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:observability:Observability", name, None, opts)
-        raise_if_invalid("Observability", name, _check(args))
+        super().__init__(
+            component_token("Observability"),
+            name,
+            None,
+            component_options("observability", "Observability", opts),
+        )
+        args = accept_args("Observability", name, args, _check)
         self._name = name
         self._args = args
         self._receivers = [ReceiverType(r) for r in args.receivers]
@@ -299,7 +306,8 @@ class Observability(pulumi.ComponentResource):
         """The observability KMS key (rotated) and the application log groups it encrypts."""
         name, args, prefix = self._name, self._args, self._args.name_prefix
         log_group_names = [
-            physical_name(role, NameKind.LOG_GROUP, prefix) for role in args.application_log_groups
+            physical_name(role, NameKind.LOG_GROUP, prefix, owner=_owner(name))
+            for role in args.application_log_groups
         ]
         key = aws.kms.Key(
             f"{name}-key",
@@ -314,7 +322,8 @@ class Observability(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-key-alias",
-            name="alias/" + physical_name("observability", NameKind.KMS_ALIAS, prefix),
+            name="alias/"
+            + physical_name("observability", NameKind.KMS_ALIAS, prefix, owner=_owner(name)),
             target_key_id=key.key_id,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -841,3 +850,8 @@ def _remote_write_policy(workspace_arn: pulumi.Input[str]) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"Observability '{name}'"

@@ -38,7 +38,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.coercion import accept_args
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 
 DEFAULT_CHART_VERSION = "2.20.2"
 """The ``keda`` chart pinned by default (app version 2.20.2; supports Kubernetes 1.33-1.35)."""
@@ -168,8 +170,13 @@ class Keda(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:keda:Keda", name, None, opts)
-        raise_if_invalid("Keda", name, validate(args))
+        super().__init__(
+            component_token("Keda"),
+            name,
+            None,
+            component_options("keda", "Keda", opts),
+        )
+        args = accept_args("Keda", name, args, validate)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",

@@ -22,9 +22,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.load_balancing import CLUSTER_TAG_KEY, INTERNAL
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..iam import POLICY_VERSION, pod_identity_role
 
 CHART_VERSION = "3.5.0"
@@ -323,8 +325,13 @@ class LoadBalancerController(pulumi.ComponentResource):
         args: LoadBalancerControllerArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("mlops:load_balancer_controller:LoadBalancerController", name, None, opts)
-        raise_if_invalid("LoadBalancerController", name, _problems(args))
+        super().__init__(
+            component_token("LoadBalancerController"),
+            name,
+            None,
+            component_options("load_balancer_controller", "LoadBalancerController", opts),
+        )
+        args = accept_args("LoadBalancerController", name, args, _problems)
         tags = merge_tags(args.tags, {"mlops:component": "load-balancer-controller"})
         document = pulumi.Output.all(
             pulumi.Output.from_input(args.cluster_arn),

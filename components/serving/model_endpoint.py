@@ -48,10 +48,12 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args, allowed_values
 from ..core.images import ecr_digest_problem
 from ..core.labels import ENDPOINT_LABEL, GPU_TAINT_KEY, POOL_LABEL, WORKLOAD_LABEL
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..gpu.node_pool import Workload
 from ..iam import pod_identity_role
 from ..observability.alert_rules import AlertRule, Severity, prometheus_rule_groups
@@ -372,7 +374,7 @@ def _server_problems(args: ModelEndpointArgs) -> list[Invalid]:
     try:
         kind = ServerKind(args.server)
     except ValueError:
-        return [Invalid("server", args.server, ", ".join(k.value for k in ServerKind))]
+        return [Invalid("server", args.server, allowed_values(ServerKind))]
     if kind is ServerKind.CUSTOM and args.custom_server is None:
         problems.append(Invalid("custom_server", None, "a ServerSpec, required with server=custom"))
     if kind is not ServerKind.CUSTOM and args.custom_server is not None:
@@ -642,9 +644,14 @@ class ModelEndpoint(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:model_endpoint:ModelEndpoint", name, None, opts)
+        super().__init__(
+            component_token("ModelEndpoint"),
+            name,
+            None,
+            component_options("model_endpoint", "ModelEndpoint", opts),
+        )
         endpoint = args.endpoint_name or name
-        raise_if_invalid("ModelEndpoint", name, validate(endpoint, args))
+        args = accept_args("ModelEndpoint", name, args, lambda a: validate(endpoint, a))
         spec = server_spec(args, args.model_name or endpoint)
         assert spec is not None  # validated
         ns = args.namespace

@@ -25,10 +25,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..core.coercion import accept_args
 from ..core.labels import TENANT_LABEL, TENANT_TAG
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..iam import POLICY_VERSION, pod_identity_role
 from ..storage.artifact_store import AccessLevel, access_policy_document
 
@@ -192,8 +194,13 @@ class Tenant(pulumi.ComponentResource):
     """Prefix of the team's ECR repositories."""
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mlops:tenant:Tenant", name, None, opts)
-        raise_if_invalid("Tenant", name, tenant_problems(args))
+        super().__init__(
+            component_token("Tenant"),
+            name,
+            None,
+            component_options("tenant", "Tenant", opts),
+        )
+        args = accept_args("Tenant", name, args, tenant_problems)
         ns_name = args.namespace or args.team
         prefix = args.artifact_prefix or f"teams/{args.team}/"
         repo_prefix = args.ecr_repository_prefix or physical_name(

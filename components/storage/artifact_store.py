@@ -6,9 +6,10 @@ logs bucket, and kept tidy by lifecycle rules. Prod adds ``protect`` / retain-on
 optionally, cross-region replication and object lock.
 
 Bucket names are global across all AWS accounts, so the physical name of each bucket ends
-in the deploying account's ID: ``{project}-{stack}-{purpose}-{account}``. Two stacks, two
-accounts or two consumers with the same prefix never collide, and names stay readable and
-stable (no random suffix to lose track of after an import or a state restore).
+in the deploying account's ID: ``{project}-{stack}-{purpose}-{account}``. Two stacks or two
+accounts never collide, and names stay readable and stable (no random suffix to lose track of
+after an import or a state restore). Two instances with one prefix in one stack fail the
+preview naming both (:func:`..core.naming.claim_name`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
+from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 
 
@@ -421,8 +424,13 @@ class ArtifactStore(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:artifact_store:ArtifactStore", name, None, opts)
-        raise_if_invalid("ArtifactStore", name, validate(args))
+        super().__init__(
+            component_token("ArtifactStore"),
+            name,
+            None,
+            component_options("artifact_store", "ArtifactStore", opts),
+        )
+        args = accept_args("ArtifactStore", name, args, validate)
         self._name = name
         self._args = args
         self._public_access_blocks: dict[BucketPurpose, aws.s3.BucketPublicAccessBlock] = {}
@@ -461,7 +469,8 @@ class ArtifactStore(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-key-alias",
-            name="alias/" + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix),
+            name="alias/"
+            + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -766,7 +775,9 @@ class ArtifactStore(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-replication-role",
-            name=physical_name("s3-replication", NameKind.IAM_ROLE, args.name_prefix),
+            name=physical_name(
+                "s3-replication", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(self._name)
+            ),
             assume_role_policy=account.apply(
                 lambda a: json.dumps(
                     {
@@ -956,3 +967,8 @@ def _replication_policy(
             },
         ],
     }
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"ArtifactStore '{name}'"

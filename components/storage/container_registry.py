@@ -19,10 +19,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 
 
 class ScanFrequency(StrEnum):
@@ -243,8 +245,9 @@ def validate(args: ContainerRegistryArgs) -> list[Invalid]:
                     Invalid(
                         f"{arg}[{i}]",
                         arn,
-                        "an IAM role ARN in a named account; "
-                        "'*' and public principals are never allowed",
+                        "an IAM role, user or account-root ARN of a named account, e.g. "
+                        "arn:aws:iam::111111111111:role/ci; '*', service, federated and "
+                        "public principals are never allowed",
                     )
                 )
     _in_range(problems, "keep_tagged_images", args.keep_tagged_images, KEEP_RELEASES_RANGE)
@@ -297,8 +300,13 @@ class ContainerRegistry(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:container_registry:ContainerRegistry", name, None, opts)
-        raise_if_invalid("ContainerRegistry", name, validate(args))
+        super().__init__(
+            component_token("ContainerRegistry"),
+            name,
+            None,
+            component_options("container_registry", "ContainerRegistry", opts),
+        )
+        args = accept_args("ContainerRegistry", name, args, validate)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect
@@ -325,7 +333,8 @@ class ContainerRegistry(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-key-alias",
-            name="alias/" + physical_name("images", NameKind.KMS_ALIAS, args.name_prefix),
+            name="alias/"
+            + physical_name("images", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -347,7 +356,9 @@ class ContainerRegistry(pulumi.ComponentResource):
             role = repo.replace("/", "-")
             repository = aws.ecr.Repository(
                 f"{name}-{role}",
-                name=physical_name(repo, NameKind.ECR_REPOSITORY, args.name_prefix),
+                name=physical_name(
+                    repo, NameKind.ECR_REPOSITORY, args.name_prefix, owner=_owner(name)
+                ),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                     scan_on_push=True
@@ -447,3 +458,8 @@ def pull_policy_document(repository_arns: Sequence[str]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"ContainerRegistry '{name}'"

@@ -32,11 +32,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
 from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.validation import Invalid, raise_if_invalid
+from ..core.tokens import component_options, component_token
+from ..core.validation import Invalid
 from ..core.versions import MLFLOW_CHART, MLFLOW_CHART_REPOSITORY, POSTGRES_ENGINE_VERSION
 from ..iam import POLICY_VERSION, pod_identity_role, policy_json
 from ..observability.observability import retention_problems
@@ -421,8 +423,13 @@ class ModelRegistry(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:model_registry:ModelRegistry", name, None, opts)
-        raise_if_invalid("ModelRegistry", name, validate(args))
+        super().__init__(
+            component_token("ModelRegistry"),
+            name,
+            None,
+            component_options("model_registry", "ModelRegistry", opts),
+        )
+        args = accept_args("ModelRegistry", name, args, validate)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect
@@ -434,7 +441,9 @@ class ModelRegistry(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
-        identifier = physical_name("mlflow", NameKind.RDS_INSTANCE, args.name_prefix)
+        identifier = physical_name(
+            "mlflow", NameKind.RDS_INSTANCE, args.name_prefix, owner=_owner(name)
+        )
         log_group_names = [f"/aws/rds/instance/{identifier}/{log}" for log in LOG_EXPORTS]
         self.db_key = aws.kms.Key(
             f"{name}-db-key",
@@ -462,7 +471,8 @@ class ModelRegistry(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-db-key-alias",
-            name="alias/" + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix),
+            name="alias/"
+            + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
             target_key_id=self.db_key.key_id,
             opts=child,
         )
@@ -831,3 +841,8 @@ class ModelRegistry(pulumi.ComponentResource):
             spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=hard),
             opts=child,
         )
+
+
+def _owner(name: str) -> str:
+    """How a physical-name collision names this component (core.naming.claim_name)."""
+    return f"ModelRegistry '{name}'"

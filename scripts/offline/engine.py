@@ -1,20 +1,27 @@
-"""Run a Pulumi program under the SDK's mock runtime and return everything it registered."""
+"""The repository's offline preview engine: the real program (``__main__.py``) with a stack's
+real config file, run by :mod:`mlops_platform.testing` (the shipped test kit, where the
+generic engine lives since 0.2.0; its names are re-exported here for the scripts and tests).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import runpy
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.mocks import set_mocks
-from pulumi.runtime.stack import run_in_stack
+from mlops_platform.testing.engine import (
+    _SECRET_SIG,
+    _SIG,
+    UNKNOWN_WIRE,
+    Recording,
+    Registration,
+    Secret,
+    Unknown,
+    decode,
+    plain,
+    run_program,
+)
+from mlops_platform.testing.mocks import PlatformMocks, RecordingMonitor
 
-from scripts.offline.mocks import DEFAULT_ACCOUNT, PlatformMocks, RecordingMonitor
 from scripts.offline.project import (
     REPO_ROOT,
     SECRET_PLACEHOLDER,
@@ -22,256 +29,19 @@ from scripts.offline.project import (
     load_stack_config,
 )
 
-UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-_SIG = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
-
-
-class Secret:
-    """A secret input value: readable by tests, never written out."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "Secret([redacted])"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(repr(self.value))
-
-
-class Unknown:
-    """A value not known until the resources it depends on exist."""
-
-    def __repr__(self) -> str:
-        return "Unknown"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Unknown)
-
-    def __hash__(self) -> int:
-        return 0
-
-
-def decode(value: Any) -> Any:
-    """Wire form -> Python: secrets as :class:`Secret`, unknowns as :class:`Unknown`,
-    resource references as the referenced resource's ID (custom) or URN (component)."""
-    if isinstance(value, dict):
-        sig = value.get(_SIG)
-        if sig == _SECRET_SIG:
-            return Secret(decode(value.get("value")))
-        if sig == _RESOURCE_SIG:
-            return value.get("id") or value.get("urn")
-        return {k: decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if value == UNKNOWN_WIRE:
-        return Unknown()
-    return value
-
-
-def plain(value: Any) -> Any:
-    """A JSON-safe form with secrets redacted and unknowns marked."""
-    if isinstance(value, Secret):
-        return "[secret]"
-    if isinstance(value, Unknown):
-        return "[unknown]"
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # the wire carries every number as a double
-    return value
-
-
-@dataclass(frozen=True)
-class Registration:
-    """One resource registration, as the engine would have received it."""
-
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    id: str | None
-    parent: str | None
-    provider: str | None
-    inputs: dict[str, Any]
-    protect: bool
-    retain_on_delete: bool
-    ignore_changes: list[str]
-    dependencies: list[str]
-    property_dependencies: dict[str, list[str]]
-    delete_before_replace: bool
-    aliases: list[Any]
-    additional_secret_outputs: list[str]
-    replace_on_changes: list[str]
-    deleted_with: str | None
-    import_id: str | None
-    version: str | None
-    custom_timeouts: dict[str, str]
-    raw: dict[str, Any] = field(repr=False)
-
-    @classmethod
-    def from_request(cls, request: dict[str, Any], urn: str, rid: str | None) -> Registration:
-        """Build from the monitor's request record (camelCase protobuf JSON)."""
-        return cls(
-            urn=urn,
-            type=request["type"],
-            name=request["name"],
-            custom=bool(request.get("custom", False)),
-            id=rid,
-            parent=request.get("parent") or None,
-            provider=request.get("provider") or None,
-            inputs=decode(request.get("object", {})),
-            protect=bool(request.get("protect", False)),
-            retain_on_delete=bool(request.get("retainOnDelete", False)),
-            ignore_changes=list(request.get("ignoreChanges", [])),
-            dependencies=sorted(set(request.get("dependencies", []))),
-            property_dependencies={
-                key: sorted(set(deps.get("urns", [])))
-                for key, deps in sorted(request.get("propertyDependencies", {}).items())
-            },
-            delete_before_replace=bool(request.get("deleteBeforeReplace", False)),
-            aliases=list(request.get("aliases", [])) + list(request.get("aliasSpecs", [])),
-            additional_secret_outputs=list(request.get("additionalSecretOutputs", [])),
-            replace_on_changes=list(request.get("replaceOnChanges", [])),
-            deleted_with=request.get("deletedWith") or None,
-            import_id=request.get("importId") or None,
-            version=request.get("version") or None,
-            custom_timeouts=dict(request.get("customTimeouts", {})),
-            raw=request,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The deterministic, secret-free form written by ``preview --format json``."""
-        return {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "custom": self.custom,
-            "id": self.id,
-            "parent": self.parent,
-            "provider": self.provider,
-            "protect": self.protect,
-            "retainOnDelete": self.retain_on_delete,
-            "ignoreChanges": self.ignore_changes,
-            "deleteBeforeReplace": self.delete_before_replace,
-            "dependencies": self.dependencies,
-            "propertyDependencies": self.property_dependencies,
-            "aliases": plain(self.aliases),
-            "additionalSecretOutputs": self.additional_secret_outputs,
-            "replaceOnChanges": self.replace_on_changes,
-            "deletedWith": self.deleted_with,
-            "importId": self.import_id,
-            "version": self.version,
-            "customTimeouts": self.custom_timeouts,
-            "inputs": plain(self.inputs),
-        }
-
-
-@dataclass
-class Recording:
-    """Everything one run registered, in URN order (deterministic whatever the scheduling)."""
-
-    project: str
-    stack: str
-    resources: list[Registration]
-    outputs: dict[str, Any]
-    component_outputs: dict[str, dict[str, Any]]
-    invokes: list[dict[str, Any]]
-
-    def __iter__(self) -> Iterator[Registration]:
-        return iter(self.resources)
-
-    def of_type(self, type_: str) -> list[Registration]:
-        """Registrations of one type token."""
-        return [r for r in self.resources if r.type == type_]
-
-    def one(self, type_: str, name: str | None = None) -> Registration:
-        """The single registration of ``type_`` (named ``name``); fails loudly otherwise."""
-        found = [r for r in self.of_type(type_) if name is None or r.name == name]
-        if len(found) != 1:
-            names = [r.name for r in self.of_type(type_)]
-            raise LookupError(f"expected one {type_} named {name!r}, found {len(found)}: {names}")
-        return found[0]
-
-    def children(self, urn: str) -> list[Registration]:
-        """Direct children of ``urn``."""
-        return [r for r in self.resources if r.parent == urn]
-
-    @property
-    def stack_urn(self) -> str:
-        """The root stack resource's URN."""
-        name = f"{self.project}-{self.stack}"
-        return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{name}"
-
-    def created(self) -> list[Registration]:
-        """Everything but the root stack resource."""
-        return [r for r in self.resources if r.type != "pulumi:pulumi:Stack"]
-
-
-def run_program(
-    program: Callable[[], Any],
-    *,
-    project: str = "mlops",
-    stack: str = "dev",
-    config: dict[str, str] | None = None,
-    secret_keys: list[str] | None = None,
-    mocks: PlatformMocks | None = None,
-    monitor: RecordingMonitor | None = None,
-    preview: bool = True,
-) -> Recording:
-    """Run ``program`` in a fresh mocked stack and return what it registered.
-
-    Each call starts from clean runtime state (config, root resource, pending outputs), so
-    tests never share mock state. Exceptions from the program propagate unchanged; pass your
-    own ``monitor`` to see what was registered before one was raised.
-    """
-    config = dict(config or {})
-    if mocks is None:
-        mocks = PlatformMocks(
-            region=config.get("aws:region", "us-east-1"),
-            account=_first_account(config.get(f"{project}:allowedAccountIds")),
-        )
-    monitor = monitor if monitor is not None else RecordingMonitor(mocks)
-    set_all_config(config, list(secret_keys or []))
-    pulumi_settings.ROOT.set(None)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
-        # set_mocks leaves a finished placeholder stack as the root; run_in_stack makes the
-        # real one, as the language host does, so stack exports are registered as outputs.
-        pulumi_settings.ROOT.set(None)
-        loop.run_until_complete(run_in_stack(program))
-    finally:
-        # A program that failed leaves tasks behind (outstanding RPCs, outputs); cancel them
-        # on this loop, so nothing of this run is awaited by the next one.
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        pulumi_settings._get_rpc_manager().clear()
-        loop.close()
-        asyncio.set_event_loop(None)
-
-    registrations: dict[str, Registration] = {}
-    for raw in monitor.registrations:
-        registrations.setdefault(raw.urn, Registration.from_request(raw.request, raw.urn, raw.id))
-    resources = [registrations[urn] for urn in sorted(registrations)]
-    stack_urn = next((r.urn for r in resources if r.type == "pulumi:pulumi:Stack"), None)
-    outputs = decode(monitor.outputs.get(stack_urn, {})) if stack_urn else {}
-    component_outputs = {
-        urn: decode(out) for urn, out in sorted(monitor.outputs.items()) if urn != stack_urn
-    }
-    return Recording(project, stack, resources, outputs, component_outputs, monitor.invokes)
+__all__ = [
+    "UNKNOWN_WIRE",
+    "_SECRET_SIG",
+    "_SIG",
+    "Recording",
+    "Registration",
+    "Secret",
+    "Unknown",
+    "decode",
+    "plain",
+    "run_program",
+    "synthesize",
+]
 
 
 def synthesize(
@@ -307,13 +77,3 @@ def _secret_stand_in(key: str, path: tuple[str | int, ...]) -> str:
     from mlops_platform.config.loader import documented_example  # noqa: PLC0415
 
     return documented_example(key, path) or SECRET_PLACEHOLDER
-
-
-def _first_account(value: str | None) -> str:
-    import json  # noqa: PLC0415
-
-    try:
-        accounts = json.loads(value) if value else []
-    except ValueError:
-        accounts = []
-    return str(accounts[0]) if accounts and isinstance(accounts, list) else DEFAULT_ACCOUNT

@@ -11,32 +11,11 @@ names and shapes) is therefore exercised, not restated by hand.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from scripts.offline.engine import UNKNOWN_WIRE, Recording, Secret, Unknown, synthesize
-from scripts.offline.mocks import DEFAULT_ACCOUNT, PlatformMocks
+from mlops_platform.testing import DEFAULT_ACCOUNT, PlatformMocks, Recording, stack_reference_state
+
+from scripts.offline.engine import synthesize
 from scripts.offline.project import REPO_ROOT, StackFileError, load_stack_config
-
-
-def stack_reference_state(outputs: dict[str, Any]) -> dict[str, Any]:
-    """What a StackReference read returns for a stack with these (decoded) ``outputs``:
-    plain values, the names of the secret ones, unknowns in their wire form."""
-    secret: set[str] = set()
-
-    def wire(value: Any, name: str) -> Any:
-        if isinstance(value, Secret):
-            secret.add(name)
-            return wire(value.value, name)
-        if isinstance(value, Unknown):
-            return UNKNOWN_WIRE
-        if isinstance(value, dict):
-            return {k: wire(v, name) for k, v in value.items()}
-        if isinstance(value, list):
-            return [wire(v, name) for v in value]
-        return value
-
-    plain = {name: wire(value, name) for name, value in outputs.items()}
-    return {"outputs": plain, "secretOutputNames": sorted(secret)}
 
 
 def _account(platform: Recording) -> str:

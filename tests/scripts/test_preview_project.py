@@ -20,7 +20,7 @@ def test_example_project_previews_as_json_without_mandatory_findings(tmp_path: P
     assert code == preview.EXIT_OK
     assert doc["project"] == "team-serving"
     assert doc["policy"]["mandatoryViolations"] == 0
-    assert "mlops:model_endpoint:ModelEndpoint::chat" in doc["counts"]["byComponent"]
+    assert "mlops:index:ModelEndpoint::chat" in doc["counts"]["byComponent"]
 
 
 def test_a_stack_reference_the_platform_cannot_answer_is_a_clear_failure(

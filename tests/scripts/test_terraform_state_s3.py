@@ -158,7 +158,7 @@ def test_network_adopts_a_vpc_from_a_state_in_s3(moto_endpoint):
         existing=ExistingNetworkArgs(terraform_state=tf),
     )
     rec = run_program(lambda: Network("net", args))
-    (urn,) = [r.urn for r in rec.of_type("mlops:network:Network")]
+    (urn,) = [r.urn for r in rec.of_type("mlops:index:Network")]
     out = rec.component_outputs[urn]
     assert out["vpc_id"] == "vpc-0123456789abcdef0"
     assert out["vpc_cidr"] == "10.60.0.0/16"

@@ -24,7 +24,7 @@ STACKS = ("dev", "test", "prod")
 def test_real_stack_synthesizes(stack, synthesized):
     recording = synthesized(stack)
 
-    platform = recording.one("mlops:platform:MlopsPlatform", f"mlops-{stack}")
+    platform = recording.one("mlops:index:MlopsPlatform", f"mlops-{stack}")
     assert platform.parent == recording.stack_urn
     provider = recording.one("pulumi:providers:aws")
     tags = json.loads(provider.inputs["defaultTags"])["tags"]
@@ -85,7 +85,7 @@ def test_json_preview_is_byte_identical_across_processes(tmp_path, in_process_pr
 def test_text_preview_prints_the_tree(in_process_preview, run_cli):
     code, out, err = run_cli(preview.main, "--stack", "dev")
     assert code == 0, err
-    assert "mlops:platform:MlopsPlatform  mlops-dev" in out
+    assert "mlops:index:MlopsPlatform  mlops-dev" in out
     assert "Resources:" in out
 
 

@@ -143,13 +143,20 @@ def test_component_modules_create_nothing_at_import_time():
     assert built == "[]"
 
 
-def test_every_component_registers_an_mlops_type_token():
+def test_every_component_registers_an_index_token_with_its_legacy_alias():
+    # Pulumi's package convention (what the component provider host derives from a class
+    # name) is mlops:index:<Name>; the pre-0.2.0 token stays as an alias, so existing stacks
+    # move their components instead of replacing them.
+    found = []
     for path in _library_files():
         module = importlib.import_module(_module_name(path))
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if not issubclass(cls, pulumi.ComponentResource) or cls.__module__ != module.__name__:
                 continue
-            source = inspect.getsource(module)
-            assert re.search(rf'"mlops:[a-z_]+:{cls.__name__}"', source), (
-                f"{cls.__name__} should register an mlops:<module>:{cls.__name__} token"
+            source = inspect.getsource(cls)
+            found.append(cls.__name__)
+            assert f'component_token("{cls.__name__}")' in source, cls.__name__
+            assert re.search(rf'component_options\("[a-z_]+", "{cls.__name__}", opts\)', source), (
+                f"{cls.__name__} should alias its pre-0.2.0 mlops:<module>:{cls.__name__} token"
             )
+    assert len(found) >= 12, found

@@ -410,7 +410,7 @@ def test_bad_input_raises_once_before_any_child_is_registered():
     assert "instance_types[1]" in message
     assert "min_size" in message
     registered = {r.request["type"] for r in monitor.registrations}
-    assert registered <= {"pulumi:pulumi:Stack", "mlops:gpu_node_pool:GpuNodePool"}
+    assert registered <= {"pulumi:pulumi:Stack", "mlops:index:GpuNodePool"}
 
 
 def test_unknown_instance_type():

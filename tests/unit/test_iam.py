@@ -330,7 +330,7 @@ def test_no_ci_role_without_a_repository() -> None:
     rec = run_iam(iam_args(ci_repository=None))
     assert [r.name for r in rec.of_type(ROLE) if "ci" in r.name] == []
     assert rec.of_type(OIDC) == []
-    outputs = rec.component_outputs[rec.one("mlops:iam:PlatformIam").urn]
+    outputs = rec.component_outputs[rec.one("mlops:index:PlatformIam").urn]
     assert outputs.get("ci_role_arn") is None
 
 

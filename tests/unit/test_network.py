@@ -47,7 +47,7 @@ FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 CIDR_ASSOC = "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"
-COMPONENT = "mlops:network:Network"
+COMPONENT = "mlops:index:Network"
 AZS_INVOKE = "aws:index/getAvailabilityZones:getAvailabilityZones"
 
 

@@ -235,7 +235,7 @@ def test_grafana_is_cluster_internal_with_a_generated_secret_password(minimal):
     assert set(data) == {grafana["admin"]["userKey"], grafana["admin"]["passwordKey"]}
     password = minimal.one("random:index/randomPassword:RandomPassword")
     assert password.inputs["length"] >= 24
-    outputs = minimal.component_outputs[minimal.one("mlops:observability:Observability").urn]
+    outputs = minimal.component_outputs[minimal.one("mlops:index:Observability").urn]
     assert isinstance(outputs["grafanaAdminPassword"], Secret)
 
 

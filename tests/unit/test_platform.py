@@ -23,7 +23,7 @@ def test_provider_carries_default_tags_region_and_accounts():
     config = environment_from_config(VALUES, "test")
     recording = run_program(lambda: MlopsPlatform("p", config), stack="test")
 
-    component = recording.one("mlops:platform:MlopsPlatform", "p")
+    component = recording.one("mlops:index:MlopsPlatform", "p")
     provider = recording.one("pulumi:providers:aws")
     assert provider.parent == component.urn
     assert provider.inputs["region"] == "eu-central-1"
@@ -87,6 +87,18 @@ def test_gpu_node_groups_wait_for_the_cluster_networking_and_system_nodes(synthe
         assert addons & set(component.dependencies + group.dependencies)
 
 
+def test_platform_takes_args_with_its_own_prefix_like_the_other_components():
+    from mlops_platform import MlopsPlatformArgs  # noqa: PLC0415
+
+    config = environment_from_config(VALUES, "test")
+    args = MlopsPlatformArgs(config=config, name_prefix="team-x")
+    recording = run_program(lambda: MlopsPlatform("p", args), stack="test")
+    cluster = recording.one("aws:eks/cluster:Cluster")
+    assert cluster.inputs["name"] == "team-x-eks"
+    keyword = run_program(lambda: MlopsPlatform("p", config=config), stack="test")
+    assert keyword.one("aws:eks/cluster:Cluster").inputs["name"] == "mlops-test-eks"
+
+
 SPOT_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 
 
@@ -96,7 +108,7 @@ def test_spot_pools_get_the_spot_service_linked_role_unless_the_account_has_it()
     role = recording.one(SPOT_ROLE)
     assert role.inputs["awsServiceName"] == "spot.amazonaws.com"
     assert role.retain_on_delete  # the account's role outlives the stack
-    pools = recording.of_type("mlops:gpu_node_pool:GpuNodePool")
+    pools = recording.of_type("mlops:index:GpuNodePool")
     spot = [p for p in pools if role.urn in p.dependencies]
     assert spot and len(spot) < len(pools)  # prod: spot training pool only, not serving
     # custom networking (prod has a pod CIDR): Karpenter must not count the primary ENI

@@ -327,7 +327,7 @@ def test_oidc_provider_for_irsa(recordings: dict[str, Recording]) -> None:
 
 def test_outputs_and_kubernetes_provider(recordings: dict[str, Recording]) -> None:
     rec = recordings["dev"]
-    component = rec.one("mlops:serving_cluster:ServingCluster")
+    component = rec.one("mlops:index:ServingCluster")
     outputs = rec.component_outputs[component.urn]
     assert outputs["cluster_name"] == "mlops-dev-eks"
     assert outputs["endpoint"].startswith("https://")
@@ -348,7 +348,7 @@ def test_outputs_and_kubernetes_provider(recordings: dict[str, Recording]) -> No
 
 def test_children_are_parented_and_tagged(recordings: dict[str, Recording]) -> None:
     rec = recordings["dev"]
-    component = rec.one("mlops:serving_cluster:ServingCluster")
+    component = rec.one("mlops:index:ServingCluster")
     for resource in rec.created():
         if resource.urn == component.urn:
             continue
@@ -372,7 +372,7 @@ API_CIDRS = {"dev": "10.10.0.0/16", "test": "10.20.0.0/16", "prod": "10.30.0.0/1
 def test_the_vpc_reaches_the_private_endpoint(recordings: dict[str, Recording], stack: str) -> None:
     rec = recordings[stack]
     (rule,) = rec.of_type(INGRESS)
-    outputs = rec.component_outputs[rec.one("mlops:serving_cluster:ServingCluster").urn]
+    outputs = rec.component_outputs[rec.one("mlops:index:ServingCluster").urn]
     cidr = API_CIDRS[stack]
     assert rule.inputs["securityGroupId"] == outputs["cluster_security_group_id"]
     assert rule.inputs["securityGroupId"].startswith("sg-")
@@ -466,7 +466,7 @@ def test_pod_subnets_are_used_through_custom_networking(
     }
     configs = rec.of_type(ENI_CONFIG)
     assert len(configs) == 3
-    cluster_sg = rec.component_outputs[rec.one("mlops:serving_cluster:ServingCluster").urn][
+    cluster_sg = rec.component_outputs[rec.one("mlops:index:ServingCluster").urn][
         "cluster_security_group_id"
     ]
     by_zone = {c.inputs["metadata"]["name"]: c.inputs["spec"] for c in configs}
