@@ -248,8 +248,10 @@ def run_program(
         set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         # A program that raised leaves its pending outputs behind, bound to its closed loop;
         # this run must not wait for them.
-        with pulumi_settings.SETTINGS.lock:
-            pulumi_settings.SETTINGS.outputs.clear()
+        # (Settings declares neither attribute; both exist since the SDK's output tracking.)
+        settings: Any = pulumi_settings.SETTINGS
+        with settings.lock:
+            settings.outputs.clear()
         # set_mocks leaves a finished placeholder stack as the root; run_in_stack makes the
         # real one, as the language host does, so stack exports are registered as outputs.
         pulumi_settings.ROOT.set(None)
