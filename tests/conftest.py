@@ -93,8 +93,9 @@ class SynthesisGuard:
         root: Path = REPO_ROOT,
         stack_file: Path | None = None,
         monitor: Any = None,
+        **options: Any,
     ) -> Any:
-        if stack_file is None and Path(root).resolve() == REPO_ROOT:
+        if stack_file is None and not options and Path(root).resolve() == REPO_ROOT:
             if stack in self.first and stack not in self._again:
                 pytest.fail(
                     f"the real stack {stack!r} is synthesized a second time in this session "
@@ -107,7 +108,7 @@ class SynthesisGuard:
             test = os.environ.get("PYTEST_CURRENT_TEST", "a fixture").rsplit(" ", 1)[0]
             self.first.setdefault(stack, test)  # once it synthesized (an unknown stack fails)
             return recording
-        return self.synthesize(stack, root, stack_file, monitor)
+        return self.synthesize(stack, root, stack_file, monitor, **options)
 
     @contextlib.contextmanager
     def once_more(self, stack: str) -> Iterator[None]:
@@ -189,6 +190,35 @@ class SharedAnalyzer:
 
     def __exit__(self, *_: object) -> None:
         return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _team_previews_share_the_platform(synthesized: Callable[[str], Any]) -> Iterator[None]:
+    """A team project's preview reads the platform stack's outputs: from the shared recording
+    of the unmodified real stack, not from a second synthesis of it."""
+    from scripts.offline import team  # noqa: PLC0415
+
+    guarded = team.synthesize
+
+    def synthesize(
+        stack: str,
+        root: Path = REPO_ROOT,
+        stack_file: Path | None = None,
+        monitor: Any = None,
+        **options: Any,
+    ) -> Any:
+        if (
+            stack_file is None
+            and monitor is None
+            and not options
+            and Path(root).resolve() == REPO_ROOT
+        ):
+            return synthesized(stack)
+        return guarded(stack, root, stack_file, monitor, **options)
+
+    team.synthesize = synthesize  # type: ignore[assignment]
+    yield
+    team.synthesize = guarded  # type: ignore[assignment]
 
 
 @pytest.fixture

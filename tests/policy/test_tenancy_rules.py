@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from scripts.offline import Recording, Registration, synthesize
+from scripts.offline import Recording, Registration
 from scripts.policy_runner import EXIT_OK, EXIT_POLICY, evaluate, run_recording, with_changes
 from tests.policy.builders import DEPLOYMENT
 from tests.policy.tenancy_cases import gpu_deployment
@@ -28,8 +28,8 @@ ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 
 
 @pytest.fixture(scope="module")
-def recordings() -> dict[str, Recording]:
-    return {stack: synthesize(stack) for stack in STACKS}
+def recordings(synthesized) -> dict[str, Recording]:
+    return {stack: synthesized(stack) for stack in STACKS}
 
 
 @pytest.mark.parametrize("stack", STACKS)
