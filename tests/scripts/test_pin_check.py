@@ -112,9 +112,15 @@ def _node_class(alias: str, instance_types: list[str]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("stack", ["dev", "test", "prod"])
-def test_shipped_pins_pass_against_the_recorded_fixtures(stack, sources, run_cli):
+def test_shipped_pins_pass_against_the_recorded_fixtures(
+    stack, sources, run_cli, cli_synthesis, monkeypatch
+):
     """Every pin the stack deploys, read from its real synthesized preview, exists upstream;
     only the known-wrong pins (while they are still shipped) fail, naming the newest."""
+    import scripts.offline  # noqa: PLC0415
+
+    # The preview the check reads is the session's shared recording of the real stack.
+    monkeypatch.setattr(scripts.offline, "synthesize", cli_synthesis)
     code, out, err = run_cli(
         main, "--stack", stack, "--pins-only", "--json", *sources.chart_repo_options()
     )
