@@ -257,6 +257,12 @@ def run_program(
         pulumi_settings.ROOT.set(None)
         loop.run_until_complete(run_in_stack(program))
     finally:
+        # A program that raised also leaves tasks pending on this loop: cancel them here, so
+        # they neither run later nor are reported as destroyed while pending at exit.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
 
