@@ -263,6 +263,9 @@ def run_program(
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        # What is still in flight belongs to a run that already raised its error: a late
+        # "exception never retrieved" of it would only repeat that error at exit.
+        loop.set_exception_handler(lambda _loop, _context: None)
         loop.close()
         asyncio.set_event_loop(None)
 
