@@ -477,6 +477,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 **_dcgm_scrape_target(config),
                 application_log_groups=list(obs.application_log_groups),
                 log_retention_days=config.log_retention_days,
+                kms_deletion_window_days=obs.kms_deletion_window_days,
                 amp_enabled=obs.amp.enabled,
                 amp_region=obs.amp.region,
                 protect=protect,

@@ -39,6 +39,7 @@ import pulumi_kubernetes as k8s
 
 from ..core.coercion import accept_args
 from ..core.kms import LOGS_KEY_USE_ACTIONS, key_admin_statement
+from ..core.limits import kms_deletion_window_problems, retention_problems
 from ..core.naming import NameKind, physical_name
 from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
@@ -70,10 +71,6 @@ ENI_CONFIG_API_VERSION = "crd.k8s.amazonaws.com/v1alpha1"
 ENI_CONFIG_LABEL = "topology.kubernetes.io/zone"
 """Node label whose value names a node's ENIConfig: one ENIConfig per AZ, named after it."""
 
-_LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-     2922, 3288, 3653}
-)  # fmt: skip
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _AMI_RELEASE = re.compile(r"^1\.\d{2}\.\d+-\d{8}$")
@@ -560,22 +557,10 @@ class ServingCluster(pulumi.ComponentResource):
         if not _K8S_VERSION.match(args.version):
             problems.append(Invalid("version", args.version, "a Kubernetes minor, e.g. 1.34"))
         problems += _endpoint_problems(args)
-        if not 7 <= args.kms_deletion_window_days <= 30:
-            problems.append(
-                Invalid(
-                    "kms_deletion_window_days",
-                    args.kms_deletion_window_days,
-                    "KMS waits 7 to 30 days before deleting a key",
-                )
-            )
-        if args.log_retention_days not in _LOG_RETENTION_DAYS:
-            problems.append(
-                Invalid(
-                    "log_retention_days",
-                    args.log_retention_days,
-                    "a CloudWatch retention: " + ", ".join(map(str, sorted(_LOG_RETENTION_DAYS))),
-                )
-            )
+        problems += kms_deletion_window_problems(
+            "kms_deletion_window_days", args.kms_deletion_window_days
+        )
+        problems += retention_problems("log_retention_days", args.log_retention_days)
         for field_name, version in vars(args.addon_versions).items():
             if not _ADDON_VERSION.match(version):
                 problems.append(

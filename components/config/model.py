@@ -17,6 +17,12 @@ from pydantic.alias_generators import to_camel
 
 from ..cluster.serving_cluster import SupportType
 from ..core import patterns
+from ..core.limits import (
+    KMS_DELETION_WINDOW_DAYS,
+    RDS_BACKUP_RETENTION_DAYS,
+    first_problem,
+    retention_problems,
+)
 from ..core.versions import (
     COREDNS_ADDON,
     EBS_CSI_DRIVER_ADDON,
@@ -90,33 +96,6 @@ class InterfaceEndpoint(StrEnum):
     APS_WORKSPACES = "aps-workspaces"
 
 
-LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-"""The retention periods CloudWatch Logs accepts."""
-
-
 def _ipv4_cidr(value: str) -> str:
     try:
         network = ipaddress.IPv4Network(value, strict=True)
@@ -128,9 +107,9 @@ def _ipv4_cidr(value: str) -> str:
 
 
 def _retention(value: int) -> int:
-    if value not in LOG_RETENTION_DAYS:
-        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
-        raise ValueError(f"CloudWatch accepts only these retention periods (days): {allowed}")
+    problem = first_problem(retention_problems("", value))
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -144,6 +123,9 @@ def _kubernetes_version(value: str) -> str:
 
 Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 RetentionDays = Annotated[int, AfterValidator(_retention)]
+KmsDeletionWindowDays = Annotated[
+    int, Field(ge=KMS_DELETION_WINDOW_DAYS[0], le=KMS_DELETION_WINDOW_DAYS[1])
+]
 KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
 NonNegative = Annotated[int, Field(ge=0)]
 
@@ -402,9 +384,7 @@ class ClusterConfig(_Model):
         description="`STANDARD`: EKS upgrades the cluster when its version leaves standard "
         "support; `EXTENDED`: it stays, on paid extended support.",
     )
-    secrets_key_deletion_window_days: int = Field(
-        ge=7,
-        le=30,
+    secrets_key_deletion_window_days: KmsDeletionWindowDays = Field(
         description="Days KMS waits before deleting the secrets key (7..30); prod keeps 30.",
     )
     addons: AddonVersionsConfig = Field(
@@ -852,8 +832,8 @@ class StorageConfig(_Model):
     access_log_expiration_days: int = Field(
         ge=1, le=3650, description="Days S3 server access logs are kept."
     )
-    kms_deletion_window_days: int = Field(
-        ge=7, le=30, description="Waiting period of a scheduled deletion of the bucket key."
+    kms_deletion_window_days: KmsDeletionWindowDays = Field(
+        description="Waiting period of a scheduled deletion of the bucket key."
     )
     replication: ReplicationConfig = Field(
         default_factory=lambda: ReplicationConfig.model_validate({}),
@@ -891,8 +871,8 @@ class RegistryConfig(_Model):
     pull_through_cache: list[Upstream] = Field(
         description="Public registries cached through ECR, for clusters without internet."
     )
-    kms_deletion_window_days: int = Field(
-        ge=7, le=30, description="Waiting period of a scheduled deletion of the registry key."
+    kms_deletion_window_days: KmsDeletionWindowDays = Field(
+        description="Waiting period of a scheduled deletion of the registry key."
     )
 
 
@@ -923,7 +903,9 @@ class ModelRegistryConfig(_Model):
         ge=20, le=65536, description="Storage autoscaling ceiling (GiB)."
     )
     backup_retention_days: int = Field(
-        ge=1, le=35, description="Automated backup retention (days); prod keeps at least 7."
+        ge=RDS_BACKUP_RETENTION_DAYS[0],
+        le=RDS_BACKUP_RETENTION_DAYS[1],
+        description="Automated backup retention (days); prod keeps at least 7.",
     )
     multi_az: bool = Field(description="A standby in a second AZ. Required in prod.")
     deletion_protection: bool = Field(description="RDS deletion protection. Required in prod.")
@@ -1038,6 +1020,10 @@ class ObservabilityConfig(_Model):
     thresholds: AlertThresholdsConfig = Field(description="Alert thresholds.")
     prometheus_retention_days: int = Field(
         ge=1, le=3650, description="Days Prometheus keeps metrics."
+    )
+    kms_deletion_window_days: KmsDeletionWindowDays = Field(
+        description="Waiting period of a scheduled deletion of the observability key (log "
+        "groups and alert topic)."
     )
     prometheus_storage_gib: int = Field(
         ge=10, le=16384, description="Size (GiB) of each Prometheus volume (encrypted gp3)."

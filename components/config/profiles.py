@@ -56,6 +56,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             },
         },
         "observability": {
+            "kmsDeletionWindowDays": 7,
             "receivers": [],
             "prometheusRetentionDays": 7,
             "prometheusStorageGib": 20,
@@ -127,6 +128,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             },
         },
         "observability": {
+            "kmsDeletionWindowDays": 14,
             "receivers": ["sns"],
             "prometheusRetentionDays": 15,
             "prometheusStorageGib": 50,
@@ -208,6 +210,7 @@ PROFILES: dict[Profile, dict[str, Any]] = {
             },
         },
         "observability": {
+            "kmsDeletionWindowDays": 30,
             "receivers": ["sns"],
             "prometheusRetentionDays": 30,
             "prometheusStorageGib": 200,

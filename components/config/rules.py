@@ -19,6 +19,7 @@ from ..core.gpu_catalog import (
     MIG_PROFILES,
     max_gpus_per_node,
 )
+from ..core.limits import PROD_KMS_DELETION_WINDOW_DAYS
 from ..core.tagging import REQUIRED_TAG_KEYS, tag_problems
 from ..gpu.node_pool import AmiType
 from ..gpu.nvidia import NvidiaMode
@@ -335,7 +336,8 @@ def adopted_pod_subnets(config: EnvironmentConfig) -> list[Problem]:
 
 
 def prod_profile(config: EnvironmentConfig) -> list[Problem]:
-    """Prod spans >= 3 AZs, protects its cluster and its stateful resources."""
+    """Prod spans >= 3 AZs, protects its cluster and its stateful resources, and gives every
+    key the longest deletion window."""
     if config.profile is not Profile.PROD:
         return []
     problems: list[Problem] = []
@@ -357,6 +359,24 @@ def prod_profile(config: EnvironmentConfig) -> list[Problem]:
                 "prod protects and retains its stateful resources",
             )
         )
+    key_windows: dict[Path, int] = {
+        (
+            "cluster",
+            "secretsKeyDeletionWindowDays",
+        ): config.cluster.secrets_key_deletion_window_days,
+        ("storage", "kmsDeletionWindowDays"): config.storage.kms_deletion_window_days,
+        ("registry", "kmsDeletionWindowDays"): config.registry.kms_deletion_window_days,
+        ("observability", "kmsDeletionWindowDays"): config.observability.kms_deletion_window_days,
+    }
+    problems += [
+        Problem(
+            path,
+            days,
+            f"prod keeps the longest KMS deletion window, {PROD_KMS_DELETION_WINDOW_DAYS} days",
+        )
+        for path, days in key_windows.items()
+        if days < PROD_KMS_DELETION_WINDOW_DAYS
+    ]
     return problems
 
 
@@ -494,14 +514,6 @@ def cluster_access_and_keys(config: EnvironmentConfig) -> list[Problem]:
                 ("cluster", "access", "readOnlyNamespaces"),
                 [],
                 "read-only roles are scoped to namespaces: list at least one",
-            )
-        )
-    if config.profile is Profile.PROD and cluster.secrets_key_deletion_window_days < 30:
-        problems.append(
-            Problem(
-                ("cluster", "secretsKeyDeletionWindowDays"),
-                cluster.secrets_key_deletion_window_days,
-                "prod keeps the longest KMS deletion window, 30 days",
             )
         )
     return problems

@@ -38,6 +38,7 @@ import pulumi_aws as aws
 
 from ..core.coercion import accept_args
 from ..core.kms import KEY_ADMIN_ACTIONS, LOGS_KEY_USE_ACTIONS
+from ..core.limits import kms_deletion_window_problems, retention_problems
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
@@ -366,10 +367,10 @@ class DeployRunner(pulumi.ComponentResource):
                     f"{MIN_TIMEOUT_MINUTES} to {_MAX_QUEUED_TIMEOUT} minutes",
                 )
             )
-        if not 7 <= args.kms_deletion_window_days <= 30:
-            problems.append(
-                Invalid("kms_deletion_window_days", args.kms_deletion_window_days, "7 to 30 days")
-            )
+        problems += kms_deletion_window_problems(
+            "kms_deletion_window_days", args.kms_deletion_window_days
+        )
+        problems += retention_problems("log_retention_days", args.log_retention_days)
         return problems
 
 

@@ -28,6 +28,7 @@ import pulumi_aws as aws
 
 from ..core.coercion import accept_args
 from ..core.kms import logs_key_policy
+from ..core.limits import kms_deletion_window_problems, retention_problems
 from ..core.load_balancing import INTERNAL_SUBNET_TAG, PUBLIC_SUBNET_TAG
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
@@ -828,19 +829,10 @@ def _check_services_and_logs(args: NetworkArgs) -> list[Invalid]:
         elif svc in seen:
             problems.append(Invalid(where, svc, "listed twice"))
         seen.add(str(svc))
-    days = args.flow_log_retention_days
-    if not isinstance(days, int) or days <= 0:
-        problems.append(
-            Invalid(
-                "flow_log_retention_days",
-                days,
-                "a positive number of days that CloudWatch Logs accepts (e.g. 7, 30, 365)",
-            )
-        )
-    if not 7 <= args.kms_deletion_window_days <= 30:
-        problems.append(
-            Invalid("kms_deletion_window_days", args.kms_deletion_window_days, "7 to 30 days")
-        )
+    problems += retention_problems("flow_log_retention_days", args.flow_log_retention_days)
+    problems += kms_deletion_window_problems(
+        "kms_deletion_window_days", args.kms_deletion_window_days
+    )
     return problems
 
 

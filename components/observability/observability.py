@@ -27,6 +27,7 @@ import pulumi_random as random
 from ..core.coercion import accept_args
 from ..core.kms import logs_key_policy
 from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
+from ..core.limits import kms_deletion_window_problems, retention_problems
 from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
@@ -69,20 +70,6 @@ DASHBOARD_LABEL = "grafana_dashboard"
 
 DASHBOARDS: tuple[str, ...] = ("gpu-fleet", "serving")
 """Dashboards shipped from :mod:`mlops_platform.observability.dashboards`."""
-
-CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
-)  # fmt: skip
-"""The retention periods CloudWatch Logs accepts."""
-
-
-def retention_problems(arg: str, days: int) -> list[Invalid]:
-    """``days`` is not a retention period CloudWatch Logs accepts."""
-    if days in CLOUDWATCH_RETENTION_DAYS:
-        return []
-    allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
-    return [Invalid(arg, days, "one of CloudWatch's periods: " + allowed)]
 
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -180,6 +167,9 @@ class ObservabilityArgs:
 
     log_retention_days: int = 30
     """Retention of the log groups, in days (a value CloudWatch accepts)."""
+
+    kms_deletion_window_days: int = 30
+    """Days KMS waits before deleting the observability key (7 to 30)."""
 
     amp_enabled: bool = False
     """Create an Amazon Managed Prometheus workspace and remote-write to it."""
@@ -313,7 +303,7 @@ class Observability(pulumi.ComponentResource):
             f"{name}-key",
             description=f"{prefix} observability: application log groups and alert topic",
             enable_key_rotation=True,
-            deletion_window_in_days=30 if args.protect else 7,
+            deletion_window_in_days=args.kms_deletion_window_days,
             policy=pulumi.Output.all(self._account, self._partition, self._region).apply(
                 lambda a: _key_policy(a[0], a[1], a[2], log_group_names)
             ),
@@ -634,6 +624,9 @@ def _check_sizes(args: ObservabilityArgs) -> list[Invalid]:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             problems.append(Invalid(key, value, f"an integer from {low} to {high}"))
     problems += retention_problems("log_retention_days", args.log_retention_days)
+    problems += kms_deletion_window_problems(
+        "kms_deletion_window_days", args.kms_deletion_window_days
+    )
     problems += [
         Invalid(f"gpu_pool_max_nodes[{pool}]", maximum, "a positive node count")
         for pool, maximum in args.gpu_pool_max_nodes.items()

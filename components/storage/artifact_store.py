@@ -26,6 +26,7 @@ import pulumi_aws as aws
 
 from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
+from ..core.limits import kms_deletion_window_problems, range_problems
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
@@ -78,7 +79,6 @@ TRANSITION_DAYS_RANGE = (0, 3650)
 IA_MIN_TRANSITION_DAYS = 30  # S3 refuses STANDARD_IA transitions before 30 days
 NEWER_NONCURRENT_RANGE = (0, 100)
 LOG_EXPIRY_DAYS_RANGE = (1, 3650)
-KEY_DELETION_WINDOW_RANGE = (7, 30)
 OBJECT_LOCK_DAYS_RANGE = (1, 36500)
 
 _SseDefault = (
@@ -291,12 +291,6 @@ def logs_bucket_policy(
     }
 
 
-def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(Invalid(arg, value, f"an integer from {low} to {high}"))
-
-
 def _purposes(problems: list[Invalid], arg: str, values: Sequence[str], allowed: Sequence[str]):
     for i, value in enumerate(values):
         if value not in allowed:
@@ -322,25 +316,22 @@ def validate(args: ArtifactStoreArgs) -> list[Invalid]:
                 "never together with protect: protected buckets are not emptied on destroy",
             )
         )
-    _in_range(
-        problems,
+    problems += range_problems(
         "noncurrent_version_expiration_days",
         args.noncurrent_version_expiration_days,
         NONCURRENT_DAYS_RANGE,
     )
-    _in_range(
-        problems,
+    problems += range_problems(
         "newer_noncurrent_versions",
         args.newer_noncurrent_versions,
         NEWER_NONCURRENT_RANGE,
     )
-    _in_range(
-        problems,
+    problems += range_problems(
         "abort_incomplete_multipart_upload_days",
         args.abort_incomplete_multipart_upload_days,
         ABORT_MULTIPART_DAYS_RANGE,
     )
-    _in_range(problems, "transition_days", args.transition_days, TRANSITION_DAYS_RANGE)
+    problems += range_problems("transition_days", args.transition_days, TRANSITION_DAYS_RANGE)
     if (
         StorageClass(args.transition_storage_class) is StorageClass.STANDARD_IA
         and isinstance(args.transition_days, int)
@@ -353,17 +344,13 @@ def validate(args: ArtifactStoreArgs) -> list[Invalid]:
                 f"S3 moves objects to STANDARD_IA after at least {IA_MIN_TRANSITION_DAYS} days",
             )
         )
-    _in_range(
-        problems,
+    problems += range_problems(
         "access_log_expiration_days",
         args.access_log_expiration_days,
         LOG_EXPIRY_DAYS_RANGE,
     )
-    _in_range(
-        problems,
-        "kms_deletion_window_days",
-        args.kms_deletion_window_days,
-        KEY_DELETION_WINDOW_RANGE,
+    problems += kms_deletion_window_problems(
+        "kms_deletion_window_days", args.kms_deletion_window_days
     )
     if args.replication_enabled:
         region = args.replication_region
@@ -384,7 +371,9 @@ def validate(args: ArtifactStoreArgs) -> list[Invalid]:
         if replicated is not None:
             _purposes(problems, "replication_purposes", list(replicated), chosen)
     if args.object_lock_mode is not None:
-        _in_range(problems, "object_lock_days", args.object_lock_days, OBJECT_LOCK_DAYS_RANGE)
+        problems += range_problems(
+            "object_lock_days", args.object_lock_days, OBJECT_LOCK_DAYS_RANGE
+        )
         _purposes(problems, "object_lock_purposes", list(args.object_lock_purposes), chosen)
     return problems
 

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
+from ..core.limits import kms_deletion_window_problems, range_problems
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
@@ -53,7 +54,6 @@ REPOSITORY_NAME_LENGTH = (2, 256)
 CACHE_PREFIX_MAX = 30  # ECR limit on a pull-through cache rule's repository prefix
 KEEP_RELEASES_RANGE = (1, 1000)
 UNTAGGED_DAYS_RANGE = (1, 3650)
-KEY_DELETION_WINDOW_RANGE = (7, 30)
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|root|user)(/.*)?$")
 
 PULL_ACTIONS: tuple[str, ...] = (
@@ -198,12 +198,6 @@ def cache_prefix(name_prefix: str, upstream: Upstream) -> str:
     return f"{full[: CACHE_PREFIX_MAX - 7].rstrip('._/-')}-{digest}"
 
 
-def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(Invalid(arg, value, f"an integer from {low} to {high}"))
-
-
 def _repository_problems(args: ContainerRegistryArgs) -> list[Invalid]:
     problems: list[Invalid] = []
     if not args.repositories:
@@ -250,13 +244,12 @@ def validate(args: ContainerRegistryArgs) -> list[Invalid]:
                         "public principals are never allowed",
                     )
                 )
-    _in_range(problems, "keep_tagged_images", args.keep_tagged_images, KEEP_RELEASES_RANGE)
-    _in_range(problems, "untagged_expiry_days", args.untagged_expiry_days, UNTAGGED_DAYS_RANGE)
-    _in_range(
-        problems,
-        "kms_deletion_window_days",
-        args.kms_deletion_window_days,
-        KEY_DELETION_WINDOW_RANGE,
+    problems += range_problems("keep_tagged_images", args.keep_tagged_images, KEEP_RELEASES_RANGE)
+    problems += range_problems(
+        "untagged_expiry_days", args.untagged_expiry_days, UNTAGGED_DAYS_RANGE
+    )
+    problems += kms_deletion_window_problems(
+        "kms_deletion_window_days", args.kms_deletion_window_days
     )
     if not args.release_tag_patterns:
         problems.append(Invalid("release_tag_patterns", [], "at least one tag wildcard, e.g. '*'"))

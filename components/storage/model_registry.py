@@ -34,6 +34,12 @@ import pulumi_random as random
 
 from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
+from ..core.limits import (
+    RDS_BACKUP_RETENTION_DAYS,
+    kms_deletion_window_problems,
+    range_problems,
+    retention_problems,
+)
 from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
@@ -41,7 +47,6 @@ from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..core.versions import MLFLOW_CHART, MLFLOW_CHART_REPOSITORY, POSTGRES_ENGINE_VERSION
 from ..iam import POLICY_VERSION, pod_identity_role, policy_json
-from ..observability.observability import retention_problems
 from .artifact_store import AccessLevel, access_policy_document
 
 DEFAULT_CHART_VERSION = MLFLOW_CHART
@@ -59,9 +64,7 @@ MLFLOW_SERVICE_NAME = "mlflow"  # fullnameOverride: the chart names its Service 
 MLFLOW_SERVICE_PORT = 80  # the chart's service.port
 DATABASE_NAME = "mlflow"
 MASTER_USERNAME = "mlflow"
-BACKUP_RETENTION_RANGE = (1, 35)  # RDS's limit; 0 (no backups) is refused
 STORAGE_GB_RANGE = (20, 65536)
-KEY_DELETION_WINDOW_RANGE = (7, 30)
 LOG_EXPORTS = ("postgresql", "upgrade")
 """RDS for PostgreSQL logs exported to CloudWatch Logs (the engine log and upgrade log)."""
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
@@ -253,12 +256,6 @@ def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, str]:
     return internal_service_annotations(args.ingress_cidrs)
 
 
-def _in_range(problems: list[Invalid], arg: str, value: int, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(Invalid(arg, value, f"an integer from {low} to {high}"))
-
-
 def _ingress_problems(args: ModelRegistryArgs) -> list[Invalid]:
     problems: list[Invalid] = []
     if args.internal_load_balancer and not args.ingress_cidrs:
@@ -326,9 +323,13 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
         problems.append(
             Invalid("instance_class", args.instance_class, "an RDS class, e.g. db.t4g.medium")
         )
-    _in_range(problems, "backup_retention_days", args.backup_retention_days, BACKUP_RETENTION_RANGE)
-    _in_range(problems, "allocated_storage_gb", args.allocated_storage_gb, STORAGE_GB_RANGE)
-    _in_range(problems, "max_allocated_storage_gb", args.max_allocated_storage_gb, STORAGE_GB_RANGE)
+    problems += range_problems(
+        "backup_retention_days", args.backup_retention_days, RDS_BACKUP_RETENTION_DAYS
+    )
+    problems += range_problems("allocated_storage_gb", args.allocated_storage_gb, STORAGE_GB_RANGE)
+    problems += range_problems(
+        "max_allocated_storage_gb", args.max_allocated_storage_gb, STORAGE_GB_RANGE
+    )
     if (
         isinstance(args.max_allocated_storage_gb, int)
         and isinstance(args.allocated_storage_gb, int)
@@ -341,13 +342,10 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
                 f"at least allocated_storage_gb ({args.allocated_storage_gb})",
             )
         )
-    _in_range(
-        problems,
-        "kms_deletion_window_days",
-        args.kms_deletion_window_days,
-        KEY_DELETION_WINDOW_RANGE,
+    problems += kms_deletion_window_problems(
+        "kms_deletion_window_days", args.kms_deletion_window_days
     )
-    _in_range(problems, "replicas", args.replicas, (1, 10))
+    problems += range_problems("replicas", args.replicas, (1, 10))
     for arg in ("namespace", "service_account"):
         value = getattr(args, arg)
         if not _DNS_LABEL.match(value):
@@ -383,7 +381,7 @@ def validate(args: ModelRegistryArgs) -> list[Invalid]:
 def _observability_problems(args: ModelRegistryArgs) -> list[Invalid]:
     """Logs, Enhanced Monitoring and slow-statement settings of the database."""
     problems: list[Invalid] = []
-    _in_range(problems, "slow_statement_ms", args.slow_statement_ms, (-1, 3_600_000))
+    problems += range_problems("slow_statement_ms", args.slow_statement_ms, (-1, 3_600_000))
     problems += retention_problems("log_retention_days", args.log_retention_days)
     if args.monitoring_interval_seconds not in MONITORING_INTERVALS:
         problems.append(

@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from components.core.limits import KMS_DELETION_WINDOW_DAYS
 from rules import documents
 from rules.rule import Rule, fmt
 
@@ -26,14 +27,17 @@ def _not_public(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
         yield f"the key policy's {s.label()} allows any principal with no condition"
 
 
+_SHORTEST, _LONGEST = KMS_DELETION_WINDOW_DAYS
+
+
 def _deletion(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if args.resource_type == KEY_POLICY:
         if props["bypassPolicyLockoutSafetyCheck"].flag() is True:
             yield "the key policy bypasses the lockout safety check"
         return
-    window = props["deletionWindowInDays"].number(30.0)  # AWS default: 30
-    least = float(cfg.get("minDeletionWindowDays", 7))
+    window = props["deletionWindowInDays"].number(float(_LONGEST))  # AWS default: the longest
+    least = float(cfg.get("minDeletionWindowDays", _SHORTEST))
     if window < least:
         yield f"deletionWindowInDays is {fmt(window)}; at least {fmt(least)} is required"
     if props["bypassPolicyLockoutSafetyCheck"].flag() is True:
@@ -73,8 +77,8 @@ RULES: list[Rule] = [
         name="kms-key-deletion-window",
         severity=Severity.MEDIUM,
         description="KMS keys keep a deletion window of at least the environment's minimum "
-        "(7 days; 30 in prod) and never bypass the lockout safety check.",
-        remediation='aws.kms.Key(f"{name}-key", deletion_window_in_days=30, ...)',
+        f"({_SHORTEST} days; {_LONGEST} in prod) and never bypass the lockout safety check.",
+        remediation=f'aws.kms.Key(f"{{name}}-key", deletion_window_in_days={_LONGEST}, ...)',
         controls=("FSBP KMS.3",),
         catalog=(47,),
         resource_check=_deletion,
@@ -82,9 +86,9 @@ RULES: list[Rule] = [
         config={
             "minDeletionWindowDays": {
                 "type": "integer",
-                "minimum": 7,
-                "maximum": 30,
-                "default": 7,
+                "minimum": _SHORTEST,
+                "maximum": _LONGEST,
+                "default": _SHORTEST,
                 "description": "Shortest acceptable deletion window (days).",
             }
         },
