@@ -30,6 +30,65 @@ from scripts.policy_runner import Analyzer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+REAL_STACK_MODULES = frozenset(
+    {
+        "tests/policy/test_real_stacks.py",
+        "tests/policy/test_serving_rules.py",
+        "tests/policy/test_tenancy_rules.py",
+        "tests/scripts/test_architecture.py",
+        "tests/scripts/test_cost.py",
+        "tests/scripts/test_pin_check.py",
+        "tests/scripts/test_preview_project.py",
+        "tests/stacks/test_contract.py",
+        "tests/stacks/test_stacks.py",
+        "tests/unit/test_platform.py",
+    }
+)
+"""Modules that read the shared recordings of the real stacks: one xdist worker runs them all."""
+
+REAL_STACKS_GROUP = "real-stacks"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Hand out work by module, and every real-stack reader as one unit (the same worker)."""
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 - only under xdist
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return REAL_STACKS_GROUP if module in REAL_STACK_MODULES else module
+
+    return ByModule(config, log)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker per core, at most four (each starts its own pack and moto)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+_CLAIMS: list[Path] = []
+"""The folder where this run's workers record the real stacks they synthesized (xdist only)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _synthesis_claims(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under xdist a worker's temporary root sits in the run's: claims go there (pytest
+    rotates it away with the run's other temporary files)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _CLAIMS[:] = [tmp_path_factory.getbasetemp().parent / "synthesis-claims"]
+
+
+def _claim(stack: str) -> str | None:
+    """Record that this worker synthesizes ``stack``; the other worker that did, if any."""
+    if not _CLAIMS:
+        return None
+    claims, worker = _CLAIMS[0], os.environ["PYTEST_XDIST_WORKER"]
+    claims.mkdir(exist_ok=True)
+    others = [p.name.split("@", 1)[1] for p in claims.glob(f"{stack}@*")]
+    (claims / f"{stack}@{worker}").touch()
+    return next((w for w in others if w != worker), None)
+
+
 DEPLOY_PATH_ELSEWHERE = {
     "mlops:deployRunner": json.dumps(
         {"enabled": False, "alternativeAccess": "tests: a network routed into the VPC"}
@@ -104,6 +163,14 @@ class SynthesisGuard:
                     pytrace=False,
                 )
             self._again.discard(stack)
+            other = _claim(stack) if stack not in self.first else None
+            if other is not None:
+                pytest.fail(
+                    f"the real stack {stack!r} is synthesized again on this worker after "
+                    f"worker {other} did: add this test's module to REAL_STACK_MODULES in "
+                    "tests/conftest.py so one worker runs every reader of the recordings",
+                    pytrace=False,
+                )
             recording = self.synthesize(stack, root, stack_file, monitor)
             test = os.environ.get("PYTEST_CURRENT_TEST", "a fixture").rsplit(" ", 1)[0]
             self.first.setdefault(stack, test)  # once it synthesized (an unknown stack fails)

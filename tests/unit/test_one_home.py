@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from mlops_platform.core import limits
 
 ROOT = Path(__file__).resolve().parents[2]

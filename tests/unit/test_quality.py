@@ -53,6 +53,8 @@ def test_pyright_over_components_scripts_program_and_policy_pack():
     # One run for all (the SDKs' stubs are read once): the pack runs from policy/, but pyright
     # checks it the same from here, with the repository's [tool.pyright] and the repository
     # as the execution root either way (`pyright --verbose .` in policy/ loads that config).
+    # Checking files in parallel (one thread per core) halves the suite's longest test.
     _import_name_link()
-    result = _run("pyright", "components", "scripts", "__main__.py", "policy")
+    threads = str(max(2, os.cpu_count() or 1))
+    result = _run("pyright", "--threads", threads, "components", "scripts", "__main__.py", "policy")
     assert result.returncode == 0, result.stdout[-5000:]
