@@ -5,10 +5,11 @@ policy/config/<env>.json``) or by the offline runner (``python -m scripts.policy
 The pack is advisory by default; each environment's config file raises rules to mandatory
 by severity (dev: critical; test: high and critical; prod: all).
 
-The repository root is put on ``sys.path`` so the GPU rules share the platform's GPU
-catalog, ``components/core/gpu_catalog.py``, imported by its source folder
-(``components.core``: the library's floor, which needs only the standard library); the pack
-always runs from a checkout of this repository.
+The rules are written down in ``rules/catalog.toml`` and bound to their checks in
+``rules/<service>.py``. The repository root is put on ``sys.path`` so the rules share the
+platform's own facts (the GPU catalog, label keys, limits, versions) from ``components/core``,
+imported by its source folder (the library's floor, which needs only the standard library);
+the pack always runs from a checkout of this repository.
 """
 
 import sys
@@ -21,7 +22,7 @@ for _path in (str(_HERE), str(_HERE.parent)):
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 from rules import ALL_RULES  # noqa: E402
-from rules.rule import install_config_hook, install_dispatch, to_policy  # noqa: E402
+from rules.engine import install_config_hook, install_dispatch, to_policy  # noqa: E402
 
 install_config_hook()
 install_dispatch()

@@ -1,8 +1,12 @@
-"""The pack's rules, one module per service, and the policy-catalog coverage map."""
+"""The pack's rules, one module per service, and the policy-catalog coverage map.
+
+What each rule is for is written in ``catalog.toml``; each service module binds its checks
+to those entries (:mod:`rules.catalog`)."""
 
 from __future__ import annotations
 
 from rules import (
+    catalog,
     ecr,
     eks,
     gpu,
@@ -17,7 +21,8 @@ from rules import (
     tagging,
     tenancy,
 )
-from rules.rule import Rule, exemptions_rule, iter_rules
+from rules.engine import exemptions_rule
+from rules.rule import Rule, iter_rules
 
 SERVICE_MODULES = (
     s3,
@@ -39,6 +44,8 @@ _SERVICE_RULES: list[Rule] = list(iter_rules(*SERVICE_MODULES))
 
 ALL_RULES: list[Rule] = [*_SERVICE_RULES, exemptions_rule(_SERVICE_RULES)]
 """Every rule, in service order, then the exemption audit of all resource rules."""
+
+catalog.check_complete(ALL_RULES)
 
 CATALOG_ROWS = range(1, 71)
 """Rows of the policy catalog (../shared/POLICY_CATALOG.md) the pack answers for."""

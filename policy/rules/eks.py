@@ -6,22 +6,22 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, Severity
+from pulumi_policy import PolicyResource
 
 from rules import documents
+from rules.catalog import resource_rule, rules_of, stack_rule
+from rules.checks import customer_managed_key
 from rules.cidrs import world_cidrs
+from rules.context import StackContext
 from rules.read import Node
-from rules.rule import Rule, StackContext, customer_managed_key
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ADDON = "aws:eks/addon:Addon"
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
-LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-SUPPORTED_VERSIONS = ["1.32", "1.33", "1.34", "1.35"]
 
-
+@resource_rule("EKS-001", CLUSTER)
 def _endpoint(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     vpc = args.props["vpcConfig"]
     if vpc["endpointPrivateAccess"].flag() is not True:
@@ -29,13 +29,14 @@ def _endpoint(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     public = vpc["endpointPublicAccess"].flag(True)  # EKS turns it on when unset
     if public is True:
         cidrs = vpc["publicAccessCidrs"].strings() or ["0.0.0.0/0"]
-        if not cfg.get("allowPublicEndpoint"):
+        if not cfg["allowPublicEndpoint"]:
             yield "the public API endpoint is on; this environment allows private only"
         open_cidrs = world_cidrs(cidrs)
         if open_cidrs:
             yield f"the public API endpoint is open to {', '.join(open_cidrs)}"
 
 
+@resource_rule("EKS-002", CLUSTER)
 def _secrets(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     configs = args.props["encryptionConfig"].items(single=True)
     ok = any(
@@ -47,32 +48,36 @@ def _secrets(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
         yield "Kubernetes secrets are not envelope-encrypted with a customer managed KMS key"
 
 
+@resource_rule("EKS-003", CLUSTER)
 def _logging(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     enabled = {t.lower() for t in args.props["enabledClusterLogTypes"].strings()}
-    missing = [t for t in cfg.get("requiredLogTypes", LOG_TYPES) if str(t).lower() not in enabled]
+    missing = [t for t in cfg["requiredLogTypes"] if str(t).lower() not in enabled]
     if missing:
         yield f"control-plane log types not enabled: {', '.join(missing)}"
 
 
+@resource_rule("EKS-004", CLUSTER)
 def _version(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     version = args.props["version"].text()
-    allowed = [str(v) for v in cfg.get("supportedVersions", SUPPORTED_VERSIONS)]
+    allowed = [str(v) for v in cfg["supportedVersions"]]
     if not version:
         yield "the Kubernetes version is not pinned (EKS would pick its default)"
     elif version.strip() not in allowed:
         yield f"Kubernetes {version} is not in the supported list ({', '.join(allowed)})"
 
 
+@resource_rule("EKS-005", CLUSTER)
 def _access(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     access = args.props["accessConfig"]
     mode = (access["authenticationMode"].text() or "CONFIG_MAP").upper()
-    allowed = [str(m) for m in cfg.get("allowedAuthenticationModes", ["API"])]
+    allowed = [str(m) for m in cfg["allowedAuthenticationModes"]]
     if mode not in allowed:
         yield f"authenticationMode is {mode}; allowed: {', '.join(allowed)} (access entries)"
     if access["bootstrapClusterCreatorAdminPermissions"].flag(True) is not False:
         yield "the cluster creator gets implicit cluster-admin (bootstrap admin is on)"
 
 
+@resource_rule("EKS-006", NODE_GROUP)
 def _node_ssh(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     remote = args.props["remoteAccess"]
     if remote.present and remote.entries() and not remote["sourceSecurityGroupIds"].strings():
@@ -109,6 +114,7 @@ def ami_terms_unpinned(spec: Node) -> list[str]:
     return problems
 
 
+@resource_rule("EKS-007", ADDON, NODE_GROUP, EC2_NODE_CLASS)
 def _pinned(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if args.resource_type == ADDON:
@@ -144,6 +150,7 @@ def _machine_role(ctx: StackContext, role: PolicyResource) -> bool:
     return False
 
 
+@stack_rule("EKS-008")
 def _cluster_admin(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     entries = ctx.of_type(ACCESS_ENTRY)
     roles = ctx.of_type("aws:iam/role:Role")
@@ -181,161 +188,4 @@ def _cluster_admin(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[st
     return ctx.per_resource(ctx.of_type(ACCESS_POLICY_ASSOCIATION), check)
 
 
-RULES: list[Rule] = [
-    Rule(
-        id="EKS-001",
-        name="eks-endpoint-private",
-        severity=Severity.CRITICAL,
-        description="EKS API endpoints are private; a public endpoint exists only where the "
-        "environment allows it, and never for 0.0.0.0/0.",
-        remediation=(
-            "aws.eks.Cluster(..., vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=private, "
-            "endpoint_private_access=True, endpoint_public_access=False)); where a public "
-            'endpoint is allowed, set public_access_cidrs=["203.0.113.0/24"].'
-        ),
-        controls=("FSBP EKS.1", "CKV_AWS_38", "CKV_AWS_39", "CIS 5.4.1", "CIS 5.4.2"),
-        catalog=(17,),
-        resource_check=_endpoint,
-        resource_types=(CLUSTER,),
-        config={
-            "allowPublicEndpoint": {
-                "type": "boolean",
-                "default": False,
-                "description": "Whether a public endpoint (from an allowlist) is acceptable.",
-            }
-        },
-    ),
-    Rule(
-        id="EKS-002",
-        name="eks-secrets-encryption",
-        severity=Severity.HIGH,
-        description="EKS clusters envelope-encrypt Kubernetes secrets with a customer managed "
-        "KMS key.",
-        remediation=(
-            "aws.eks.Cluster(..., encryption_config=aws.eks.ClusterEncryptionConfigArgs("
-            'resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs('
-            "key_arn=key.arn)))"
-        ),
-        controls=("CKV_AWS_58", "CIS 5.3.1"),
-        catalog=(18,),
-        resource_check=_secrets,
-        resource_types=(CLUSTER,),
-    ),
-    Rule(
-        id="EKS-003",
-        name="eks-control-plane-logging",
-        severity=Severity.MEDIUM,
-        description="EKS clusters send all five control-plane log types to CloudWatch.",
-        remediation=(
-            'aws.eks.Cluster(..., enabled_cluster_log_types=["api", "audit", '
-            '"authenticator", "controllerManager", "scheduler"])'
-        ),
-        controls=("FSBP EKS.8", "CKV_AWS_37", "CIS 2.1.1"),
-        catalog=(19,),
-        resource_check=_logging,
-        resource_types=(CLUSTER,),
-        config={
-            "requiredLogTypes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": LOG_TYPES,
-                "description": "Control-plane log types that must be enabled.",
-            }
-        },
-    ),
-    Rule(
-        id="EKS-004",
-        name="eks-supported-version",
-        severity=Severity.HIGH,
-        description="EKS clusters pin a Kubernetes version that is in standard support.",
-        remediation='aws.eks.Cluster(..., version="1.33")  # from the supported list',
-        controls=("FSBP EKS.2", "CKV_AWS_339"),
-        catalog=(20,),
-        resource_check=_version,
-        resource_types=(CLUSTER,),
-        config={
-            "supportedVersions": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": SUPPORTED_VERSIONS,
-                "description": "Kubernetes versions in EKS standard support.",
-            }
-        },
-    ),
-    Rule(
-        id="EKS-005",
-        name="eks-access-entries-no-bootstrap-admin",
-        severity=Severity.HIGH,
-        description="EKS clusters authenticate through access entries (API mode) and do not "
-        "make the creator an implicit cluster admin.",
-        remediation=(
-            "aws.eks.Cluster(..., access_config=aws.eks.ClusterAccessConfigArgs("
-            'authentication_mode="API", bootstrap_cluster_creator_admin_permissions=False)) '
-            "plus aws.eks.AccessEntry / AccessPolicyAssociation for each admin role."
-        ),
-        controls=("CIS 4.1.7", "CIS 5.5.1"),
-        catalog=(21,),
-        resource_check=_access,
-        resource_types=(CLUSTER,),
-        config={
-            "allowedAuthenticationModes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["API"],
-                "description": "Acceptable accessConfig.authenticationMode values.",
-            }
-        },
-    ),
-    Rule(
-        id="EKS-006",
-        name="eks-node-group-no-open-ssh",
-        severity=Severity.HIGH,
-        description="EKS node groups allow no remote SSH from 0.0.0.0/0.",
-        remediation=(
-            "Drop remote_access (use SSM Session Manager), or restrict it: "
-            "remote_access=aws.eks.NodeGroupRemoteAccessArgs(ec2_ssh_key=key, "
-            "source_security_group_ids=[bastion_sg.id])"
-        ),
-        controls=("CKV_AWS_100",),
-        catalog=(23,),
-        resource_check=_node_ssh,
-        resource_types=(NODE_GROUP,),
-    ),
-    Rule(
-        id="EKS-007",
-        name="eks-versions-pinned",
-        severity=Severity.MEDIUM,
-        description="EKS add-on versions and node AMI release versions are pinned; Karpenter "
-        "EC2NodeClasses pin their AMIs (an ami- ID or a dated alias such as al2023@v20250704; "
-        "never @latest, names, tags or SSM parameters).",
-        remediation=(
-            'aws.eks.Addon(..., addon_version="v1.19.2-eksbuild.1"); aws.eks.NodeGroup(..., '
-            'release_version="1.33.0-20250704"); EC2NodeClass amiSelectorTerms: '
-            '[{"alias": "al2023@v20250704"}]'
-        ),
-        controls=("MLOPS 70",),
-        catalog=(70,),
-        resource_check=_pinned,
-        resource_types=(ADDON, NODE_GROUP, EC2_NODE_CLASS),
-        limits="A node group with a launch template that names its own AMI (amiType CUSTOM) "
-        "is pinned by that AMI ID.",
-    ),
-    Rule(
-        id="EKS-008",
-        name="eks-cluster-admin-not-broad",
-        severity=Severity.CRITICAL,
-        description="No EKS access policy association gives AmazonEKSClusterAdminPolicy or "
-        "AmazonEKSAdminPolicy to a wildcard principal, a whole account (:root), a node access "
-        "entry (EC2_LINUX, ...) or a machine role (one an AWS service such as EC2 assumes).",
-        remediation=(
-            "aws.eks.AccessPolicyAssociation(..., principal_arn=deployer_role.arn, "
-            'policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", '
-            'access_scope={"type": "cluster"})  # a named human or CI role only'
-        ),
-        controls=("CIS 4.1.1", "CIS 5.5.1"),
-        catalog=(21,),
-        stack_check=_cluster_admin,
-        limits="A machine role is recognised through the association's (or its access "
-        "entry's) property dependency on a role in the stack.",
-    ),
-]
+RULES = rules_of(__name__)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, Severity
+from pulumi_policy import PolicyResource
 
 from components.core import gpu_catalog
+from rules.catalog import resource_rule, rules_of, stack_rule
+from rules.checks import fmt
+from rules.context import StackContext, inputs
 from rules.read import Node, parse_quantity
-from rules.rule import Rule, StackContext, fmt, inputs
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -142,10 +144,11 @@ def node_group_types(ctx: StackContext, group: PolicyResource) -> list[str]:
     return [t for lt in templates for t in _pool_types(LAUNCH_TEMPLATE, inputs(lt))]
 
 
+@resource_rule("GPU-001", NODE_GROUP, NODE_POOL, LAUNCH_TEMPLATE)
 def _allowlist(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     types = _pool_types(args.resource_type, props)
-    allowed = set(cfg.get("allowedInstanceTypes", []))
+    allowed = set(cfg["allowedInstanceTypes"])
     if args.resource_type == NODE_POOL and not types and is_gpu_pool(NODE_POOL, props):
         yield f"the GPU NodePool does not pin instance types ({INSTANCE_TYPE_KEY} In [...])"
     bad = [t for t in types if is_gpu_type(t) and t not in allowed]
@@ -182,8 +185,9 @@ def _pool_gpus(ctx: StackContext, pool: PolicyResource) -> tuple[float | None, s
     return float(limit), f"{pool.name}: limit {fmt(float(limit))} GPUs"
 
 
+@stack_rule("GPU-002")
 def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    budget = float(cfg.get("budgetGpus", 0))
+    budget = float(cfg["budgetGpus"])
     total, parts = 0.0, []
 
     def gpu(p: PolicyResource) -> bool:
@@ -212,6 +216,7 @@ def _budget(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | N
         )
 
 
+@resource_rule("GPU-003", NODE_GROUP, NODE_POOL)
 def _taints_labels(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if not is_gpu_pool(args.resource_type, props):
@@ -225,19 +230,17 @@ def _taints_labels(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     )
     if not tainted:
         yield f"the GPU pool lacks the {GPU} NoSchedule taint: any pod may land on GPU nodes"
-    keys = list(cfg.get("acceleratorLabelKeys", []))
+    keys = list(cfg["acceleratorLabelKeys"])
     labels = _pool_labels(args.resource_type, props)
     if not any(k in labels for k in keys):
         yield f"the GPU pool has no accelerator label (one of: {', '.join(keys)})"
 
 
+@resource_rule("GPU-004", NODE_GROUP, NODE_POOL)
 def _serving_on_demand(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    if not cfg.get("required") or not is_gpu_pool(args.resource_type, args.props):
+    if not cfg["required"] or not is_gpu_pool(args.resource_type, args.props):
         return
-    key, value = (
-        cfg.get("servingLabelKey", "mlops/workload"),
-        cfg.get("servingLabelValue", "serving"),
-    )
+    key, value = cfg["servingLabelKey"], cfg["servingLabelValue"]
     labels = _pool_labels(args.resource_type, args.props)
     tags = args.props["tags"].tags() if args.resource_type == NODE_GROUP else {}
     if labels.get(key) != value and tags.get(key) != value:
@@ -252,121 +255,4 @@ def _serving_on_demand(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
             yield "the serving GPU NodePool cannot launch on-demand capacity"
 
 
-ACCELERATOR_LABELS = [
-    "k8s.amazonaws.com/accelerator",
-    "nvidia.com/gpu.present",
-    "nvidia.com/gpu.product",
-    "mlops.io/accelerator",
-]
-
-RULES: list[Rule] = [
-    Rule(
-        id="GPU-001",
-        name="gpu-instance-type-allowlist",
-        severity=Severity.HIGH,
-        description="GPU node pools use only the environment's allowlisted instance types.",
-        remediation=(
-            'aws.eks.NodeGroup(..., instance_types=["g6.xlarge"]) with a type from the '
-            'environment\'s allowedInstanceTypes; Karpenter: requirements=[{"key": '
-            '"node.kubernetes.io/instance-type", "operator": "In", "values": '
-            '["g6.xlarge"]}]'
-        ),
-        controls=("MLOPS 63",),
-        catalog=(63,),
-        resource_check=_allowlist,
-        resource_types=(NODE_GROUP, NODE_POOL, LAUNCH_TEMPLATE),
-        config={
-            "allowedInstanceTypes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "GPU instance types allowed in this environment.",
-            }
-        },
-    ),
-    Rule(
-        id="GPU-002",
-        name="gpu-budget",
-        severity=Severity.HIGH,
-        description="The GPUs all pools can scale to (max nodes x GPUs per node, or Karpenter "
-        "nvidia.com/gpu limits) stay within the environment's budget.",
-        remediation=(
-            'Lower scaling_config max_size / the NodePool\'s spec.limits["nvidia.com/gpu"], or '
-            "raise budgetGpus in policy/config/<env>.json with the owner's approval."
-        ),
-        controls=("MLOPS 64",),
-        catalog=(64,),
-        stack_check=_budget,
-        config={
-            "budgetGpus": {
-                "type": "integer",
-                "minimum": 0,
-                "default": 0,
-                "description": "Most GPUs the environment may run at once.",
-            }
-        },
-        limits="GPUs per instance come from components.core.gpu_catalog; a GPU type missing from "
-        "it counts as 8 GPUs per node. A node group's types come from instanceTypes or its "
-        "launch template in the stack; a GPU pool (GPU amiType, Karpenter GPU family or "
-        "category) whose types cannot be resolved counts as unbounded.",
-    ),
-    Rule(
-        id="GPU-003",
-        name="gpu-pool-taint-and-labels",
-        severity=Severity.HIGH,
-        description="GPU node pools carry the nvidia.com/gpu NoSchedule taint and an "
-        "accelerator label.",
-        remediation=(
-            'aws.eks.NodeGroup(..., taints=[aws.eks.NodeGroupTaintArgs(key="nvidia.com/gpu", '
-            'value="true", effect="NO_SCHEDULE")], labels={"k8s.amazonaws.com/accelerator":'
-            ' "nvidia-l4"})'
-        ),
-        controls=("MLOPS 65",),
-        catalog=(65,),
-        resource_check=_taints_labels,
-        resource_types=(NODE_GROUP, NODE_POOL),
-        config={
-            "acceleratorLabelKeys": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ACCELERATOR_LABELS,
-                "description": "Node label keys accepted as the accelerator label.",
-            }
-        },
-    ),
-    Rule(
-        id="GPU-004",
-        name="gpu-serving-on-demand-baseline",
-        severity=Severity.HIGH,
-        description="Where required (prod), serving GPU pools can launch on-demand capacity "
-        "(not spot only).",
-        remediation=(
-            'aws.eks.NodeGroup(..., capacity_type="ON_DEMAND", scaling_config=...(min_size=2));'
-            ' Karpenter: {"key": "karpenter.sh/capacity-type", "operator": "In", '
-            '"values": ["on-demand"]}'
-        ),
-        controls=("MLOPS 66",),
-        catalog=(66,),
-        resource_check=_serving_on_demand,
-        resource_types=(NODE_GROUP, NODE_POOL),
-        config={
-            "required": {
-                "type": "boolean",
-                "default": False,
-                "description": "Whether serving GPU pools need on-demand capacity.",
-            },
-            "servingLabelKey": {
-                "type": "string",
-                "default": "mlops/workload",
-                "description": "Node label (or node group tag) marking serving.",
-            },
-            "servingLabelValue": {
-                "type": "string",
-                "default": "serving",
-                "description": "Its value on serving pools.",
-            },
-        },
-        limits="A pool counts as serving by its node label (or node group tag); min size > 0 "
-        "(the baseline itself) is enforced by the configuration model.",
-    ),
-]
+RULES = rules_of(__name__)

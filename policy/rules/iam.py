@@ -6,13 +6,17 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, Severity
+from pulumi_policy import PolicyResource
 
 from rules import documents
+from rules.catalog import resource_rule, rules_of, stack_rule
+from rules.context import StackContext
 from rules.documents import Statement
-from rules.rule import Rule, StackCheck, StackContext
+from rules.rule import StackCheck
 
 ROLE = "aws:iam/role:Role"
+USER = "aws:iam/user:User"
+GROUP = "aws:iam/group:Group"
 POLICY = "aws:iam/policy:Policy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -32,7 +36,7 @@ EXCLUSIVE_ATTACHMENTS = (
 ATTACHMENT_TYPES = (*SINGLE_ATTACHMENTS, *EXCLUSIVE_ATTACHMENTS)
 _ATTACH_PROPS = ("policyArn", "policyArns", "managedPolicyArns")
 USER_TYPES = (
-    "aws:iam/user:User",
+    USER,
     "aws:iam/accessKey:AccessKey",
     "aws:iam/userPolicy:UserPolicy",
     "aws:iam/userPolicyAttachment:UserPolicyAttachment",
@@ -40,34 +44,6 @@ USER_TYPES = (
 )
 GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 DOCUMENT_TYPES = (POLICY, ROLE_POLICY, GROUP_POLICY, "aws:iam/userPolicy:UserPolicy", ROLE)
-
-ESCALATION_ACTIONS = [
-    "iam:PassRole",
-    "iam:CreatePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:AttachRolePolicy",
-    "iam:AttachUserPolicy",
-    "iam:AttachGroupPolicy",
-    "iam:PutRolePolicy",
-    "iam:PutUserPolicy",
-    "iam:PutGroupPolicy",
-    "iam:CreateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:AddUserToGroup",
-    "iam:CreateRole",
-    "sts:AssumeRole",
-    "lambda:UpdateFunctionCode",
-]
-EXFILTRATION_ACTIONS = [
-    "s3:GetObject",
-    "ssm:GetParameter",
-    "ssm:GetParameters",
-    "ssm:GetParametersByPath",
-    "secretsmanager:GetSecretValue",
-    "ecr:GetDownloadUrlForLayer",
-]
 
 
 def _documents(args: Any) -> list[tuple[str, list[Statement]]]:
@@ -88,13 +64,13 @@ def _boundaries(ctx: StackContext) -> set[str]:
     """URNs of policies some role or user in the stack uses as its permissions boundary and
     that nothing attaches as a grant (a policy that is both is checked as a grant)."""
     found: set[str] = set()
-    for principal in ctx.of_type(ROLE, "aws:iam/user:User"):
+    for principal in ctx.of_type(ROLE, USER):
         found |= {d.urn for d in principal.property_dependencies.get("permissionsBoundary", [])}
     if not found:
         return found
     attached: set[str] = set()
     arns: list[str] = []
-    holders = ctx.of_type(*ATTACHMENT_TYPES, ROLE, "aws:iam/user:User", "aws:iam/group:Group")
+    holders = ctx.of_type(*ATTACHMENT_TYPES, ROLE, USER, GROUP)
     for holder in holders:
         for prop in _ATTACH_PROPS:
             attached |= {d.urn for d in holder.property_dependencies.get(prop, [])}
@@ -111,21 +87,25 @@ def _boundaries(ctx: StackContext) -> set[str]:
 GrantCheck = Callable[[Any, Mapping[str, Any]], Iterator[str]]
 
 
-def _grants(check: GrantCheck, types: tuple[str, ...]) -> StackCheck:
-    """A stack check running ``check`` on every permission document in the stack, except
-    permissions boundaries: a boundary caps what identity policies grant, it grants nothing."""
+def _grants(*types: str) -> Callable[[GrantCheck], StackCheck]:
+    """Make a check of one resource's permission documents a stack check, run on every
+    resource of ``types`` in the stack except permissions boundaries: a boundary caps what
+    identity policies grant, it grants nothing."""
 
-    def run(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-        boundaries = _boundaries(ctx)
+    def wrap(check: GrantCheck) -> StackCheck:
+        def run(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+            boundaries = _boundaries(ctx)
 
-        def one(resource: PolicyResource) -> Iterator[tuple[str | None, str]]:
-            if resource.urn not in boundaries:
-                for message in check(resource, cfg):
-                    yield resource.urn, message
+            def one(resource: PolicyResource) -> Iterator[tuple[str | None, str]]:
+                if resource.urn not in boundaries:
+                    for message in check(resource, cfg):
+                        yield resource.urn, message
 
-        return ctx.per_resource(ctx.of_type(*types), one)
+            return ctx.per_resource(ctx.of_type(*types), one)
 
-    return run
+        return run
+
+    return wrap
 
 
 ADMIN_EQUIVALENT_MANAGED_POLICIES = (
@@ -158,11 +138,13 @@ def _attached_arns(args: Any) -> list[str]:
         return props["policyArn"].strings()
     if args.resource_type in EXCLUSIVE_ATTACHMENTS:
         return props["policyArns"].strings()
-    if args.resource_type in (ROLE, "aws:iam/user:User", "aws:iam/group:Group"):
+    if args.resource_type in (ROLE, USER, GROUP):
         return props["managedPolicyArns"].strings()
     return []
 
 
+@stack_rule("IAM-001")
+@_grants(*DOCUMENT_TYPES, *ATTACHMENT_TYPES, USER, GROUP)
 def _admin(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     for arn in _attached_arns(args):
         name = admin_equivalent(arn)
@@ -178,8 +160,10 @@ def _admin(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
                 yield f"{label}: {s.label()} allows everything but a few actions (NotAction)"
 
 
+@stack_rule("IAM-002")
+@_grants(*DOCUMENT_TYPES)
 def _service_wildcard(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    allowed = {str(a).lower() for a in cfg.get("allowedServiceWildcards", [])}
+    allowed = {str(a).lower() for a in cfg["allowedServiceWildcards"]}
     for label, statements in _documents(args):
         for s in statements:
             if not s.allows or not s.broad_resource:
@@ -193,10 +177,10 @@ def _service_wildcard(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
                 yield f"{label}: {s.label()} allows {', '.join(wild)} on every resource"
 
 
+@stack_rule("IAM-003")
+@_grants(*DOCUMENT_TYPES)
 def _escalation(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    risky = [str(a) for a in cfg.get("escalationActions", ESCALATION_ACTIONS)] + [
-        str(a) for a in cfg.get("exfiltrationActions", EXFILTRATION_ACTIONS)
-    ]
+    risky = [str(a) for a in [*cfg["escalationActions"], *cfg["exfiltrationActions"]]]
     for label, statements in _documents(args):
         for s in statements:
             if not s.allows or not s.broad_resource or documents.narrows(s.condition):
@@ -216,6 +200,8 @@ def _escalation(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
                 )
 
 
+@stack_rule("IAM-008")
+@_grants(*DOCUMENT_TYPES)
 def _kms_decrypt(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     for label, statements in _documents(args):
         for s in statements:
@@ -232,6 +218,7 @@ def _kms_decrypt(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
                 yield f"{label}: {s.label()} allows kms:Decrypt on every key"
 
 
+@resource_rule("IAM-004", ROLE)
 def _trust(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     for s in documents.parse(args.props["assumeRolePolicy"]) or []:
         if s.allows and s.public_principal and not documents.restricts_principal(s.condition):
@@ -241,7 +228,7 @@ def _trust(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
 def own_accounts(args: Any, cfg: Mapping[str, Any]) -> set[str] | None:
     """The accounts a resource lives in (its provider's allowedAccountIds) plus the rule's
     trustedAccountIds; None when the provider does not say (offline default provider)."""
-    trusted = {str(a) for a in cfg.get("trustedAccountIds", [])}
+    trusted = {str(a) for a in cfg["trustedAccountIds"]}
     provider = getattr(args, "provider", None)
     if provider is None:
         return trusted or None
@@ -252,6 +239,7 @@ def own_accounts(args: Any, cfg: Mapping[str, Any]) -> set[str] | None:
     return (allowed | trusted) or None
 
 
+@resource_rule("IAM-009", ROLE)
 def _foreign_trust(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     own = own_accounts(args, cfg)
     for s in documents.parse(args.props["assumeRolePolicy"]) or []:
@@ -289,6 +277,7 @@ RESOURCE_POLICY_TYPES = (
 """Resources whose ``policy`` input is a resource policy."""
 
 
+@resource_rule("IAM-010", *RESOURCE_POLICY_TYPES)
 def _foreign_grant(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     own = own_accounts(args, cfg)
     if own is None:
@@ -314,6 +303,7 @@ _GITHUB_SUB = re.compile(r"^repo:[^*?/:]+/[^*?/:]+:.+$")
 _PINNING = ("stringequals", "stringlike")
 
 
+@resource_rule("IAM-005", ROLE)
 def _oidc(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     for s in documents.parse(args.props["assumeRolePolicy"]) or []:
         federated = [p.split(":", 1)[1] for p in s.principals if p.startswith("Federated:")]
@@ -365,11 +355,13 @@ def _pins(operator: str) -> bool:
     return strong and base in _PINNING
 
 
+@resource_rule("IAM-006", *USER_TYPES)
 def _users(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     kind = args.resource_type.rsplit(":", 1)[-1]
     yield f"{kind} resources are not allowed: grant access through roles"
 
 
+@stack_rule("IAM-007")
 def _conflicts(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     attachments = ctx.of_type(ROLE_ATTACHMENT)
     inline = ctx.of_type(ROLE_POLICY)
@@ -394,216 +386,4 @@ def _conflicts(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | 
             )
 
 
-_DOC = 'policy=json.dumps({"Version": "2012-10-17", "Statement": [...]})'
-
-_BOUNDARY_NOTE = (
-    "Policies a role or user in the stack uses as its permissions boundary are ceilings, not "
-    "grants, and are skipped unless something in the stack also attaches them (an attachment "
-    "resource, managedPolicyArns or policyArns)."
-)
-
-_TRUSTED_ACCOUNTS_CFG = {
-    "trustedAccountIds": {
-        "type": "array",
-        "items": {"type": "string", "pattern": "^\\d{12}$"},
-        "default": [],
-        "description": "Accounts treated as the platform's own, besides the provider's "
-        "allowedAccountIds.",
-    }
-}
-
-RULES: list[Rule] = [
-    Rule(
-        id="IAM-001",
-        name="iam-no-admin-policy",
-        severity=Severity.CRITICAL,
-        description="No IAM policy grants every action (any pattern matching every action: "
-        "'*', '*:*', '?*:*') or everything but a few (NotAction) on every resource (any "
-        "pattern covering a whole service or account: '*', 'arn:aws:*:*:*:*', role/*), and no "
-        "role, user or group gets an admin-equivalent AWS-managed policy (AdministratorAccess, "
-        "AdministratorAccess-Amplify, PowerUserAccess, IAMFullAccess) through attachments, "
-        "exclusive attachments or managedPolicyArns.",
-        remediation=(
-            "List the actions and resources the workload needs: aws.iam.RolePolicy(..., "
-            f'{_DOC}) with e.g. {{"Action": ["s3:GetObject"], "Resource": '
-            '[f"{bucket_arn}/models/*"]}.'
-        ),
-        controls=("FSBP IAM.1", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_274"),
-        catalog=(39,),
-        stack_check=_grants(
-            _admin,
-            (*DOCUMENT_TYPES, *ATTACHMENT_TYPES, "aws:iam/user:User", "aws:iam/group:Group"),
-        ),
-        limits=_BOUNDARY_NOTE,
-    ),
-    Rule(
-        id="IAM-002",
-        name="iam-no-service-wildcard",
-        severity=Severity.HIGH,
-        description="No IAM policy allows a whole service (any pattern matching all of its "
-        "actions: 'ec2:*', 'ec2:?*') on every resource (any pattern covering a whole service "
-        "or account).",
-        remediation='Replace "ec2:*" with the exact actions, e.g. ["ec2:DescribeInstances"].',
-        controls=("FSBP IAM.21", "CKV_AWS_355", "CKV_AWS_290"),
-        catalog=(40,),
-        stack_check=_grants(_service_wildcard, DOCUMENT_TYPES),
-        limits=_BOUNDARY_NOTE,
-        config={
-            "allowedServiceWildcards": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "'service:*' actions accepted on '*' (none by default).",
-            }
-        },
-    ),
-    Rule(
-        id="IAM-003",
-        name="iam-no-privilege-escalation",
-        severity=Severity.HIGH,
-        description="No IAM policy allows privilege-escalation or data-exfiltration actions on "
-        "every resource without a narrowing condition (a condition whose values are all "
-        "wildcards, e.g. StringLike '*', does not narrow).",
-        remediation=(
-            'Scope the resource ("Resource": node_role.arn for iam:PassRole) or add a '
-            'condition ({"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}).'
-        ),
-        controls=("CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289"),
-        catalog=(40,),
-        stack_check=_grants(_escalation, DOCUMENT_TYPES),
-        limits=_BOUNDARY_NOTE,
-        config={
-            "escalationActions": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ESCALATION_ACTIONS,
-                "description": "Actions that let a principal raise its own privileges.",
-            },
-            "exfiltrationActions": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": EXFILTRATION_ACTIONS,
-                "description": "Actions that read data out wholesale.",
-            },
-        },
-    ),
-    Rule(
-        id="IAM-004",
-        name="iam-role-trust-no-wildcard-principal",
-        severity=Severity.CRITICAL,
-        description="No role trust policy lets any principal ('*') assume the role without a "
-        "condition.",
-        remediation=(
-            'assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{'
-            '"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, '
-            '"Action": "sts:AssumeRole"}]})'
-        ),
-        controls=("CKV_AWS_60",),
-        catalog=(41,),
-        resource_check=_trust,
-        resource_types=(ROLE,),
-    ),
-    Rule(
-        id="IAM-009",
-        name="iam-trust-foreign-account-guarded",
-        severity=Severity.HIGH,
-        description="A role trust policy that trusts another AWS account's principals requires "
-        "an sts:ExternalId (StringEquals) or an organization condition (aws:PrincipalOrgID / "
-        "aws:PrincipalOrgPaths with specific values).",
-        remediation=(
-            '"Condition": {"StringEquals": {"sts:ExternalId": external_id}} or '
-            '{"StringEquals": {"aws:PrincipalOrgID": org_id}} on the statement trusting '
-            '{"AWS": "arn:aws:iam::<other-account>:root"}'
-        ),
-        controls=("CKV_AWS_60", "MLOPS foreign-accounts"),
-        catalog=(41,),
-        resource_check=_foreign_trust,
-        resource_types=(ROLE,),
-        config=_TRUSTED_ACCOUNTS_CFG,
-        limits="An account is foreign when it is not in the resource's provider "
-        "allowedAccountIds (or trustedAccountIds); with neither known (a default provider "
-        "offline), account principals are not judged.",
-    ),
-    Rule(
-        id="IAM-010",
-        name="resource-policy-no-foreign-broad-grant",
-        severity=Severity.HIGH,
-        description="Resource policies (S3, KMS, ECR, SQS, SNS) grant no other AWS account a "
-        "whole service's actions, every action or NotAction.",
-        remediation=(
-            'Grant the other account only what it needs: {"Principal": {"AWS": '
-            '"arn:aws:iam::<other-account>:role/puller"}, "Action": ["ecr:BatchGetImage", '
-            '"ecr:GetDownloadUrlForLayer"]}'
-        ),
-        controls=("CKV_AWS_32", "CKV_AWS_33", "CKV_AWS_70", "MLOPS foreign-accounts"),
-        catalog=(7, 16, 46),
-        resource_check=_foreign_grant,
-        resource_types=RESOURCE_POLICY_TYPES,
-        config=_TRUSTED_ACCOUNTS_CFG,
-        limits="An account is foreign when it is not in the resource's provider "
-        "allowedAccountIds (or trustedAccountIds); with neither known, nothing is judged.",
-    ),
-    Rule(
-        id="IAM-005",
-        name="iam-oidc-trust-pinned",
-        severity=Severity.HIGH,
-        description="Roles trusted through OIDC pin the token's sub and aud with StringEquals/"
-        "StringLike (never a negated operator); EKS workload roles (IRSA) pin exactly one "
-        "namespace:serviceaccount; GitHub Actions roles pin one repo:<owner>/<repo>.",
-        remediation=(
-            '"Condition": {"StringEquals": {f"{issuer}:sub": '
-            '"system:serviceaccount:serving:model-server", f"{issuer}:aud": '
-            '"sts.amazonaws.com"}}; or use aws.eks.PodIdentityAssociation(namespace=..., '
-            "service_account=..., role_arn=role.arn)."
-        ),
-        controls=("CKV_AWS_61", "CKV_AWS_393", "CIS 5.2.1"),
-        catalog=(22, 41),
-        resource_check=_oidc,
-        resource_types=(ROLE,),
-        limits="Whether each workload has its own role (one role per service account) is a "
-        "design property the pack cannot count from inputs alone.",
-    ),
-    Rule(
-        id="IAM-006",
-        name="iam-no-users-or-access-keys",
-        severity=Severity.HIGH,
-        description="No IAM users, access keys, login profiles or user policies: roles only.",
-        remediation=(
-            "Replace the user with a role trusted by the CI provider's OIDC issuer: "
-            "aws.iam.Role(..., assume_role_policy=trust_with_sub_and_aud)"
-        ),
-        controls=("FSBP IAM.2", "CKV_AWS_40", "CKV_AWS_273", "CKV_AWS_348"),
-        catalog=(42,),
-        resource_check=_users,
-        resource_types=USER_TYPES,
-    ),
-    Rule(
-        id="IAM-007",
-        name="iam-no-policy-management-conflicts",
-        severity=Severity.MEDIUM,
-        description="A role's policies are managed one way: either the role's "
-        "managedPolicyArns/inlinePolicies or separate attachment/policy resources.",
-        remediation=(
-            "Drop managed_policy_arns=/inline_policies= from aws.iam.Role and keep "
-            "aws.iam.RolePolicyAttachment / aws.iam.RolePolicy resources."
-        ),
-        controls=("AWSGuard iam-role-policy-conflicts",),
-        catalog=(43,),
-        stack_check=_conflicts,
-    ),
-    Rule(
-        id="IAM-008",
-        name="iam-no-kms-decrypt-on-all-keys",
-        severity=Severity.HIGH,
-        description="No IAM policy allows kms:Decrypt on every key (key/*, '*', wildcard "
-        "account or region) without a narrowing condition.",
-        remediation=(
-            '{"Action": ["kms:Decrypt"], "Resource": [key.arn]} or a condition '
-            '{"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}'
-        ),
-        controls=("FSBP KMS.1", "FSBP KMS.2"),
-        catalog=(44,),
-        stack_check=_grants(_kms_decrypt, DOCUMENT_TYPES),
-        limits=_BOUNDARY_NOTE,
-    ),
-]
+RULES = rules_of(__name__)

@@ -9,11 +9,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, Severity
+from pulumi_policy import PolicyResource
 
+from rules.catalog import resource_rule, rules_of, stack_rule
+from rules.checks import fmt
 from rules.cidrs import is_world, world_cidrs
+from rules.context import StackContext
 from rules.read import Node
-from rules.rule import Rule, StackContext, fmt
 
 SUBNET = "aws:ec2/subnet:Subnet"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -31,10 +33,9 @@ VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 NACL = "aws:ec2/networkAcl:NetworkAcl"
 NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
 
-DEFAULT_MAX_HOP_LIMIT = 1
-"""The IMDS response hop limit launch templates and Karpenter node classes may use (1: only
-the node itself reaches IMDS; pods use Pod Identity / IRSA)."""
-
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+SG_INGRESS_TYPES = (SECURITY_GROUP, SG_RULE, SG_INGRESS)
+"""Security groups and the rule resources that can open ingress."""
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 _ALL_PROTOCOLS = frozenset({"-1", "all"})
@@ -49,6 +50,7 @@ def protocol(node: Node) -> str:
 # --- launch templates, instances and Karpenter node classes ------------------------------
 
 
+@resource_rule("NET-001", SUBNET)
 def _public_ip_on_launch(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     if args.props["mapPublicIpOnLaunch"].flag() is True:
         yield "the subnet gives every instance launched in it a public IP"
@@ -60,15 +62,17 @@ def _metadata(args: Any) -> Node:
     return args.props["metadataOptions"]
 
 
+@resource_rule("NET-002", LAUNCH_TEMPLATE, EC2_NODE_CLASS)
 def _imdsv2(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     tokens = _metadata(args)["httpTokens"].text()
     if (tokens or "").strip().lower() != "required":
         yield f"metadataOptions.httpTokens is {tokens or 'unset'}; IMDSv1 stays reachable"
 
 
+@resource_rule("NET-003", LAUNCH_TEMPLATE, EC2_NODE_CLASS)
 def _hop_limit(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     limit = _metadata(args)["httpPutResponseHopLimit"].number()
-    most = float(cfg.get("maxHopLimit", DEFAULT_MAX_HOP_LIMIT))
+    most = float(cfg["maxHopLimit"])
     if limit is None:
         yield "metadataOptions.httpPutResponseHopLimit is not set explicitly"
     elif limit > most:
@@ -88,6 +92,7 @@ def _node_class_volumes(spec: Node) -> Iterator[str]:
             yield f"{which} {d['deviceName'].label()} is not encrypted"
 
 
+@resource_rule("NET-004", LAUNCH_TEMPLATE, INSTANCE, VOLUME, EC2_NODE_CLASS)
 def _encrypted(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if args.resource_type == LAUNCH_TEMPLATE:
@@ -108,6 +113,7 @@ def _encrypted(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
                 yield f"EBS volume {dev['deviceName'].label()} is not encrypted"
 
 
+@resource_rule("NET-005", LAUNCH_TEMPLATE, INSTANCE, EC2_NODE_CLASS)
 def _no_public_ip(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     if args.resource_type == INSTANCE:
         if args.props["associatePublicIpAddress"].flag() is True:
@@ -142,6 +148,7 @@ def _decode_user_data(value: str) -> str:
         return value
 
 
+@resource_rule("NET-006", LAUNCH_TEMPLATE, INSTANCE, LAUNCH_CONFIGURATION, EC2_NODE_CLASS)
 def _user_data(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     sources = ["userData", "userDataBase64"]
     root = args.props
@@ -158,6 +165,7 @@ def _user_data(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
                 yield f"{key} contains {what}"
 
 
+@resource_rule("NET-007", EBS_DEFAULT)
 def _ebs_default(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     if args.props["enabled"].flag(True) is not True:
         yield "EBS encryption by default is turned off"
@@ -219,8 +227,9 @@ def _world_ingress(args: Any) -> list[tuple[str, float | None, float | None, str
     return found
 
 
+@resource_rule("NET-008", *SG_INGRESS_TYPES)
 def _admin_ports(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    ports = [int(p) for p in cfg.get("adminPorts", [22, 3389])]
+    ports = [int(p) for p in cfg["adminPorts"]]
     for proto, low, high, what in _world_ingress(args):
         hit = [p for p in ports if _covers(proto, low, high, p)]
         if hit:
@@ -231,8 +240,9 @@ def _port(value: float | None) -> str:
     return "?" if value is None else fmt(value)
 
 
+@resource_rule("NET-009", *SG_INGRESS_TYPES)
 def _any_world(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    allowed = {int(p) for p in cfg.get("allowedPorts", [])}
+    allowed = {int(p) for p in cfg["allowedPorts"]}
     for proto, lo, hi, what in _world_ingress(args):
         single = lo is not None and lo == hi and int(lo) in allowed
         if not (single and proto in _TCP):
@@ -243,6 +253,7 @@ def _any_world(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
 _DEFAULT_SG_DESCRIPTION = "Managed by Pulumi"
 
 
+@resource_rule("NET-010", *SG_INGRESS_TYPES, SG_EGRESS)
 def _descriptions(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     props = args.props
     if args.resource_type == SECURITY_GROUP:
@@ -256,6 +267,7 @@ def _descriptions(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
         yield "the rule has no description"
 
 
+@stack_rule("NET-011")
 def _sg_conflicts(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     standalone = ctx.of_type(SG_RULE, SG_INGRESS, SG_EGRESS)
     for group in ctx.of_type(SECURITY_GROUP):
@@ -273,6 +285,7 @@ def _sg_conflicts(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str
             )
 
 
+@resource_rule("NET-012", DEFAULT_SG)
 def _default_sg(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     if args.props["ingress"].items() or args.props["egress"].items():
         yield "the VPC's default security group has rules"
@@ -284,12 +297,14 @@ def _vpc_children(
     return ctx.linked(vpc, ctx.of_type(*types), prop)
 
 
+@stack_rule("NET-013")
 def _flow_logs(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     for vpc in ctx.of_type(VPC):
         if not _vpc_children(ctx, vpc, (FLOW_LOG,)):
             yield vpc.urn, f"VPC {vpc.name} has no flow log"
 
 
+@stack_rule("NET-014")
 def _endpoints(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     required = ["s3", *(cfg.get("requiredInterfaceEndpoints") or [])]
 
@@ -307,8 +322,9 @@ def _endpoints(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str 
     return ctx.per_resource(ctx.of_type(VPC), check)
 
 
+@resource_rule("NET-015", NACL, NACL_RULE)
 def _nacl(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    ports = [int(p) for p in cfg.get("adminPorts", [22, 3389])]
+    ports = [int(p) for p in cfg["adminPorts"]]
     props = args.props
     if args.resource_type == NACL:
         entries = [
@@ -329,263 +345,4 @@ def _nacl(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
             yield f"the network ACL allows port(s) {', '.join(map(str, hit))} from the internet"
 
 
-_SSH_CFG = {
-    "adminPorts": {
-        "type": "array",
-        "items": {"type": "integer"},
-        "default": [22, 3389],
-        "description": "Remote administration ports never open to the world.",
-    }
-}
-
-RULES: list[Rule] = [
-    Rule(
-        id="NET-001",
-        name="ec2-subnet-no-public-ip-on-launch",
-        severity=Severity.HIGH,
-        description="Subnets do not assign public IPs to instances on launch.",
-        remediation="aws.ec2.Subnet(..., map_public_ip_on_launch=False)",
-        controls=("FSBP EC2.15", "CKV_AWS_130", "CIS 5.4.3"),
-        catalog=(24,),
-        resource_check=_public_ip_on_launch,
-        resource_types=(SUBNET,),
-    ),
-    Rule(
-        id="NET-002",
-        name="ec2-launch-template-imdsv2",
-        severity=Severity.HIGH,
-        description="Launch templates and Karpenter EC2NodeClasses require IMDSv2 (httpTokens "
-        "required).",
-        remediation=(
-            "aws.ec2.LaunchTemplate(..., metadata_options="
-            "aws.ec2.LaunchTemplateMetadataOptionsArgs("
-            'http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1)); '
-            'EC2NodeClass spec: "metadataOptions": {"httpTokens": "required", '
-            '"httpPutResponseHopLimit": 1}'
-        ),
-        controls=("FSBP EC2.170", "FSBP EC2.8", "FSBP AutoScaling.3", "CKV_AWS_79"),
-        catalog=(25,),
-        resource_check=_imdsv2,
-        resource_types=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
-    ),
-    Rule(
-        id="NET-003",
-        name="ec2-launch-template-hop-limit",
-        severity=Severity.MEDIUM,
-        description="Launch templates and Karpenter EC2NodeClasses set the IMDS response hop "
-        "limit explicitly, at most maxHopLimit (1 by default: pods cannot reach IMDS).",
-        remediation=(
-            'metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(http_tokens="required",'
-            " http_put_response_hop_limit=1)  # pods get credentials from Pod Identity / IRSA"
-        ),
-        controls=("FSBP AutoScaling.4", "CKV_AWS_341"),
-        catalog=(26,),
-        resource_check=_hop_limit,
-        resource_types=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
-        config={
-            "maxHopLimit": {
-                "type": "integer",
-                "minimum": 1,
-                "default": DEFAULT_MAX_HOP_LIMIT,
-                "description": "Highest acceptable httpPutResponseHopLimit.",
-            }
-        },
-    ),
-    Rule(
-        id="NET-004",
-        name="ec2-ebs-encrypted",
-        severity=Severity.HIGH,
-        description="EBS volumes of launch templates, instances, standalone volumes and "
-        "Karpenter EC2NodeClasses are encrypted (a node class declares its root volume).",
-        remediation=(
-            "block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(device_name="
-            '"/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs('
-            'encrypted="true", kms_key_id=key.arn, volume_size=100, volume_type="gp3"))]'
-        ),
-        controls=("FSBP EC2.3", "CKV_AWS_8", "CKV_AWS_189"),
-        catalog=(27,),
-        resource_check=_encrypted,
-        resource_types=(LAUNCH_TEMPLATE, INSTANCE, VOLUME, EC2_NODE_CLASS),
-        limits="A launch template without block device mappings uses the AMI's volumes, whose "
-        "encryption comes from the account's EBS default (row 30).",
-    ),
-    Rule(
-        id="NET-005",
-        name="ec2-no-public-ip",
-        severity=Severity.HIGH,
-        description="Launch templates, instances and Karpenter EC2NodeClasses do not "
-        "associate public IPs.",
-        remediation=(
-            "network_interfaces=[aws.ec2.LaunchTemplateNetworkInterfaceArgs("
-            'associate_public_ip_address="false", security_groups=[node_sg.id])]'
-        ),
-        controls=("FSBP EC2.9", "FSBP EC2.25", "CKV_AWS_88"),
-        catalog=(28,),
-        resource_check=_no_public_ip,
-        resource_types=(LAUNCH_TEMPLATE, INSTANCE, EC2_NODE_CLASS),
-    ),
-    Rule(
-        id="NET-006",
-        name="ec2-no-secrets-in-user-data",
-        severity=Severity.CRITICAL,
-        description="User data (userData or userDataBase64, decoded) holds no access keys, "
-        "private keys or literal passwords.",
-        remediation=(
-            "Read secrets at boot from AWS Secrets Manager or SSM Parameter Store through the "
-            "instance role; keep user_data to bootstrap settings (e.g. a nodeadm NodeConfig)."
-        ),
-        controls=("CKV_AWS_46",),
-        catalog=(29,),
-        resource_check=_user_data,
-        resource_types=(
-            LAUNCH_TEMPLATE,
-            INSTANCE,
-            "aws:ec2/launchConfiguration:LaunchConfiguration",
-            EC2_NODE_CLASS,
-        ),
-        limits="Pattern-based: finds AWS keys, PEM private keys and password=/token= literals.",
-    ),
-    Rule(
-        id="NET-007",
-        name="ec2-ebs-encryption-by-default",
-        severity=Severity.MEDIUM,
-        description="Where the stack manages it, EBS encryption by default is on.",
-        remediation='aws.ebs.EncryptionByDefault(f"{name}-ebs-default", enabled=True)',
-        controls=("FSBP EC2.7", "CKV_AWS_106"),
-        catalog=(30,),
-        resource_check=_ebs_default,
-        resource_types=(EBS_DEFAULT,),
-        limits="An account setting made outside the stack cannot be seen from inputs.",
-    ),
-    Rule(
-        id="NET-008",
-        name="ec2-sg-no-world-admin-ports",
-        severity=Severity.CRITICAL,
-        description="No security group rule opens SSH (22) or RDP (3389) to the internet.",
-        remediation=(
-            "Use SSM Session Manager instead of SSH; if a port must open, use "
-            "aws.vpc.SecurityGroupIngressRule(..., referenced_security_group_id=bastion_sg.id)."
-        ),
-        controls=("FSBP EC2.19", "CKV_AWS_24", "CKV_AWS_25"),
-        catalog=(31,),
-        resource_check=_admin_ports,
-        resource_types=(SECURITY_GROUP, SG_RULE, SG_INGRESS),
-        config=_SSH_CFG,
-    ),
-    Rule(
-        id="NET-009",
-        name="ec2-sg-no-world-ingress",
-        severity=Severity.HIGH,
-        description="No security group rule allows ingress from the internet, except to ports "
-        "the environment allows.",
-        remediation=(
-            "Scope ingress to the VPC or a security group: aws.vpc.SecurityGroupIngressRule(..., "
-            'cidr_ipv4=vpc.cidr_block, from_port=443, to_port=443, ip_protocol="tcp")'
-        ),
-        controls=("FSBP EC2.18", "CKV_AWS_260", "CKV_AWS_277"),
-        catalog=(32,),
-        resource_check=_any_world,
-        resource_types=(SECURITY_GROUP, SG_RULE, SG_INGRESS),
-        config={
-            "allowedPorts": {
-                "type": "array",
-                "items": {"type": "integer"},
-                "default": [],
-                "description": "TCP ports that may be open to the world (e.g. 443 for a "
-                "public load balancer).",
-            }
-        },
-    ),
-    Rule(
-        id="NET-010",
-        name="ec2-sg-descriptions",
-        severity=Severity.LOW,
-        description="Security groups and their rules carry descriptions.",
-        remediation=(
-            'aws.ec2.SecurityGroup(..., description="EKS nodes: kubelet and pod traffic"); '
-            'aws.vpc.SecurityGroupIngressRule(..., description="control plane to kubelet")'
-        ),
-        controls=("CKV_AWS_23",),
-        catalog=(33,),
-        resource_check=_descriptions,
-        resource_types=(SECURITY_GROUP, SG_RULE, SG_INGRESS, SG_EGRESS),
-    ),
-    Rule(
-        id="NET-011",
-        name="ec2-sg-no-inline-and-standalone-rules",
-        severity=Severity.MEDIUM,
-        description="A security group uses either inline rules or standalone rule resources, "
-        "never both.",
-        remediation=(
-            "Drop ingress=/egress= from aws.ec2.SecurityGroup and keep one "
-            "aws.vpc.SecurityGroupIngressRule / SecurityGroupEgressRule per rule."
-        ),
-        controls=("AWSGuard ec2-security-group-rule-conflicts",),
-        catalog=(34,),
-        stack_check=_sg_conflicts,
-    ),
-    Rule(
-        id="NET-012",
-        name="ec2-default-sg-no-rules",
-        severity=Severity.MEDIUM,
-        description="A VPC's default security group has no rules.",
-        remediation='aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id)  '
-        "# no ingress / egress",
-        controls=("FSBP EC2.2", "CKV2_AWS_12"),
-        catalog=(35,),
-        resource_check=_default_sg,
-        resource_types=(DEFAULT_SG,),
-        limits="A default security group the stack does not adopt is not visible.",
-    ),
-    Rule(
-        id="NET-013",
-        name="ec2-vpc-flow-logs",
-        severity=Severity.MEDIUM,
-        description="Every VPC has a flow log.",
-        remediation=(
-            'aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL", '
-            "log_destination=log_group.arn, iam_role_arn=flow_role.arn, opts=child)"
-        ),
-        controls=("FSBP EC2.6", "CKV2_AWS_11"),
-        catalog=(36,),
-        stack_check=_flow_logs,
-    ),
-    Rule(
-        id="NET-014",
-        name="ec2-vpc-endpoints",
-        severity=Severity.MEDIUM,
-        description="Every VPC has an S3 gateway endpoint and the interface endpoints the "
-        "environment requires (ECR api/dkr where nodes are private).",
-        remediation=(
-            'aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, service_name=f"com.amazonaws.'
-            '{region}.s3", vpc_endpoint_type="Gateway", route_table_ids=private_rt_ids); '
-            "and one Interface endpoint per service (ecr.api, ecr.dkr, sts, logs)."
-        ),
-        controls=("FSBP EC2.10", "FSBP EC2.55", "FSBP EC2.56"),
-        catalog=(37,),
-        stack_check=_endpoints,
-        config={
-            "requiredInterfaceEndpoints": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["ecr.api", "ecr.dkr"],
-                "description": "Interface endpoint services every VPC needs.",
-            }
-        },
-    ),
-    Rule(
-        id="NET-015",
-        name="ec2-nacl-no-world-admin-ports",
-        severity=Severity.HIGH,
-        description="No network ACL allows SSH (22) or RDP (3389) from the internet.",
-        remediation=(
-            'aws.ec2.NetworkAclRule(..., rule_action="allow", cidr_block=vpc.cidr_block, '
-            'from_port=22, to_port=22, protocol="tcp")  # never 0.0.0.0/0'
-        ),
-        controls=("FSBP EC2.21",),
-        catalog=(38,),
-        resource_check=_nacl,
-        resource_types=(NACL, NACL_RULE),
-        config=_SSH_CFG,
-    ),
-]
+RULES = rules_of(__name__)

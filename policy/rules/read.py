@@ -143,6 +143,36 @@ def is_unknown(value: Any) -> bool:
 # --- nodes -------------------------------------------------------------------------------------
 
 
+def _as_text(raw: Any) -> str | None:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int | float) and math.isfinite(raw):
+        return str(int(raw)) if float(raw).is_integer() else str(raw)
+    return None
+
+
+def _as_flag(raw: Any) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    return None
+
+
+def _as_number(raw: Any) -> float | None:
+    value: float | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        value = float(raw)
+    elif isinstance(raw, str):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            return None
+    return value if value is not None and math.isfinite(value) else None
+
+
 class Node:
     """A read-only view of one value in a resource's inputs, with its path."""
 
@@ -238,57 +268,30 @@ class Node:
         return True
 
     # typed leaves
+    def _leaf(self, default: Any, expected: str, convert: Any) -> Any:
+        """``convert(raw)`` of a scalar leaf: ``default`` when it is absent (or unknown, once
+        the unknown is handled); when ``convert`` gives None (the value is not
+        ``expected``), a reading problem and ``default``."""
+        raw = self.raw
+        if raw is MISSING or raw is None or (isinstance(raw, str) and not self.known()):
+            return default
+        value = convert(raw)
+        if value is None:
+            self._problem(expected)
+            return default
+        return value
+
     def text(self, default: Any = None) -> Any:
         """Text; numbers and booleans as their text."""
-        raw = self.raw
-        if raw is MISSING or raw is None:
-            return default
-        if isinstance(raw, str):
-            return raw if self.known() else default
-        if isinstance(raw, bool):
-            return "true" if raw else "false"
-        if isinstance(raw, int | float) and math.isfinite(raw):
-            return str(int(raw)) if float(raw).is_integer() else str(raw)
-        self._problem("text")
-        return default
+        return self._leaf(default, "text", _as_text)
 
     def flag(self, default: Any = None) -> Any:
         """A boolean; ``"true"``/``"false"`` in any case count."""
-        raw = self.raw
-        if raw is MISSING or raw is None:
-            return default
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str):
-            if not self.known():
-                return default
-            text = raw.strip().lower()
-            if text in ("true", "false"):
-                return text == "true"
-        self._problem("a boolean (true/false)")
-        return default
+        return self._leaf(default, "a boolean (true/false)", _as_flag)
 
     def number(self, default: Any = None) -> Any:
         """A finite number; numeric strings (``"30"``, ``"1e3"``) count."""
-        raw = self.raw
-        if raw is MISSING or raw is None:
-            return default
-        value: float | None = None
-        if isinstance(raw, bool):
-            value = None
-        elif isinstance(raw, int | float):
-            value = float(raw)
-        elif isinstance(raw, str):
-            if not self.known():
-                return default
-            try:
-                value = float(raw.strip())
-            except ValueError:
-                value = None
-        if value is None or not math.isfinite(value):
-            self._problem("a finite number")
-            return default
-        return value
+        return self._leaf(default, "a finite number", _as_number)
 
     def items(self, *, single: bool = False) -> list[Node]:
         """The elements (absent: none). ``single``: a lone value counts as a one-element

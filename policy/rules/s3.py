@@ -6,11 +6,13 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from pulumi_policy import PolicyResource, Severity
+from pulumi_policy import PolicyResource
 
 from rules import documents
+from rules.catalog import resource_rule, rules_of, stack_rule
+from rules.checks import customer_managed_key
+from rules.context import StackContext, inputs
 from rules.read import Node
-from rules.rule import Rule, StackContext, customer_managed_key, inputs
 
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -50,12 +52,14 @@ def _bucket_children(
     return ctx.linked(bucket, ctx.of_type(*types), "bucket", ("bucket",))
 
 
+@resource_rule("S3-001", PAB)
 def _pab_flags(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     off = [f for f in _PAB_FLAGS if args.props[f].flag() is not True]
     if off:
         yield f"public access block leaves {', '.join(off)} off"
 
 
+@stack_rule("S3-002")
 def _has_pab(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if not _bucket_children(ctx, bucket, (PAB,)):
@@ -64,6 +68,7 @@ def _has_pab(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | No
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
+@resource_rule("S3-003", *BUCKET_TYPES, *ACL_TYPES)
 def _public_acl(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     acl = (args.props["acl"].text() or "").strip().lower()
     if acl in _PUBLIC_ACLS:
@@ -76,6 +81,7 @@ def _public_acl(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
             yield f"ACL grant to {uri.rsplit('/', 1)[-1]}"
 
 
+@resource_rule("S3-004", OWNERSHIP)
 def _ownership(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     value = args.props.at("rule", "objectOwnership").text()
     if value != "BucketOwnerEnforced":
@@ -95,6 +101,7 @@ def _kms_ok(rule: Node) -> bool:
     )
 
 
+@stack_rule("S3-005")
 def _kms_encryption(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     targets = _log_targets(ctx)
 
@@ -132,6 +139,7 @@ def _denies_plain_http(policy: Node) -> bool:
     return False
 
 
+@stack_rule("S3-006")
 def _tls_only(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         policies = [inputs(p)["policy"] for p in _bucket_children(ctx, bucket, (POLICY,))]
@@ -148,6 +156,7 @@ def _tls_only(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | N
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
+@resource_rule("S3-007", POLICY, *BUCKET_TYPES)
 def _no_public_principal(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
     where = "the bucket's inline policy: " if args.resource_type in BUCKET_TYPES else ""
     for s in documents.public_allows(args.props["policy"]):
@@ -157,6 +166,7 @@ def _no_public_principal(args: Any, _: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
+@stack_rule("S3-008")
 def _versioning(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         states = [
@@ -182,6 +192,7 @@ def _log_targets(ctx: StackContext) -> set[str]:
     return targets
 
 
+@stack_rule("S3-009")
 def _access_logging(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     targets = _log_targets(ctx)
 
@@ -195,6 +206,7 @@ def _access_logging(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[s
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
+@stack_rule("S3-010")
 def _lifecycle(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         rules: list[Node] = []
@@ -218,11 +230,12 @@ def _lifecycle(ctx: StackContext, _: Mapping[str, Any]) -> Iterator[tuple[str | 
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
+@stack_rule("S3-011")
 def _durability(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    if not cfg.get("required"):
+    if not cfg["required"]:
         return iter(())
     targets = _log_targets(ctx)
-    patterns = list(cfg.get("urnPatterns", ["*"]))
+    patterns = list(cfg["urnPatterns"])
 
     def check(bucket: PolicyResource) -> Iterator[tuple[str | None, str]]:
         if bucket.urn in targets or not any(fnmatchcase(bucket.urn, p) for p in patterns):
@@ -236,193 +249,4 @@ def _durability(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str
     return ctx.per_resource(ctx.of_type(*BUCKET_TYPES), check)
 
 
-RULES: list[Rule] = [
-    Rule(
-        id="S3-001",
-        name="s3-public-access-block-all-flags",
-        severity=Severity.CRITICAL,
-        description="S3 public access blocks turn on all four flags.",
-        remediation=(
-            'Set every flag: aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=bucket.id, '
-            "block_public_acls=True, block_public_policy=True, ignore_public_acls=True, "
-            "restrict_public_buckets=True, opts=child)"
-        ),
-        controls=("FSBP S3.8", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
-        catalog=(1,),
-        resource_check=_pab_flags,
-        resource_types=(PAB,),
-    ),
-    Rule(
-        id="S3-002",
-        name="s3-bucket-has-public-access-block",
-        severity=Severity.CRITICAL,
-        description="Every S3 bucket has a public access block of its own.",
-        remediation=(
-            'Add one per bucket: aws.s3.BucketPublicAccessBlock(f"{name}-pab", '
-            "bucket=bucket.id, block_public_acls=True, block_public_policy=True, "
-            "ignore_public_acls=True, restrict_public_buckets=True, opts=child)"
-        ),
-        controls=("CKV2_AWS_6", "FSBP S3.8"),
-        catalog=(2,),
-        stack_check=_has_pab,
-        limits="An account-level public access block outside the stack is not visible.",
-    ),
-    Rule(
-        id="S3-003",
-        name="s3-no-public-acl",
-        severity=Severity.CRITICAL,
-        description="No S3 bucket or bucket ACL grants access to AllUsers or AuthenticatedUsers.",
-        remediation=(
-            "Drop the canned ACL and public grants; disable ACLs instead: "
-            'aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, '
-            'rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)'
-        ),
-        controls=("FSBP S3.2", "FSBP S3.3", "CKV_AWS_20", "CKV_AWS_57"),
-        catalog=(3,),
-        resource_check=_public_acl,
-        resource_types=(*BUCKET_TYPES, *ACL_TYPES),
-    ),
-    Rule(
-        id="S3-004",
-        name="s3-ownership-bucket-owner-enforced",
-        severity=Severity.HIGH,
-        description="S3 ownership controls are BucketOwnerEnforced, so ACLs are disabled.",
-        remediation=(
-            'aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, '
-            'rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),'
-            " opts=child)"
-        ),
-        controls=("FSBP S3.12", "CKV2_AWS_65"),
-        catalog=(4,),
-        resource_check=_ownership,
-        resource_types=(OWNERSHIP,),
-    ),
-    Rule(
-        id="S3-005",
-        name="s3-bucket-kms-encryption",
-        severity=Severity.HIGH,
-        description="Every S3 bucket is encrypted with SSE-KMS, a customer managed key (never "
-        "an AWS managed alias/aws/... key) and the S3 bucket key.",
-        remediation=(
-            'aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", '
-            "bucket=bucket.id, rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs("
-            "apply_server_side_encryption_by_default=aws.s3."
-            "BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs("
-            'sse_algorithm="aws:kms", kms_master_key_id=key.arn), bucket_key_enabled=True)], '
-            "opts=child)"
-        ),
-        controls=("CKV_AWS_145",),
-        catalog=(5,),
-        stack_check=_kms_encryption,
-        limits="Access-log target buckets are skipped: S3 delivers server access logs only to "
-        "buckets encrypted with SSE-S3.",
-    ),
-    Rule(
-        id="S3-006",
-        name="s3-bucket-tls-only",
-        severity=Severity.HIGH,
-        description="Every S3 bucket's policy denies every S3 action ('s3:*') to every "
-        "principal ('*') where aws:SecureTransport is false.",
-        remediation=(
-            'Add a deny statement to the bucket policy: {"Sid": "DenyPlainHttp", '
-            '"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": '
-            '[arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}'
-            ' in aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id, '
-            "policy=pulumi.Output.json_dumps(document), opts=child)"
-        ),
-        controls=("FSBP S3.5",),
-        catalog=(6,),
-        stack_check=_tls_only,
-    ),
-    Rule(
-        id="S3-007",
-        name="s3-bucket-policy-no-public-principal",
-        severity=Severity.CRITICAL,
-        description="S3 bucket policies (BucketPolicy resources and a bucket's inline policy) "
-        "allow no anonymous principal ('*') unless a condition restricts the principal.",
-        remediation=(
-            "Name the principals (account or role ARNs), or add a condition such as "
-            '{"StringEquals": {"aws:PrincipalOrgID": org_id}} to the Allow statement.'
-        ),
-        controls=("FSBP S3.6", "CKV_AWS_70"),
-        catalog=(7,),
-        resource_check=_no_public_principal,
-        resource_types=(POLICY, *BUCKET_TYPES),
-    ),
-    Rule(
-        id="S3-008",
-        name="s3-bucket-versioning",
-        severity=Severity.MEDIUM,
-        description="Every S3 bucket has versioning enabled.",
-        remediation=(
-            'aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, '
-            "versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs("
-            'status="Enabled"), opts=child)'
-        ),
-        controls=("CKV_AWS_21",),
-        catalog=(8,),
-        stack_check=_versioning,
-    ),
-    Rule(
-        id="S3-009",
-        name="s3-bucket-access-logging",
-        severity=Severity.MEDIUM,
-        description="Every S3 bucket (except the access-log target) has server access logging.",
-        remediation=(
-            'aws.s3.BucketLogging(f"{name}-logging", bucket=bucket.id, '
-            'target_bucket=logs_bucket.id, target_prefix=f"{purpose}/", opts=child)'
-        ),
-        controls=("FSBP S3.9", "CKV_AWS_18"),
-        catalog=(9,),
-        stack_check=_access_logging,
-        limits="CloudTrail data events as an alternative to access logs are not visible.",
-    ),
-    Rule(
-        id="S3-010",
-        name="s3-bucket-lifecycle-aborts-multipart",
-        severity=Severity.MEDIUM,
-        description="Every S3 bucket has a lifecycle configuration with an enabled rule that "
-        "aborts incomplete multipart uploads.",
-        remediation=(
-            'aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id, '
-            'rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(id="abort-multipart", '
-            'status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs('
-            'prefix=""), abort_incomplete_multipart_upload=aws.s3.'
-            "BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs("
-            "days_after_initiation=7))], opts=child)"
-        ),
-        controls=("CKV2_AWS_61", "CKV_AWS_300", "FSBP S3.10", "FSBP S3.13"),
-        catalog=(10,),
-        stack_check=_lifecycle,
-    ),
-    Rule(
-        id="S3-011",
-        name="s3-bucket-replication-or-object-lock",
-        severity=Severity.MEDIUM,
-        description="Where required (prod), every artifact bucket has replication or object lock.",
-        remediation=(
-            "Create the bucket with object_lock_enabled=True and add "
-            'aws.s3.BucketObjectLockConfiguration(f"{name}-lock", bucket=bucket.id, '
-            "rule=aws.s3.BucketObjectLockConfigurationRuleArgs(default_retention=aws.s3."
-            'BucketObjectLockConfigurationRuleDefaultRetentionArgs(mode="GOVERNANCE", '
-            "days=30)), opts=child), or add an aws.s3.BucketReplicationConfig to a second region."
-        ),
-        controls=("CKV_AWS_143", "CKV_AWS_144"),
-        catalog=(11,),
-        stack_check=_durability,
-        config={
-            "required": {
-                "type": "boolean",
-                "default": False,
-                "description": "Whether artifact buckets must have replication or object lock.",
-            },
-            "urnPatterns": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["*"],
-                "description": "URN patterns (fnmatch) of the buckets this applies to.",
-            },
-        },
-        limits="Access-log target buckets are never artifact buckets.",
-    ),
-]
+RULES = rules_of(__name__)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import Severity
-
-from rules.rule import Rule
+from rules.catalog import resource_rule, rules_of
 
 STATEFUL_TYPES = (
     "aws:s3/bucket:Bucket",
@@ -55,11 +53,10 @@ TAGGABLE_TYPES = (
     "aws:cloudwatch/metricAlarm:MetricAlarm",
 )
 
-REQUIRED_TAGS = ["owner", "environment", "cost-center"]
 
-
+@resource_rule("GOV-001", *STATEFUL_TYPES)
 def _protected(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
-    if cfg.get("required") and not args.opts.protect:
+    if cfg["required"] and not args.opts.protect:
         yield f"{args.resource_type.rsplit(':', 1)[-1]} {args.name} is not protected"
 
 
@@ -76,65 +73,15 @@ def _taggable(args: Any) -> bool:
     return args.resource_type.startswith("aws:") and args.props["tags"].present
 
 
+@resource_rule("GOV-002")  # every type: the check picks the taggable ones
 def _tags(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     if not _taggable(args):
         return
     tags = _provider_tags(args)
     tags.update(args.props["tags"].tags())
-    missing = [t for t in cfg.get("requiredTags", REQUIRED_TAGS) if not tags.get(t)]
+    missing = [t for t in cfg["requiredTags"] if not tags.get(t)]
     if missing:
         yield f"missing tags: {', '.join(missing)}"
 
 
-RULES: list[Rule] = [
-    Rule(
-        id="GOV-001",
-        name="stateful-resources-protected",
-        severity=Severity.HIGH,
-        description="Where required (prod), stateful resources (buckets, repositories, KMS "
-        "keys, databases, log groups) are protected from deletion.",
-        remediation=(
-            "opts=pulumi.ResourceOptions(parent=self, protect=args.protect, "
-            "retain_on_delete=args.protect)  # the lead passes protect=True in prod"
-        ),
-        controls=("MLOPS 67",),
-        catalog=(67,),
-        resource_check=_protected,
-        resource_types=STATEFUL_TYPES,
-        config={
-            "required": {
-                "type": "boolean",
-                "default": False,
-                "description": "Whether stateful resources must be protected.",
-            }
-        },
-        limits="retainOnDelete is not part of the analyzer protocol's resource options, so "
-        "only protect is checked; retain_on_delete has to be asserted by component tests.",
-    ),
-    Rule(
-        id="GOV-002",
-        name="required-tags",
-        severity=Severity.MEDIUM,
-        description="Every taggable AWS resource (the listed types, and any AWS resource "
-        "whose inputs carry tags) carries the required tags (its own tags merged with the "
-        "provider's default tags).",
-        remediation=(
-            'tags=merge_tags(args.tags, {"role": "..."}) on every child; the platform\'s '
-            "args.tags carry owner, environment and cost-center"
-        ),
-        controls=("MLOPS 68",),
-        catalog=(68,),
-        resource_check=_tags,
-        # Every type: listed taggable types, plus any AWS resource that sets ``tags``.
-        config={
-            "requiredTags": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": REQUIRED_TAGS,
-                "description": "Tag keys every taggable resource must carry.",
-            }
-        },
-        limits="Provider default tags count only for resources whose provider the program "
-        "declares (offline, a default provider's configuration is not visible).",
-    ),
-]
+RULES = rules_of(__name__)

@@ -9,43 +9,33 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
 
-from pulumi_policy import PolicyResource, Severity
+from pulumi_policy import PolicyResource
 
-from components.core import labels, load_balancing
-from rules.kubernetes import containers, gpu_quantity, is_workload, kind_of, pod_spec
+from components.core import load_balancing
+from rules.catalog import resource_rule, rules_of, stack_rule
+from rules.checks import fmt
+from rules.context import StackContext, inputs
 from rules.read import Node, parse_quantity
-from rules.rule import Rule, StackContext, fmt, inputs
+from rules.workloads import (
+    GPU,
+    container_gpus,
+    containers,
+    is_ingress,
+    is_service,
+    is_workload,
+    namespace_of,
+    pod_spec,
+)
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 ACCESS_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
-GPU = labels.GPU_TAINT_KEY
 GPU_QUOTA_KEYS = (f"requests.{GPU}", f"limits.{GPU}")
 """ResourceQuota keys that cap GPUs (Kubernetes quotas extended resources by request)."""
 GPU_QUOTA_NAMESPACES = "gpuQuotaNamespaces"
 """TEN-001's config key: namespaces outside the stack known to have a GPU quota -> quota."""
-TENANT_ACCESS_POLICIES = [
-    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
-    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-]
-
-
-def _is_kind(resource_type: str, groups: frozenset[str], kind: str) -> bool:
-    found = kind_of(resource_type)
-    return found is not None and found[0] in groups and found[1] == kind
-
-
-def is_service(resource_type: str) -> bool:
-    """A Service (any version, ``*Patch`` included)."""
-    return _is_kind(resource_type, frozenset({"core"}), "Service")
-
-
-def is_ingress(resource_type: str) -> bool:
-    """An Ingress (any version, ``*Patch`` included)."""
-    return _is_kind(resource_type, frozenset({"networking.k8s.io", "extensions"}), "Ingress")
-
 
 # --- shared lookups --------------------------------------------------------------------------
 
@@ -56,7 +46,7 @@ def _namespaces(ctx: StackContext) -> dict[str, PolicyResource]:
 
 
 def _name_of(ctx: StackContext, ns: PolicyResource) -> str | None:
-    return ctx.guard(lambda: inputs(ns).at("metadata", "name").text() or None)
+    return ctx.read(ns, "metadata", "name") or None
 
 
 def _namespace_of(
@@ -97,13 +87,7 @@ def _pod_gpus(r: PolicyResource, problems: list[str]) -> Decimal:
     spec = pod_spec(r.resource_type, inputs(r))
 
     def gpus(c: Node) -> Decimal:
-        name = c["name"].label()
-        limit = gpu_quantity(
-            c.at("resources", "limits", GPU), f"container {name}: {GPU} limit", problems
-        )
-        request = gpu_quantity(
-            c.at("resources", "requests", GPU), f"container {name}: {GPU} request", problems
-        )
+        limit, request = container_gpus(c, problems)
         return max(limit or Decimal(0), request or Decimal(0))
 
     total = sum((gpus(c) for c in containers(spec, init=False)), Decimal(0))
@@ -152,13 +136,14 @@ def _configured_caps(cfg: Mapping[str, Any]) -> dict[str, Decimal]:
     return out
 
 
+@stack_rule("TEN-001")
 def _gpu_quota(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     namespaces = _namespaces(ctx)
     created = {n for n in (_name_of(ctx, ns) for ns in namespaces.values()) if n}
     capped, problems = _quota_caps(ctx, namespaces)
     yield from problems
     known = _configured_caps(cfg)
-    exempt = {str(n) for n in cfg.get("exemptNamespaces", [])}
+    exempt = {str(n) for n in cfg["exemptNamespaces"]}
 
     def check(r: PolicyResource) -> Iterator[tuple[str | None, str]]:
         problems: list[str] = []
@@ -229,14 +214,14 @@ def internet_facing(resource_type: str, props: Node) -> str | None:
     return "a LoadBalancer Service with no internal scheme (the in-tree default is public)"
 
 
+@resource_rule("TEN-002", match=lambda t: is_service(t) or is_ingress(t))
 def _public_lb(args: Any, cfg: Mapping[str, Any]) -> Iterator[str]:
     why = internet_facing(args.resource_type, args.props)
     if why is None:
         return
-    metadata = args.props["metadata"]
-    namespace = metadata["namespace"].text() or "default"
-    name = metadata["name"].text() or args.name
-    allowed = [str(p) for p in cfg.get("allowInternetFacing", [])]
+    namespace = namespace_of(args.props)
+    name = args.props.at("metadata", "name").text() or args.name
+    allowed = [str(p) for p in cfg["allowInternetFacing"]]
     if any(fnmatchcase(f"{namespace}/{name}", pattern) for pattern in allowed):
         return
     kind = "Ingress" if is_ingress(args.resource_type) else "Service"
@@ -264,6 +249,7 @@ def _is_default_deny(policy: PolicyResource) -> bool:
     )
 
 
+@stack_rule("TEN-003")
 def _default_deny(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     namespaces = _namespaces(ctx)
     denied: set[str] = set()
@@ -271,7 +257,7 @@ def _default_deny(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[s
         ns = _namespace_of(ctx, policy, namespaces)
         if ns and ctx.guard(lambda p=policy: _is_default_deny(p), False):
             denied.add(ns)
-    label = str(cfg.get("tenantLabelKey", labels.TENANT_LABEL))
+    label = str(cfg["tenantLabelKey"])
     for name, (ns, team) in sorted(_tenants(ctx, label).items()):
         if name not in denied:
             yield (
@@ -294,10 +280,11 @@ def _tags(r: PolicyResource) -> dict[str, str]:
     return {}
 
 
+@stack_rule("TEN-004")
 def _scoped_access(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    tag = str(cfg.get("tenantTagKey", labels.TENANT_TAG))
-    label = str(cfg.get("tenantLabelKey", labels.TENANT_LABEL))
-    allowed = [str(p) for p in cfg.get("allowedPolicyArns", TENANT_ACCESS_POLICIES)]
+    tag = str(cfg["tenantTagKey"])
+    label = str(cfg["tenantLabelKey"])
+    allowed = [str(p) for p in cfg["allowedPolicyArns"]]
     tenant_namespaces = _tenants(ctx, label)
     associations = ctx.of_type(ACCESS_ASSOCIATION)
 
@@ -332,132 +319,4 @@ def _scoped_access(ctx: StackContext, cfg: Mapping[str, Any]) -> Iterator[tuple[
     yield from ctx.per_resource(ctx.of_type(ACCESS_ENTRY), check)
 
 
-_TENANT_LABEL_SCHEMA = {
-    "type": "string",
-    "default": labels.TENANT_LABEL,
-    "description": "Namespace label that marks a tenant namespace (its value: the team).",
-}
-
-RULES: list[Rule] = [
-    Rule(
-        id="TEN-001",
-        name="k8s-gpu-workloads-need-gpu-quota",
-        severity=Severity.HIGH,
-        description="Workloads (every pod-bearing kind and version, *Patch forms included) "
-        "that request nvidia.com/gpu run only in namespaces whose GPU quota "
-        "(ResourceQuota requests.nvidia.com/gpu) covers what one pod asks for. A namespace "
-        "whose quota is in the stack, or that the stack creates, is judged on the stack alone; "
-        "a namespace the stack neither creates nor quotas (a team project deploying into a "
-        "platform tenant) must be listed in gpuQuotaNamespaces with its GPU quota.",
-        remediation=(
-            'Create the workload in a Tenant\'s namespace: Tenant("team", TenantArgs(team="team", '
-            'owner="team-lead", gpus=4, ...)) gives it k8s.core.v1.ResourceQuota(..., spec='
-            '{"hard": {"requests.nvidia.com/gpu": "4"}}). A team project deploying into a '
-            "tenant namespace of the platform stack is judged against gpuQuotaNamespaces in "
-            "policy/config/<env>.json, which python -m scripts.policy_docs writes from the "
-            "stack's mlops:tenants (each team's namespace and gpus); add the tenant there, "
-            "not an exemption."
-        ),
-        controls=("MLOPS tenant-gpu-quota", "Kyverno check-nvidia-gpu"),
-        catalog=(55, 61),
-        stack_check=_gpu_quota,
-        config={
-            "exemptNamespaces": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "Namespaces whose GPU workloads need no quota (none by default).",
-            },
-            GPU_QUOTA_NAMESPACES: {
-                "type": "object",
-                "additionalProperties": {"type": "number", "minimum": 0},
-                "default": {},
-                "description": "Namespaces created outside the stack that are known to have a "
-                "GPU quota, with that quota (namespace -> requests.nvidia.com/gpu). Generated "
-                "per environment from the platform stack's tenants by scripts.policy_docs. A "
-                "quota the stack itself holds, or a namespace the stack creates, takes "
-                "precedence.",
-            },
-        },
-        limits="Workloads rendered by Helm charts are not visible to input checks; quotas "
-        "of namespaces outside the stack are known only through gpuQuotaNamespaces.",
-    ),
-    Rule(
-        id="TEN-002",
-        name="k8s-no-internet-facing-load-balancers",
-        severity=Severity.HIGH,
-        description="Services and Ingresses get internal load balancers only, unless "
-        "allowInternetFacing names them (mandatory in test and prod).",
-        remediation=(
-            'metadata={"annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": '
-            '"external", "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}} '
-            '(Service) or {"alb.ingress.kubernetes.io/scheme": "internal"} (Ingress); a '
-            "deliberate public endpoint goes into policy/config/<env>.json "
-            '"k8s-no-internet-facing-load-balancers": {"allowInternetFacing": ["ns/name"]}'
-        ),
-        controls=("Gatekeeper k8sblocknodeport", "Kyverno restrict-service-external-ips"),
-        catalog=(59,),
-        resource_check=_public_lb,
-        type_filter=lambda t: is_service(t) or is_ingress(t),
-        config={
-            "allowInternetFacing": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "namespace/name patterns (fnmatch) of Services and Ingresses "
-                "explicitly allowed an internet-facing load balancer.",
-            }
-        },
-        limits="Services inside Helm releases (the platform's MLflow and Grafana) are set by "
-        "the components to the controller's internal scheme; IngressClassParams schemes are "
-        "not read.",
-    ),
-    Rule(
-        id="TEN-003",
-        name="k8s-tenant-default-deny-network-policy",
-        severity=Severity.HIGH,
-        description="Every tenant namespace has a NetworkPolicy that selects all pods and "
-        "denies ingress and egress; other policies then allow what the tenant needs.",
-        remediation=(
-            'k8s.networking.v1.NetworkPolicy("team-default-deny", metadata={"namespace": ns}, '
-            'spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]}) '
-            "(the Tenant component creates it)"
-        ),
-        controls=("CIS 4.3.2",),
-        catalog=(61,),
-        stack_check=_default_deny,
-        config={"tenantLabelKey": _TENANT_LABEL_SCHEMA},
-        limits="Tenant namespaces are those labelled with tenantLabelKey.",
-    ),
-    Rule(
-        id="TEN-004",
-        name="eks-tenant-access-namespace-scoped",
-        severity=Severity.HIGH,
-        description="EKS access entries of tenant roles map to no Kubernetes groups and are "
-        "associated only with allowed access policies scoped to the tenant's own namespaces.",
-        remediation=(
-            'aws.eks.AccessPolicyAssociation(..., policy_arn="arn:aws:eks::aws:cluster-access-'
-            'policy/AmazonEKSEditPolicy", access_scope=aws.eks.AccessPolicyAssociation'
-            'AccessScopeArgs(type="namespace", namespaces=[tenant_namespace]))'
-        ),
-        controls=("CIS 4.1.1", "CIS 4.1.8"),
-        catalog=(60,),
-        stack_check=_scoped_access,
-        config={
-            "tenantTagKey": {
-                "type": "string",
-                "default": labels.TENANT_TAG,
-                "description": "AWS tag (value: the team) that marks a tenant's access entry.",
-            },
-            "tenantLabelKey": _TENANT_LABEL_SCHEMA,
-            "allowedPolicyArns": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": TENANT_ACCESS_POLICIES,
-                "description": "EKS access policies a tenant role may be associated with.",
-            },
-        },
-        limits="Tenant access entries are those tagged with tenantTagKey; the namespaces are "
-        "checked against the team's labelled namespaces when the stack holds them.",
-    ),
-]
+RULES = rules_of(__name__)
