@@ -23,6 +23,7 @@ from scripts.policy_runner import (
     render_table,
     wire_value,
 )
+from tests.conftest import SharedAnalyzer
 from tests.policy.builders import (
     LAUNCH_TEMPLATE,
     TAGS,
@@ -298,12 +299,11 @@ def test_sarif_is_2_1_0_with_rules_and_error_levels(analyzer):
 
 
 def test_cli_exits_1_on_a_mandatory_violation_and_writes_json(
-    analyzer, monkeypatch, tmp_path, capsys
+    shared_pack, monkeypatch, tmp_path, capsys
 ):
     from scripts import offline  # noqa: PLC0415
 
     monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(_BROKEN_REPO))
-    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Shared(analyzer))
     out = tmp_path / "report.json"
     argv = ["--stack", "prod", "--environment", "prod", "--format", "json", "--output", str(out)]
     assert policy_runner.main(argv) == 1
@@ -315,28 +315,6 @@ def test_cli_exits_1_on_a_mandatory_violation_and_writes_json(
         policy_runner.main(["--stack", "prod", "--environment", "prod", "--format", "sarif"]) == 1
     )
     assert json.loads(capsys.readouterr().out)["version"] == "2.1.0"
-
-
-class _Shared:
-    """The session analyzer in place of a fresh one: starting and closing are no-ops."""
-
-    def __init__(self, analyzer: Analyzer) -> None:
-        self._analyzer = analyzer
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._analyzer, name)
-
-    def launch(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> Analyzer:
-        return self._analyzer
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 def test_mutating_a_recording_makes_the_runner_fail_naming_the_rule(analyzer):
@@ -360,8 +338,7 @@ def test_mutating_a_recording_makes_the_runner_fail_naming_the_rule(analyzer):
     assert rec.one(REPO, "repo").inputs["imageTagMutability"] == "IMMUTABLE"  # copy, not edit
 
 
-def test_preview_evaluator_uses_the_profile_output(analyzer, monkeypatch):
-    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Shared(analyzer))
+def test_preview_evaluator_uses_the_profile_output(analyzer, shared_pack):
     rec = recording(_BROKEN_REPO, outputs={"profile": "prod"})
     assert policy_runner.environment_of(rec) == "prod"
     assert policy_runner.preview_evaluator(rec)["mandatoryViolations"] >= 1
@@ -628,15 +605,16 @@ def test_generic_tagging_counts_provider_default_tags(analyzer):
 # --- CLI error exits ------------------------------------------------------------------------
 
 
-def _cli(analyzer: Analyzer, monkeypatch: Any, resources: list[Any]) -> None:
+def _cli(monkeypatch: Any, resources: list[Any]) -> None:
+    """The CLI synthesizes ``resources`` (with the session's pack: the ``shared_pack``
+    fixture)."""
     from scripts import offline  # noqa: PLC0415
 
     monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(*resources))
-    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Shared(analyzer))
 
 
-def test_cli_bad_policy_config_exits_2_with_one_line(analyzer, monkeypatch, tmp_path, capsys):
-    _cli(analyzer, monkeypatch, [_BROKEN_REPO])
+def test_cli_bad_policy_config_exits_2_with_one_line(shared_pack, monkeypatch, tmp_path, capsys):
+    _cli(monkeypatch, [_BROKEN_REPO])
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"gpu-budget": {"budgetGPUs": 1}, "logs-retention": {"x": 1}}))
     code = policy_runner.main(["--stack", "prod", "--environment", "prod", "--config", str(bad)])
@@ -647,8 +625,8 @@ def test_cli_bad_policy_config_exits_2_with_one_line(analyzer, monkeypatch, tmp_
     assert policy_runner.main(["--stack", "prod", "--config", str(bad)]) == 2
 
 
-def test_cli_unwritable_output_exits_2(analyzer, monkeypatch, tmp_path, capsys):
-    _cli(analyzer, monkeypatch, [res(REPO, "repo", GOOD_REPO)])
+def test_cli_unwritable_output_exits_2(shared_pack, monkeypatch, tmp_path, capsys):
+    _cli(monkeypatch, [res(REPO, "repo", GOOD_REPO)])
     target = tmp_path / "missing-dir" / "report.json"
     code = policy_runner.main(["--stack", "prod", "--environment", "prod", "--output", str(target)])
     err = capsys.readouterr().err
@@ -656,7 +634,9 @@ def test_cli_unwritable_output_exits_2(analyzer, monkeypatch, tmp_path, capsys):
     assert err.startswith("error: cannot write") and len(err.strip().splitlines()) == 1
 
 
-class _Failing(_Shared):
+class _Failing(SharedAnalyzer):
+    """The session's pack, failing when configured."""
+
     def __init__(self, analyzer: Analyzer, error: BaseException) -> None:
         super().__init__(analyzer)
         self._error = error
@@ -681,9 +661,7 @@ class _RpcFailure(grpc.RpcError):
     ],
 )
 def test_cli_pack_failures_exit_3_with_one_line(analyzer, monkeypatch, capsys, error, text):
-    from scripts import offline  # noqa: PLC0415
-
-    monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(_BROKEN_REPO))
+    _cli(monkeypatch, [_BROKEN_REPO])
     monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Failing(analyzer, error))
     assert policy_runner.main(["--stack", "prod", "--environment", "prod"]) == 3
     err = capsys.readouterr().err
