@@ -1,14 +1,22 @@
-"""Generate the policy reference (docs/policy-reference.md) and the enforcement levels of
-the per-environment policy configs (policy/config/<env>.json) from the pack itself.
+"""Generate the policy reference (docs/policy-reference.md) and the per-environment policy
+configs (policy/config/<env>.json) from the pack and the platform's configuration.
 
     python -m scripts.policy_docs            # rewrite both
     python -m scripts.policy_docs --check    # exit 1 when either is stale (CI, tests)
 
-Enforcement follows severity: dev makes critical rules mandatory, test high and critical,
-prod everything. The per-rule settings in the config files (budgets, allowlists, retention,
-exemptions) are kept as they are; only ``all``, the ``enforcementLevel`` entries and
-TEN-001's ``gpuQuotaNamespaces`` (each tenant namespace of the environment's platform stack
-with its GPU quota, from ``stacks/Pulumi.<env>.yaml``) are rewritten.
+What a config file says comes from three places, each written once:
+
+- enforcement from severity (the pack's ``enforcement_for``): dev makes critical rules
+  mandatory, test high and critical, prod everything;
+- settings that restate the environment's configuration (:func:`mirrored_settings`), read
+  from its effective config (``components/config`` profiles under ``stacks/Pulumi.<env>.yaml``):
+  retention, KMS deletion windows, GPU allowlist and budget, the public endpoint, interface
+  endpoints, the prod protections, the stack's AWS accounts, the tenants' GPU quotas; a
+  profile or stack change moves them on the next run;
+- policy choices no configuration key holds (:data:`POLICY_CHOICES`, and the pack's cap on
+  critical rules' exemptions in prod).
+
+Anything else in a config file (exemptions, other settings) is kept as it is.
 """
 
 from __future__ import annotations
@@ -20,9 +28,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scripts.offline.project import REPO_ROOT
+
+if TYPE_CHECKING:
+    from mlops_platform.config import EnvironmentConfig
 
 POLICY_DIR = REPO_ROOT / "policy"
 REFERENCE = REPO_ROOT / "docs" / "policy-reference.md"
@@ -43,35 +54,126 @@ def config_file(environment: str) -> Path:
     return POLICY_DIR / "config" / f"{environment}.json"
 
 
-def tenant_gpu_quotas(environment: str) -> dict[str, int]:
-    """The GPU quota of each tenant namespace the environment's platform stack creates
-    (a tenant's namespace is its team name), read from the validated stack config."""
+def effective_config(environment: str) -> EnvironmentConfig:
+    """The environment's validated configuration: its profile under its stack file
+    (``stacks/Pulumi.<env>.yaml``), as the program sees it."""
     from mlops_platform.config.loader import environment_from_config  # noqa: PLC0415
 
     from scripts.offline.project import load_stack_config  # noqa: PLC0415
 
     stack = load_stack_config(environment)
-    config = environment_from_config(stack.values, environment, frozenset(stack.secret_keys))
-    return {team.name: team.gpus for team in config.tenants.teams}
+    return environment_from_config(stack.values, environment, frozenset(stack.secret_keys))
 
 
-def synced_config(environment: str, current: Mapping[str, Any]) -> dict[str, Any]:
-    """``current`` with ``all`` and every rule's enforcement level set from severity, and
-    TEN-001's known GPU quotas set from the stack's tenants."""
+def key_deletion_windows(config: EnvironmentConfig) -> dict[str, int]:
+    """Every KMS key deletion window the configuration sets, by config key."""
+    return {
+        "cluster.secretsKeyDeletionWindowDays": config.cluster.secrets_key_deletion_window_days,
+        "storage.kmsDeletionWindowDays": config.storage.kms_deletion_window_days,
+        "registry.kmsDeletionWindowDays": config.registry.kms_deletion_window_days,
+        "observability.kmsDeletionWindowDays": config.observability.kms_deletion_window_days,
+    }
+
+
+def mirrored_settings(
+    config: EnvironmentConfig, rule_defaults: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Rule settings that state what the environment's configuration already says, by rule
+    name: the pack checks a stack against the values its own profile and stack file chose.
+    ``rule_defaults`` is each rule's schema defaults (rule name -> setting -> default)."""
+    storage, database = config.storage, config.model_registry
+    accounts = list(config.allowed_account_ids)
+    # The pack's interface endpoints (ECR api/dkr) wherever the environment creates them.
+    ecr_endpoints = rule_defaults["ec2-vpc-endpoints"]["requiredInterfaceEndpoints"]
+    created = {str(endpoint) for endpoint in config.network.interface_endpoints}
+    return {
+        "s3-bucket-replication-or-object-lock": {
+            "required": storage.replication.enabled or storage.object_lock.mode is not None
+        },
+        "eks-endpoint-private": {"allowPublicEndpoint": config.cluster.endpoint_public_access},
+        "ec2-vpc-endpoints": {
+            "requiredInterfaceEndpoints": [e for e in ecr_endpoints if e in created]
+        },
+        "kms-key-deletion-window": {
+            "minDeletionWindowDays": min(key_deletion_windows(config).values())
+        },
+        "logs-retention": {"minRetentionDays": config.log_retention_days},
+        "rds-multi-az": {"required": database.multi_az},
+        "rds-deletion-protection": {"required": database.deletion_protection},
+        "k8s-images-pinned-from-allowed-registries": {"allowedEcrAccountIds": accounts},
+        "endpoint-image-digest-pinned": {"allowedEcrAccountIds": accounts},
+        "gpu-instance-type-allowlist": {
+            "allowedInstanceTypes": list(config.gpu.allowed_instance_types)
+        },
+        "gpu-budget": {"budgetGpus": config.gpu.budget_gpus},
+        "stateful-resources-protected": {"required": config.protect_stateful_resources},
+        # A tenant's namespace is its team name; a team project deploys into it.
+        "k8s-gpu-workloads-need-gpu-quota": {
+            "gpuQuotaNamespaces": {team.name: team.gpus for team in config.tenants.teams}
+        },
+    }
+
+
+POLICY_CHOICES: dict[str, dict[str, dict[str, Any]]] = {
+    # What model teams deploy: no profile key describes it, so it is decided here.
+    "endpoint-min-replicas": {"minReplicas": {"dev": 0, "test": 1, "prod": 2}},
+    "k8s-serving-high-availability": {"required": {"dev": False, "test": False, "prod": True}},
+    # The config rules hold the platform's own prod serving pools to the same.
+    "gpu-serving-on-demand-baseline": {"required": {"dev": False, "test": False, "prod": True}},
+}
+"""Per-environment rule settings that are policy choices, not copies of configuration:
+rule name -> setting -> environment -> value. (``maxExemptionDays`` for critical rules in
+prod is the pack's own ``STRICT_MAX_EXEMPTION_DAYS``.)"""
+
+
+def rule_defaults() -> dict[str, dict[str, Any]]:
+    """Each rule's config-schema defaults: rule name -> setting -> default."""
+    return {
+        rule.name: {key: schema.get("default") for key, schema in rule.config.items()}
+        for rule in load_pack().ALL_RULES
+    }
+
+
+def generated_settings(environment: str, config: EnvironmentConfig) -> dict[str, dict[str, Any]]:
+    """Every rule setting this generator writes for ``environment``, by rule name; raises
+    :class:`ValueError` naming a rule or setting the pack no longer has."""
+    defaults = rule_defaults()
+    out = mirrored_settings(config, defaults)
+    for name, settings in POLICY_CHOICES.items():
+        out.setdefault(name, {}).update(
+            {key: per_env[environment] for key, per_env in settings.items()}
+        )
+    for name, settings in out.items():
+        missing = sorted(set(settings) - set(defaults.get(name, {})))
+        if name not in defaults or missing:
+            what = f"setting {', '.join(missing)} of " if name in defaults else ""
+            raise ValueError(f"scripts.policy_docs writes {what}rule {name}, which the pack lacks")
+    return out
+
+
+def synced_config(
+    environment: str, current: Mapping[str, Any], config: EnvironmentConfig | None = None
+) -> dict[str, Any]:
+    """``current`` with ``all`` and every rule's enforcement level set from severity, the
+    settings that mirror the environment's configuration (``config``, else its stack's)
+    and the policy choices written, and critical rules' exemptions capped in prod. What
+    else ``current`` holds (exemptions, other settings) is kept."""
     rules = load_pack()
-    quota_key = rules.tenancy.GPU_QUOTA_NAMESPACES
     enforcement_for = rules.rule.enforcement_for
+    written = generated_settings(environment, config or effective_config(environment))
     base = _BASE_LEVEL[environment]
     out: dict[str, Any] = {"all": base}
     for rule in rules.ALL_RULES:
         entry = current.get(rule.name)
-        props = (
+        kept = (
             {k: v for k, v in entry.items() if k != "enforcementLevel"}
             if isinstance(entry, dict)
             else {}
         )
-        if quota_key in rule.config:
-            props[quota_key] = tenant_gpu_quotas(environment)
+        # Settings in the order of the rule's schema, then whatever else the file holds.
+        ours = written.get(rule.name, {})
+        props = {k: ours[k] for k in rule.config if k in ours}
+        props.update({k: v for k, v in kept.items() if k not in props})
         level = enforcement_for(rule.severity, environment)
         strict = rules.rule.STRICT_MAX_EXEMPTION_DAYS.get(environment, {}).get(rule.severity)
         if strict is not None:
@@ -83,21 +185,24 @@ def synced_config(environment: str, current: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
-def render_config(environment: str) -> str:
+def render_config(environment: str, config: EnvironmentConfig | None = None) -> str:
     """The config file's text after syncing."""
     path = config_file(environment)
     current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    return json.dumps(synced_config(environment, current), indent=2) + "\n"
+    return json.dumps(synced_config(environment, current, config), indent=2) + "\n"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _configs() -> dict[str, dict[str, Any]]:
-    """Each environment's config as it is after syncing (so one run renders the reference
-    from the configs it writes)."""
-    return {env: json.loads(render_config(env)) for env in ENVIRONMENTS}
+def _origin(mirrored: Mapping[str, Mapping[str, Any]], rule: str, key: str) -> str:
+    """Where the generator takes a setting's per-environment values from, if it writes it."""
+    if key in mirrored.get(rule, {}):
+        return " From each environment's configuration."
+    if key in POLICY_CHOICES.get(rule, {}):
+        return " A policy choice (`scripts/policy_docs.py`)."
+    return ""
 
 
 def _setting(configs: Mapping[str, Mapping[str, Any]], env: str, rule: Any, key: str) -> Any:
@@ -107,11 +212,15 @@ def _setting(configs: Mapping[str, Mapping[str, Any]], env: str, rule: Any, key:
     return rule.config[key].get("default")
 
 
-def render_reference() -> str:
-    """The Markdown reference, generated from the rules and the environment configs."""
+def render_reference(environments: Mapping[str, EnvironmentConfig] | None = None) -> str:
+    """The Markdown reference, generated from the rules and the environment configs as this
+    run writes them (from ``environments``' configurations, else the stacks')."""
     rules = load_pack()
     enforcement_for = rules.rule.enforcement_for
-    configs = _configs()
+    if environments is None:
+        environments = {env: effective_config(env) for env in ENVIRONMENTS}
+    configs = {env: json.loads(render_config(env, environments[env])) for env in ENVIRONMENTS}
+    mirrored = mirrored_settings(environments[ENVIRONMENTS[0]], rule_defaults())
     out = [
         "# Policy reference",
         "",
@@ -192,7 +301,10 @@ def render_reference() -> str:
         "## Settings per environment",
         "",
         "Set in `policy/config/<env>.json` under the rule's name; defaults come from the "
-        "rule's config schema (the CLI fills them in).",
+        "rule's config schema (the CLI fills them in). `python -m scripts.policy_docs` writes "
+        "the settings that restate an environment's configuration from that configuration, "
+        "so a profile or stack change reaches the pack, and the policy choices no "
+        "configuration key holds from its own table; it keeps what else a file sets.",
         "",
         "| rule | setting | default | dev | test | prod | meaning |",
         "|---|---|---|---|---|---|---|",
@@ -202,9 +314,10 @@ def render_reference() -> str:
             values = " | ".join(
                 f"`{json.dumps(_setting(configs, e, rule, key))}`" for e in ENVIRONMENTS
             )
+            meaning = str(schema.get("description", "")) + _origin(mirrored, rule.name, key)
             out.append(
                 f"| `{rule.name}` | `{key}` | `{json.dumps(schema.get('default'))}` | {values} "
-                f"| {_cell(str(schema.get('description', '')))} |"
+                f"| {_cell(meaning)} |"
             )
     out += [
         "",
@@ -263,10 +376,9 @@ def render_reference() -> str:
 
 def outputs() -> dict[Path, str]:
     """Every generated file and its expected content."""
-    files = {REFERENCE: ""}
-    for env in ENVIRONMENTS:
-        files[config_file(env)] = render_config(env)
-    files[REFERENCE] = render_reference()
+    environments = {env: effective_config(env) for env in ENVIRONMENTS}
+    files = {config_file(env): render_config(env, environments[env]) for env in ENVIRONMENTS}
+    files[REFERENCE] = render_reference(environments)
     return files
 
 

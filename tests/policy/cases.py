@@ -996,7 +996,8 @@ EXTRA_BAD: list[Case] = [
         ],
         [],
         urn(CLUSTER, "eks"),
-        PROD,
+        # Only dev's stack has a public endpoint (policy/config follows the stacks).
+        ("test", "prod"),
     ),
     Case(
         "gpu-pool-taint-and-labels",

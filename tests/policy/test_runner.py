@@ -23,6 +23,7 @@ from scripts.policy_runner import (
     render_table,
     wire_value,
 )
+from tests.conftest import SharedAnalyzer
 from tests.policy.builders import (
     LAUNCH_TEMPLATE,
     TAGS,
@@ -212,21 +213,6 @@ def test_config_errors_name_the_policy_and_setting(analyzer):
         evaluate_resources(analyzer, [], "prod", config={"all": "strict"})
 
 
-def test_environment_configs_agree_with_the_platform_profiles():
-    from mlops_platform.config.profiles import PROFILES  # noqa: PLC0415
-
-    for profile, values in PROFILES.items():
-        cfg = json.loads((REPO_ROOT / "policy" / "config" / f"{profile.value}.json").read_text())
-        assert cfg["gpu-budget"]["budgetGpus"] == values["gpu"]["budgetGpus"]
-        assert (
-            cfg["gpu-instance-type-allowlist"]["allowedInstanceTypes"]
-            == values["gpu"]["allowedInstanceTypes"]
-        )
-        assert cfg["logs-retention"]["minRetentionDays"] == values["logRetentionDays"]
-        protected = cfg.get("stateful-resources-protected", {}).get("required", False)
-        assert protected == values["protectStatefulResources"]
-
-
 # --- wire form ---------------------------------------------------------------------------
 
 
@@ -313,12 +299,11 @@ def test_sarif_is_2_1_0_with_rules_and_error_levels(analyzer):
 
 
 def test_cli_exits_1_on_a_mandatory_violation_and_writes_json(
-    analyzer, monkeypatch, tmp_path, capsys
+    shared_pack, monkeypatch, tmp_path, capsys
 ):
     from scripts import offline  # noqa: PLC0415
 
     monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(_BROKEN_REPO))
-    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Shared(analyzer))
     out = tmp_path / "report.json"
     argv = ["--stack", "prod", "--environment", "prod", "--format", "json", "--output", str(out)]
     assert policy_runner.main(argv) == 1
@@ -330,28 +315,6 @@ def test_cli_exits_1_on_a_mandatory_violation_and_writes_json(
         policy_runner.main(["--stack", "prod", "--environment", "prod", "--format", "sarif"]) == 1
     )
     assert json.loads(capsys.readouterr().out)["version"] == "2.1.0"
-
-
-class _Shared:
-    """The session analyzer in place of a fresh one: starting and closing are no-ops."""
-
-    def __init__(self, analyzer: Analyzer) -> None:
-        self._analyzer = analyzer
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._analyzer, name)
-
-    def launch(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> Analyzer:
-        return self._analyzer
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 def test_mutating_a_recording_makes_the_runner_fail_naming_the_rule(analyzer):
@@ -375,22 +338,12 @@ def test_mutating_a_recording_makes_the_runner_fail_naming_the_rule(analyzer):
     assert rec.one(REPO, "repo").inputs["imageTagMutability"] == "IMMUTABLE"  # copy, not edit
 
 
-def test_preview_evaluator_uses_the_profile_output(analyzer, monkeypatch):
-    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Shared(analyzer))
+def test_preview_evaluator_uses_the_profile_output(analyzer, shared_pack):
     rec = recording(_BROKEN_REPO, outputs={"profile": "prod"})
     assert policy_runner.environment_of(rec) == "prod"
     assert policy_runner.preview_evaluator(rec)["mandatoryViolations"] >= 1
     assert policy_runner.environment_of(recording()) == "test"
     assert evaluate(recording(), "dev", analyzer=analyzer)["mandatoryViolations"] == 0
-
-
-def test_generated_reference_and_configs_are_current():
-    stale = [
-        str(p.relative_to(REPO_ROOT))
-        for p, text in policy_docs.outputs().items()
-        if not p.exists() or p.read_text(encoding="utf-8") != text
-    ]
-    assert stale == [], "run: python -m scripts.policy_docs"
 
 
 def test_reference_lists_every_rule_with_its_enforcement():
@@ -610,17 +563,6 @@ def test_shipped_configs_validate_against_the_strict_schemas(analyzer, env):
     assert analyzer.configured_for == env
 
 
-def test_image_accounts_are_the_stacks_accounts():
-    import yaml  # noqa: PLC0415
-
-    for env in ("dev", "test", "prod"):
-        stack = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{env}.yaml").read_text())
-        accounts = [str(a) for a in stack["config"]["mlops:allowedAccountIds"]]
-        cfg = json.loads((REPO_ROOT / "policy" / "config" / f"{env}.json").read_text())
-        rule = cfg["k8s-images-pinned-from-allowed-registries"]
-        assert rule["allowedEcrAccountIds"] == accounts, env
-
-
 def test_gpu_node_group_with_unknown_launch_template_type_is_not_evaluable(analyzer):
     lt_type, ng_type = LAUNCH_TEMPLATE, "aws:eks/nodeGroup:NodeGroup"
     lt = res(lt_type, "gpu-lt", launch_template(instanceType=UNKNOWN))
@@ -663,15 +605,16 @@ def test_generic_tagging_counts_provider_default_tags(analyzer):
 # --- CLI error exits ------------------------------------------------------------------------
 
 
-def _cli(analyzer: Analyzer, monkeypatch: Any, resources: list[Any]) -> None:
+def _cli(monkeypatch: Any, resources: list[Any]) -> None:
+    """The CLI synthesizes ``resources`` (with the session's pack: the ``shared_pack``
+    fixture)."""
     from scripts import offline  # noqa: PLC0415
 
     monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(*resources))
-    monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Shared(analyzer))
 
 
-def test_cli_bad_policy_config_exits_2_with_one_line(analyzer, monkeypatch, tmp_path, capsys):
-    _cli(analyzer, monkeypatch, [_BROKEN_REPO])
+def test_cli_bad_policy_config_exits_2_with_one_line(shared_pack, monkeypatch, tmp_path, capsys):
+    _cli(monkeypatch, [_BROKEN_REPO])
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"gpu-budget": {"budgetGPUs": 1}, "logs-retention": {"x": 1}}))
     code = policy_runner.main(["--stack", "prod", "--environment", "prod", "--config", str(bad)])
@@ -682,8 +625,8 @@ def test_cli_bad_policy_config_exits_2_with_one_line(analyzer, monkeypatch, tmp_
     assert policy_runner.main(["--stack", "prod", "--config", str(bad)]) == 2
 
 
-def test_cli_unwritable_output_exits_2(analyzer, monkeypatch, tmp_path, capsys):
-    _cli(analyzer, monkeypatch, [res(REPO, "repo", GOOD_REPO)])
+def test_cli_unwritable_output_exits_2(shared_pack, monkeypatch, tmp_path, capsys):
+    _cli(monkeypatch, [res(REPO, "repo", GOOD_REPO)])
     target = tmp_path / "missing-dir" / "report.json"
     code = policy_runner.main(["--stack", "prod", "--environment", "prod", "--output", str(target)])
     err = capsys.readouterr().err
@@ -691,7 +634,9 @@ def test_cli_unwritable_output_exits_2(analyzer, monkeypatch, tmp_path, capsys):
     assert err.startswith("error: cannot write") and len(err.strip().splitlines()) == 1
 
 
-class _Failing(_Shared):
+class _Failing(SharedAnalyzer):
+    """The session's pack, failing when configured."""
+
     def __init__(self, analyzer: Analyzer, error: BaseException) -> None:
         super().__init__(analyzer)
         self._error = error
@@ -716,9 +661,7 @@ class _RpcFailure(grpc.RpcError):
     ],
 )
 def test_cli_pack_failures_exit_3_with_one_line(analyzer, monkeypatch, capsys, error, text):
-    from scripts import offline  # noqa: PLC0415
-
-    monkeypatch.setattr(offline, "synthesize", lambda *a, **k: recording(_BROKEN_REPO))
+    _cli(monkeypatch, [_BROKEN_REPO])
     monkeypatch.setattr(policy_runner, "Analyzer", lambda: _Failing(analyzer, error))
     assert policy_runner.main(["--stack", "prod", "--environment", "prod"]) == 3
     err = capsys.readouterr().err

@@ -251,7 +251,11 @@ def test_a_value_known_only_after_apply_downgrades_to_not_evaluable(
 
 
 def test_cli_exit_codes_and_sarif_point_at_terraform_addresses(
-    plan_file: Path, compliant_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    plan_file: Path,
+    compliant_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    shared_pack: None,
 ) -> None:
     sarif = tmp_path / "plan.sarif"
     args = ["--terraform-plan", str(plan_file), "--environment", "prod", "--format", "sarif"]
