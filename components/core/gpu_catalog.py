@@ -4,13 +4,17 @@ One table serves the configuration model (allowlists, budgets), the GPU node poo
 component (labels, MIG/time-slicing checks) and, later, the policy pack, so a rule
 and a constructor can never disagree about how many GPUs an instance has.
 
-Figures are AWS's published instance specifications (GPU count, GPU model, vCPUs).
+The instance types are a data table, ``gpu_instances.csv`` next to this module (AWS's
+published instance specifications: GPU count, GPU model, vCPUs, architecture, EFA support);
+this module reads it once and adds what is derived from it.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 
 class GpuModel(StrEnum):
@@ -43,6 +47,8 @@ class GpuInstanceType:
     vcpus: int
     architecture: str = "x86_64"
     """CPU architecture: ``x86_64`` or ``arm64`` (Graviton, e.g. g5g)."""
+    efa: bool = False
+    """Whether the type supports Elastic Fabric Adapter."""
 
     @property
     def family(self) -> str:
@@ -60,66 +66,39 @@ class GpuInstanceType:
         return "P" if self.family.startswith("p") else "G"
 
 
-def _family(
-    prefix: str,
-    model: GpuModel,
-    sizes: dict[str, tuple[int, int]],
-    architecture: str = "x86_64",
-) -> dict[str, GpuInstanceType]:
-    return {
-        f"{prefix}.{size}": GpuInstanceType(f"{prefix}.{size}", gpus, model, vcpus, architecture)
-        for size, (gpus, vcpus) in sizes.items()
-    }
+CATALOG_FILE = Path(__file__).with_name("gpu_instances.csv")
+"""The table itself: one row per supported instance type (data, not code)."""
+
+_YES_NO = {"yes": True, "no": False}
 
 
-# size -> (GPUs, vCPUs) for the G families that share one size ladder.
-_G_LADDER: dict[str, tuple[int, int]] = {
-    "xlarge": (1, 4),
-    "2xlarge": (1, 8),
-    "4xlarge": (1, 16),
-    "8xlarge": (1, 32),
-    "16xlarge": (1, 64),
-    "12xlarge": (4, 48),
-    "24xlarge": (4, 96),
-    "48xlarge": (8, 192),
-}
+def _row(row: dict[str, str]) -> GpuInstanceType:
+    return GpuInstanceType(
+        name=row["instance_type"],
+        gpus=int(row["gpus"]),
+        gpu_model=GpuModel(row["gpu_model"]),
+        vcpus=int(row["vcpus"]),
+        architecture=row["architecture"],
+        efa=_YES_NO[row["efa"]],
+    )
 
-GPU_INSTANCE_TYPES: dict[str, GpuInstanceType] = {
-    **_family(
-        "g4dn",
-        GpuModel.T4,
-        {
-            "xlarge": (1, 4),
-            "2xlarge": (1, 8),
-            "4xlarge": (1, 16),
-            "8xlarge": (1, 32),
-            "16xlarge": (1, 64),
-            "12xlarge": (4, 48),
-            "metal": (8, 96),
-        },
-    ),
-    **_family("g5", GpuModel.A10G, _G_LADDER),
-    **_family("g6", GpuModel.L4, _G_LADDER),
-    **_family("g6e", GpuModel.L40S, _G_LADDER),
-    **_family("p4d", GpuModel.A100_40GB, {"24xlarge": (8, 96)}),
-    **_family("p4de", GpuModel.A100_80GB, {"24xlarge": (8, 96)}),
-    **_family("p5", GpuModel.H100, {"4xlarge": (1, 16), "48xlarge": (8, 192)}),
-    **_family("p5e", GpuModel.H200, {"48xlarge": (8, 192)}),
-    **_family("p5en", GpuModel.H200, {"48xlarge": (8, 192)}),
-    **_family(
-        "g5g",
-        GpuModel.T4G,
-        {
-            "xlarge": (1, 4),
-            "2xlarge": (1, 8),
-            "4xlarge": (1, 16),
-            "8xlarge": (1, 32),
-            "16xlarge": (2, 64),
-            "metal": (2, 64),
-        },
-        architecture="arm64",
-    ),
-}
+
+def _load(path: Path) -> dict[str, GpuInstanceType]:
+    lines = [line for line in path.read_text("utf-8").splitlines() if not line.startswith("#")]
+    types = []
+    for row in csv.DictReader(lines):
+        try:
+            types.append(_row(row))
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"{path.name}, row {row.get('instance_type')!r}: {error}") from error
+    by_name = {t.name: t for t in types}
+    if len(by_name) != len(types):
+        raise ValueError(f"{path.name} lists an instance type twice")
+    return by_name
+
+
+GPU_INSTANCE_TYPES: dict[str, GpuInstanceType] = _load(CATALOG_FILE)
+"""Every supported GPU instance type by name, in the order of :data:`CATALOG_FILE`."""
 
 
 def gpu_instance(name: str) -> GpuInstanceType | None:
@@ -159,42 +138,17 @@ def mig_instances_per_gpu(profile: str) -> int | None:
     return _MIG_INSTANCES_PER_GPU.get(int(head)) if head.isdigit() else None
 
 
-EFA_CAPABLE: frozenset[str] = frozenset(
-    {
-        *(f"g4dn.{s}" for s in ("8xlarge", "12xlarge", "16xlarge", "metal")),
-        *(
-            f"{f}.{s}"
-            for f in ("g5", "g6", "g6e")
-            for s in ("8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")
-        ),
-        "p4d.24xlarge",
-        "p4de.24xlarge",
-        "p5.48xlarge",
-        "p5e.48xlarge",
-        "p5en.48xlarge",
-    }
-)
+EFA_CAPABLE: frozenset[str] = frozenset(t.name for t in GPU_INSTANCE_TYPES.values() if t.efa)
 """Catalog types that support Elastic Fabric Adapter (AWS's EFA instance list). Smaller
 sizes of the same families do not."""
 
 UNSUPPORTED_ACCELERATOR_FAMILIES: frozenset[str] = frozenset(
     {
-        "p2",
-        "p3",
-        "p3dn",
-        "g3",
-        "g3s",
-        "g4ad",
-        "inf1",
-        "inf2",
-        "trn1",
-        "trn1n",
-        "trn2",
-        "dl1",
-        "dl2q",
-        "f1",
-        "f2",
-        "vt1",
+        *("p2", "p3", "p3dn", "g3", "g3s"),  # older NVIDIA GPUs (K80, V100, M60)
+        "g4ad",  # AMD Radeon Pro
+        *("inf1", "inf2", "trn1", "trn1n", "trn2"),  # AWS Inferentia and Trainium
+        *("dl1", "dl2q"),  # Habana Gaudi, Qualcomm AI 100
+        *("f1", "f2", "vt1"),  # FPGAs, Xilinx video transcoders
     }
 )
 """Families with accelerators this platform does not run (older NVIDIA, AMD, Inferentia,

@@ -30,14 +30,32 @@ class Pattern:
         return f"{self.means}, e.g. {self.example}"
 
 
+EXAMPLE_ACCOUNT_ID = "111111111111"
+"""The account ID examples show."""
+
 REGION = Pattern(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", "an AWS region name", "us-east-1")
-ACCOUNT_ID = Pattern(r"^\d{12}$", "a 12-digit AWS account ID, quoted", '"111111111111"')
-VPC_ID = Pattern(r"^vpc-[0-9a-f]{8,17}$", "a VPC ID", "vpc-0abc12345")
-SUBNET_ID = Pattern(r"^subnet-[0-9a-f]{8,17}$", "a subnet ID", "subnet-0abc12345")
-SECURITY_GROUP_ID = Pattern(r"^sg-[0-9a-f]{8,17}$", "a security group ID", "sg-0abc12345")
-CAPACITY_RESERVATION_ID = Pattern(
-    r"^cr-[0-9a-f]{8,17}$", "an EC2 capacity reservation ID", "cr-0abc12345"
-)
+ACCOUNT_ID = Pattern(r"^\d{12}$", "a 12-digit AWS account ID, quoted", f'"{EXAMPLE_ACCOUNT_ID}"')
+
+
+def _aws_id(prefix: str, means: str) -> Pattern:
+    """An EC2 resource ID: ``prefix-`` and 8 to 17 lowercase hex digits."""
+    return Pattern(rf"^{prefix}-[0-9a-f]{{8,17}}$", means, f"{prefix}-0abc12345")
+
+
+_IAM_ARN = r"^arn:aws[a-z-]*:iam::"
+"""The start of an IAM ARN in any partition (``aws``, ``aws-us-gov``, ``aws-cn``)."""
+
+
+def _iam_arn(rest: str, means: str, example: str) -> Pattern:
+    """An IAM ARN: ``rest`` is the expression after ``iam::`` (account, then the resource),
+    ``example`` the resource part of an example in the example account."""
+    return Pattern(f"{_IAM_ARN}{rest}$", means, f"arn:aws:iam::{EXAMPLE_ACCOUNT_ID}:{example}")
+
+
+VPC_ID = _aws_id("vpc", "a VPC ID")
+SUBNET_ID = _aws_id("subnet", "a subnet ID")
+SECURITY_GROUP_ID = _aws_id("sg", "a security group ID")
+CAPACITY_RESERVATION_ID = _aws_id("cr", "an EC2 capacity reservation ID")
 ADDON_VERSION = Pattern(
     r"^v\d+\.\d+\.\d+-eksbuild\.\d+$", "an EKS add-on build", "v1.21.1-eksbuild.1"
 )
@@ -59,25 +77,27 @@ DURATION_OR_NEVER = Pattern(
 DURATION_UNITS = Pattern(r"^(\d+(s|m|h))+$", "a duration in hours, minutes, seconds", "30s")
 COUNT_OR_PERCENT = Pattern(r"^\d+%?$", "a count or a percentage", "10%")
 HTTPS_URL = Pattern(r"^https://", "an https:// URL", "https://hooks.example.com/alerts")
-IAM_ROLE_ARN = Pattern(
-    r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
-    "an IAM role ARN",
-    "arn:aws:iam::111111111111:role/platform-admins",
-)
-IAM_POLICY_ARN = Pattern(
-    r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$",
-    "an IAM policy ARN",
-    "arn:aws:iam::111111111111:policy/boundary",
-)
-HUMAN_PRINCIPAL_ARN = Pattern(
-    r"^arn:aws[a-z-]*:iam::\d{12}:(role/[\w+=,.@/*-]+|user/[\w+=,.@/-]+)$",
+IAM_ROLE_ARN = _iam_arn(r"\d{12}:role/.+", "an IAM role ARN", "role/platform-admins")
+IAM_POLICY_ARN = _iam_arn(r"(\d{12}|aws):policy/.+", "an IAM policy ARN", "policy/boundary")
+HUMAN_PRINCIPAL_ARN = _iam_arn(
+    r"\d{12}:(role/[\w+=,.@/*-]+|user/[\w+=,.@/-]+)",
     "an IAM role ARN (an SSO permission-set pattern may end in *) or an IAM user ARN",
-    "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*",
+    "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*",
 )
-GITHUB_OIDC_PROVIDER_ARN = Pattern(
-    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
+IAM_PRINCIPAL_ARN = _iam_arn(
+    r"\d{12}:(role|root|user)(/.*)?",
+    "an IAM role, user or account-root ARN of a named account",
+    "role/ci",
+)
+OIDC_PROVIDER_ARN = _iam_arn(
+    r"\d{12}:oidc-provider/.+",
+    "an IAM OIDC provider ARN",
+    "oidc-provider/token.actions.githubusercontent.com",
+)
+GITHUB_OIDC_PROVIDER_ARN = _iam_arn(
+    r"\d{12}:oidc-provider/token\.actions\.githubusercontent\.com",
     "the ARN of the account's GitHub Actions OIDC provider",
-    "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com",
+    "oidc-provider/token.actions.githubusercontent.com",
 )
 GITHUB_REPOSITORY = Pattern(
     r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "a GitHub repository owner/name", "example-org/ml"

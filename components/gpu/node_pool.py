@@ -10,6 +10,9 @@
 
 Both engines give nodes the same taint and labels, so workloads do not care which engine
 runs them.
+
+The component, its args and their checks are this module; what each engine is given (node
+labels, autoscaler tags, volumes, the Karpenter specs) is built by :mod:`.node_pool_specs`.
 """
 
 from __future__ import annotations
@@ -34,41 +37,66 @@ from ..core.gpu_catalog import (
     UNSUPPORTED_ACCELERATOR_FAMILIES,
     GpuInstanceType,
     is_gpu_family,
-    mig_instances_per_gpu,
 )
-from ..core.labels import (
-    ACCELERATOR_LABEL,
-    AMI_FAMILY_LABEL,
-    CAPACITY_TYPE_LABEL,
-    DEVICE_PLUGIN_CONFIG_LABEL,
-    GPU_TAINT_KEY,
-    MIG_CONFIG_LABEL,
-    OPERATOR_DEVICE_PLUGIN_LABEL,
-    POOL_LABEL,
-    WORKLOAD_LABEL,
-)
+from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
 from ..core.naming import NameKind, physical_name
-from ..core.nodes import IMDS_HOP_LIMIT
+from ..core.patterns import (
+    CAPACITY_RESERVATION_ID,
+    COUNT_OR_PERCENT,
+    DURATION_OR_NEVER,
+    SHORT_NAME,
+)
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..core.versions import GPU_NODE_AMI_RELEASE
-from .nvidia import (
-    BOTTLEROCKET,
-    GpuSharing,
-    MigStrategy,
-    mig_config_name,
-    sharing_problems,
+from .node_pool_specs import (
+    BOTTLEROCKET_OS_VOLUME_GIB,
+    CA_PREFIX,
+    asg_tag_slug,
+    autoscaler_tags,
+    autoscaling_group_name,
+    block_devices,
+    ec2_node_class_spec,
+    gpu_resources,
+    karpenter_ami_alias,
+    launch_template_metadata_options,
+    node_labels,
+    node_pool_spec,
+    node_template_tags,
 )
+from .nvidia import GpuSharing, sharing_problems
+
+__all__ = [
+    "BOTTLEROCKET_OS_VOLUME_GIB",
+    "CA_PREFIX",
+    "DEFAULT_AMI_RELEASE_VERSION",
+    "MAX_ROOT_VOLUME_GIB",
+    "MIN_ROOT_VOLUME_GIB",
+    "AmiType",
+    "CapacityType",
+    "ConsolidationPolicy",
+    "DisruptionBudget",
+    "GpuNodePool",
+    "GpuNodePoolArgs",
+    "KarpenterDisruption",
+    "PoolEngine",
+    "Workload",
+    "autoscaler_tags",
+    "ec2_node_class_spec",
+    "instance_type_problem",
+    "karpenter_ami_alias",
+    "node_labels",
+    "node_pool_spec",
+    "spot_diversification_warning",
+    "validate_pool",
+]
 
 DEFAULT_AMI_RELEASE_VERSION = GPU_NODE_AMI_RELEASE
 """EKS AL2023 NVIDIA AMI release pinned by default (:mod:`mlops_platform.core.versions`)."""
 
-CA_PREFIX = "k8s.io/cluster-autoscaler"
-
 MIN_ROOT_VOLUME_GIB = 50
 MAX_ROOT_VOLUME_GIB = 16384  # gp3 maximum
-BOTTLEROCKET_OS_VOLUME_GIB = 4
 
 
 class PoolEngine(StrEnum):
@@ -218,18 +246,6 @@ class GpuNodePoolArgs:
     """Tags merged into every taggable child."""
 
 
-def karpenter_ami_alias(ami_type: AmiType, release_version: str) -> str:
-    """The EC2NodeClass alias pinned to the same build as a managed node group release.
-
-    AL2023 releases ``<k8s>-<YYYYMMDD>`` map to ``al2023@v<YYYYMMDD>``; Bottlerocket
-    releases ``<version>-<commit>`` map to ``bottlerocket@v<version>``.
-    """
-    head, _, tail = release_version.partition("-")
-    if ami_type.bottlerocket:
-        return f"bottlerocket@v{head}"
-    return f"al2023@v{tail}"
-
-
 def spot_diversification_warning(args: GpuNodePoolArgs) -> str | None:
     """Guidance (not an error) for spot pools with a single instance type."""
     if args.capacity_type is CapacityType.SPOT and len(args.instance_types) < 2:
@@ -369,14 +385,8 @@ class GpuNodePool(pulumi.ComponentResource):
             ),
             description=f"GPU pool {pool}: IMDSv2 only, encrypted volumes, no SSH",
             update_default_version=True,
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled",
-                http_tokens="required",
-                http_put_response_hop_limit=IMDS_HOP_LIMIT,
-                http_protocol_ipv6="disabled",
-                instance_metadata_tags="disabled",
-            ),
-            block_device_mappings=_block_devices(args),
+            metadata_options=launch_template_metadata_options(),
+            block_device_mappings=block_devices(args),
             vpc_security_group_ids=security_group_ids,
             network_interfaces=network_interfaces,
             placement=placement,
@@ -398,7 +408,7 @@ class GpuNodePool(pulumi.ComponentResource):
             )
 
         ca_tags = pulumi.Output.from_input(args.cluster_name).apply(
-            lambda cluster: autoscaler_tags(cluster, self.labels, _gpu_resources(args, types))
+            lambda cluster: autoscaler_tags(cluster, self.labels, gpu_resources(args, types))
         )
         capacity = (
             "CAPACITY_BLOCK"
@@ -439,10 +449,11 @@ class GpuNodePool(pulumi.ComponentResource):
 
         # EKS does not copy node group tags to its Auto Scaling group, where the Cluster
         # Autoscaler reads them when a group has no node to look at (scale from zero).
-        asg_name = node_group.resources.apply(_asg_name)
-        for key, value in sorted(_static_autoscaler_tags(self.labels, args, types).items()):
+        asg_name = node_group.resources.apply(autoscaling_group_name)
+        template_tags = node_template_tags(self.labels, gpu_resources(args, types))
+        for key, value in sorted(template_tags.items()):
             aws.autoscaling.Tag(
-                f"{name}-asg-tag-{_slug(key)}",
+                f"{name}-asg-tag-{asg_tag_slug(key)}",
                 autoscaling_group_name=asg_name,
                 tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
                 opts=child,
@@ -491,218 +502,11 @@ class GpuNodePool(pulumi.ComponentResource):
         return node_pool.id.apply(lambda _: k8s_name)
 
 
-# --- what each engine is given -------------------------------------------------------------
-
-
-def node_labels(args: GpuNodePoolArgs, types: list[GpuInstanceType]) -> dict[str, str]:
-    """Labels every node of the pool carries, whatever the engine."""
-    models = sorted({t.gpu_model.value for t in types})
-    labels = {
-        **args.labels,
-        ACCELERATOR_LABEL: models[0] if len(models) == 1 else "mixed",
-        POOL_LABEL: str(args.pool_name),
-        WORKLOAD_LABEL: args.workload.value,
-        CAPACITY_TYPE_LABEL: args.capacity_type.value,
-        AMI_FAMILY_LABEL: BOTTLEROCKET if args.ami_type.bottlerocket else "al2023",
-    }
-    if args.ami_type.bottlerocket:
-        # Bottlerocket runs its own device plugin; keep the GPU operator's off these nodes.
-        labels[OPERATOR_DEVICE_PLUGIN_LABEL] = "false"
-    if args.sharing is not None:
-        labels[DEVICE_PLUGIN_CONFIG_LABEL] = str(args.pool_name)
-        if args.sharing.mig_profile:
-            labels[MIG_CONFIG_LABEL] = mig_config_name(args.sharing.mig_profile)
-    return labels
-
-
-def _gpu_resources(args: GpuNodePoolArgs, types: list[GpuInstanceType]) -> int:
-    """``nvidia.com/gpu`` a node of the pool advertises (the smallest type, to be safe)."""
-    gpus = min(t.gpus for t in types)
-    sharing = args.sharing
-    if sharing and sharing.time_slicing_replicas:
-        return gpus * sharing.time_slicing_replicas
-    if sharing and sharing.mig_profile and sharing.mig_strategy is MigStrategy.SINGLE:
-        return gpus * (mig_instances_per_gpu(sharing.mig_profile) or 1)
-    return gpus
-
-
-def _static_autoscaler_tags(
-    labels: Mapping[str, str], args: GpuNodePoolArgs, types: list[GpuInstanceType]
-) -> dict[str, str]:
-    tags = {f"{CA_PREFIX}/node-template/label/{k}": v for k, v in labels.items()}
-    tags[f"{CA_PREFIX}/node-template/taint/{GPU_TAINT_KEY}"] = "true:NoSchedule"
-    tags[f"{CA_PREFIX}/node-template/resources/{GPU_TAINT_KEY}"] = str(_gpu_resources(args, types))
-    return tags
-
-
-def autoscaler_tags(cluster: str, labels: Mapping[str, str], gpus: int) -> dict[str, str]:
-    """Cluster Autoscaler discovery and node-template tags of a managed node group."""
-    return {
-        f"{CA_PREFIX}/enabled": "true",
-        f"{CA_PREFIX}/{cluster}": "owned",
-        **{f"{CA_PREFIX}/node-template/label/{k}": v for k, v in labels.items()},
-        f"{CA_PREFIX}/node-template/taint/{GPU_TAINT_KEY}": "true:NoSchedule",
-        f"{CA_PREFIX}/node-template/resources/{GPU_TAINT_KEY}": str(gpus),
-    }
-
-
-def _asg_name(resources: Any) -> str:
-    groups = (resources or [{}])[0].get("autoscaling_groups") or [{}]
-    return groups[0].get("name", "")
-
-
-def _slug(key: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", key.lower().removeprefix(f"{CA_PREFIX}/")).strip("-")
-
-
-def _block_devices(args: GpuNodePoolArgs) -> list[aws.ec2.LaunchTemplateBlockDeviceMappingArgs]:
-    def ebs(size: int) -> aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs:
-        return aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-            volume_size=size,
-            volume_type="gp3",
-            iops=3000,
-            throughput=250,
-            encrypted="true",
-            kms_key_id=args.root_volume_kms_key_arn,
-            delete_on_termination="true",
-        )
-
-    if args.ami_type.bottlerocket:  # OS volume + data volume (images, containers)
-        return [
-            aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name="/dev/xvda", ebs=ebs(BOTTLEROCKET_OS_VOLUME_GIB)
-            ),
-            aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name="/dev/xvdb", ebs=ebs(args.root_volume_gib)
-            ),
-        ]
-    return [
-        aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-            device_name="/dev/xvda", ebs=ebs(args.root_volume_gib)
-        )
-    ]
-
-
-def ec2_node_class_spec(
-    args: GpuNodePoolArgs,
-    *,
-    discovery: str,
-    role: str,
-    kms_key_arn: str | None,
-    tags: Mapping[str, str],
-) -> dict[str, Any]:
-    """The ``EC2NodeClass`` spec of a Karpenter pool."""
-
-    def ebs(size: int) -> dict[str, Any]:
-        volume: dict[str, Any] = {
-            "volumeSize": f"{size}Gi",
-            "volumeType": "gp3",
-            "iops": 3000,
-            "throughput": 250,
-            "encrypted": True,
-            "deleteOnTermination": True,
-        }
-        if kms_key_arn:
-            volume["kmsKeyID"] = kms_key_arn
-        return volume
-
-    if args.ami_type.bottlerocket:
-        devices = [
-            {"deviceName": "/dev/xvda", "ebs": ebs(BOTTLEROCKET_OS_VOLUME_GIB)},
-            {"deviceName": "/dev/xvdb", "ebs": ebs(args.root_volume_gib), "rootVolume": True},
-        ]
-    else:
-        devices = [
-            {"deviceName": "/dev/xvda", "ebs": ebs(args.root_volume_gib), "rootVolume": True}
-        ]
-    selector = [{"tags": {"karpenter.sh/discovery": discovery}}]
-    spec: dict[str, Any] = {
-        "role": role,
-        "amiSelectorTerms": [
-            {"alias": karpenter_ami_alias(args.ami_type, args.ami_release_version)}
-        ],
-        "subnetSelectorTerms": selector,
-        "securityGroupSelectorTerms": selector,
-        "associatePublicIPAddress": False,
-        "metadataOptions": {
-            "httpEndpoint": "enabled",
-            "httpProtocolIPv6": "disabled",
-            "httpPutResponseHopLimit": IMDS_HOP_LIMIT,
-            "httpTokens": "required",
-        },
-        "blockDeviceMappings": devices,
-        "detailedMonitoring": True,
-        "tags": dict(tags),
-    }
-    if args.capacity_reservation_id:
-        spec["capacityReservationSelectorTerms"] = [{"id": args.capacity_reservation_id}]
-    return spec
-
-
-def node_pool_spec(
-    args: GpuNodePoolArgs,
-    types: list[GpuInstanceType],
-    node_class: str,
-    labels: Mapping[str, str],
-) -> dict[str, Any]:
-    """The ``NodePool`` spec of a Karpenter pool."""
-    if args.capacity_reservation_id:
-        capacity = ["reserved"] if args.capacity_block else ["reserved", "on-demand"]
-    else:
-        capacity = [args.capacity_type.value]
-    arch = "arm64" if args.ami_type.architecture == "arm64" else "amd64"
-    disruption = args.disruption
-    budgets = []
-    for budget in disruption.budgets:
-        entry: dict[str, Any] = {"nodes": budget.nodes}
-        if budget.reasons:
-            entry["reasons"] = list(budget.reasons)
-        if budget.schedule:
-            entry["schedule"] = budget.schedule
-            entry["duration"] = budget.duration
-        budgets.append(entry)
-    return {
-        "template": {
-            "metadata": {"labels": dict(labels)},
-            "spec": {
-                "nodeClassRef": {
-                    "group": "karpenter.k8s.aws",
-                    "kind": "EC2NodeClass",
-                    "name": node_class,
-                },
-                "taints": [{"key": GPU_TAINT_KEY, "value": "true", "effect": "NoSchedule"}],
-                "requirements": [
-                    {
-                        "key": "node.kubernetes.io/instance-type",
-                        "operator": "In",
-                        "values": list(args.instance_types),
-                    },
-                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": capacity},
-                    {"key": "kubernetes.io/arch", "operator": "In", "values": [arch]},
-                    {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
-                ],
-                "expireAfter": disruption.expire_after,
-            },
-        },
-        "limits": {
-            GPU_TAINT_KEY: str(args.max_size * max(t.gpus for t in types)),
-            "cpu": str(args.max_size * max(t.vcpus for t in types)),
-        },
-        "disruption": {
-            "consolidationPolicy": disruption.consolidation_policy.value,
-            "consolidateAfter": disruption.consolidate_after,
-            "budgets": budgets,
-        },
-    }
-
-
 # --- validation ----------------------------------------------------------------------------
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _AL2023_RELEASE = re.compile(r"^(\d+\.\d+)\.\d+-(\d{8})$")
 _BOTTLEROCKET_RELEASE = re.compile(r"^\d+\.\d+\.\d+-[0-9a-f]{8}$")
-_DURATION = re.compile(r"^(Never|(\d+(s|m|h))+)$")
-_RESERVATION = re.compile(r"^cr-[0-9a-f]{8,17}$")
 
 
 def instance_type_problem(arg: str, name: str) -> Invalid | None:
@@ -737,7 +541,7 @@ def validate_pool(args: GpuNodePoolArgs) -> list[Invalid]:
     types = [GPU_INSTANCE_TYPES[t] for t in args.instance_types if t in GPU_INSTANCE_TYPES]
 
     pool = str(args.pool_name)
-    if not re.fullmatch(r"[a-z][a-z0-9-]{0,23}", pool):
+    if not SHORT_NAME.matches(pool):
         problems.append(
             Invalid("pool_name", pool, "lowercase letters, digits, hyphens; at most 24 characters")
         )
@@ -881,7 +685,7 @@ def _placement_problems(args: GpuNodePoolArgs, types: list[GpuInstanceType]) -> 
                 )
             )
     if args.capacity_reservation_id is not None:
-        if not _RESERVATION.match(args.capacity_reservation_id):
+        if not CAPACITY_RESERVATION_ID.matches(args.capacity_reservation_id):
             problems.append(
                 Invalid(
                     "capacity_reservation_id",
@@ -937,12 +741,12 @@ def _engine_problems(args: GpuNodePoolArgs) -> list[Invalid]:
         ("disruption.consolidate_after", disruption.consolidate_after),
         ("disruption.expire_after", disruption.expire_after),
     ):
-        if not _DURATION.match(value):
+        if not DURATION_OR_NEVER.matches(value):
             problems.append(Invalid(arg, value, "a duration such as 30s, 10m, 720h, or Never"))
     if not disruption.budgets:
         problems.append(Invalid("disruption.budgets", [], "at least one budget, e.g. nodes: 10%"))
     for i, budget in enumerate(disruption.budgets):
-        if not re.fullmatch(r"\d+%?", budget.nodes):
+        if not COUNT_OR_PERCENT.matches(budget.nodes):
             problems.append(
                 Invalid(f"disruption.budgets[{i}].nodes", budget.nodes, "a count or a percentage")
             )

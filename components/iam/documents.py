@@ -154,3 +154,18 @@ def statement(sid: str, actions: Sequence[str], resources: Any, **extra: Any) ->
         "Resource": resources,
         **extra,
     }
+
+
+def principal_statement(
+    sid: str, principal: Mapping[str, Any], actions: Sequence[str], **extra: Any
+) -> dict[str, Any]:
+    """One statement of a trust or resource policy: ``Sid``, ``Effect`` (``effect=``, default
+    Allow), who (``{"AWS": [...]}``, ``{"Service": ...}``, ``{"Federated": ...}``), actions
+    and any other keys (``Condition=...``); the resource is the policy's own."""
+    return {
+        "Sid": sid,
+        "Effect": extra.pop("effect", "Allow"),
+        "Principal": dict(principal),
+        "Action": list(actions),
+        **extra,
+    }

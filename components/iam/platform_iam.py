@@ -8,12 +8,12 @@ serving cluster: its role ARNs are inputs of
 (cluster role, node role, access entries), so there is no cycle.
 
 Workload roles (one per Kubernetes service account) are built with the helpers in
-:mod:`.workload`; policy documents follow the rules of :mod:`.documents`.
+:mod:`.workload`; policy documents follow the rules of :mod:`.documents`; the boundary and
+the CI role's permissions are written in :mod:`.ci_policies`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,16 +23,27 @@ import pulumi_aws as aws
 
 from ..core.coercion import accept_args
 from ..core.naming import NameKind, physical_name
+from ..core.patterns import (
+    GITHUB_ENVIRONMENT,
+    GITHUB_REPOSITORY,
+    HUMAN_PRINCIPAL_ARN,
+    IAM_POLICY_ARN,
+    OIDC_PROVIDER_ARN,
+    Pattern,
+)
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
-from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json, statement
-from .service_linked import SPOT_SERVICE
+from .ci_policies import (
+    GITHUB_OIDC_HOST,
+    AccountArns,
+    boundary_document,
+    ci_documents,
+)
+from .documents import POLICY_VERSION, STS_AUDIENCE, policy_json, principal_statement, statement
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 """The issuer of GitHub Actions OIDC tokens."""
-
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
 MANAGED_POLICY_ARNS: dict[str, tuple[str, ...]] = {
     "cluster": ("AmazonEKSClusterPolicy",),
@@ -48,60 +59,6 @@ Attaching these is deliberate: AWS maintains them in step with what the EKS cont
 kubelet and the VPC CNI call, and EKS documents them as the required policies. They are
 not written by this project, so the wildcard walk covers only the documents we write.
 """
-
-_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
-_HUMAN_PRINCIPAL = re.compile(
-    r"^arn:aws[a-z-]*:iam::(\d{12}):(role/[\w+=,.@/*-]+|user/[\w+=,.@/-]+)$"
-)
-"""A human role's principal: a role ARN, an IAM user ARN, or a role ARN pattern with ``*``
-(SSO permission-set roles carry a random suffix), never the account root."""
-_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")
-_OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$")
-
-_PASSED_TO_SERVICES = (
-    "eks.amazonaws.com",
-    "ec2.amazonaws.com",
-    "pods.eks.amazonaws.com",
-    "vpc-flow-logs.amazonaws.com",
-    "monitoring.rds.amazonaws.com",
-)
-_SERVICE_LINKED = (
-    "eks.amazonaws.com",
-    "eks-nodegroup.amazonaws.com",
-    "autoscaling.amazonaws.com",
-    "elasticloadbalancing.amazonaws.com",
-    SPOT_SERVICE,
-    "rds.amazonaws.com",
-    "inspector2.amazonaws.com",
-)
-_BOUNDARY_SERVICES = (
-    "acm",  # the AWS Load Balancer Controller reads TLS certificates for listeners
-    "autoscaling",
-    "cloudwatch",
-    "codeconnections",
-    "ec2",
-    "ec2messages",
-    "ecr",
-    "eks",
-    "eks-auth",
-    "elasticloadbalancing",
-    "events",
-    "iam",
-    "inspector2",
-    "kms",
-    "logs",
-    "pricing",
-    "rds",
-    "s3",
-    "secretsmanager",
-    "sns",
-    "sqs",
-    "ssm",
-    "ssmmessages",
-    "sts",
-    "aps",
-)
 
 
 @dataclass
@@ -177,35 +134,26 @@ def human_trust_statements(principals: Sequence[pulumi.Input[str]]) -> list[dict
     patterns = [p for p in principals if isinstance(p, str) and "*" in p]
     statements: list[dict[str, Any]] = []
     if roles:
-        statements.append(
-            {
-                "Sid": "HumanRoles",
-                "Effect": "Allow",
-                "Principal": {"AWS": roles},
-                "Action": _HUMAN_ACTIONS,
-            }
-        )
+        statements.append(principal_statement("HumanRoles", {"AWS": roles}, _HUMAN_ACTIONS))
     if users:
         statements.append(
-            {
-                "Sid": "HumanUsersWithMfa",
-                "Effect": "Allow",
-                "Principal": {"AWS": users},
-                "Action": _HUMAN_ACTIONS,
-                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
-            }
+            principal_statement(
+                "HumanUsersWithMfa",
+                {"AWS": users},
+                _HUMAN_ACTIONS,
+                Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            )
         )
     if patterns:
         parts = [p.split(":") for p in patterns]
         accounts = sorted({f"arn:{arn[1]}:iam::{arn[4]}:root" for arn in parts})
         statements.append(
-            {
-                "Sid": "HumanSsoRoles",
-                "Effect": "Allow",
-                "Principal": {"AWS": accounts},
-                "Action": _HUMAN_ACTIONS,
-                "Condition": {"ArnLike": {"aws:PrincipalArn": patterns}},
-            }
+            principal_statement(
+                "HumanSsoRoles",
+                {"AWS": accounts},
+                _HUMAN_ACTIONS,
+                Condition={"ArnLike": {"aws:PrincipalArn": patterns}},
+            )
         )
     return statements
 
@@ -255,6 +203,7 @@ class PlatformIam(pulumi.ComponentResource):
         self._partition = partition.partition
         self._region = region.region
         prefix = args.name_prefix
+        self._arns = AccountArns(self._partition, self._region, self._account)
 
         boundary: pulumi.Input[str | None] | None = args.permission_boundary_arn
         self._boundary_policy: aws.iam.Policy | None = None
@@ -267,7 +216,7 @@ class PlatformIam(pulumi.ComponentResource):
                 f"{name}-permission-boundary",
                 name=boundary_name,
                 description="Ceiling of every role this platform creates",
-                policy=policy_json(self.boundary_document(boundary_arn)),
+                policy=policy_json(boundary_document(boundary_arn)),
                 tags=merge_tags(args.tags, {"role": "permission-boundary"}),
                 opts=child,
             )
@@ -340,7 +289,7 @@ class PlatformIam(pulumi.ComponentResource):
     def validate(args: PlatformIamArgs) -> list[Invalid]:
         """Every problem with ``args`` (plain values only; Outputs are checked by AWS)."""
         problems: list[Invalid] = []
-        if args.ci_repository is not None and not _REPO.match(args.ci_repository):
+        if args.ci_repository is not None and not GITHUB_REPOSITORY.matches(args.ci_repository):
             problems.append(
                 Invalid(
                     "ci_repository",
@@ -348,7 +297,7 @@ class PlatformIam(pulumi.ComponentResource):
                     "a GitHub repository in org/repo form, e.g. acme/mlops-platform",
                 )
             )
-        if not _ENVIRONMENT.match(args.ci_environment):
+        if not GITHUB_ENVIRONMENT.matches(args.ci_environment):
             problems.append(
                 Invalid(
                     "ci_environment",
@@ -364,12 +313,17 @@ class PlatformIam(pulumi.ComponentResource):
                     "give either permission_boundary_arn or create_permission_boundary, not both",
                 )
             )
-        checks: list[tuple[str, Any, re.Pattern[str], str]] = [
-            ("permission_boundary_arn", args.permission_boundary_arn, _POLICY_ARN, "a policy ARN"),
+        checks: list[tuple[str, Any, Pattern, str]] = [
+            (
+                "permission_boundary_arn",
+                args.permission_boundary_arn,
+                IAM_POLICY_ARN,
+                "a policy ARN",
+            ),
             (
                 "github_oidc_provider_arn",
                 args.github_oidc_provider_arn,
-                _OIDC_ARN,
+                OIDC_PROVIDER_ARN,
                 "an IAM OIDC provider ARN",
             ),
         ]
@@ -383,10 +337,10 @@ class PlatformIam(pulumi.ComponentResource):
                     Invalid(arg, [], f"at least one principal while the role is on; {human}")
                 )
             checks += [
-                (f"{arg}[{i}]", arn, _HUMAN_PRINCIPAL, human) for i, arn in enumerate(principals)
+                (f"{arg}[{i}]", arn, HUMAN_PRINCIPAL_ARN, human) for i, arn in enumerate(principals)
             ]
         for arg, value, pattern, what in checks:
-            if isinstance(value, str) and not pattern.match(value):
+            if isinstance(value, str) and not pattern.matches(value):
                 problems.append(Invalid(arg, value, f"must be {what}"))
         for i, extra in enumerate(args.ci_extra_statements):
             if not extra.get("Sid"):
@@ -420,14 +374,7 @@ class PlatformIam(pulumi.ComponentResource):
     def _service_role(self, key: str, role: str, service: str, actions: list[str]) -> aws.iam.Role:
         trust = {
             "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Sid": "ServiceAssume",
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": actions,
-                }
-            ],
+            "Statement": [principal_statement("ServiceAssume", {"Service": service}, actions)],
         }
         iam_role = self._role(key, role, trust, f"{service} role of {self._args.name_prefix}")
         for policy_name in MANAGED_POLICY_ARNS[key]:
@@ -446,7 +393,7 @@ class PlatformIam(pulumi.ComponentResource):
     ) -> aws.iam.Role:
         trust = {"Version": POLICY_VERSION, "Statement": human_trust_statements(principals)}
         iam_role = self._role(key, key, trust, description)
-        cluster_arn = self._arn("eks", f"cluster/{self._args.name_prefix}-*")
+        cluster_arn = self._arns.arn("eks", f"cluster/{self._args.name_prefix}-*")
         aws.iam.RolePolicy(
             f"{self._name}-{key}-eks",
             role=iam_role.name,
@@ -472,29 +419,16 @@ class PlatformIam(pulumi.ComponentResource):
         )
         return iam_role
 
-    def _arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
-        return pulumi.Output.concat(
-            "arn:",
-            self._partition,
-            f":{service}:",
-            self._region if regional else "",
-            ":",
-            self._account,
-            ":",
-            resource,
-        )
-
     def _ci_role(self, provider_arn: pulumi.Input[str]) -> aws.iam.Role:
         args = self._args
         trust = {
             "Version": POLICY_VERSION,
             "Statement": [
-                {
-                    "Sid": "GithubActionsOidc",
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": ["sts:AssumeRoleWithWebIdentity"],
-                    "Condition": {
+                principal_statement(
+                    "GithubActionsOidc",
+                    {"Federated": provider_arn},
+                    ["sts:AssumeRoleWithWebIdentity"],
+                    Condition={
                         "StringEquals": {
                             f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
                             f"{GITHUB_OIDC_HOST}:sub": (
@@ -502,14 +436,23 @@ class PlatformIam(pulumi.ComponentResource):
                             ),
                         }
                     },
-                }
+                )
             ],
         }
         role_name = physical_name(
             "ci-deploy", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(self._name)
         )
         ci_role = self._role("ci-deploy", "ci-deploy", trust, "GitHub Actions deploy role")
-        for part, document in self.ci_documents(role_name).items():
+        documents = ci_documents(
+            self._arns,
+            args.name_prefix,
+            role_name,
+            boundary=self._boundary,
+            state_bucket_arn=self._state_bucket_arn(),
+            secrets_key_arn=self._secrets_key_arn(),
+            extra_statements=args.ci_extra_statements,
+        )
+        for part, document in documents.items():
             policy = aws.iam.Policy(
                 f"{self._name}-ci-{part}",
                 name=physical_name(f"ci-deploy-{part}", NameKind.IAM_POLICY, args.name_prefix),
@@ -526,606 +469,21 @@ class PlatformIam(pulumi.ComponentResource):
             )
         return ci_role
 
-    # --- documents -----------------------------------------------------------------------
-
-    def boundary_document(self, boundary_arn: pulumi.Input[str]) -> dict[str, Any]:
-        """The permission boundary: a service ceiling, and Deny on every escalation path."""
-        return {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                statement("BoundaryServiceCeiling", [f"{s}:*" for s in _BOUNDARY_SERVICES], "*"),
-                statement(
-                    "BoundaryDenyUnboundedRoles",
-                    ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
-                    "*",
-                    effect="Deny",
-                    Condition={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
-                ),
-                statement(
-                    "BoundaryDenyRemoval",
-                    ["iam:DeleteRolePermissionsBoundary"],
-                    "*",
-                    effect="Deny",
-                ),
-                statement(
-                    "BoundaryDenyEditingItself",
-                    [
-                        "iam:CreatePolicyVersion",
-                        "iam:DeletePolicy",
-                        "iam:DeletePolicyVersion",
-                        "iam:SetDefaultPolicyVersion",
-                    ],
-                    [boundary_arn],
-                    effect="Deny",
-                ),
-                statement(
-                    "BoundaryDenyLongLivedCredentials",
-                    [
-                        "iam:CreateUser",
-                        "iam:CreateAccessKey",
-                        "iam:CreateLoginProfile",
-                        "iam:UpdateLoginProfile",
-                    ],
-                    "*",
-                    effect="Deny",
-                ),
-            ],
-        }
-
-    def ci_documents(self, ci_role_name: str) -> dict[str, dict[str, Any]]:
-        """The CI deploy role's permissions, split to fit the 6,144-character policy limit.
-
-        Scoped to what ``pulumi up`` of this project does: names under ``{name_prefix}-``,
-        this account and region. Statements on ``*`` are listed in
-        :data:`WILDCARD_RESOURCE_EXCEPTIONS` with AWS's reason.
-        """
+    def _state_bucket_arn(self) -> pulumi.Input[str] | None:
+        """The Pulumi state bucket the CI role uses: given, or named (``None``: neither)."""
         args = self._args
-        prefix = args.name_prefix
-        role_arn = self._arn("iam", f"role/{prefix}-*", regional=False)
-        policy_arn = self._arn("iam", f"policy/{prefix}-*", regional=False)
-        own_role = self._arn("iam", f"role/{ci_role_name}", regional=False)
-        region_only = {"StringEquals": {"aws:RequestedRegion": self._region}}
-        boundary_condition: dict[str, Any] = (
-            {"Condition": {"StringEquals": {"iam:PermissionsBoundary": self._boundary}}}
-            if self._boundary is not None
-            else {}
-        )
-        eks_arns = [
-            self._arn("eks", f"cluster/{prefix}-*"),
-            self._arn("eks", f"nodegroup/{prefix}-*"),
-            self._arn("eks", f"addon/{prefix}-*"),
-            self._arn("eks", f"access-entry/{prefix}-*"),
-            self._arn("eks", f"podidentityassociation/{prefix}-*"),
-        ]
-        eks_oidc_arn = pulumi.Output.concat(
-            "arn:",
-            self._partition,
-            ":iam::",
-            self._account,
-            ":oidc-provider/oidc.eks.",
-            self._region,
-            ".amazonaws.com/id/*",
-        )
-        log_group_arns = [
-            self._arn("logs", f"log-group:/aws/eks/{prefix}-*"),
-            self._arn("logs", f"log-group:/aws/rds/instance/{prefix}-*"),
-            self._arn("logs", f"log-group:{prefix}-*"),
-        ]
-        read = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                statement(
-                    "CiReadOnly",
-                    [
-                        "ec2:Describe*",
-                        "autoscaling:DescribeAutoScalingGroups",
-                        "autoscaling:DescribeTags",
-                        "eks:ListClusters",
-                        "eks:DescribeAddonVersions",
-                        "eks:DescribeAddonConfiguration",
-                        "eks:ListAccessPolicies",
-                        "iam:ListOpenIDConnectProviders",
-                        "kms:ListAliases",
-                    ],
-                    "*",
-                ),
-                statement(
-                    "CiReadEks",
-                    [
-                        "eks:DescribeCluster",
-                        "eks:DescribeNodegroup",
-                        "eks:DescribeAddon",
-                        "eks:DescribeUpdate",
-                        "eks:DescribeAccessEntry",
-                        "eks:DescribePodIdentityAssociation",
-                        "eks:ListNodegroups",
-                        "eks:ListAddons",
-                        "eks:ListAccessEntries",
-                        "eks:ListAssociatedAccessPolicies",
-                        "eks:ListPodIdentityAssociations",
-                        "eks:ListTagsForResource",
-                        "eks:ListUpdates",
-                    ],
-                    eks_arns,
-                ),
-                statement(
-                    "CiReadIamRoles",
-                    [
-                        "iam:GetRole",
-                        "iam:GetRolePolicy",
-                        "iam:ListRolePolicies",
-                        "iam:ListAttachedRolePolicies",
-                        "iam:ListInstanceProfilesForRole",
-                    ],
-                    [role_arn, self._arn("iam", "role/aws-service-role/*", regional=False)],
-                ),
-                statement(
-                    "CiReadIamPolicies",
-                    ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
-                    [policy_arn],
-                ),
-                statement(
-                    "CiReadOidcProviders",
-                    ["iam:GetOpenIDConnectProvider"],
-                    [
-                        self._arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False),
-                        eks_oidc_arn,
-                    ],
-                ),
-                statement(
-                    "CiReadKeys",
-                    [
-                        "kms:DescribeKey",
-                        "kms:GetKeyPolicy",
-                        "kms:GetKeyRotationStatus",
-                        "kms:ListResourceTags",
-                    ],
-                    [self._arn("kms", "key/*")],
-                ),
-                # DescribeLogGroups is authorised on the account's log groups as a whole
-                statement(
-                    "CiReadLogGroups",
-                    ["logs:DescribeLogGroups"],
-                    [self._arn("logs", "log-group:*")],
-                ),
-                statement("CiReadLogGroupTags", ["logs:ListTagsForResource"], log_group_arns),
-                # AMI and add-on lookups read AWS's public parameters only, never the
-                # account's own (which may hold secrets).
-                statement(
-                    "CiPublicParameters",
-                    ["ssm:GetParameter", "ssm:GetParameters"],
-                    pulumi.Output.concat(
-                        "arn:", self._partition, ":ssm:", self._region, "::parameter/aws/service/*"
-                    ),
-                ),
-            ],
-        }
-        network = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                statement(
-                    "CiEc2Network",
-                    [
-                        "ec2:CreateVpc",
-                        "ec2:DeleteVpc",
-                        "ec2:ModifyVpcAttribute",
-                        "ec2:AssociateVpcCidrBlock",
-                        "ec2:DisassociateVpcCidrBlock",
-                        "ec2:CreateSubnet",
-                        "ec2:DeleteSubnet",
-                        "ec2:ModifySubnetAttribute",
-                        "ec2:CreateInternetGateway",
-                        "ec2:AttachInternetGateway",
-                        "ec2:DetachInternetGateway",
-                        "ec2:DeleteInternetGateway",
-                        "ec2:AllocateAddress",
-                        "ec2:ReleaseAddress",
-                        "ec2:CreateNatGateway",
-                        "ec2:DeleteNatGateway",
-                        "ec2:CreateRouteTable",
-                        "ec2:DeleteRouteTable",
-                        "ec2:CreateRoute",
-                        "ec2:DeleteRoute",
-                        "ec2:ReplaceRoute",
-                        "ec2:AssociateRouteTable",
-                        "ec2:DisassociateRouteTable",
-                        "ec2:CreateSecurityGroup",
-                        "ec2:DeleteSecurityGroup",
-                        "ec2:AuthorizeSecurityGroupIngress",
-                        "ec2:AuthorizeSecurityGroupEgress",
-                        "ec2:RevokeSecurityGroupIngress",
-                        "ec2:RevokeSecurityGroupEgress",
-                        "ec2:ModifySecurityGroupRules",
-                        "ec2:CreateVpcEndpoint",
-                        "ec2:ModifyVpcEndpoint",
-                        "ec2:DeleteVpcEndpoints",
-                        "ec2:CreateFlowLogs",
-                        "ec2:DeleteFlowLogs",
-                        "ec2:CreateLaunchTemplate",
-                        "ec2:CreateLaunchTemplateVersion",
-                        "ec2:ModifyLaunchTemplate",
-                        "ec2:DeleteLaunchTemplate",
-                        "ec2:CreatePlacementGroup",
-                        "ec2:DeletePlacementGroup",
-                        "ec2:CreateTags",
-                        "ec2:DeleteTags",
-                    ],
-                    "*",
-                    Condition=region_only,
-                ),
-            ],
-        }
-        cluster = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                statement(
-                    "CiEks",
-                    [
-                        "eks:CreateCluster",
-                        "eks:DeleteCluster",
-                        "eks:UpdateClusterConfig",
-                        "eks:UpdateClusterVersion",
-                        "eks:AssociateEncryptionConfig",
-                        "eks:TagResource",
-                        "eks:UntagResource",
-                        "eks:CreateNodegroup",
-                        "eks:DeleteNodegroup",
-                        "eks:UpdateNodegroupConfig",
-                        "eks:UpdateNodegroupVersion",
-                        "eks:CreateAddon",
-                        "eks:DeleteAddon",
-                        "eks:UpdateAddon",
-                        "eks:CreateAccessEntry",
-                        "eks:DeleteAccessEntry",
-                        "eks:UpdateAccessEntry",
-                        "eks:AssociateAccessPolicy",
-                        "eks:DisassociateAccessPolicy",
-                        "eks:CreatePodIdentityAssociation",
-                        "eks:DeletePodIdentityAssociation",
-                        "eks:UpdatePodIdentityAssociation",
-                    ],
-                    eks_arns,
-                ),
-                statement(
-                    "CiIamRoles",
-                    [
-                        "iam:CreateRole",
-                        "iam:PutRolePermissionsBoundary",
-                        "iam:PutRolePolicy",
-                        "iam:DeleteRolePolicy",
-                        "iam:AttachRolePolicy",
-                        "iam:DetachRolePolicy",
-                    ],
-                    [role_arn],
-                    **boundary_condition,
-                ),
-                statement(
-                    "CiIamRoleLifecycle",
-                    [
-                        "iam:DeleteRole",
-                        "iam:TagRole",
-                        "iam:UntagRole",
-                        "iam:UpdateRole",
-                        "iam:UpdateRoleDescription",
-                        "iam:UpdateAssumeRolePolicy",
-                    ],
-                    [role_arn],
-                ),
-                statement(
-                    "CiIamPolicies",
-                    [
-                        "iam:CreatePolicy",
-                        "iam:DeletePolicy",
-                        "iam:CreatePolicyVersion",
-                        "iam:DeletePolicyVersion",
-                        "iam:TagPolicy",
-                        "iam:UntagPolicy",
-                    ],
-                    [policy_arn],
-                ),
-                statement(
-                    "CiIamEksOidc",
-                    [
-                        "iam:CreateOpenIDConnectProvider",
-                        "iam:DeleteOpenIDConnectProvider",
-                        "iam:TagOpenIDConnectProvider",
-                        "iam:UntagOpenIDConnectProvider",
-                        "iam:UpdateOpenIDConnectProviderThumbprint",
-                        "iam:AddClientIDToOpenIDConnectProvider",
-                    ],
-                    [eks_oidc_arn],
-                ),
-                statement(
-                    "CiPassPlatformRoles",
-                    ["iam:PassRole"],
-                    [role_arn],
-                    Condition={"StringEquals": {"iam:PassedToService": list(_PASSED_TO_SERVICES)}},
-                ),
-                statement(
-                    "CiServiceLinkedRoles",
-                    ["iam:CreateServiceLinkedRole"],
-                    [self._arn("iam", "role/aws-service-role/*", regional=False)],
-                    Condition={"StringEquals": {"iam:AWSServiceName": list(_SERVICE_LINKED)}},
-                ),
-                statement(
-                    "CiDenySelfEdit",
-                    [
-                        "iam:UpdateAssumeRolePolicy",
-                        "iam:PutRolePolicy",
-                        "iam:AttachRolePolicy",
-                        "iam:DeleteRolePermissionsBoundary",
-                        "iam:PutRolePermissionsBoundary",
-                    ],
-                    [own_role],
-                    effect="Deny",
-                ),
-                statement(
-                    "CiDenyEditingOwnPolicies",
-                    [
-                        "iam:CreatePolicyVersion",
-                        "iam:DeletePolicyVersion",
-                        "iam:SetDefaultPolicyVersion",
-                        "iam:DeletePolicy",
-                    ],
-                    [self._arn("iam", f"policy/{ci_role_name}-*", regional=False)],
-                    effect="Deny",
-                ),
-            ],
-        }
-        key_arn = self._arn("kms", "key/*")
-        data_statements: list[dict[str, Any]] = [
-            statement("CiKmsCreateKey", ["kms:CreateKey"], "*", Condition=region_only),
-            statement(
-                "CiKmsManageKeys",
-                [
-                    "kms:PutKeyPolicy",
-                    "kms:EnableKeyRotation",
-                    "kms:UpdateKeyDescription",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:CreateAlias",
-                    "kms:DeleteAlias",
-                    "kms:UpdateAlias",
-                ],
-                [key_arn, self._arn("kms", f"alias/{prefix}-*")],
-            ),
-            statement(
-                "CiKmsGrantsForAwsServices",
-                ["kms:CreateGrant"],
-                [key_arn],
-                Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-            statement(
-                "CiLogGroups",
-                [
-                    "logs:CreateLogGroup",
-                    "logs:DeleteLogGroup",
-                    "logs:PutRetentionPolicy",
-                    "logs:DeleteRetentionPolicy",
-                    "logs:AssociateKmsKey",
-                    "logs:DisassociateKmsKey",
-                    "logs:TagResource",
-                    "logs:UntagResource",
-                ],
-                log_group_arns,
-            ),
-        ]
-        state_bucket_arn = args.state_bucket_arn
-        if state_bucket_arn is None and args.state_bucket:
-            state_bucket_arn = pulumi.Output.concat(
-                "arn:", self._partition, ":s3:::", args.state_bucket
-            )
-        secrets_key_arn = args.secrets_kms_key_arn
-        if secrets_key_arn is None and args.secrets_kms_key_alias:
-            secrets_key_arn = aws.kms.get_alias_output(
+        if args.state_bucket_arn is None and args.state_bucket:
+            return pulumi.Output.concat("arn:", self._partition, ":s3:::", args.state_bucket)
+        return args.state_bucket_arn
+
+    def _secrets_key_arn(self) -> pulumi.Input[str] | None:
+        """The stack secrets' KMS key: given, or looked up by alias (``None``: neither)."""
+        args = self._args
+        if args.secrets_kms_key_arn is None and args.secrets_kms_key_alias:
+            return aws.kms.get_alias_output(
                 name=args.secrets_kms_key_alias, opts=pulumi.InvokeOptions(parent=self)
             ).target_key_arn
-        if state_bucket_arn is not None:
-            bucket = pulumi.Output.from_input(state_bucket_arn)
-            data_statements += [
-                statement("CiStateList", ["s3:ListBucket"], [bucket]),
-                statement(
-                    "CiStateObjects",
-                    ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                    [pulumi.Output.concat(bucket, "/*")],
-                ),
-            ]
-        if secrets_key_arn is not None:
-            data_statements.append(
-                statement(
-                    "CiStackSecrets",
-                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
-                    [secrets_key_arn],
-                )
-            )
-        data_statements += [dict(s) for s in args.ci_extra_statements]
-        data = {"Version": POLICY_VERSION, "Statement": data_statements}
-        return {
-            "read": read,
-            "network": network,
-            "cluster": cluster,
-            "data": data,
-            "services": self._ci_services_document(),
-        }
-
-    def _ci_services_document(self) -> dict[str, Any]:
-        """CI permissions for the data and workload components: buckets, repositories, the
-        MLflow database, Karpenter's queue and rules, alert topic and metrics workspace."""
-        prefix = self._args.name_prefix
-        return {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                statement(
-                    "CiBuckets",
-                    [
-                        "s3:CreateBucket",
-                        "s3:DeleteBucket",
-                        "s3:ListBucket",
-                        "s3:GetBucketLocation",
-                        "s3:GetBucketAcl",
-                        "s3:GetBucketCORS",
-                        "s3:GetBucketWebsite",
-                        "s3:GetBucketRequestPayment",
-                        "s3:GetAccelerateConfiguration",
-                        "s3:GetBucketVersioning",
-                        "s3:PutBucketVersioning",
-                        "s3:GetEncryptionConfiguration",
-                        "s3:PutEncryptionConfiguration",
-                        "s3:GetLifecycleConfiguration",
-                        "s3:PutLifecycleConfiguration",
-                        "s3:GetBucketLogging",
-                        "s3:PutBucketLogging",
-                        "s3:GetBucketPolicy",
-                        "s3:PutBucketPolicy",
-                        "s3:DeleteBucketPolicy",
-                        "s3:GetBucketPublicAccessBlock",
-                        "s3:PutBucketPublicAccessBlock",
-                        "s3:GetBucketOwnershipControls",
-                        "s3:PutBucketOwnershipControls",
-                        "s3:GetBucketTagging",
-                        "s3:PutBucketTagging",
-                        "s3:GetReplicationConfiguration",
-                        "s3:PutReplicationConfiguration",
-                        "s3:GetBucketObjectLockConfiguration",
-                        "s3:PutBucketObjectLockConfiguration",
-                    ],
-                    [pulumi.Output.concat("arn:", self._partition, f":s3:::{prefix}-*")],
-                ),
-                statement(
-                    "CiRepositories",
-                    [
-                        "ecr:CreateRepository",
-                        "ecr:DeleteRepository",
-                        "ecr:DescribeRepositories",
-                        "ecr:ListTagsForResource",
-                        "ecr:TagResource",
-                        "ecr:UntagResource",
-                        "ecr:PutImageTagMutability",
-                        "ecr:PutImageScanningConfiguration",
-                        "ecr:GetLifecyclePolicy",
-                        "ecr:PutLifecyclePolicy",
-                        "ecr:DeleteLifecyclePolicy",
-                        "ecr:GetRepositoryPolicy",
-                        "ecr:SetRepositoryPolicy",
-                        "ecr:DeleteRepositoryPolicy",
-                    ],
-                    [self._arn("ecr", f"repository/{prefix}-*")],
-                ),
-                statement(
-                    "CiEcrRegistry",
-                    [
-                        "ecr:GetRegistryScanningConfiguration",
-                        "ecr:PutRegistryScanningConfiguration",
-                        "ecr:CreatePullThroughCacheRule",
-                        "ecr:DeletePullThroughCacheRule",
-                        "ecr:DescribePullThroughCacheRules",
-                    ],
-                    "*",
-                    Condition={"StringEquals": {"aws:RequestedRegion": self._region}},
-                ),
-                statement(
-                    "CiModelRegistryDatabase",
-                    [
-                        "rds:CreateDBInstance",
-                        "rds:DeleteDBInstance",
-                        "rds:ModifyDBInstance",
-                        "rds:DescribeDBInstances",
-                        "rds:CreateDBSubnetGroup",
-                        "rds:DeleteDBSubnetGroup",
-                        "rds:ModifyDBSubnetGroup",
-                        "rds:DescribeDBSubnetGroups",
-                        "rds:CreateDBParameterGroup",
-                        "rds:DeleteDBParameterGroup",
-                        "rds:ModifyDBParameterGroup",
-                        "rds:DescribeDBParameterGroups",
-                        "rds:DescribeDBParameters",
-                        "rds:AddTagsToResource",
-                        "rds:RemoveTagsFromResource",
-                        "rds:ListTagsForResource",
-                    ],
-                    [
-                        self._arn("rds", f"db:{prefix}-*"),
-                        self._arn("rds", f"subgrp:{prefix}-*"),
-                        self._arn("rds", f"pg:{prefix}-*"),
-                        self._arn("rds", f"snapshot:{prefix}-*"),
-                    ],
-                ),
-                statement(
-                    "CiRdsDefaultOptionGroup",
-                    ["rds:CreateDBInstance"],
-                    [self._arn("rds", "og:default:*")],
-                ),
-                statement(
-                    "CiInspectorForEcrScanning",
-                    [
-                        "inspector2:Enable",
-                        "inspector2:ListAccountPermissions",
-                        "inspector2:BatchGetAccountStatus",
-                    ],
-                    "*",
-                    Condition={"StringEquals": {"aws:RequestedRegion": self._region}},
-                ),
-                statement(
-                    "CiQueuesRulesTopics",
-                    [
-                        "sqs:CreateQueue",
-                        "sqs:DeleteQueue",
-                        "sqs:GetQueueAttributes",
-                        "sqs:SetQueueAttributes",
-                        "sqs:TagQueue",
-                        "sqs:UntagQueue",
-                        "sqs:ListQueueTags",
-                        "events:PutRule",
-                        "events:DeleteRule",
-                        "events:DescribeRule",
-                        "events:PutTargets",
-                        "events:RemoveTargets",
-                        "events:ListTargetsByRule",
-                        "events:TagResource",
-                        "events:UntagResource",
-                        "events:ListTagsForResource",
-                        "sns:CreateTopic",
-                        "sns:DeleteTopic",
-                        "sns:GetTopicAttributes",
-                        "sns:SetTopicAttributes",
-                        "sns:TagResource",
-                        "sns:UntagResource",
-                        "sns:ListTagsForResource",
-                    ],
-                    [
-                        self._arn("sqs", f"{prefix}-*"),
-                        self._arn("events", f"rule/{prefix}-*"),
-                        self._arn("sns", f"{prefix}-*"),
-                    ],
-                ),
-                statement(
-                    "CiMetricsWorkspace",
-                    [
-                        "aps:CreateWorkspace",
-                        "aps:DeleteWorkspace",
-                        "aps:DescribeWorkspace",
-                        "aps:UpdateWorkspaceAlias",
-                        "aps:TagResource",
-                        "aps:UntagResource",
-                        "aps:ListTagsForResource",
-                    ],
-                    [self._arn("aps", "workspace/*")],
-                ),
-                # Managed node groups' Auto Scaling groups are eks-<node group>-<uuid>, and
-                # every platform node group is named {prefix}-... (aws.autoscaling.Tag).
-                statement(
-                    "CiNodeGroupTags",
-                    ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
-                    [
-                        self._arn(
-                            "autoscaling",
-                            f"autoScalingGroup:*:autoScalingGroupName/eks-{prefix}-*",
-                        )
-                    ],
-                ),
-            ],
-        }
+        return args.secrets_kms_key_arn
 
 
 def _owner(name: str) -> str:

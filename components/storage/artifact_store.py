@@ -28,9 +28,39 @@ from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
 from ..core.limits import kms_deletion_window_problems, range_problems
 from ..core.naming import NameKind, physical_name
+from ..core.patterns import REGION
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
+from .bucket_policies import (
+    AccessLevel,
+    access_policy_document,
+    data_bucket_policy,
+    logs_bucket_policy,
+    replication_policy,
+)
+
+__all__ = [
+    "ABORT_MULTIPART_DAYS_RANGE",
+    "DATA_PURPOSES",
+    "IA_MIN_TRANSITION_DAYS",
+    "KEY_PREFIX",
+    "LOG_EXPIRY_DAYS_RANGE",
+    "NEWER_NONCURRENT_RANGE",
+    "NONCURRENT_DAYS_RANGE",
+    "OBJECT_LOCK_DAYS_RANGE",
+    "TRANSITION_DAYS_RANGE",
+    "AccessLevel",
+    "ArtifactStore",
+    "ArtifactStoreArgs",
+    "BucketPurpose",
+    "ObjectLockMode",
+    "StorageClass",
+    "access_policy_document",
+    "data_bucket_policy",
+    "logs_bucket_policy",
+    "validate",
+]
 
 
 class BucketPurpose(StrEnum):
@@ -58,13 +88,6 @@ class ObjectLockMode(StrEnum):
     COMPLIANCE = "COMPLIANCE"
 
 
-class AccessLevel(StrEnum):
-    """What an access policy document grants on a prefix."""
-
-    READ_ONLY = "read-only"
-    READ_WRITE = "read-write"
-
-
 DATA_PURPOSES: tuple[BucketPurpose, ...] = (
     BucketPurpose.MODELS,
     BucketPurpose.DATASETS,
@@ -85,7 +108,6 @@ _SseDefault = (
     aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
 )
 
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
 KEY_PREFIX = _PREFIX
 """An S3 key prefix as the platform writes one: ``segment/`` repeated (empty: the whole bucket)."""
@@ -152,143 +174,6 @@ class ArtifactStoreArgs:
 
     object_lock_purposes: Sequence[str] = field(default_factory=lambda: ["models"])
     """Purposes whose buckets get Object Lock when it is on."""
-
-
-def access_policy_document(
-    bucket_arn: str, kms_key_arn: str, prefix: str = "", access: AccessLevel = AccessLevel.READ_ONLY
-) -> dict[str, Any]:
-    """An IAM policy document granting ``access`` to ``prefix`` of one bucket.
-
-    Reads: get objects (and versions) under the prefix, list only the prefix, decrypt with
-    the bucket's key. Writes add put, delete (a delete marker: versions stay), multipart
-    cleanup and data-key generation. Never ``s3:DeleteObjectVersion``: nothing is lost.
-    """
-    objects = f"{bucket_arn}/{prefix}*"
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ListPrefix",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
-            "Resource": bucket_arn,
-            **({"Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}} if prefix else {}),
-        },
-        {
-            "Sid": "BucketLocation",
-            "Effect": "Allow",
-            "Action": "s3:GetBucketLocation",
-            "Resource": bucket_arn,
-        },
-        {
-            "Sid": "ReadObjects",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
-            "Resource": objects,
-        },
-    ]
-    kms_actions = ["kms:Decrypt", "kms:DescribeKey"]
-    if access is AccessLevel.READ_WRITE:
-        statements.append(
-            {
-                "Sid": "WriteObjects",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:PutObject",
-                    "s3:PutObjectTagging",
-                    "s3:DeleteObject",
-                    "s3:AbortMultipartUpload",
-                    "s3:ListMultipartUploadParts",
-                ],
-                "Resource": objects,
-            }
-        )
-        kms_actions += ["kms:GenerateDataKey", "kms:Encrypt"]
-    statements.append(
-        {"Sid": "UseBucketKey", "Effect": "Allow", "Action": kms_actions, "Resource": kms_key_arn}
-    )
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def _tls_only(bucket_arn: str) -> dict[str, Any]:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
-def data_bucket_policy(bucket_arn: str, kms_key_arn: str) -> dict[str, Any]:
-    """TLS only; puts that ask for any encryption but SSE-KMS with the bucket's key are denied.
-
-    Puts that name no encryption get the bucket's default (SSE-KMS with the same key), so
-    no object is ever stored unencrypted or under another key.
-    """
-    objects = f"{bucket_arn}/*"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            _tls_only(bucket_arn),
-            {
-                "Sid": "DenyNonKmsEncryption",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {
-                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
-                    "Null": {"s3:x-amz-server-side-encryption": "false"},
-                },
-            },
-            {
-                "Sid": "DenyOtherKmsKeys",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {
-                    "StringNotEquals": {
-                        "s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn
-                    },
-                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
-                },
-            },
-            {
-                "Sid": "DenySseC",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {
-                    "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}
-                },
-            },
-        ],
-    }
-
-
-def logs_bucket_policy(
-    bucket_arn: str, account_id: str, source_bucket_arns: Sequence[str]
-) -> dict[str, Any]:
-    """TLS only; the S3 logging service may write under ``logs/`` for our buckets only."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            _tls_only(bucket_arn),
-            {
-                "Sid": "AllowS3ServerAccessLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/logs/*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
-                },
-            },
-        ],
-    }
 
 
 def _purposes(problems: list[Invalid], arg: str, values: Sequence[str], allowed: Sequence[str]):
@@ -363,7 +248,7 @@ def validate(args: ArtifactStoreArgs) -> list[Invalid]:
                     "us-west-2, other than the buckets' own",
                 )
             )
-        elif not _REGION.match(region):
+        elif not REGION.matches(region):
             problems.append(
                 Invalid("replication_region", region, "an AWS region such as us-west-2")
             )
@@ -466,47 +351,13 @@ class ArtifactStore(pulumi.ComponentResource):
 
         # The logs bucket: S3 server access logging delivers only to targets encrypted with
         # SSE-S3 (AES256); SSE-KMS default encryption on a log target is not supported.
-        self.logs_bucket = self._bucket(BucketPurpose.ACCESS_LOGS, account, stateful)
-        self._harden(BucketPurpose.ACCESS_LOGS, self.logs_bucket, kms_key=None, lifecycle_logs=True)
-
+        self.logs_bucket, _ = self._bucket(BucketPurpose.ACCESS_LOGS, account, stateful)
         self.buckets: dict[BucketPurpose, aws.s3.Bucket] = {}
         for purpose in purposes:
-            bucket = self._bucket(purpose, account, stateful)
-            self.buckets[purpose] = bucket
-            self._harden(purpose, bucket, kms_key=self.key, lifecycle_logs=False)
-            aws.s3.BucketLogging(
-                f"{name}-{purpose.value}-logging",
-                bucket=bucket.id,
-                target_bucket=self.logs_bucket.id,
-                target_prefix=f"logs/{purpose.value}/",
-                opts=child,
+            self.buckets[purpose], _ = self._data_bucket(
+                purpose, account, stateful, key=self.key, logs=self.logs_bucket
             )
-            aws.s3.BucketPolicy(
-                f"{name}-{purpose.value}-policy",
-                bucket=bucket.id,
-                policy=pulumi.Output.all(bucket.arn, self.key.arn).apply(
-                    lambda v: json.dumps(data_bucket_policy(v[0], v[1]))
-                ),
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[self._public_access_blocks[purpose]]
-                ),
-            )
-
-        aws.s3.BucketPolicy(
-            f"{name}-access-logs-policy",
-            bucket=self.logs_bucket.id,
-            policy=pulumi.Output.all(
-                self.logs_bucket.arn, account, *[b.arn for b in self.buckets.values()]
-            ).apply(lambda v: json.dumps(logs_bucket_policy(v[0], v[1], v[2:]))),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self._public_access_blocks[BucketPurpose.ACCESS_LOGS]]
-            ),
-        )
-
-        for purpose in self._locked:
-            self._object_lock(
-                f"{name}-{purpose.value}", self.buckets[purpose], self._versionings[purpose]
-            )
+        self._logs_policy(self.logs_bucket, account, list(self.buckets.values()))
 
         replica_arns: dict[str, pulumi.Output[str]] = {}
         if args.replication_enabled and args.replication_region:
@@ -576,22 +427,99 @@ class ArtifactStore(pulumi.ComponentResource):
     # --- children ------------------------------------------------------------------------
 
     def _bucket(
-        self, purpose: BucketPurpose, account: pulumi.Output[str], opts: pulumi.ResourceOptions
-    ) -> aws.s3.Bucket:
+        self,
+        purpose: BucketPurpose,
+        account: pulumi.Output[str],
+        opts: pulumi.ResourceOptions,
+        *,
+        key: aws.kms.Key | None = None,
+        replica: bool = False,
+        region: str | None = None,
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
+        """The hardened bucket of ``purpose``, or its replica in ``region``: ``{name}-{role}``,
+        named ``{prefix}-{role}-{account}`` (``role``: the purpose, ``-replica`` for a replica),
+        encrypted with ``key`` (SSE-S3 without one)."""
         args = self._args
-        return aws.s3.Bucket(
-            f"{self._name}-{purpose.value}",
+        role = _role(purpose, replica)
+        bucket = aws.s3.Bucket(
+            f"{self._name}-{role}",
             bucket=account.apply(
-                lambda a: physical_name(
-                    f"{purpose.value}-{a}", NameKind.S3_BUCKET, args.name_prefix
-                )
+                lambda a: physical_name(f"{role}-{a}", NameKind.S3_BUCKET, args.name_prefix)
             ),
+            region=region,
             force_destroy=args.force_destroy,
             tags=merge_tags(
-                args.tags, {"role": f"artifact-store-{purpose.value}", "purpose": purpose.value}
+                args.tags, {"role": f"artifact-store-{role}", "purpose": purpose.value}
             ),
             opts=opts,
         )
+        versioning = self._harden(purpose, bucket, kms_key=key, replica=replica, region=region)
+        return bucket, versioning
+
+    def _data_bucket(
+        self,
+        purpose: BucketPurpose,
+        account: pulumi.Output[str],
+        opts: pulumi.ResourceOptions,
+        *,
+        key: aws.kms.Key,
+        logs: aws.s3.Bucket,
+        replica: bool = False,
+        region: str | None = None,
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
+        """A data bucket (or its replica) encrypted with ``key``, access-logged into ``logs``,
+        its policy TLS-only and ``key``-only; Object Lock when chosen for its purpose."""
+        role = _role(purpose, replica)
+        logical = f"{self._name}-{role}"
+        bucket, versioning = self._bucket(
+            purpose, account, opts, key=key, replica=replica, region=region
+        )
+        aws.s3.BucketLogging(
+            f"{logical}-logging",
+            bucket=bucket.id,
+            target_bucket=logs.id,
+            target_prefix=f"logs/{role}/",
+            region=region,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.s3.BucketPolicy(
+            f"{logical}-policy",
+            bucket=bucket.id,
+            region=region,
+            policy=pulumi.Output.all(bucket.arn, key.arn).apply(
+                lambda v: json.dumps(data_bucket_policy(v[0], v[1]))
+            ),
+            opts=self._policy_options(purpose, replica),
+        )
+        if purpose in self._locked:
+            self._object_lock(logical, bucket, versioning, region)
+        return bucket, versioning
+
+    def _logs_policy(
+        self,
+        logs: aws.s3.Bucket,
+        account: pulumi.Output[str],
+        sources: list[aws.s3.Bucket],
+        *,
+        replica: bool = False,
+        region: str | None = None,
+    ) -> None:
+        """TLS only; the S3 logging service may write access logs of ``sources`` into ``logs``."""
+        aws.s3.BucketPolicy(
+            f"{self._name}-{_role(BucketPurpose.ACCESS_LOGS, replica)}-policy",
+            bucket=logs.id,
+            region=region,
+            policy=pulumi.Output.all(logs.arn, account, *[b.arn for b in sources]).apply(
+                lambda v: json.dumps(logs_bucket_policy(v[0], v[1], v[2:]))
+            ),
+            opts=self._policy_options(BucketPurpose.ACCESS_LOGS, replica),
+        )
+
+    def _policy_options(self, purpose: BucketPurpose, replica: bool) -> pulumi.ResourceOptions:
+        """A primary bucket's policy is put after its public access block."""
+        if replica:
+            return pulumi.ResourceOptions(parent=self)
+        return pulumi.ResourceOptions(parent=self, depends_on=[self._public_access_blocks[purpose]])
 
     def _harden(
         self,
@@ -599,12 +527,11 @@ class ArtifactStore(pulumi.ComponentResource):
         bucket: aws.s3.Bucket,
         *,
         kms_key: aws.kms.Key | None,
-        lifecycle_logs: bool,
-        logical: str | None = None,
-        region: str | None = None,
+        replica: bool,
+        region: str | None,
     ) -> aws.s3.BucketVersioning:
         """Encryption, versioning, public access block, ownership and lifecycle for one bucket."""
-        base = logical or f"{self._name}-{purpose.value}"
+        base = f"{self._name}-{_role(purpose, replica)}"
         child = pulumi.ResourceOptions(parent=self)
         if kms_key is None:
             default = _SseDefault(sse_algorithm="AES256")
@@ -645,7 +572,7 @@ class ArtifactStore(pulumi.ComponentResource):
             region=region,
             opts=child,
         )
-        rules = self._lifecycle_rules(logs=lifecycle_logs)
+        rules = self._lifecycle_rules(logs=purpose is BucketPurpose.ACCESS_LOGS)
         aws.s3.BucketLifecycleConfiguration(
             f"{base}-lifecycle",
             bucket=bucket.id,
@@ -653,7 +580,7 @@ class ArtifactStore(pulumi.ComponentResource):
             region=region,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
-        if logical is None:
+        if not replica:
             self._public_access_blocks[purpose] = pab
             self._versionings[purpose] = versioning
         return versioning
@@ -683,21 +610,18 @@ class ArtifactStore(pulumi.ComponentResource):
         )
 
     def _lifecycle_rules(self, logs: bool) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+        """Abort stale uploads, expire old versions; then expire access logs (``logs``) or
+        move old data objects to the cheaper storage class."""
         args = self._args
-        everything = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
         rules = [
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="abort-incomplete-multipart-uploads",
-                status="Enabled",
-                filter=everything,
+            _whole_bucket_rule(
+                "abort-incomplete-multipart-uploads",
                 abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                     days_after_initiation=args.abort_incomplete_multipart_upload_days
                 ),
             ),
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-noncurrent-versions",
-                status="Enabled",
-                filter=everything,
+            _whole_bucket_rule(
+                "expire-noncurrent-versions",
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=args.noncurrent_version_expiration_days,
                     newer_noncurrent_versions=args.newer_noncurrent_versions or None,
@@ -705,31 +629,15 @@ class ArtifactStore(pulumi.ComponentResource):
             ),
         ]
         if logs:
-            rules.append(
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=everything,
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=args.access_log_expiration_days
-                    ),
-                )
+            expire = aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                days=args.access_log_expiration_days
             )
-        else:
-            rules.append(
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="transition-old-objects",
-                    status="Enabled",
-                    filter=everything,
-                    transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=args.transition_days,
-                            storage_class=StorageClass(args.transition_storage_class).value,
-                        )
-                    ],
-                )
-            )
-        return rules
+            return [*rules, _whole_bucket_rule("expire-access-logs", expiration=expire)]
+        transition = aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+            days=args.transition_days,
+            storage_class=StorageClass(args.transition_storage_class).value,
+        )
+        return [*rules, _whole_bucket_rule("transition-old-objects", transitions=[transition])]
 
     def _replicate(
         self, account: pulumi.Output[str], stateful: pulumi.ResourceOptions
@@ -786,87 +694,24 @@ class ArtifactStore(pulumi.ComponentResource):
             opts=child,
         )
         # S3 access logs go to a bucket in the same region: the replicas get their own.
-        logs_logical = f"{name}-access-logs-replica"
-        replica_logs = aws.s3.Bucket(
-            logs_logical,
-            bucket=account.apply(
-                lambda a: physical_name(
-                    f"access-logs-replica-{a}", NameKind.S3_BUCKET, args.name_prefix
-                )
-            ),
-            region=region,
-            force_destroy=args.force_destroy,
-            tags=merge_tags(
-                args.tags, {"role": "artifact-store-access-logs-replica", "purpose": "access-logs"}
-            ),
-            opts=stateful,
-        )
-        self._harden(
-            BucketPurpose.ACCESS_LOGS,
-            replica_logs,
-            kms_key=None,
-            lifecycle_logs=True,
-            logical=logs_logical,
-            region=region,
+        replica_logs, _ = self._bucket(
+            BucketPurpose.ACCESS_LOGS, account, stateful, replica=True, region=region
         )
         replicas: dict[BucketPurpose, aws.s3.Bucket] = {}
         replica_versionings = []
         for purpose in replicated:
-            logical = f"{name}-{purpose.value}-replica"
-            replica = aws.s3.Bucket(
-                logical,
-                bucket=account.apply(
-                    lambda a, p=purpose: physical_name(
-                        f"{p.value}-replica-{a}", NameKind.S3_BUCKET, args.name_prefix
-                    )
-                ),
+            replicas[purpose], versioning = self._data_bucket(
+                purpose,
+                account,
+                stateful,
+                key=replica_key,
+                logs=replica_logs,
+                replica=True,
                 region=region,
-                force_destroy=args.force_destroy,
-                tags=merge_tags(
-                    args.tags,
-                    {"role": f"artifact-store-{purpose.value}-replica", "purpose": purpose.value},
-                ),
-                opts=stateful,
             )
-            replicas[purpose] = replica
-            replica_versionings.append(
-                self._harden(
-                    purpose,
-                    replica,
-                    kms_key=replica_key,
-                    lifecycle_logs=False,
-                    logical=logical,
-                    region=region,
-                )
-            )
-            aws.s3.BucketPolicy(
-                f"{logical}-policy",
-                bucket=replica.id,
-                region=region,
-                policy=pulumi.Output.all(replica.arn, replica_key.arn).apply(
-                    lambda v: json.dumps(data_bucket_policy(v[0], v[1]))
-                ),
-                opts=child,
-            )
-            aws.s3.BucketLogging(
-                f"{logical}-logging",
-                bucket=replica.id,
-                target_bucket=replica_logs.id,
-                target_prefix=f"logs/{purpose.value}-replica/",
-                region=region,
-                opts=child,
-            )
-            if purpose in self._locked:
-                self._object_lock(logical, replica, replica_versionings[-1], region)
-
-        aws.s3.BucketPolicy(
-            f"{logs_logical}-policy",
-            bucket=replica_logs.id,
-            region=region,
-            policy=pulumi.Output.all(
-                replica_logs.arn, account, *[b.arn for b in replicas.values()]
-            ).apply(lambda v: json.dumps(logs_bucket_policy(v[0], v[1], v[2:]))),
-            opts=child,
+            replica_versionings.append(versioning)
+        self._logs_policy(
+            replica_logs, account, list(replicas.values()), replica=True, region=region
         )
         sources = [self.buckets[p] for p in replicated]
         policy = pulumi.Output.all(
@@ -874,7 +719,7 @@ class ArtifactStore(pulumi.ComponentResource):
             replica_key.arn,
             pulumi.Output.all(*[b.arn for b in sources]),
             pulumi.Output.all(*[replicas[p].arn for p in replicated]),
-        ).apply(lambda v: json.dumps(_replication_policy(v[0], v[1], v[2], v[3])))
+        ).apply(lambda v: json.dumps(replication_policy(v[0], v[1], v[2], v[3])))
         role_policy = aws.iam.RolePolicy(
             f"{name}-replication-policy", role=role.id, policy=policy, opts=child
         )
@@ -912,50 +757,19 @@ class ArtifactStore(pulumi.ComponentResource):
         return {p.value: replicas[p].arn for p in replicated}
 
 
-def _replication_policy(
-    source_key: str, replica_key: str, sources: Sequence[str], replicas: Sequence[str]
-) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadSourceConfiguration",
-                "Effect": "Allow",
-                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                "Resource": list(sources),
-            },
-            {
-                "Sid": "ReadSourceVersions",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObjectVersionForReplication",
-                    "s3:GetObjectVersionAcl",
-                    "s3:GetObjectVersionTagging",
-                    "s3:GetObjectRetention",
-                    "s3:GetObjectLegalHold",
-                ],
-                "Resource": [f"{arn}/*" for arn in sources],
-            },
-            {
-                "Sid": "WriteReplicas",
-                "Effect": "Allow",
-                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                "Resource": [f"{arn}/*" for arn in replicas],
-            },
-            {
-                "Sid": "DecryptSource",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": source_key,
-            },
-            {
-                "Sid": "EncryptReplica",
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": replica_key,
-            },
-        ],
-    }
+def _whole_bucket_rule(rule_id: str, **action: Any) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """An enabled lifecycle rule over every object of the bucket."""
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=rule_id,
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        **action,
+    )
+
+
+def _role(purpose: BucketPurpose, replica: bool) -> str:
+    """A bucket's role in names and tags: its purpose, ``-replica`` for a replica."""
+    return f"{purpose.value}-replica" if replica else purpose.value
 
 
 def _owner(name: str) -> str:

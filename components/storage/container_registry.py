@@ -23,9 +23,11 @@ from ..core.coercion import accept_args
 from ..core.kms import service_key_policy
 from ..core.limits import kms_deletion_window_problems, range_problems
 from ..core.naming import NameKind, physical_name
+from ..core.patterns import IAM_PRINCIPAL_ARN
 from ..core.tagging import merge_tags
 from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
+from ..iam.documents import POLICY_VERSION, principal_statement
 
 
 class ScanFrequency(StrEnum):
@@ -54,7 +56,6 @@ REPOSITORY_NAME_LENGTH = (2, 256)
 CACHE_PREFIX_MAX = 30  # ECR limit on a pull-through cache rule's repository prefix
 KEEP_RELEASES_RANGE = (1, 1000)
 UNTAGGED_DAYS_RANGE = (1, 3650)
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|root|user)(/.*)?$")
 
 PULL_ACTIONS: tuple[str, ...] = (
     "ecr:BatchCheckLayerAvailability",
@@ -151,24 +152,12 @@ def repository_policy(pull: Sequence[str], push: Sequence[str]) -> dict[str, Any
     readers = sorted(set(pull) | set(push))
     statements: list[dict[str, Any]] = []
     if readers:
-        statements.append(
-            {
-                "Sid": "AllowPull",
-                "Effect": "Allow",
-                "Principal": {"AWS": readers},
-                "Action": list(PULL_ACTIONS),
-            }
-        )
+        statements.append(principal_statement("AllowPull", {"AWS": readers}, PULL_ACTIONS))
     if push:
         statements.append(
-            {
-                "Sid": "AllowPush",
-                "Effect": "Allow",
-                "Principal": {"AWS": sorted(set(push))},
-                "Action": list(PUSH_ACTIONS),
-            }
+            principal_statement("AllowPush", {"AWS": sorted(set(push))}, PUSH_ACTIONS)
         )
-    return {"Version": "2012-10-17", "Statement": statements}
+    return {"Version": POLICY_VERSION, "Statement": statements}
 
 
 def repository_name_problems(arg: str, name: str) -> list[Invalid]:
@@ -234,7 +223,7 @@ def validate(args: ContainerRegistryArgs) -> list[Invalid]:
         ("push_principal_arns", args.push_principal_arns),
     ):
         for i, arn in enumerate(arns):
-            if isinstance(arn, str) and not _ROLE_ARN.match(arn):
+            if isinstance(arn, str) and not IAM_PRINCIPAL_ARN.matches(arn):
                 problems.append(
                     Invalid(
                         f"{arg}[{i}]",
