@@ -4,10 +4,22 @@ Output names read by the operator scripts (``scripts.verify``, ``scripts.teardow
 are defined in ``scripts/verify.py`` (``OUTPUT_NAMES``) and listed in docs/operations.md.
 """
 
+from typing import Any
+
 import pulumi
 from mlops_platform.config import load_environment
 from mlops_platform.contract import CONTRACT_VERSION
 from mlops_platform.platform import MlopsPlatform, MlopsPlatformArgs
+from pydantic.alias_generators import to_camel
+
+
+def export_attributes(component: Any, *attributes: str) -> None:
+    """Export attributes of a component, each under its camelCase name (``vpc_id`` ->
+    ``vpcId``): one name per concept, in the component and in the output contract. Outputs
+    named otherwise than their attribute, secret or computed are exported one by one."""
+    for attribute in attributes:
+        pulumi.export(to_camel(attribute), getattr(component, attribute))
+
 
 config = load_environment()
 platform = MlopsPlatform(f"{pulumi.get_project()}-{pulumi.get_stack()}", MlopsPlatformArgs(config))
@@ -17,29 +29,37 @@ network, iam, cluster = platform.network, platform.iam, platform.cluster
 pulumi.export("contractVersion", CONTRACT_VERSION)
 pulumi.export("profile", config.profile.value)
 pulumi.export("phase", config.phase.value)
-pulumi.export("region", platform.region)
-pulumi.export("tags", platform.tags)
+export_attributes(platform, "region", "tags")
 
 # network
-pulumi.export("vpcId", network.vpc_id)
-pulumi.export("privateSubnetIds", network.private_subnet_ids)
-pulumi.export("publicSubnetIds", network.public_subnet_ids)
-pulumi.export("podSubnetIds", network.pod_subnet_ids)
-pulumi.export("availabilityZones", network.availability_zones)
+export_attributes(
+    network,
+    "vpc_id",
+    "private_subnet_ids",
+    "public_subnet_ids",
+    "pod_subnet_ids",
+    "availability_zones",
+)
 
 # cluster and identity
-pulumi.export("clusterName", cluster.cluster_name)
-pulumi.export("clusterArn", cluster.cluster_arn)
+export_attributes(
+    cluster,
+    "cluster_name",
+    "cluster_arn",
+    "oidc_provider_arn",
+    "oidc_issuer_url",
+    "cluster_security_group_id",
+)
 pulumi.export("clusterEndpoint", cluster.endpoint)
-pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
-pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
-pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id)
 pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-pulumi.export("nodeRoleArn", iam.node_role_arn)
-pulumi.export("platformAdminRoleArn", iam.platform_admin_role_arn)
-pulumi.export("readOnlyRoleArn", iam.read_only_role_arn)
-pulumi.export("ciRoleArn", iam.ci_role_arn)
-pulumi.export("permissionBoundaryArn", iam.permission_boundary_arn)
+export_attributes(
+    iam,
+    "node_role_arn",
+    "platform_admin_role_arn",
+    "read_only_role_arn",
+    "ci_role_arn",
+    "permission_boundary_arn",
+)
 
 # the in-VPC deploy runner (workflows: runs-on: codebuild-<project>-${{ github.run_id }}-...)
 if platform.deploy_runner is not None:
@@ -89,11 +109,9 @@ if platform.model_registry is not None:
 # observability (phase 2)
 obs = platform.observability
 if obs is not None:
-    pulumi.export("grafanaUrl", obs.grafana_url)
+    export_attributes(obs, "grafana_url", "alert_topic_arn", "prometheus_url")
     pulumi.export("grafanaAdminPassword", pulumi.Output.secret(obs.grafana_admin_password))
-    pulumi.export("alertTopicArn", obs.alert_topic_arn)
     pulumi.export("monitoringNamespace", obs.namespace)
-    pulumi.export("prometheusUrl", obs.prometheus_url)
 if platform.keda is not None:
     pulumi.export("kedaNamespace", platform.keda.namespace)
 if platform.tenants:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.cost import owning_component
+from scripts.cost_estimate import owning_component
 from scripts.offline import Recording, Registration, synthesize
 from scripts.offline.project import REPO_ROOT
 

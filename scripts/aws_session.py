@@ -15,11 +15,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
@@ -38,15 +40,11 @@ from botocore.exceptions import (
     UnknownRegionError,
 )
 
-EXIT_OK = 0
-"""Everything checked passed / nothing to do."""
-EXIT_FAIL = 1
-"""A check failed, drift was found, or something blocks (the report says what)."""
-EXIT_INPUT = 2
-"""Bad input: unknown stack, bad configuration, unreadable or malformed files, bad flags,
-and input AWS itself rejects as invalid (:data:`VALIDATION_CODES`)."""
-EXIT_AWS = 3
-"""AWS could not be asked: credentials, endpoint, permissions or region."""
+from scripts.cli import EXIT_ERROR, EXIT_INPUT, command_parser
+
+EXIT_AWS = EXIT_ERROR
+"""AWS could not be asked: credentials, endpoint, permissions or region. (Input AWS itself
+rejects as invalid, :data:`VALIDATION_CODES`, is bad input: ``EXIT_INPUT``.)"""
 
 DEFAULT_MAX_ATTEMPTS = 5
 """Attempts per API call (first try included) unless ``AWS_MAX_ATTEMPTS`` says otherwise."""
@@ -151,6 +149,13 @@ class Aws:
         return str(self.client("sts").get_caller_identity()["Account"])
 
 
+def paginate(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Each item listed under ``key`` on each page of a paginated call (``operation`` as the
+    client's method name, e.g. ``describe_load_balancers``), fetching pages as they are read."""
+    for page in client.get_paginator(operation).paginate(**params):
+        yield from page.get(key, [])
+
+
 def error_code(exc: ClientError) -> str:
     """The AWS error code of a client error ('' when absent)."""
     return str(exc.response.get("Error", {}).get("Code", ""))
@@ -159,6 +164,11 @@ def error_code(exc: ClientError) -> str:
 def http_status(exc: ClientError) -> int:
     """The HTTP status of a client error (0 when absent)."""
     return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def bucket_missing(exc: ClientError) -> bool:
+    """Whether an S3 error (HeadBucket's bare 404 included) says the bucket does not exist."""
+    return http_status(exc) == 404 or error_code(exc) in {"404", "NoSuchBucket", "NotFound"}
 
 
 def describe_aws_error(exc: BaseException) -> str | None:  # noqa: PLR0911 - one case each
@@ -284,13 +294,11 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def load_stack(stack: str, stack_file: str | None = None) -> Any:
+def load_stack(stack: str, stack_file: str | Path | None = None) -> Any:
     """The stack's validated :class:`EnvironmentConfig`, through the project's real loader.
 
     Unknown stacks and bad configuration become a :class:`UserError` (exit 2).
     """
-    from pathlib import Path  # noqa: PLC0415
-
     from mlops_platform.config import ConfigError, environment_from_config  # noqa: PLC0415
 
     from scripts.offline.project import StackFileError, load_stack_config  # noqa: PLC0415
@@ -302,10 +310,29 @@ def load_stack(stack: str, stack_file: str | None = None) -> Any:
         raise UserError(str(exc)) from None
 
 
+def aws_parser(
+    module: str, doc: str | None, *, stack: str | None = None
+) -> argparse.ArgumentParser:
+    """:func:`scripts.cli.command_parser` with the options of a tool that asks AWS:
+    ``--profile`` and ``--json`` (for :func:`open_stack`, or :class:`Aws` and
+    :class:`Reporter`)."""
+    parser = command_parser(module, doc, stack=stack)
+    shared = parser.add_argument_group("AWS and output")
+    shared.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
+    shared.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def open_stack(args: argparse.Namespace) -> tuple[Any, Aws, Reporter]:
+    """What a tool that checks one stack in AWS works with, from the options of
+    :func:`aws_parser`: the stack's validated configuration (bad input: :class:`UserError`),
+    an AWS session in the stack's region, and the reporter. Nothing is asked of AWS yet."""
+    config = load_stack(args.stack, args.stack_file)
+    return config, Aws(region=config.region, profile=args.profile), Reporter(as_json=args.json)
+
+
 def read_json_input(source: str) -> Any:
     """JSON from a file path, or from stdin when ``source`` is ``-``."""
-    from pathlib import Path  # noqa: PLC0415
-
     where = "standard input" if source == "-" else source
     if source == "-" and sys.stdin.isatty():
         raise UserError(

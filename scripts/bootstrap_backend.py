@@ -23,12 +23,11 @@ bucket belongs to another account; 2 bad input (including input AWS rejects as i
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,16 +35,18 @@ from mlops_platform.core.naming import NameKind
 
 from scripts.aws_session import (
     ACCESS_DENIED_CODES,
-    EXIT_FAIL,
-    EXIT_OK,
     Aws,
     Reporter,
     UserError,
+    aws_parser,
+    bucket_missing,
     error_code,
     http_status,
+    paginate,
     run,
     table,
 )
+from scripts.cli import EXIT_FAIL, EXIT_OK
 from scripts.offline.project import load_project
 
 DEFAULT_NONCURRENT_DAYS = 90
@@ -216,32 +217,26 @@ def has_noncurrent_expiry(rules: list[dict[str, Any]]) -> bool:
     return any(r.get("Status") == "Enabled" and r.get("NoncurrentVersionExpiration") for r in rules)
 
 
+@dataclass
 class Bootstrapper:
-    """Brings the backend to the desired state; every write goes through :meth:`_apply`."""
+    """Brings the backend to the desired state; every change is recorded in the plan."""
 
-    def __init__(
-        self,
-        aws: Aws,
-        plan: Plan,
-        *,
-        fix: bool,
-        dry_run: bool,
-        noncurrent_days: int,
-        reporter: Reporter,
-    ) -> None:
-        self.aws = aws
-        self.plan = plan
-        self.fix = fix
-        self.dry_run = dry_run
-        self.noncurrent_days = noncurrent_days
-        self.reporter = reporter
-        self.s3 = aws.client("s3")
-        self.kms = aws.client("kms")
-        self.created_key: str | None = None
-        """The key this run created (rolled back if the run fails)."""
-        self.created_alias = False
-        self.key_in_use = False
-        """Whether the bucket's default encryption now names the key."""
+    aws: Aws
+    plan: Plan
+    _: KW_ONLY
+    fix: bool
+    dry_run: bool
+    noncurrent_days: int
+    reporter: Reporter
+    created_key: str | None = field(default=None, init=False)
+    """The key this run created (rolled back if the run fails)."""
+    created_alias: bool = field(default=False, init=False)
+    key_in_use: bool = field(default=False, init=False)
+    """Whether the bucket's default encryption now names the key."""
+
+    def __post_init__(self) -> None:
+        self.s3 = self.aws.client("s3")
+        self.kms = self.aws.client("kms")
 
     # --- KMS ---------------------------------------------------------------------------
 
@@ -309,16 +304,15 @@ class Bootstrapper:
 
     def _tagged_key(self, alias: str) -> str | None:
         """An enabled customer managed key tagged for ``alias`` (left by an interrupted run)."""
-        for page in self.kms.get_paginator("list_keys").paginate():
-            for entry in page.get("Keys", []):
-                try:
-                    found = self._tagged_for(entry["KeyId"], alias)
-                except ClientError as exc:
-                    if error_code(exc) in ACCESS_DENIED_CODES:
-                        continue  # a key this identity may not read is not one it created
-                    raise
-                if found:
-                    return found
+        for entry in paginate(self.kms, "list_keys", "Keys"):
+            try:
+                found = self._tagged_for(entry["KeyId"], alias)
+            except ClientError as exc:
+                if error_code(exc) in ACCESS_DENIED_CODES:
+                    continue  # a key this identity may not read is not one it created
+                raise
+            if found:
+                return found
         return None
 
     def _tagged_for(self, key_id: str, alias: str) -> str | None:
@@ -354,11 +348,9 @@ class Bootstrapper:
         )
 
     def _alias_target(self, alias: str) -> str | None:
-        paginator = self.kms.get_paginator("list_aliases")
-        for page in paginator.paginate():
-            for entry in page.get("Aliases", []):
-                if entry.get("AliasName") == alias and entry.get("TargetKeyId"):
-                    return str(entry["TargetKeyId"])
+        for entry in paginate(self.kms, "list_aliases", "Aliases"):
+            if entry.get("AliasName") == alias and entry.get("TargetKeyId"):
+                return str(entry["TargetKeyId"])
         return None
 
     # --- S3 ----------------------------------------------------------------------------
@@ -408,10 +400,9 @@ class Bootstrapper:
         try:
             self.s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=self.plan.account)
         except ClientError as exc:
-            status = http_status(exc)
-            if status == 404 or error_code(exc) in {"404", "NoSuchBucket", "NotFound"}:
+            if bucket_missing(exc):
                 return False
-            if status == 403:
+            if http_status(exc) == 403:
                 raise self._foreign_bucket() from None
             raise
         # A 200 can still be another account's bucket where the endpoint does not enforce
@@ -616,13 +607,8 @@ def render(plan: Plan, dry_run: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.bootstrap_backend",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = aws_parser("scripts.bootstrap_backend", __doc__)
     parser.add_argument("--region", help="region of the bucket and key (default: AWS_REGION)")
-    parser.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
     parser.add_argument(
         "--bucket", help="state bucket name (default: <project>-pulumi-state-<account>-<region>)"
     )
@@ -637,7 +623,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--fix", action="store_true", help="repair weaker existing settings")
     parser.add_argument("--dry-run", action="store_true", help="change nothing; show the plan")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
     def body() -> int:

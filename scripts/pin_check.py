@@ -286,6 +286,38 @@ def _require_https(url: str) -> None:
     raise SourceUnreachableError(f"{url}: only https:// sources are asked (http only on loopback)")
 
 
+def _found(url: str, status: int) -> bool:
+    """True when ``url`` answered 200, False on 404 (nothing there); any other answer means
+    the source could not be asked."""
+    if status not in (200, 404):
+        raise SourceUnreachableError(f"{url} answered HTTP {status}")
+    return status == 200
+
+
+def _chart_index(url: str, body: bytes) -> dict[str, list[str]]:
+    """``{chart: [versions]}`` of the chart repository index ``url`` answered."""
+    try:
+        document = yaml.safe_load(body) or {}
+    except yaml.YAMLError as exc:
+        raise SourceUnreachableError(f"{url} is not a chart index: {exc}") from None
+    entries = document.get("entries") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise SourceUnreachableError(f"{url} is not a chart index (no 'entries')")
+    return {
+        str(chart): [str(e.get("version")) for e in items or [] if e.get("version")]
+        for chart, items in entries.items()
+    }
+
+
+def _tag_list(url: str, body: bytes) -> list[str]:
+    """The tags of the OCI tag list ``url`` answered (``_`` back to ``+``)."""
+    try:
+        tags = json.loads(body).get("tags") or []
+    except (ValueError, AttributeError):
+        raise SourceUnreachableError(f"{url} did not answer a tag list") from None
+    return [str(t).replace("_", "+") for t in tags]
+
+
 class HttpSources:
     """Chart repository indexes and OCI registry tags over HTTP(S), cached per URL."""
 
@@ -324,22 +356,7 @@ class HttpSources:
         if repository not in self._indexes:
             url = map_url(repository, self.mapping).rstrip("/") + "/index.yaml"
             status, _, body = self._get(url)
-            if status == 404:
-                self._indexes[repository] = None
-            elif status != 200:
-                raise SourceUnreachableError(f"{url} answered HTTP {status}")
-            else:
-                try:
-                    document = yaml.safe_load(body) or {}
-                except yaml.YAMLError as exc:
-                    raise SourceUnreachableError(f"{url} is not a chart index: {exc}") from None
-                entries = document.get("entries") if isinstance(document, dict) else None
-                if not isinstance(entries, dict):
-                    raise SourceUnreachableError(f"{url} is not a chart index (no 'entries')")
-                self._indexes[repository] = {
-                    str(chart): [str(e.get("version")) for e in items or [] if e.get("version")]
-                    for chart, items in entries.items()
-                }
+            self._indexes[repository] = _chart_index(url, body) if _found(url, status) else None
         return self._indexes[repository]
 
     def oci_tags(self, reference: str) -> list[str] | None:
@@ -354,16 +371,7 @@ class HttpSources:
             if status == 401:
                 token = self._token(headers.get("WWW-Authenticate", "") if headers else "", name)
                 status, headers, body = self._get(url, {"Authorization": f"Bearer {token}"})
-            if status == 404:
-                self._tags[reference] = None
-            elif status != 200:
-                raise SourceUnreachableError(f"{url} answered HTTP {status}")
-            else:
-                try:
-                    tags = json.loads(body).get("tags") or []
-                except (ValueError, AttributeError):
-                    raise SourceUnreachableError(f"{url} did not answer a tag list") from None
-                self._tags[reference] = [str(t).replace("_", "+") for t in tags]
+            self._tags[reference] = _tag_list(url, body) if _found(url, status) else None
         return self._tags[reference]
 
     def _token(self, challenge: str, name: str) -> str:

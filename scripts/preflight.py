@@ -48,18 +48,20 @@ from mlops_platform.core.gpu_catalog import GPU_INSTANCE_TYPES
 from scripts.aws_session import (
     ACCESS_DENIED_CODES,
     EXIT_AWS,
-    EXIT_FAIL,
-    EXIT_OK,
     Aws,
     Reporter,
     UserError,
+    aws_parser,
+    bucket_missing,
     error_code,
     http_status,
-    load_stack,
+    open_stack,
+    paginate,
     read_json_input,
     run,
     table,
 )
+from scripts.cli import EXIT_FAIL, EXIT_OK
 
 
 class Status(StrEnum):
@@ -257,16 +259,17 @@ class Preflight:
             ]
         self.reporter.progress(f"checking offerings of {len(types)} GPU instance types")
         offered: dict[str, set[str]] = {t: set() for t in types}
-        paginator = self.aws.client("ec2").get_paginator("describe_instance_type_offerings")
-        for page in paginator.paginate(
+        for offer in paginate(
+            self.aws.client("ec2"),
+            "describe_instance_type_offerings",
+            "InstanceTypeOfferings",
             LocationType="availability-zone",
             Filters=[
                 {"Name": "instance-type", "Values": types},
                 {"Name": "location", "Values": zones},
             ],
         ):
-            for offer in page.get("InstanceTypeOfferings", []):
-                offered.setdefault(offer["InstanceType"], set()).add(offer["Location"])
+            offered.setdefault(offer["InstanceType"], set()).add(offer["Location"])
         checks = []
         for name in types:
             users = [p.name for p in pools if name in p.instance_types]
@@ -331,7 +334,7 @@ class Preflight:
             self.aws.client("s3").head_bucket(Bucket=bucket)
         except ClientError as exc:
             status = http_status(exc)
-            if status == 404 or error_code(exc) in {"404", "NoSuchBucket", "NotFound"}:
+            if bucket_missing(exc):
                 return Check(
                     "state backend",
                     Status.FAIL,
@@ -417,9 +420,7 @@ def _preview_resources(args: argparse.Namespace, reporter: Reporter) -> list[dic
 
     reporter.progress(f"synthesizing stack {args.stack} offline to read its pins")
     try:
-        recording = synthesize(
-            args.stack, REPO_ROOT, Path(args.stack_file) if args.stack_file else None
-        )
+        recording = synthesize(args.stack, REPO_ROOT, args.stack_file)
     except (ConfigError, StackFileError) as exc:
         raise UserError(str(exc)) from None
     return [r.to_json() for r in recording.created()]
@@ -427,14 +428,7 @@ def _preview_resources(args: argparse.Namespace, reporter: Reporter) -> list[dic
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.preflight",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--stack", required=True, help="stack to check: dev, test or prod")
-    parser.add_argument("--stack-file", help="use this settings file instead of the stack's")
-    parser.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
+    parser = aws_parser("scripts.preflight", __doc__, stack="stack to check")
     parser.add_argument(
         "--backend-bucket",
         help="Pulumi state bucket (default: from PULUMI_BACKEND_URL when it is s3://...)",
@@ -473,13 +467,10 @@ def main(argv: list[str] | None = None) -> int:
         "recorded answers, tests/scripts/fixtures/pin_sources.json)",
     )
     parser.add_argument("--strict", action="store_true", help="treat UNKNOWN as a failure")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
     def body() -> int:
-        config = load_stack(args.stack, args.stack_file)
-        reporter = Reporter(as_json=args.json)
-        aws = Aws(region=config.region, profile=args.profile)
+        config, aws, reporter = open_stack(args)
         preflight = Preflight(aws, config, reporter)
         override = [z.strip() for z in args.azs.split(",") if z.strip()] if args.azs else None
         checks: list[Check] = []

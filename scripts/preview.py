@@ -27,14 +27,16 @@ from typing import Any
 
 from mlops_platform.config import ConfigError
 
-from scripts.cli import exit_with
+from scripts.cli import EXIT_ERROR, EXIT_FAIL, EXIT_INPUT, EXIT_OK, command_parser, exit_with
 from scripts.offline import Recording, StackFileError, synthesize
-from scripts.offline.project import REPO_ROOT, available_stacks
+from scripts.offline.project import REPO_ROOT
 
-EXIT_OK = 0
-EXIT_POLICY = 1
-EXIT_CONFIG = 2
-EXIT_PROGRAM = 3
+EXIT_POLICY = EXIT_FAIL
+"""A mandatory policy is violated."""
+EXIT_CONFIG = EXIT_INPUT
+"""Bad configuration or stack file (or an unwritable ``--output``)."""
+EXIT_PROGRAM = EXIT_ERROR
+"""The program itself (or the policy pack) failed: a bug."""
 
 SCHEMA_VERSION = 1
 
@@ -144,19 +146,7 @@ def render_text(recording: Recording, policy: dict[str, Any] | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.preview",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--stack", required=True, help=f"stack to preview: {', '.join(available_stacks())}"
-    )
-    parser.add_argument(
-        "--stack-file",
-        type=Path,
-        help="use this settings file instead of stacks/Pulumi.<stack>.yaml",
-    )
+    parser = command_parser("scripts.preview", __doc__, stack="stack to preview")
     parser.add_argument(
         "--project",
         type=Path,

@@ -54,6 +54,7 @@ import argparse
 import math
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,18 +65,18 @@ from mlops_platform.core.naming import NameKind, physical_name
 from mlops_platform.network.terraform_state import TerraformStateError, read_state
 
 from scripts.aws_session import (
-    EXIT_FAIL,
-    EXIT_INPUT,
-    EXIT_OK,
     Aws,
     Reporter,
     UserError,
+    aws_parser,
     error_code,
-    load_stack,
+    open_stack,
+    paginate,
     read_json_input,
     run,
     table,
 )
+from scripts.cli import EXIT_FAIL, EXIT_INPUT, EXIT_OK
 from scripts.offline.project import REPO_ROOT, load_project
 from scripts.verify import parse_outputs
 
@@ -165,20 +166,20 @@ def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in items or []}
 
 
+@dataclass
 class Guard:
     """Finds blockers, then deletes them in dependency order."""
 
-    def __init__(
-        self, aws: Aws, cluster: str, vpc_id: str, cluster_sg: str, reporter: Reporter
-    ) -> None:
-        self.aws = aws
-        self.cluster = cluster
-        self.vpc_id = vpc_id
-        self.cluster_sg = cluster_sg
-        self.reporter = reporter
-        self.elb = aws.client("elbv2")
-        self.classic = aws.client("elb")
-        self.ec2 = aws.client("ec2")
+    aws: Aws
+    cluster: str
+    vpc_id: str
+    cluster_sg: str
+    reporter: Reporter
+
+    def __post_init__(self) -> None:
+        self.elb = self.aws.client("elbv2")
+        self.classic = self.aws.client("elb")
+        self.ec2 = self.aws.client("ec2")
 
     # --- finding -----------------------------------------------------------------------
 
@@ -189,108 +190,105 @@ class Guard:
         blockers += self.security_groups()
         return sorted(blockers, key=lambda b: DELETE_ORDER.index(b.kind))
 
-    def _elb_tags(self, arns: list[str]) -> dict[str, dict[str, str]]:
+    def _controller_made(
+        self, found: list[dict[str, Any]], key: str, *, classic: bool = False
+    ) -> list[tuple[dict[str, Any], dict[str, str]]]:
+        """The items of ``found`` (identified by their ``key``) a controller of the cluster
+        made, with their tags: from elbv2's ``DescribeTags`` by ARN, or with ``classic`` the
+        elb API's by load balancer name (either takes at most 20 resources a call)."""
+        client, param, tagged = (
+            (self.classic, "LoadBalancerNames", "LoadBalancerName")
+            if classic
+            else (self.elb, "ResourceArns", "ResourceArn")
+        )
+        ids = [item[key] for item in found]
         tags: dict[str, dict[str, str]] = {}
-        for start in range(0, len(arns), 20):  # DescribeTags takes at most 20 ARNs
-            response = self.elb.describe_tags(ResourceArns=arns[start : start + 20])
+        for start in range(0, len(ids), 20):
+            response = client.describe_tags(**{param: ids[start : start + 20]})
             for entry in response.get("TagDescriptions", []):
-                tags[entry["ResourceArn"]] = _tags(entry.get("Tags"))
-        return tags
+                tags[entry[tagged]] = _tags(entry.get("Tags"))
+        with_tags = [(item, tags.get(item[key], {})) for item in found]
+        return [(item, t) for item, t in with_tags if cluster_owned(t, self.cluster)]
 
     def load_balancers(self) -> list[Blocker]:
         """The controller's load balancers in the VPC."""
         self.reporter.progress("listing load balancers")
-        found = []
-        for page in self.elb.get_paginator("describe_load_balancers").paginate():
-            found += [lb for lb in page.get("LoadBalancers", []) if lb.get("VpcId") == self.vpc_id]
-        tags = self._elb_tags([lb["LoadBalancerArn"] for lb in found])
+        found = paginate(self.elb, "describe_load_balancers", "LoadBalancers")
+        in_vpc = [lb for lb in found if lb.get("VpcId") == self.vpc_id]
         return [
             Blocker(
                 "load-balancer",
                 lb["LoadBalancerArn"],
                 f"{lb.get('Type', '?')} {lb['LoadBalancerName']} ({lb.get('Scheme', '?')})",
             )
-            for lb in found
-            if cluster_owned(tags.get(lb["LoadBalancerArn"], {}), self.cluster)
+            for lb, _ in self._controller_made(in_vpc, "LoadBalancerArn")
         ]
 
     def classic_load_balancers(self) -> list[Blocker]:
         """The Classic ELBs made for the cluster (in-tree Service controller) in the VPC."""
         self.reporter.progress("listing classic load balancers")
-        found = []
-        for page in self.classic.get_paginator("describe_load_balancers").paginate():
-            found += [
-                lb
-                for lb in page.get("LoadBalancerDescriptions", [])
-                if lb.get("VPCId") == self.vpc_id
-            ]
-        names = [lb["LoadBalancerName"] for lb in found]
-        tags: dict[str, dict[str, str]] = {}
-        for start in range(0, len(names), 20):  # DescribeTags takes at most 20 names
-            response = self.classic.describe_tags(LoadBalancerNames=names[start : start + 20])
-            for entry in response.get("TagDescriptions", []):
-                tags[entry["LoadBalancerName"]] = _tags(entry.get("Tags"))
+        found = paginate(self.classic, "describe_load_balancers", "LoadBalancerDescriptions")
+        in_vpc = [lb for lb in found if lb.get("VPCId") == self.vpc_id]
         return [
             Blocker(
                 "classic-load-balancer",
                 lb["LoadBalancerName"],
                 f"classic {lb['LoadBalancerName']} ({lb.get('Scheme', '?')}, "
-                f"service {tags[lb['LoadBalancerName']].get('kubernetes.io/service-name', '?')})",
+                f"service {tags.get('kubernetes.io/service-name', '?')})",
             )
-            for lb in found
-            if cluster_owned(tags.get(lb["LoadBalancerName"], {}), self.cluster)
+            for lb, tags in self._controller_made(in_vpc, "LoadBalancerName", classic=True)
         ]
 
     def target_groups(self) -> list[Blocker]:
-        """The controller's target groups."""
+        """The controller's target groups (those of Lambda targets have no VPC)."""
         self.reporter.progress("listing target groups")
-        found = []
-        for page in self.elb.get_paginator("describe_target_groups").paginate():
-            found += [
-                tg for tg in page.get("TargetGroups", []) if tg.get("VpcId") in (self.vpc_id, None)
-            ]
-        tags = self._elb_tags([tg["TargetGroupArn"] for tg in found])
+        found = paginate(self.elb, "describe_target_groups", "TargetGroups")
+        in_vpc = [tg for tg in found if tg.get("VpcId") in (self.vpc_id, None)]
         return [
             Blocker("target-group", tg["TargetGroupArn"], tg["TargetGroupName"])
-            for tg in found
-            if cluster_owned(tags.get(tg["TargetGroupArn"], {}), self.cluster)
+            for tg, _ in self._controller_made(in_vpc, "TargetGroupArn")
         ]
 
     def enis(self) -> list[Blocker]:
         """Detached (``available``) network interfaces in the VPC: the cluster's to delete,
         the others listed and left alone."""
         self.reporter.progress(f"listing detached network interfaces in {self.vpc_id}")
-        paginator = self.ec2.get_paginator("describe_network_interfaces")
-        blockers = []
-        for page in paginator.paginate(
+        detached = paginate(
+            self.ec2,
+            "describe_network_interfaces",
+            "NetworkInterfaces",
             Filters=[
                 {"Name": "vpc-id", "Values": [self.vpc_id]},
                 {"Name": "status", "Values": ["available"]},
-            ]
-        ):
-            for eni in page.get("NetworkInterfaces", []):
-                description = eni.get("Description") or "no description"
-                detail = f"{description} in {eni.get('SubnetId', '?')}"
-                ours = eni_owned(eni, self.cluster)
-                blockers.append(
-                    Blocker(
-                        "network-interface",
-                        eni["NetworkInterfaceId"],
-                        detail if ours else f"{detail} (not ours, left alone)",
-                        delete=ours,
-                    )
+            ],
+        )
+        blockers = []
+        for eni in detached:
+            description = eni.get("Description") or "no description"
+            detail = f"{description} in {eni.get('SubnetId', '?')}"
+            ours = eni_owned(eni, self.cluster)
+            blockers.append(
+                Blocker(
+                    "network-interface",
+                    eni["NetworkInterfaceId"],
+                    detail if ours else f"{detail} (not ours, left alone)",
+                    delete=ours,
                 )
+            )
         return blockers
 
     def security_groups(self) -> list[Blocker]:
         """The controllers' security groups, and rules elsewhere that point at them or at
         the cluster's security group."""
         self.reporter.progress("listing security groups")
-        groups = []
-        for page in self.ec2.get_paginator("describe_security_groups").paginate(
-            Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}]
-        ):
-            groups += page.get("SecurityGroups", [])
+        groups = list(
+            paginate(
+                self.ec2,
+                "describe_security_groups",
+                "SecurityGroups",
+                Filters=[{"Name": "vpc-id", "Values": [self.vpc_id]}],
+            )
+        )
         leftover = {
             g["GroupId"]: g
             for g in groups
@@ -331,12 +329,13 @@ class Guard:
         ]
         return blockers
 
-    def _rules(self, group_id: str) -> list[dict[str, Any]]:
-        rules: list[dict[str, Any]] = []
-        paginator = self.ec2.get_paginator("describe_security_group_rules")
-        for page in paginator.paginate(Filters=[{"Name": "group-id", "Values": [group_id]}]):
-            rules += page.get("SecurityGroupRules", [])
-        return rules
+    def _rules(self, group_id: str) -> Iterator[dict[str, Any]]:
+        return paginate(
+            self.ec2,
+            "describe_security_group_rules",
+            "SecurityGroupRules",
+            Filters=[{"Name": "group-id", "Values": [group_id]}],
+        )
 
     # --- deleting ----------------------------------------------------------------------
 
@@ -547,17 +546,10 @@ class Target:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.teardown_guard",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--stack", required=True, help="stack about to be destroyed")
-    parser.add_argument("--stack-file", help="use this settings file instead of the stack's")
+    parser = aws_parser("scripts.teardown_guard", __doc__, stack="stack about to be destroyed")
     parser.add_argument("--outputs", help="stack outputs JSON (clusterName, vpcId), or -")
     parser.add_argument("--cluster", help="EKS cluster name (default: output clusterName)")
     parser.add_argument("--vpc-id", help="VPC ID (default: output vpcId, else the cluster's)")
-    parser.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
     parser.add_argument("--delete", action="store_true", help="delete what blocks the VPC")
     parser.add_argument("--dry-run", action="store_true", help="with --delete: change nothing")
     parser.add_argument(
@@ -576,7 +568,6 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="prod only: the second confirmation",
     )
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
 
@@ -666,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(refusal, EXIT_INPUT)
 
     def body() -> int:
-        config = load_stack(args.stack, args.stack_file)
+        config, aws, reporter = open_stack(args)
         project = str(load_project()["name"])
         refuse_prod({}, config.profile.value)  # before AWS is asked at all
         outputs = parse_outputs(read_json_input(args.outputs)) if args.outputs else {}
@@ -679,8 +670,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"cluster {cluster} is not stack '{args.stack}''s: the platform names that "
                 f"stack's cluster {ours}; pass the --stack (and its stack file) that owns it"
             )
-        reporter = Reporter(as_json=args.json)
-        aws = Aws(region=config.region, profile=args.profile)
         _check_account(aws, args.stack, list(config.allowed_account_ids))
         existing = config.network.existing
         target = resolve_target(

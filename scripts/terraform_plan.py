@@ -41,9 +41,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mlops_platform.testing.engine import SECRET_SIG, SIG_KEY, wire_name
+from mlops_platform.testing.engine import UNKNOWN_WIRE as UNKNOWN
+
 from scripts.offline import Registration
-from scripts.offline.engine import _SECRET_SIG, _SIG  # the wire's signature keys
-from scripts.offline.engine import UNKNOWN_WIRE as UNKNOWN
 
 SUPPORTED_FORMAT_MAJOR = "1"
 """``terraform show -json`` output format versions read here: 1.x."""
@@ -237,12 +238,6 @@ def _plurals(name: str) -> list[str]:
     return out
 
 
-def camel(name: str) -> str:
-    """``snake_case`` -> ``camelCase``."""
-    head, *rest = name.split("_")
-    return head + "".join(w[:1].upper() + w[1:] for w in rest)
-
-
 def _lookup(cls: type | None, key: str, renames: Mapping[str, str]) -> tuple[str, Any, bool]:
     """(wire name, SDK type, found) for Terraform attribute ``key`` of SDK type ``cls``."""
     if key in renames:
@@ -256,7 +251,7 @@ def _lookup(cls: type | None, key: str, renames: Mapping[str, str]) -> tuple[str
             if candidate in props:
                 wire, typ = props[candidate]
                 return wire, typ, True
-    return camel(key), None, False
+    return wire_name(key), None, False
 
 
 def input_overlap(token: str, attributes: Iterable[str]) -> float:
@@ -314,7 +309,7 @@ def _get(value: Any, key: str) -> Any:
 
 
 def _secret(value: Any) -> dict[str, Any]:
-    return {_SIG: _SECRET_SIG, "value": value}
+    return {SIG_KEY: SECRET_SIG, "value": value}
 
 
 def _is_input_type(typ: Any) -> bool:

@@ -17,7 +17,6 @@ malformed outputs); 3 AWS could not be asked.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import sys
@@ -27,17 +26,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from scripts.aws_session import (
-    EXIT_FAIL,
-    EXIT_OK,
     Aws,
     Reporter,
     UserError,
+    aws_parser,
     error_code,
-    load_stack,
+    open_stack,
     read_json_input,
     run,
     table,
 )
+from scripts.cli import EXIT_FAIL, EXIT_OK
 
 OUTPUT_NAMES: dict[str, str] = {
     "artifactBuckets": "map: purpose -> S3 bucket name",
@@ -412,26 +411,16 @@ def render(stack: str, findings: list[Finding], missing: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.verify",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--stack", required=True, help="stack the outputs belong to")
-    parser.add_argument("--stack-file", help="use this settings file instead of the stack's")
+    parser = aws_parser("scripts.verify", __doc__, stack="stack the outputs belong to")
     parser.add_argument(
         "--outputs", default="-", help="outputs JSON file, or - for standard input (default)"
     )
-    parser.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
     def body() -> int:
-        config = load_stack(args.stack, args.stack_file)
+        config, aws, reporter = open_stack(args)
         outputs = parse_outputs(read_json_input(args.outputs))
         missing = [n for n in OUTPUT_NAMES if n not in outputs and n != "vpcId"]
-        reporter = Reporter(as_json=args.json)
-        aws = Aws(region=config.region, profile=args.profile)
         findings = verify(Verifier(aws, config, reporter), outputs)
         drift = [f for f in findings if f.drift]
         document = {

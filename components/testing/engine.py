@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pulumi.runtime import settings as pulumi_settings
@@ -21,10 +21,18 @@ from pulumi.runtime.stack import run_in_stack
 
 from .mocks import DEFAULT_ACCOUNT, PlatformMocks, RecordingMonitor
 
+# The engine's wire form of special values (the Pulumi SDK's pulumi/runtime/rpc.py), written
+# once here for every tool of the repository that reads or writes that form.
 UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-_SIG = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+"""The value of an output not known until the resources it depends on exist."""
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+"""The key that marks a map as a special value; its value says which kind."""
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+"""A secret: ``{SIG_KEY: SECRET_SIG, "value": ...}``."""
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+"""A resource reference: ``{SIG_KEY: RESOURCE_SIG, "urn": ..., "id": ...}``."""
+OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+"""An output value: ``{SIG_KEY: OUTPUT_SIG, "value": ..., "secret": ..., "dependencies": ...}``."""
 
 
 class Secret:
@@ -58,14 +66,20 @@ class Unknown:
         return 0
 
 
+def wire_name(name: str) -> str:
+    """The wire (camelCase) name of a property: ``retain_on_delete`` -> ``retainOnDelete``."""
+    head, *rest = name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
 def decode(value: Any) -> Any:
     """Wire form -> Python: secrets as :class:`Secret`, unknowns as :class:`Unknown`,
     resource references as the referenced resource's ID (custom) or URN (component)."""
     if isinstance(value, dict):
-        sig = value.get(_SIG)
-        if sig == _SECRET_SIG:
+        sig = value.get(SIG_KEY)
+        if sig == SECRET_SIG:
             return Secret(decode(value.get("value")))
-        if sig == _RESOURCE_SIG:
+        if sig == RESOURCE_SIG:
             return value.get("id") or value.get("urn")
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -149,29 +163,10 @@ class Registration:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The deterministic, secret-free form written by ``preview --format json``."""
+        """The deterministic, secret-free form written by ``preview --format json``: every
+        field but ``raw``, under its wire (camelCase) name, with :func:`plain` values."""
         return {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "custom": self.custom,
-            "id": self.id,
-            "parent": self.parent,
-            "provider": self.provider,
-            "protect": self.protect,
-            "retainOnDelete": self.retain_on_delete,
-            "ignoreChanges": self.ignore_changes,
-            "deleteBeforeReplace": self.delete_before_replace,
-            "dependencies": self.dependencies,
-            "propertyDependencies": self.property_dependencies,
-            "aliases": plain(self.aliases),
-            "additionalSecretOutputs": self.additional_secret_outputs,
-            "replaceOnChanges": self.replace_on_changes,
-            "deletedWith": self.deleted_with,
-            "importId": self.import_id,
-            "version": self.version,
-            "customTimeouts": self.custom_timeouts,
-            "inputs": plain(self.inputs),
+            wire_name(f.name): plain(getattr(self, f.name)) for f in fields(self) if f.name != "raw"
         }
 
 

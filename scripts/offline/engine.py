@@ -1,6 +1,7 @@
 """The repository's offline preview engine: the real program (``__main__.py``) with a stack's
 real config file, run by :mod:`mlops_platform.testing` (the shipped test kit, where the
-generic engine lives since 0.2.0; its names are re-exported here for the scripts and tests).
+generic engine lives since 0.2.0; the kit's names the scripts and tests use are re-exported
+here, the others are imported from the kit itself).
 """
 
 from __future__ import annotations
@@ -8,18 +9,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-from mlops_platform.testing.engine import (
-    _SECRET_SIG,
-    _SIG,
-    UNKNOWN_WIRE,
-    Recording,
-    Registration,
-    Secret,
-    Unknown,
-    decode,
-    plain,
-    run_program,
-)
+from mlops_platform.testing import Recording, Registration, Secret, Unknown, plain, run_program
 from mlops_platform.testing.mocks import PlatformMocks, RecordingMonitor
 
 from scripts.offline.project import (
@@ -29,19 +19,7 @@ from scripts.offline.project import (
     load_stack_config,
 )
 
-__all__ = [
-    "UNKNOWN_WIRE",
-    "_SECRET_SIG",
-    "_SIG",
-    "Recording",
-    "Registration",
-    "Secret",
-    "Unknown",
-    "decode",
-    "plain",
-    "run_program",
-    "synthesize",
-]
+__all__ = ["Recording", "Registration", "Secret", "Unknown", "plain", "run_program", "synthesize"]
 
 
 def synthesize(

@@ -136,28 +136,42 @@ def reset_moto(url: str) -> None:
 
 
 @pytest.fixture
-def moto_endpoint(
-    _moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[str]:
-    """The URL of a fresh (reset) moto server, with the AWS environment pointed at it."""
-    reset_moto(_moto_server)
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "PULUMI_BACKEND")):
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", _moto_server)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    yield _moto_server
+def aws_at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str, int], None]:
+    """``aws_at(url, attempts)`` points the standard AWS environment at ``url`` alone, for the
+    test: dummy credentials, region us-east-1, ``attempts`` attempts per call, and none of
+    the developer's AWS settings (every other ``AWS_*`` and ``PULUMI_BACKEND*`` variable is
+    removed, the AWS config files are hidden, instance metadata is off)."""
+
+    def point(url: str, attempts: int) -> None:
+        for name in list(os.environ):
+            if name.startswith(("AWS_", "PULUMI_BACKEND")):
+                monkeypatch.delenv(name, raising=False)
+        for name, value in {
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_MAX_ATTEMPTS": str(attempts),
+            "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }.items():
+            monkeypatch.setenv(name, value)
+
+    return point
 
 
 @pytest.fixture
-def closed_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+def moto_endpoint(_moto_server: str, aws_at: Callable[[str, int], None]) -> str:
+    """The URL of a fresh (reset) moto server, with the AWS environment pointed at it."""
+    reset_moto(_moto_server)
+    aws_at(_moto_server, 2)
+    return _moto_server
+
+
+@pytest.fixture
+def closed_endpoint(aws_at: Callable[[str, int], None]) -> Iterator[str]:
     """AWS_ENDPOINT_URL at a 127.0.0.1 port that refuses connections, one attempt per call.
 
     The port stays bound (never listening) for the test, so no other process can take it.
@@ -165,17 +179,7 @@ def closed_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     holder.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{holder.getsockname()[1]}"
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    aws_at(url, 1)
     try:
         yield url
     finally:

@@ -209,23 +209,14 @@ class _PriceList(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def price_list_api(monkeypatch, tmp_path) -> Iterator[str]:
+def price_list_api(aws_at) -> Iterator[str]:
     """The stand-in on a free 127.0.0.1 port, with the AWS environment pointed at it."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _PriceList)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     _PriceList.requests = []
-    for name, value in {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
+    aws_at(url, 1)
     try:
         yield url
     finally:
