@@ -13,19 +13,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import struct_pb2
-from pulumi.runtime import rpc
+from mlops_platform.testing.engine import (
+    OUTPUT_SIG as _OUTPUT_SIG,
+)
+from mlops_platform.testing.engine import (
+    RESOURCE_SIG as _RESOURCE_SIG,
+)
+from mlops_platform.testing.engine import (
+    SECRET_SIG as _SECRET_SIG,
+)
+from mlops_platform.testing.engine import (
+    SIG_KEY as _SIG,
+)
+from mlops_platform.testing.engine import (
+    UNKNOWN_WIRE,
+)
 from pulumi.runtime.proto import analyzer_pb2
 
 from scripts.offline import Registration
 
-UNKNOWN: str = rpc.UNKNOWN
+UNKNOWN: str = UNKNOWN_WIRE
 """The engine's unknown-value sentinel (a preview-time value)."""
-
-# The SDK's own wire signatures (module-private names of pulumi.runtime.rpc), not copies.
-_SIG: str = rpc._special_sig_key
-_SECRET_SIG: str = rpc._special_secret_sig
-_RESOURCE_SIG: str = rpc._special_resource_sig
-_OUTPUT_SIG: str = rpc._special_output_value_sig
 
 
 def wire_value(value: Any) -> Any:  # noqa: PLR0911 - one return per wire signature

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import set_mocks
@@ -21,17 +22,18 @@ from pulumi.runtime.stack import run_in_stack
 
 from .mocks import DEFAULT_ACCOUNT, PlatformMocks, RecordingMonitor
 
-# The engine's wire form of special values (the Pulumi SDK's pulumi/runtime/rpc.py), written
-# once here for every tool of the repository that reads or writes that form.
-UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# The engine's wire form of special values: the Pulumi SDK's own (pulumi/runtime/rpc.py keeps
+# them module-private), named here once for every tool of the repository that reads or writes
+# that form.
+UNKNOWN_WIRE: str = rpc.UNKNOWN
 """The value of an output not known until the resources it depends on exist."""
-SIG_KEY = "4dabf18193072939515e22adb298388d"
+SIG_KEY: str = rpc._special_sig_key
 """The key that marks a map as a special value; its value says which kind."""
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SIG: str = rpc._special_secret_sig
 """A secret: ``{SIG_KEY: SECRET_SIG, "value": ...}``."""
-RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+RESOURCE_SIG: str = rpc._special_resource_sig
 """A resource reference: ``{SIG_KEY: RESOURCE_SIG, "urn": ..., "id": ...}``."""
-OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+OUTPUT_SIG: str = rpc._special_output_value_sig
 """An output value: ``{SIG_KEY: OUTPUT_SIG, "value": ..., "secret": ..., "dependencies": ...}``."""
 
 
