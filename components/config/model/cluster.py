@@ -7,16 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from ...cluster.serving_cluster import SupportType
-from ...core import patterns
-from ...core.versions import (
-    COREDNS_ADDON,
-    EBS_CSI_DRIVER_ADDON,
-    KUBE_PROXY_ADDON,
-    KUBERNETES_VERSION,
-    POD_IDENTITY_AGENT_ADDON,
-    SYSTEM_NODE_AMI_RELEASE,
-    VPC_CNI_ADDON,
-)
+from ...core import patterns, versions
 from .base import (
     Cidr,
     KmsDeletionWindowDays,
@@ -41,9 +32,9 @@ class SystemNodesConfig(NodeGroupSize):
     ami_release_version: str | None = Field(
         None,
         pattern=patterns.AMI_RELEASE.regex,
-        description=f"EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. {SYSTEM_NODE_AMI_RELEASE}). "
-        "Unset: "
-        "the ServingCluster component's pinned default for its Kubernetes version.",
+        description="EKS AL2023 AMI release (`<k8s>-<yyyymmdd>`, e.g. "
+        f"{versions.SYSTEM_NODE_AMI_RELEASE}). Unset: the ServingCluster component's pinned "
+        "default for its Kubernetes version.",
     )
 
 
@@ -59,16 +50,20 @@ def _addon_version(addon: str, example: str, installed: str) -> Any:
 class AddonVersionsConfig(StrictModel):
     """Pinned EKS managed add-on versions; unset keys take the ServingCluster defaults."""
 
-    vpc_cni: str | None = _addon_version("vpc-cni", VPC_CNI_ADDON, "installed before nodes")
+    vpc_cni: str | None = _addon_version(
+        "vpc-cni", versions.VPC_CNI_ADDON, "installed before nodes"
+    )
     kube_proxy: str | None = _addon_version(
-        "kube-proxy", KUBE_PROXY_ADDON, "installed before nodes"
+        "kube-proxy", versions.KUBE_PROXY_ADDON, "installed before nodes"
     )
     pod_identity_agent: str | None = _addon_version(
-        "eks-pod-identity-agent", POD_IDENTITY_AGENT_ADDON, "before nodes"
+        "eks-pod-identity-agent", versions.POD_IDENTITY_AGENT_ADDON, "before nodes"
     )
-    coredns: str | None = _addon_version("coredns", COREDNS_ADDON, "after the system nodes")
+    coredns: str | None = _addon_version(
+        "coredns", versions.COREDNS_ADDON, "after the system nodes"
+    )
     ebs_csi_driver: str | None = _addon_version(
-        "aws-ebs-csi-driver", EBS_CSI_DRIVER_ADDON, "after the system nodes"
+        "aws-ebs-csi-driver", versions.EBS_CSI_DRIVER_ADDON, "after the system nodes"
     )
 
 
@@ -96,7 +91,7 @@ class ClusterConfig(StrictModel):
     """The EKS serving cluster."""
 
     version: KubernetesVersion = Field(
-        KUBERNETES_VERSION,
+        versions.KUBERNETES_VERSION,
         description="Kubernetes version, pinned; upgrades are a deliberate config change.",
     )
     endpoint_public_access: bool = Field(

@@ -35,6 +35,8 @@ from ...iam.service_linked import ServiceLinkedRoleMode
 from .base import NodeGroupSize, NonNegative, SemVer, StrictModel, defaults_of, with_own_settings
 
 ChartVersion = Annotated[str, Field(pattern=patterns.CHART_VERSION.regex)]
+RootVolumeGib = Annotated[int, Field(ge=MIN_ROOT_VOLUME_GIB, le=MAX_ROOT_VOLUME_GIB)]
+MaxUnavailable = Annotated[int, Field(ge=1)]
 _ConsolidationReason = Annotated[str, Field(pattern=patterns.KARPENTER_CONSOLIDATION_REASON.regex)]
 
 
@@ -119,23 +121,20 @@ class GpuPoolDefaultsConfig(StrictModel):
 
     ami_type: AmiType = Field(
         AmiType.AL2023_X86_64_NVIDIA,
-        description="EKS NVIDIA AMI type: `AL2023_x86_64_NVIDIA`, `AL2023_ARM_64_NVIDIA`, "
-        "`BOTTLEROCKET_x86_64_NVIDIA` or `BOTTLEROCKET_ARM_64_NVIDIA`.",
+        description="EKS NVIDIA AMI type (AL2023 or Bottlerocket, for x86_64 or ARM instances).",
     )
     ami_release_version: str = Field(
         DEFAULT_AMI_RELEASE_VERSION,
         description="Pinned AMI release (AL2023 `<kubernetes>-<YYYYMMDD>`, Bottlerocket "
         "`<version>-<commit>`); Karpenter pins the matching alias. Roll dev first.",
     )
-    root_volume_gib: int = Field(
+    root_volume_gib: RootVolumeGib = Field(
         200,
         alias="rootVolumeGiB",
-        ge=MIN_ROOT_VOLUME_GIB,
-        le=MAX_ROOT_VOLUME_GIB,
         description="Encrypted gp3 volume for images and containers (GiB).",
     )
-    max_unavailable: int = Field(
-        ge=1, description="Managed node groups: nodes replaced at once during an update."
+    max_unavailable: MaxUnavailable = Field(
+        description="Managed node groups: nodes replaced at once during an update."
     )
     disruption: KarpenterDisruptionConfig = Field(
         description="Karpenter pools: consolidation, expiry and budgets."
@@ -150,9 +149,7 @@ class GpuPoolConfig(NodeGroupSize):
         description="Pool name: lowercase letters, digits and hyphens, at most 24 characters; "
         "becomes a node label and part of physical names.",
     )
-    workload: Workload = Field(
-        description="What the pool runs: serving, batch, training, notebook."
-    )
+    workload: Workload = Field(description="What the pool runs.")
     engine: PoolEngine = Field(
         PoolEngine.MANAGED_NODE_GROUP,
         description="`managed-node-group` (EKS managed node group) or `karpenter` (NodePool).",
@@ -160,22 +157,20 @@ class GpuPoolConfig(NodeGroupSize):
     instance_types: list[str] = Field(
         min_length=1, description="GPU instance types; several give spot pools more capacity."
     )
-    capacity_type: CapacityType = Field(description="`on-demand` or `spot`.")
+    capacity_type: CapacityType = Field(description="How the pool's instances are bought.")
     ami_type: AmiType | None = Field(
         None, description="EKS NVIDIA AMI type; default `gpu.poolDefaults.amiType`."
     )
     ami_release_version: str | None = Field(
         None, description="Pinned AMI release; default `gpu.poolDefaults.amiReleaseVersion`."
     )
-    root_volume_gib: int | None = Field(
+    root_volume_gib: RootVolumeGib | None = Field(
         None,
         alias="rootVolumeGiB",
-        ge=MIN_ROOT_VOLUME_GIB,
-        le=MAX_ROOT_VOLUME_GIB,
         description="Node volume size (GiB); default `gpu.poolDefaults.rootVolumeGiB`.",
     )
-    max_unavailable: int | None = Field(
-        None, ge=1, description="Managed node groups: nodes replaced at once during an update."
+    max_unavailable: MaxUnavailable | None = Field(
+        None, description="Managed node groups: nodes replaced at once during an update."
     )
     sharing: GpuSharingConfig | None = Field(
         None, description="GPU sharing: `timeSlicing: {replicas}` or `mig: {strategy, profile}`."
