@@ -35,7 +35,7 @@ _INTRO = f"""\
 Every stack (`stacks/Pulumi.<stack>.yaml`) names a **profile** (`{NAMESPACE}:profile`: dev, test
 or prod) and overrides only what it must. Defaults that differ per environment live in one
 place, `components/config/profiles.py`; defaults shared by every environment are field
-defaults in `components/config/model.py`. Maps merge key by key over the profile; lists
+defaults in `components/config/model/`. Maps merge key by key over the profile; lists
 replace the profile's list whole.
 
 Validation is strict: unknown keys are errors, and values are never coerced (`"3"` is not an
@@ -43,7 +43,7 @@ integer). A stack with bad configuration stops before any resource is registered
 message listing every problem: key path, bad value and what is allowed. The offline preview
 exits with code 2 on it.
 
-Cross-field rules (`components/config/rules.py`) run once the structure is sound; each is
+Cross-field rules (`components/config/rules/`) run once the structure is sound; each is
 listed under [Cross-field rules](#cross-field-rules) below.
 
 Why the profiles differ: dev is for iteration at the lowest cost (two AZs, one NAT gateway,

@@ -3,12 +3,18 @@
 A stack file names its profile (``mlops:profile``) and overrides what it must; everything
 else comes from here. Maps merge key by key, lists are replaced whole. Defaults that do
 not vary by environment are field defaults in :mod:`mlops_platform.config.model`.
+
+The profiles are one table: a row per setting (its key path in the stack config), a column
+per environment, so every difference between dev, test and prod reads on one line.
+:data:`PROFILES` is that table as one nested map per environment.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from ..core.limits import PROD_KMS_DELETION_WINDOW_DAYS
 from .model import Profile
 
 _DEV_GPUS = ["g4dn.xlarge", "g4dn.2xlarge", "g5.xlarge", "g5.2xlarge", "g6.xlarge", "g6.2xlarge"]
@@ -23,243 +29,118 @@ _PROD_GPUS = [
 ]
 
 _ALL_ENDPOINTS = ["ecr.api", "ecr.dkr", "sts", "logs", "kms", "ec2", "ssm", "eks-auth", "sqs"]
+_SNS = ["sns"]
+_CACHED_REGISTRIES = ["ecr-public", "quay"]
+
+_KEY_DELETION_WINDOW = (7, 14, PROD_KMS_DELETION_WINDOW_DAYS)
+"""Days each KMS key of the environment waits before it is deleted; prod keeps the longest."""
+
+_REPACK = "WhenEmptyOrUnderutilized"
+_DEV_BUDGETS = [{"nodes": "50%"}]
+_TEST_BUDGETS = [{"nodes": "20%"}]
+_PROD_BUDGETS = [  # nothing is disrupted for drift in work hours
+    {"nodes": "10%"},
+    {"nodes": "0", "reasons": ["Drifted"], "schedule": "0 8 * * mon-fri", "duration": "10h"},
+]
+_LOCKED = ["models", "datasets", "pipeline-artifacts"]
+
+_MODEL_DEFAULT = None
+"""In a column: this profile sets nothing; the model's field default applies."""
+
+_COLUMNS = (Profile.DEV, Profile.TEST, Profile.PROD)
+
+# fmt: off
+_SETTINGS: dict[str, tuple[Any, Any, Any]] = {
+    # key path                                   dev, test, prod
+    "logRetentionDays":                          (7, 30, 365),
+    "protectStatefulResources":                  (False, False, True),
+    "network.azCount":                           (2, 2, 3),
+    "network.natGateways":                       ("single", "single", "per-az"),
+    "network.interfaceEndpoints":                ([], _ALL_ENDPOINTS, _ALL_ENDPOINTS),
+    "cluster.endpointPublicAccess":              (False, False, False),
+    "cluster.deletionProtection":                (False, False, True),
+    "cluster.systemNodes.minSize":               (1, 2, 3),
+    "cluster.systemNodes.desiredSize":           (1, 2, 3),
+    "cluster.systemNodes.maxSize":               (3, 4, 6),
+    "cluster.secretsKeyDeletionWindowDays":      _KEY_DELETION_WINDOW,
+    "iam.ciEnvironment":                         ("dev", "test", "prod"),
+    "iam.createPermissionBoundary":              (False, True, True),
+    # dev: the API has an allowlisted public endpoint; deploys run from GitHub or laptops.
+    # test/prod: private API endpoint only; phase 2 and later deploys run in the VPC.
+    "deployRunner.enabled":                      (False, True, True),
+    "gpu.budgetGpus":                            (4, 16, 64),
+    "gpu.spotServiceLinkedRole":                 ("create", "create", "create"),
+    "gpu.allowedInstanceTypes":                  (_DEV_GPUS, _TEST_GPUS, _PROD_GPUS),
+    # dev: an idle GPU node goes after 5 minutes (cost first); prod keeps warm capacity
+    # longer, since scale-ups for bursts are slow and costly.
+    "gpu.clusterAutoscaler.scaleDownUnneededTime": ("5m", "10m", "20m"),
+    # dev: give idle GPUs back fast, replace nodes weekly, disrupt freely. prod: never repack
+    # busy GPU nodes (it would evict training and serving pods); only empty nodes go, slowly.
+    "gpu.poolDefaults.maxUnavailable":           (2, 1, 1),
+    "gpu.poolDefaults.disruption.consolidationPolicy": (_REPACK, _REPACK, "WhenEmpty"),
+    "gpu.poolDefaults.disruption.consolidateAfter": ("5m", "15m", "30m"),
+    "gpu.poolDefaults.disruption.expireAfter":   ("168h", "336h", "720h"),
+    "gpu.poolDefaults.disruption.budgets":       (_DEV_BUDGETS, _TEST_BUDGETS, _PROD_BUDGETS),
+    "observability.kmsDeletionWindowDays":       _KEY_DELETION_WINDOW,
+    "observability.receivers":                   ([], _SNS, _SNS),
+    "observability.prometheusRetentionDays":     (7, 15, 30),
+    "observability.prometheusStorageGib":        (20, 50, 200),
+    "observability.prometheusReplicas":          (1, 1, 2),
+    "observability.thresholds.gpuMemoryUsedPercent": (95, 95, 90),
+    "observability.thresholds.gpuIdleMinutes":   (30, 60, 120),
+    "observability.thresholds.gpuPendingPodMinutes": (30, 20, 10),
+    "observability.thresholds.inferenceErrorRatePercent": (5, 2, 1),
+    "observability.thresholds.inferenceP99LatencySeconds": (2.5, 1.5, 1.0),
+    "observability.thresholds.scrapeDownMinutes": (15, 10, 5),
+    "storage.noncurrentVersionExpirationDays":   (30, 60, 365),
+    "storage.newerNoncurrentVersions":           (_MODEL_DEFAULT, _MODEL_DEFAULT, 10),
+    "storage.transitionDays":                    (30, 60, 90),
+    "storage.accessLogExpirationDays":           (30, 90, 365),
+    "storage.kmsDeletionWindowDays":             _KEY_DELETION_WINDOW,
+    "storage.objectLock.mode":                   (_MODEL_DEFAULT, _MODEL_DEFAULT, "GOVERNANCE"),
+    "storage.objectLock.days":                   (_MODEL_DEFAULT, _MODEL_DEFAULT, 30),
+    "storage.objectLock.purposes":               (_MODEL_DEFAULT, _MODEL_DEFAULT, _LOCKED),
+    "registry.keepTaggedImages":                 (20, 50, 200),
+    "registry.untaggedExpiryDays":               (3, 7, 14),
+    "registry.enhancedScanning":                 (False, True, True),
+    "registry.pullThroughCache":                 ([], _CACHED_REGISTRIES, _CACHED_REGISTRIES),
+    "registry.kmsDeletionWindowDays":            _KEY_DELETION_WINDOW,
+    "modelRegistry.instanceClass":               ("db.t4g.small", "db.t4g.medium", "db.m7g.large"),
+    "modelRegistry.monitoringIntervalSeconds":   (0, 60, 15),
+    "modelRegistry.maxAllocatedStorageGb":       (50, 100, 500),
+    "modelRegistry.backupRetentionDays":         (7, 7, 30),
+    "modelRegistry.multiAz":                     (False, False, True),
+    "modelRegistry.deletionProtection":          (False, False, True),
+    "modelRegistry.finalSnapshot":               (False, True, True),
+    "modelRegistry.replicas":                    (1, 1, 2),
+    "loadBalancerController.replicas":           (1, 2, 2),
+    "tenants.gpuOvercommit":                     (2.0, 1.5, 1.0),
+    "tenants.quotaDefaults.cpu":                 ("8", "16", "32"),
+    "tenants.quotaDefaults.memory":              ("32Gi", "64Gi", "128Gi"),
+    "tenants.quotaDefaults.pods":                (30, 50, 100),
+    "tenants.quotaDefaults.loadBalancers":       (0, 1, 2),
+}
+# fmt: on
+
+
+def _profile(column: int) -> dict[str, Any]:
+    """One environment's column of :data:`_SETTINGS` as the nested map a stack file has."""
+    profile: dict[str, Any] = {}
+    for key, values in _SETTINGS.items():
+        if values[column] is _MODEL_DEFAULT:
+            continue
+        *sections, leaf = key.split(".")
+        node = profile
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[leaf] = copy.deepcopy(values[column])
+    return profile
+
 
 PROFILES: dict[Profile, dict[str, Any]] = {
-    Profile.DEV: {
-        "logRetentionDays": 7,
-        "protectStatefulResources": False,
-        "network": {"azCount": 2, "natGateways": "single", "interfaceEndpoints": []},
-        "cluster": {
-            "endpointPublicAccess": False,
-            "deletionProtection": False,
-            "systemNodes": {"minSize": 1, "desiredSize": 1, "maxSize": 3},
-            "secretsKeyDeletionWindowDays": 7,
-        },
-        "iam": {"ciEnvironment": "dev", "createPermissionBoundary": False},
-        # dev: the API has an allowlisted public endpoint; deploys run from GitHub or laptops.
-        "deployRunner": {"enabled": False},
-        "gpu": {
-            "budgetGpus": 4,
-            "spotServiceLinkedRole": "create",
-            "allowedInstanceTypes": _DEV_GPUS,
-            # dev: an idle GPU node goes after 5 minutes (cost first).
-            "clusterAutoscaler": {"scaleDownUnneededTime": "5m"},
-            # dev: give idle GPUs back fast, replace nodes weekly, disrupt freely.
-            "poolDefaults": {
-                "maxUnavailable": 2,
-                "disruption": {
-                    "consolidationPolicy": "WhenEmptyOrUnderutilized",
-                    "consolidateAfter": "5m",
-                    "expireAfter": "168h",
-                    "budgets": [{"nodes": "50%"}],
-                },
-            },
-        },
-        "observability": {
-            "kmsDeletionWindowDays": 7,
-            "receivers": [],
-            "prometheusRetentionDays": 7,
-            "prometheusStorageGib": 20,
-            "prometheusReplicas": 1,
-            "thresholds": {
-                "gpuMemoryUsedPercent": 95,
-                "gpuIdleMinutes": 30,
-                "gpuPendingPodMinutes": 30,
-                "inferenceErrorRatePercent": 5,
-                "inferenceP99LatencySeconds": 2.5,
-                "scrapeDownMinutes": 15,
-            },
-        },
-        "storage": {
-            "noncurrentVersionExpirationDays": 30,
-            "transitionDays": 30,
-            "accessLogExpirationDays": 30,
-            "kmsDeletionWindowDays": 7,
-        },
-        "registry": {
-            "keepTaggedImages": 20,
-            "untaggedExpiryDays": 3,
-            "enhancedScanning": False,
-            "pullThroughCache": [],
-            "kmsDeletionWindowDays": 7,
-        },
-        "modelRegistry": {
-            "instanceClass": "db.t4g.small",
-            "monitoringIntervalSeconds": 0,
-            "maxAllocatedStorageGb": 50,
-            "backupRetentionDays": 7,
-            "multiAz": False,
-            "deletionProtection": False,
-            "finalSnapshot": False,
-            "replicas": 1,
-        },
-        "loadBalancerController": {"replicas": 1},
-        "tenants": {
-            "gpuOvercommit": 2.0,
-            "quotaDefaults": {"cpu": "8", "memory": "32Gi", "pods": 30, "loadBalancers": 0},
-        },
-    },
-    Profile.TEST: {
-        "logRetentionDays": 30,
-        "protectStatefulResources": False,
-        "network": {"azCount": 2, "natGateways": "single", "interfaceEndpoints": _ALL_ENDPOINTS},
-        "cluster": {
-            "endpointPublicAccess": False,
-            "deletionProtection": False,
-            "systemNodes": {"minSize": 2, "desiredSize": 2, "maxSize": 4},
-            "secretsKeyDeletionWindowDays": 14,
-        },
-        "iam": {"ciEnvironment": "test", "createPermissionBoundary": True},
-        # test/prod: private API endpoint only; phase 2 and later deploys run in the VPC.
-        "deployRunner": {"enabled": True},
-        "gpu": {
-            "budgetGpus": 16,
-            "spotServiceLinkedRole": "create",
-            "allowedInstanceTypes": _TEST_GPUS,
-            "clusterAutoscaler": {"scaleDownUnneededTime": "10m"},
-            "poolDefaults": {
-                "maxUnavailable": 1,
-                "disruption": {
-                    "consolidationPolicy": "WhenEmptyOrUnderutilized",
-                    "consolidateAfter": "15m",
-                    "expireAfter": "336h",
-                    "budgets": [{"nodes": "20%"}],
-                },
-            },
-        },
-        "observability": {
-            "kmsDeletionWindowDays": 14,
-            "receivers": ["sns"],
-            "prometheusRetentionDays": 15,
-            "prometheusStorageGib": 50,
-            "prometheusReplicas": 1,
-            "thresholds": {
-                "gpuMemoryUsedPercent": 95,
-                "gpuIdleMinutes": 60,
-                "gpuPendingPodMinutes": 20,
-                "inferenceErrorRatePercent": 2,
-                "inferenceP99LatencySeconds": 1.5,
-                "scrapeDownMinutes": 10,
-            },
-        },
-        "storage": {
-            "noncurrentVersionExpirationDays": 60,
-            "transitionDays": 60,
-            "accessLogExpirationDays": 90,
-            "kmsDeletionWindowDays": 14,
-        },
-        "registry": {
-            "keepTaggedImages": 50,
-            "untaggedExpiryDays": 7,
-            "enhancedScanning": True,
-            "pullThroughCache": ["ecr-public", "quay"],
-            "kmsDeletionWindowDays": 14,
-        },
-        "modelRegistry": {
-            "instanceClass": "db.t4g.medium",
-            "monitoringIntervalSeconds": 60,
-            "maxAllocatedStorageGb": 100,
-            "backupRetentionDays": 7,
-            "multiAz": False,
-            "deletionProtection": False,
-            "finalSnapshot": True,
-            "replicas": 1,
-        },
-        "loadBalancerController": {"replicas": 2},
-        "tenants": {
-            "gpuOvercommit": 1.5,
-            "quotaDefaults": {"cpu": "16", "memory": "64Gi", "pods": 50, "loadBalancers": 1},
-        },
-    },
-    Profile.PROD: {
-        "logRetentionDays": 365,
-        "protectStatefulResources": True,
-        "network": {"azCount": 3, "natGateways": "per-az", "interfaceEndpoints": _ALL_ENDPOINTS},
-        "cluster": {
-            "endpointPublicAccess": False,
-            "deletionProtection": True,
-            "systemNodes": {"minSize": 3, "desiredSize": 3, "maxSize": 6},
-            "secretsKeyDeletionWindowDays": 30,
-        },
-        "iam": {"ciEnvironment": "prod", "createPermissionBoundary": True},
-        "deployRunner": {"enabled": True},
-        "gpu": {
-            "budgetGpus": 64,
-            "spotServiceLinkedRole": "create",
-            "allowedInstanceTypes": _PROD_GPUS,
-            # prod: keep warm capacity longer; scale-ups for bursts are slow and costly.
-            "clusterAutoscaler": {"scaleDownUnneededTime": "20m"},
-            # prod: never repack busy GPU nodes (it would evict training and serving pods);
-            # only empty nodes go, slowly, and nothing is disrupted for drift in work hours.
-            "poolDefaults": {
-                "maxUnavailable": 1,
-                "disruption": {
-                    "consolidationPolicy": "WhenEmpty",
-                    "consolidateAfter": "30m",
-                    "expireAfter": "720h",
-                    "budgets": [
-                        {"nodes": "10%"},
-                        {
-                            "nodes": "0",
-                            "reasons": ["Drifted"],
-                            "schedule": "0 8 * * mon-fri",
-                            "duration": "10h",
-                        },
-                    ],
-                },
-            },
-        },
-        "observability": {
-            "kmsDeletionWindowDays": 30,
-            "receivers": ["sns"],
-            "prometheusRetentionDays": 30,
-            "prometheusStorageGib": 200,
-            "prometheusReplicas": 2,
-            "thresholds": {
-                "gpuMemoryUsedPercent": 90,
-                "gpuIdleMinutes": 120,
-                "gpuPendingPodMinutes": 10,
-                "inferenceErrorRatePercent": 1,
-                "inferenceP99LatencySeconds": 1.0,
-                "scrapeDownMinutes": 5,
-            },
-        },
-        "storage": {
-            "noncurrentVersionExpirationDays": 365,
-            "newerNoncurrentVersions": 10,
-            "transitionDays": 90,
-            "accessLogExpirationDays": 365,
-            "kmsDeletionWindowDays": 30,
-            "objectLock": {
-                "mode": "GOVERNANCE",
-                "days": 30,
-                "purposes": ["models", "datasets", "pipeline-artifacts"],
-            },
-        },
-        "registry": {
-            "keepTaggedImages": 200,
-            "untaggedExpiryDays": 14,
-            "enhancedScanning": True,
-            "pullThroughCache": ["ecr-public", "quay"],
-            "kmsDeletionWindowDays": 30,
-        },
-        "modelRegistry": {
-            "instanceClass": "db.m7g.large",
-            "monitoringIntervalSeconds": 15,
-            "maxAllocatedStorageGb": 500,
-            "backupRetentionDays": 30,
-            "multiAz": True,
-            "deletionProtection": True,
-            "finalSnapshot": True,
-            "replicas": 2,
-        },
-        "loadBalancerController": {"replicas": 2},
-        "tenants": {
-            "gpuOvercommit": 1.0,
-            "quotaDefaults": {"cpu": "32", "memory": "128Gi", "pods": 100, "loadBalancers": 2},
-        },
-    },
+    profile: _profile(column) for column, profile in enumerate(_COLUMNS)
 }
+"""Each environment's defaults, nested as in a stack file (``{"network": {"azCount": 2}}``)."""
 
 
 def merge_over_profile(profile: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,14 @@ def test_profiles_set_overcommit_and_controller_replicas(stack, overcommit, repl
     assert team.name == "recsys" and team.owner and team.gpus > 0
 
 
+def test_a_tenant_takes_each_quota_it_leaves_unset_from_the_defaults():
+    # test profile: cpu 16, memory 64Gi, pods 50, loadBalancers 1
+    config = load("test", lambda t: t["teams"][0].update(memory="8Gi", loadBalancers=0))
+    [team] = config.tenants.effective_teams()
+    assert (team.cpu, team.memory, team.pods, team.load_balancers) == ("16", "8Gi", 50, 0)
+    assert config.tenants.teams[0].cpu is None  # the stack's own value stays unset
+
+
 def test_every_tenant_names_an_owner():
     def drop_owner(t: dict[str, Any]) -> None:
         del t["teams"][0]["owner"]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pulumi
+import pytest
 from mlops_platform.config import environment_from_config
 from mlops_platform.platform import MlopsPlatform
+from mlops_platform.platform.wiring import Wiring, straight_through
+from mlops_platform.serving.tenant import TenantArgs
+from mlops_platform.storage.artifact_store import ArtifactStoreArgs, BucketPurpose, StorageClass
+from mlops_platform.storage.container_registry import ContainerRegistryArgs
 
 from scripts.offline import run_program
 from tests.conftest import DEPLOY_PATH_ELSEWHERE
@@ -133,3 +139,68 @@ def test_no_spot_role_without_spot_pools_and_no_reserved_enis_without_custom_net
         pool["capacityType"] = "on-demand"
     on_demand = environment_from_config(_stack_values("test", **{"mlops:gpu": document}), "test")
     assert run_program(lambda: MlopsPlatform("p", on_demand), stack="test").of_type(SPOT_ROLE) == []
+
+
+# --- wiring: the effective config reaches the components as it is ---------------------------
+
+
+def _wiring(**overrides):
+    opts = pulumi.ResourceOptions()
+    values = {
+        "name_prefix": "acme-dev",
+        "tags": {"owner": "o"},
+        "protect": True,
+        "log_retention_days": 30,
+        "aws_opts": opts,
+        "k8s_opts": opts,
+    }
+    return Wiring(**(values | overrides))
+
+
+def test_a_section_reaches_its_component_as_it_is():
+    storage = environment_from_config(VALUES, "test").storage
+    args = straight_through(
+        ArtifactStoreArgs, storage, handled=("replication", "object_lock"), name_prefix="p"
+    )
+    # same-named keys pass unchanged: enums stay enums, numbers are the profile's
+    assert args.transition_storage_class is StorageClass.INTELLIGENT_TIERING
+    assert all(isinstance(purpose, BucketPurpose) for purpose in args.purposes)
+    assert args.kms_deletion_window_days == storage.kms_deletion_window_days == 14
+    assert args.noncurrent_version_expiration_days == 60
+    # keys the caller maps itself are not passed: the component keeps its defaults
+    assert args.replication_enabled is False and args.object_lock_mode is None
+
+
+def test_a_key_that_reaches_no_argument_is_an_error_not_dropped():
+    storage = environment_from_config(VALUES, "test").storage
+    with pytest.raises(TypeError, match=r"StorageConfig keys \['object_lock', 'replication'\]"):
+        straight_through(ArtifactStoreArgs, storage, name_prefix="p")
+
+
+def test_platform_values_go_to_the_components_that_take_them_and_unset_means_default():
+    wiring = _wiring()
+    registry = environment_from_config(VALUES, "test").registry
+    args = wiring.args(ContainerRegistryArgs, registry)
+    assert (args.name_prefix, args.tags, args.protect) == ("acme-dev", {"owner": "o"}, True)
+    assert args.keep_tagged_images == registry.keep_tagged_images
+    # an explicit value wins; None (unset) leaves the component's own default
+    team = environment_from_config(
+        {**VALUES, "mlops:tenants": json.dumps({"teams": [{"name": "a", "owner": "x"}]})}, "test"
+    ).tenants.effective_teams()[0]
+    default = straight_through(
+        TenantArgs,
+        team,
+        handled=("name",),
+        team="a",
+        name_prefix="p",
+        cluster_name="c",
+        cluster_arn="arn",
+        kubernetes_provider="provider",
+        artifact_bucket_arns={},
+        artifact_kms_key_arn="k",
+    )
+    assert team.https_egress_cidrs is None
+    assert (
+        default.https_egress_cidrs == TenantArgs.__dataclass_fields__["https_egress_cidrs"].default
+    )
+    assert default.pods == 50 and default.load_balancers == 1  # the test profile's quota
