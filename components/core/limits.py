@@ -26,6 +26,9 @@ CLOUDWATCH_RETENTION_DAYS: Final[tuple[int, ...]] = (
 RDS_BACKUP_RETENTION_DAYS: Final = (1, 35)
 """Automated RDS backup retention; 0 (no backups) is refused by the platform."""
 
+PROD_MIN_RDS_BACKUP_DAYS: Final = 7
+"""The least backup retention prod accepts (a week of point-in-time recovery)."""
+
 
 def range_problems(arg: str, value: Any, bounds: tuple[int, int], unit: str = "") -> list[Invalid]:
     """``value`` is not an integer within ``bounds`` (inclusive)."""

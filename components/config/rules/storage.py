@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from ...core.limits import PROD_MIN_RDS_BACKUP_DAYS
 from ...storage.artifact_store import BucketPurpose, StorageClass
 from ...storage.container_registry import repository_name_problems
 from ..model import EnvironmentConfig, Profile
 from .problem import Problem
 
 _IA_MIN_DAYS = 30
-_PROD_MIN_BACKUP_DAYS = 7
 
 
 def storage(config: EnvironmentConfig) -> list[Problem]:
@@ -126,12 +126,12 @@ def model_registry(config: EnvironmentConfig) -> list[Problem]:
             problems.append(
                 Problem(("modelRegistry", key), value, "prod's MLflow database keeps this on")
             )
-    if mlflow.backup_retention_days < _PROD_MIN_BACKUP_DAYS:
+    if mlflow.backup_retention_days < PROD_MIN_RDS_BACKUP_DAYS:
         problems.append(
             Problem(
                 ("modelRegistry", "backupRetentionDays"),
                 mlflow.backup_retention_days,
-                f"prod keeps at least {_PROD_MIN_BACKUP_DAYS} days of backups",
+                f"prod keeps at least {PROD_MIN_RDS_BACKUP_DAYS} days of backups",
             )
         )
     return problems
