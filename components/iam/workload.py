@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 import pulumi
 import pulumi_aws as aws
@@ -71,43 +71,62 @@ def _child_options(
     )
 
 
-def _workload_tags(
-    tags: Mapping[str, str] | None, namespace: str, service_account: str
-) -> dict[str, str]:
-    return merge_tags(tags, {"workload-namespace": namespace, "workload-sa": service_account})
+def _workload_tags(workload: WorkloadRoleArgs) -> dict[str, str]:
+    return merge_tags(
+        workload.get("tags"),
+        {"workload-namespace": workload["namespace"], "workload-sa": workload["service_account"]},
+    )
+
+
+class WorkloadRoleArgs(TypedDict):
+    """What both workload-role helpers take besides their trust's own inputs."""
+
+    name_prefix: str
+    """Physical-name prefix: the role is ``{name_prefix}-{role}``."""
+    role: str
+    """The role's name after the prefix."""
+    namespace: str
+    """Namespace of the service account (a DNS-1123 label)."""
+    service_account: str
+    """The service account the role is for (a DNS-1123 label)."""
+    policy: PolicyDocument
+    """The least-privilege inline policy: a dict (it may hold Outputs) or its JSON string."""
+    parent: NotRequired[pulumi.Resource | None]
+    """The children's parent; without it they take ``opts`` as given."""
+    permission_boundary_arn: NotRequired[pulumi.Input[str | None] | None]
+    """Boundary attached to the role."""
+    tags: NotRequired[Mapping[str, str] | None]
+    """Tags of the role (and association), with ``workload-namespace``/``workload-sa``."""
+    opts: NotRequired[pulumi.ResourceOptions | None]
+    """Options of every child (a provider, ``protect``...)."""
 
 
 def _role_and_policy(
-    helper: str,
-    name: str,
-    *,
-    role: str,
-    description: str,
-    trust: Mapping[str, Any],
-    name_prefix: str,
-    namespace: str,
-    service_account: str,
-    policy: PolicyDocument,
-    permission_boundary_arn: pulumi.Input[str | None] | None,
-    tags: Mapping[str, str] | None,
-    child: pulumi.ResourceOptions,
-) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """The checked role ``{name}-role`` (one-hour sessions) and its inline ``{name}-policy``."""
-    raise_if_invalid(helper, name, _workload_problems(namespace, service_account, policy))
+    helper: str, name: str, kind: str, trust: Mapping[str, Any], workload: WorkloadRoleArgs
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy, pulumi.ResourceOptions]:
+    """The checked role ``{name}-role`` (one-hour sessions), its inline ``{name}-policy`` and
+    the options their siblings take."""
+    namespace, service_account = workload["namespace"], workload["service_account"]
+    raise_if_invalid(
+        helper, name, _workload_problems(namespace, service_account, workload["policy"])
+    )
+    child = _child_options(workload.get("parent"), workload.get("opts"))
     iam_role = aws.iam.Role(
         f"{name}-role",
-        name=physical_name(role, NameKind.IAM_ROLE, name_prefix, owner=f"{helper} '{name}'"),
-        description=description,
+        name=physical_name(
+            workload["role"], NameKind.IAM_ROLE, workload["name_prefix"], owner=f"{helper} '{name}'"
+        ),
+        description=f"{kind} role of {namespace}/{service_account}",
         assume_role_policy=policy_json(trust),
-        permissions_boundary=permission_boundary_arn,
+        permissions_boundary=workload.get("permission_boundary_arn"),
         max_session_duration=3600,
-        tags=_workload_tags(tags, namespace, service_account),
+        tags=_workload_tags(workload),
         opts=child,
     )
     inline = aws.iam.RolePolicy(
-        f"{name}-policy", role=iam_role.name, policy=policy_json(policy), opts=child
+        f"{name}-policy", role=iam_role.name, policy=policy_json(workload["policy"]), opts=child
     )
-    return iam_role, inline
+    return iam_role, inline, child
 
 
 def pod_identity_trust(cluster_arn: pulumi.Input[str], namespace: str, service_account: str):
@@ -144,18 +163,10 @@ def pod_identity_trust(cluster_arn: pulumi.Input[str], namespace: str, service_a
 def pod_identity_role(
     name: str,
     *,
-    parent: pulumi.Resource | None = None,
-    name_prefix: str,
-    role: str,
     cluster_name: pulumi.Input[str],
     cluster_arn: pulumi.Input[str],
-    namespace: str,
-    service_account: str,
-    policy: PolicyDocument,
-    permission_boundary_arn: pulumi.Input[str | None] | None = None,
-    tags: Mapping[str, str] | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
-    opts: pulumi.ResourceOptions | None = None,
+    **workload: Unpack[WorkloadRoleArgs],
 ) -> WorkloadRole:
     """A workload role for EKS Pod Identity, with its inline policy and association.
 
@@ -164,22 +175,13 @@ def pod_identity_role(
     ``policy`` is the least-privilege document: a dict (it may hold Outputs) or its JSON
     string (e.g. ``ArtifactStore.read_only_policies[...]``, or :func:`merge_policy_documents`
     of several). ``parent`` is optional: without it the children take ``opts`` as given
-    (``opts`` also carries a provider, ``protect`` and the like).
+    (``opts`` also carries a provider, ``protect`` and the like). The other keywords:
+    :class:`WorkloadRoleArgs`.
     """
-    child = _child_options(parent, opts)
-    iam_role, inline = _role_and_policy(
-        "pod_identity_role",
-        name,
-        role=role,
-        description=f"EKS Pod Identity role of {namespace}/{service_account}",
-        trust=pod_identity_trust(cluster_arn, namespace, service_account),
-        name_prefix=name_prefix,
-        namespace=namespace,
-        service_account=service_account,
-        policy=policy,
-        permission_boundary_arn=permission_boundary_arn,
-        tags=tags,
-        child=child,
+    namespace, service_account = workload["namespace"], workload["service_account"]
+    trust = pod_identity_trust(cluster_arn, namespace, service_account)
+    iam_role, inline, child = _role_and_policy(
+        "pod_identity_role", name, "EKS Pod Identity", trust, workload
     )
     association = aws.eks.PodIdentityAssociation(
         f"{name}-pod-identity",
@@ -187,7 +189,7 @@ def pod_identity_role(
         namespace=namespace,
         service_account=service_account,
         role_arn=iam_role.arn,
-        tags=_workload_tags(tags, namespace, service_account),
+        tags=_workload_tags(workload),
         opts=pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[inline, *depends_on])
         ),
@@ -230,37 +232,19 @@ def irsa_trust(
 def irsa_role(
     name: str,
     *,
-    parent: pulumi.Resource | None = None,
-    name_prefix: str,
-    role: str,
     oidc_provider_arn: pulumi.Input[str],
     oidc_issuer_url: pulumi.Input[str],
-    namespace: str,
-    service_account: str,
-    policy: PolicyDocument,
-    permission_boundary_arn: pulumi.Input[str | None] | None = None,
-    tags: Mapping[str, str] | None = None,
-    opts: pulumi.ResourceOptions | None = None,
+    **workload: Unpack[WorkloadRoleArgs],
 ) -> WorkloadRole:
     """A workload role for IRSA (for charts that need the role-arn annotation).
 
-    Annotate the service account with ``eks.amazonaws.com/role-arn: <role.arn>``.
-    ``policy``, ``parent`` and ``opts`` as for :func:`pod_identity_role`.
+    Annotate the service account with ``eks.amazonaws.com/role-arn: <role.arn>``. The other
+    keywords as for :func:`pod_identity_role` (:class:`WorkloadRoleArgs`).
     """
-    iam_role, inline = _role_and_policy(
-        "irsa_role",
-        name,
-        role=role,
-        description=f"IRSA role of {namespace}/{service_account}",
-        trust=irsa_trust(oidc_provider_arn, oidc_issuer_url, namespace, service_account),
-        name_prefix=name_prefix,
-        namespace=namespace,
-        service_account=service_account,
-        policy=policy,
-        permission_boundary_arn=permission_boundary_arn,
-        tags=tags,
-        child=_child_options(parent, opts),
+    trust = irsa_trust(
+        oidc_provider_arn, oidc_issuer_url, workload["namespace"], workload["service_account"]
     )
+    iam_role, inline, _ = _role_and_policy("irsa_role", name, "IRSA", trust, workload)
     return WorkloadRole(iam_role, inline, None)
 
 
