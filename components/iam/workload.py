@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NotRequired, Protocol, TypedDict, Unpack
+from typing import Any, Protocol, TypedDict, Unpack
 
 import pulumi
 import pulumi_aws as aws
@@ -78,9 +78,7 @@ def _workload_tags(workload: WorkloadRoleArgs) -> dict[str, str]:
     )
 
 
-class WorkloadRoleArgs(TypedDict):
-    """What both workload-role helpers take besides their trust's own inputs."""
-
+class _WorkloadRoleRequired(TypedDict):
     name_prefix: str
     """Physical-name prefix: the role is ``{name_prefix}-{role}``."""
     role: str
@@ -91,14 +89,35 @@ class WorkloadRoleArgs(TypedDict):
     """The service account the role is for (a DNS-1123 label)."""
     policy: PolicyDocument
     """The least-privilege inline policy: a dict (it may hold Outputs) or its JSON string."""
-    parent: NotRequired[pulumi.Resource | None]
+
+
+class WorkloadRoleArgs(_WorkloadRoleRequired, total=False):
+    """What both workload-role helpers take besides their trust's own inputs (the five above
+    are required)."""
+
+    parent: pulumi.Resource | None
     """The children's parent; without it they take ``opts`` as given."""
-    permission_boundary_arn: NotRequired[pulumi.Input[str | None] | None]
+    permission_boundary_arn: pulumi.Input[str | None] | None
     """Boundary attached to the role."""
-    tags: NotRequired[Mapping[str, str] | None]
+    tags: Mapping[str, str] | None
     """Tags of the role (and association), with ``workload-namespace``/``workload-sa``."""
-    opts: NotRequired[pulumi.ResourceOptions | None]
+    opts: pulumi.ResourceOptions | None
     """Options of every child (a provider, ``protect``...)."""
+
+
+_OPTIONAL_KEYS = WorkloadRoleArgs.__optional_keys__
+
+
+def _check_keywords(helper: str, workload: WorkloadRoleArgs) -> None:
+    """A missing or unknown keyword is a TypeError, as for a plain signature (an unknown one
+    is never dropped silently: a misspelt ``permission_boundary_arn`` would leave a role
+    without its boundary)."""
+    missing = sorted(WorkloadRoleArgs.__required_keys__ - set(workload))
+    unknown = sorted(set(workload) - WorkloadRoleArgs.__required_keys__ - _OPTIONAL_KEYS)
+    problems = [f"missing keyword argument(s): {', '.join(missing)}"] if missing else []
+    problems += [f"unknown keyword argument(s): {', '.join(unknown)}"] if unknown else []
+    if problems:
+        raise TypeError(f"{helper}() " + "; ".join(problems))
 
 
 def _role_and_policy(
@@ -106,6 +125,7 @@ def _role_and_policy(
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy, pulumi.ResourceOptions]:
     """The checked role ``{name}-role`` (one-hour sessions), its inline ``{name}-policy`` and
     the options their siblings take."""
+    _check_keywords(helper, workload)
     namespace, service_account = workload["namespace"], workload["service_account"]
     raise_if_invalid(
         helper, name, _workload_problems(namespace, service_account, workload["policy"])

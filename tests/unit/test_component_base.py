@@ -199,3 +199,27 @@ def test_value_checks():
         ("cidrs[4]", "a CIDR"),
     ]
     assert cidr_problems("v4", ["2001:db8::/32"], allowed="IPv4", ipv4_only=True)[0].arg == "v4[0]"
+
+
+def test_workload_role_keywords_are_checked_like_a_signature():
+    from mlops_platform.iam import pod_identity_role  # noqa: PLC0415
+
+    def build(**kwargs: object) -> None:
+        run_program(
+            lambda: pod_identity_role(
+                "ctl",
+                cluster_name="ml-dev",
+                cluster_arn=CLUSTER_ARN,
+                name_prefix="team-dev",
+                role="controller",
+                namespace="ops",
+                service_account="ctl",
+                **kwargs,  # type: ignore[arg-type]
+            )
+        )
+
+    with pytest.raises(TypeError, match=r"missing keyword argument\(s\): policy"):
+        build()
+    # a misspelt boundary is refused, never dropped
+    with pytest.raises(TypeError, match=r"unknown keyword argument\(s\): permission_boundary$"):
+        build(policy={"Statement": [{"Sid": "A"}]}, permission_boundary="arn:aws:iam::1:policy/b")
