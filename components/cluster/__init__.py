@@ -1,4 +1,6 @@
-"""The cluster domain: ``ServingCluster`` (private EKS, access entries, add-ons, system nodes)."""
+"""The cluster domain: ``ServingCluster`` (private EKS, access entries, add-ons, system nodes)
+and what the pieces on the cluster share (:mod:`.kubernetes`: chart releases, system-node
+placement, Pod Security labels, security contexts)."""
 
 from .serving_cluster import (
     AddonVersions,

@@ -25,7 +25,6 @@ IAM roles of the control plane and nodes come in as ARNs from
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -37,13 +36,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
-from ..core.kms import LOGS_KEY_USE_ACTIONS, key_admin_statement
-from ..core.limits import kms_deletion_window_problems, retention_problems
+from ..core.component import Component
 from ..core.naming import NameKind, physical_name
 from ..core.nodes import IMDS_HOP_LIMIT
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..core.versions import (
     COREDNS_ADDON,
@@ -54,7 +50,10 @@ from ..core.versions import (
     SYSTEM_NODE_AMI_RELEASE,
     VPC_CNI_ADDON,
 )
-from ..iam import POLICY_VERSION, WorkloadRole, pod_identity_role, policy_json
+from ..iam import PodIdentity, WorkloadRole, policy_json
+from .documents import ebs_csi_policy, key_policy, kubeconfig_json
+from .kubernetes import SYSTEM_NODE_LABELS
+from .validation import cluster_problems
 
 LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 """Every EKS control-plane log type; all are always on."""
@@ -70,14 +69,6 @@ ENI_CONFIG_API_VERSION = "crd.k8s.amazonaws.com/v1alpha1"
 """The ENIConfig custom resource of the VPC CNI (its CRD ships with the vpc-cni add-on)."""
 ENI_CONFIG_LABEL = "topology.kubernetes.io/zone"
 """Node label whose value names a node's ENIConfig: one ENIConfig per AZ, named after it."""
-
-_ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
-_K8S_VERSION = re.compile(r"^1\.\d{2}$")
-_AMI_RELEASE = re.compile(r"^1\.\d{2}\.\d+-\d{8}$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
-_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 
 
 class SupportType(StrEnum):
@@ -219,7 +210,7 @@ class ServingClusterArgs:
     """Tags merged into every taggable child."""
 
 
-class ServingCluster(pulumi.ComponentResource):
+class ServingCluster(Component, legacy_module="serving_cluster"):
     """A private, encrypted, fully logged EKS cluster with its system nodes and add-ons."""
 
     cluster_name: pulumi.Output[str]
@@ -255,29 +246,16 @@ class ServingCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ServingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("ServingCluster"),
-            name,
-            None,
-            component_options("serving_cluster", "ServingCluster", opts),
-        )
-        args = accept_args("ServingCluster", name, args, self.validate)
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(
-            parent=self, protect=args.protect, retain_on_delete=args.protect
-        )
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
-        region = aws.get_region_output(opts=invoke).region
+        super().__init__(name, opts)
+        args = self.accept(args, self.validate)
+        child, stateful = self.child(), self.stateful(args.protect)
+        account, partition, region = self.aws.account, self.aws.partition, self.aws.region
 
         cluster_name = physical_name(
-            "eks", NameKind.EKS_CLUSTER, args.name_prefix, owner=_owner(name)
+            "eks", NameKind.EKS_CLUSTER, args.name_prefix, owner=self.owner
         )
         log_group_name = f"/aws/eks/{cluster_name}/cluster"
-        log_group_arn = pulumi.Output.concat(
-            "arn:", partition, ":logs:", region, ":", account, ":log-group:", log_group_name
-        )
+        log_group_arn = self.aws.arn("logs", f"log-group:{log_group_name}")
 
         # 1. The CMK for secrets and logs.
         self.key = aws.kms.Key(
@@ -294,9 +272,7 @@ class ServingCluster(pulumi.ComponentResource):
         aws.kms.Alias(
             f"{name}-secrets-key-alias",
             name="alias/"
-            + physical_name(
-                "eks-secrets", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)
-            ),
+            + physical_name("eks-secrets", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -340,7 +316,7 @@ class ServingCluster(pulumi.ComponentResource):
             # Managed add-ons below replace the self-managed defaults.
             bootstrap_self_managed_addons=False,
             tags=merge_tags(args.tags, {"role": "serving-cluster"}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+            opts=self.child(depends_on=[self.log_group]),
         )
 
         # 4. Access entries and IRSA.
@@ -423,7 +399,7 @@ class ServingCluster(pulumi.ComponentResource):
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-system-nodes",
             name=physical_name(
-                "system-nodes", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=_owner(name)
+                "system-nodes", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=self.owner
             ),
             description=f"System nodes of {cluster_name}",
             update_default_version=True,
@@ -479,27 +455,27 @@ class ServingCluster(pulumi.ComponentResource):
                 version=self.launch_template.latest_version.apply(str),
             ),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
-            labels={"role": "system"},
+            labels=dict(SYSTEM_NODE_LABELS),
             tags=merge_tags(args.tags, {"role": "system-nodes"}),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=before_compute,
-                ignore_changes=["scalingConfig.desiredSize"],
+            opts=self.child(
+                depends_on=before_compute, ignore_changes=["scalingConfig.desiredSize"]
             ),
         )
 
         # 9. Add-ons that need nodes; the EBS CSI driver with its own Pod Identity role.
-        self.ebs_csi_role: WorkloadRole = pod_identity_role(
+        roles = PodIdentity(
+            self,
+            args.name_prefix,
+            self.cluster.name,
+            self.cluster.arn,
+            args.permission_boundary_arn,
+        )
+        self.ebs_csi_role: WorkloadRole = roles.role(
             f"{name}-ebs-csi",
-            parent=self,
-            name_prefix=args.name_prefix,
             role="ebs-csi-driver",
-            cluster_name=self.cluster.name,
-            cluster_arn=self.cluster.arn,
             namespace=EBS_CSI_NAMESPACE,
             service_account=EBS_CSI_SERVICE_ACCOUNT,
             policy=ebs_csi_policy(partition, region, account),
-            permission_boundary_arn=args.permission_boundary_arn,
             tags=args.tags,
             depends_on=[pod_identity_agent],
         )
@@ -510,7 +486,7 @@ class ServingCluster(pulumi.ComponentResource):
                 "aws-ebs-csi-driver",
                 versions.ebs_csi_driver,
                 args,
-                [self.node_group, *filter(None, [self.ebs_csi_role.association])],
+                [self.node_group, self.ebs_csi_role.ready],
             ),
         ]
         self.ready: list[pulumi.Resource] = [
@@ -522,30 +498,19 @@ class ServingCluster(pulumi.ComponentResource):
         """Depend on these before deploying workloads or other nodes (nodes, DNS, storage,
         pod-subnet ENIConfigs and API reachability are in place)."""
 
-        self.cluster_name = self.cluster.name
-        self.cluster_arn = self.cluster.arn
-        self.endpoint = self.cluster.endpoint
-        self.certificate_authority = self.cluster.certificate_authority.apply(
-            lambda ca: ca.data or ""
-        )
-        self.oidc_provider_arn = self.oidc_provider.arn
-        self.oidc_issuer_url = issuer
-        self.cluster_security_group_id = cluster_sg
-        self.node_role_arn = pulumi.Output.from_input(args.node_role_arn)
-        self.kms_key_arn = self.key.arn
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "cluster_arn": self.cluster_arn,
-                "endpoint": self.endpoint,
-                "certificate_authority": self.certificate_authority,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "oidc_issuer_url": self.oidc_issuer_url,
-                "cluster_security_group_id": self.cluster_security_group_id,
-                "node_role_arn": self.node_role_arn,
-                "kms_key_arn": self.kms_key_arn,
-                "kubeconfig": self.kubeconfig,
-            }
+        self.publish(
+            cluster_name=self.cluster.name,
+            cluster_arn=self.cluster.arn,
+            endpoint=self.cluster.endpoint,
+            certificate_authority=self.cluster.certificate_authority.apply(
+                lambda ca: ca.data or ""
+            ),
+            oidc_provider_arn=self.oidc_provider.arn,
+            oidc_issuer_url=issuer,
+            cluster_security_group_id=cluster_sg,
+            node_role_arn=pulumi.Output.from_input(args.node_role_arn),
+            kms_key_arn=self.key.arn,
+            kubeconfig=self.kubeconfig,
         )
 
     # --- validation ------------------------------------------------------------------------
@@ -553,62 +518,7 @@ class ServingCluster(pulumi.ComponentResource):
     @staticmethod
     def validate(args: ServingClusterArgs) -> list[Invalid]:
         """Every problem with ``args``, each naming the argument."""
-        problems: list[Invalid] = []
-        if not _K8S_VERSION.match(args.version):
-            problems.append(Invalid("version", args.version, "a Kubernetes minor, e.g. 1.34"))
-        problems += _endpoint_problems(args)
-        problems += kms_deletion_window_problems(
-            "kms_deletion_window_days", args.kms_deletion_window_days
-        )
-        problems += retention_problems("log_retention_days", args.log_retention_days)
-        for field_name, version in vars(args.addon_versions).items():
-            if not _ADDON_VERSION.match(version):
-                problems.append(
-                    Invalid(
-                        f"addon_versions.{field_name}",
-                        version,
-                        "a pinned EKS add-on build, e.g. v1.21.1-eksbuild.1",
-                    )
-                )
-        kube_proxy = args.addon_versions.kube_proxy
-        if _ADDON_VERSION.match(kube_proxy) and not kube_proxy.startswith(f"v{args.version}."):
-            problems.append(
-                Invalid(
-                    "addon_versions.kube_proxy",
-                    kube_proxy,
-                    f"kube-proxy's minor follows the cluster's: a v{args.version}.x build",
-                )
-            )
-        problems += _node_problems(args)
-        problems += _api_ingress_problems(args)
-        problems += _pod_subnet_problems(args)
-        for arg, roles in (
-            ("admin_roles", args.admin_roles),
-            ("read_only_roles", args.read_only_roles),
-        ):
-            for label in roles:
-                if not _LABEL.match(label):
-                    problems.append(
-                        Invalid(
-                            f"{arg}[{label!r}]",
-                            label,
-                            "labels are lowercase letters, digits and '-', at most 32 characters",
-                        )
-                    )
-        if args.read_only_roles and not args.read_only_namespaces:
-            problems.append(
-                Invalid(
-                    "read_only_namespaces",
-                    [],
-                    "read-only roles are scoped to namespaces: list at least one",
-                )
-            )
-        problems += [
-            Invalid(f"read_only_namespaces[{i}]", ns, "a DNS-1123 label")
-            for i, ns in enumerate(args.read_only_namespaces)
-            if not _K8S_NAME.match(ns)
-        ]
-        return problems
+        return cluster_problems(args)
 
     # --- children --------------------------------------------------------------------------
 
@@ -628,7 +538,7 @@ class ServingCluster(pulumi.ComponentResource):
             principal_arn=principal_arn,
             type="STANDARD",
             tags=merge_tags(args.tags, {"role": f"access-{key}"}),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         aws.eks.AccessPolicyAssociation(
             f"{name}-access-{key}",
@@ -639,7 +549,7 @@ class ServingCluster(pulumi.ComponentResource):
                 type="namespace" if namespaces else "cluster",
                 namespaces=namespaces,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+            opts=self.child(depends_on=[entry]),
         )
         self.access_entries.append(entry)
 
@@ -671,7 +581,7 @@ class ServingCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
 
     def _eni_configs(
@@ -695,8 +605,7 @@ class ServingCluster(pulumi.ComponentResource):
                 ),
                 spec={"subnet": subnet, "securityGroups": [security_group_id]},
                 # The ENIConfig CRD ships with the vpc-cni add-on; the API must be reachable.
-                opts=pulumi.ResourceOptions(
-                    parent=self,
+                opts=self.child(
                     provider=self.kubernetes_provider,
                     depends_on=[vpc_cni, *self.api_ingress_rules],
                 ),
@@ -724,58 +633,9 @@ class ServingCluster(pulumi.ComponentResource):
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=merge_tags(args.tags, {"role": f"addon-{addon}"}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=self.child(depends_on=depends_on),
         )
         return self.addons[addon]
-
-
-def _node_problems(args: ServingClusterArgs) -> list[Invalid]:
-    problems: list[Invalid] = []
-    if (
-        not (
-            0
-            <= args.system_node_min_size
-            <= args.system_node_desired_size
-            <= args.system_node_max_size
-        )
-        or args.system_node_max_size < 1
-    ):
-        problems.append(
-            Invalid(
-                "system_node_desired_size",
-                {
-                    "min": args.system_node_min_size,
-                    "desired": args.system_node_desired_size,
-                    "max": args.system_node_max_size,
-                },
-                "0 <= min <= desired <= max and max >= 1",
-            )
-        )
-    if not 1 <= args.system_node_max_unavailable <= max(args.system_node_max_size, 1):
-        problems.append(
-            Invalid(
-                "system_node_max_unavailable",
-                args.system_node_max_unavailable,
-                "between 1 and system_node_max_size",
-            )
-        )
-    if args.system_node_disk_gib < 20:
-        problems.append(
-            Invalid("system_node_disk_gib", args.system_node_disk_gib, "at least 20 GiB")
-        )
-    release = args.system_node_ami_release_version
-    if release is not None and not (
-        _AMI_RELEASE.match(release) and release.startswith(f"{args.version}.")
-    ):
-        problems.append(
-            Invalid(
-                "system_node_ami_release_version",
-                release,
-                f"an EKS AMI release of Kubernetes {args.version} (`<k8s>.<patch>-<YYYYMMDD>`), "
-                f"e.g. {SYSTEM_NODE_AMI_RELEASE} for {KUBERNETES_VERSION}",
-            )
-        )
-    return problems
 
 
 _Source = tuple[str, pulumi.Input[str], pulumi.Input[str] | None, pulumi.Input[str] | None]
@@ -795,75 +655,6 @@ def _api_sources(args: ServingClusterArgs) -> list[_Source]:
         key = group if isinstance(group, str) else f"sg-{i + 1}"
         sources.append((key, group, None, group))
     return sources
-
-
-def _api_ingress_problems(args: ServingClusterArgs) -> list[Invalid]:
-    problems: list[Invalid] = []
-    seen: set[str] = set()
-    for i, cidr in enumerate(args.api_ingress_cidrs):
-        if not isinstance(cidr, str):
-            continue  # an Output (e.g. the VPC CIDR): AWS checks it
-        arg = f"api_ingress_cidrs[{i}]"
-        try:
-            network = ipaddress.IPv4Network(cidr, strict=True)
-        except ValueError:
-            problems.append(
-                Invalid(arg, cidr, "an IPv4 CIDR with host bits zero, e.g. 10.0.0.0/16")
-            )
-            continue
-        if network.prefixlen == 0:
-            problems.append(
-                Invalid(
-                    arg,
-                    cidr,
-                    "the whole internet (0.0.0.0/0) is never allowed to the API; list the "
-                    "VPC, VPN or runner ranges",
-                )
-            )
-        if cidr in seen:
-            problems.append(Invalid(arg, cidr, "listed twice; each CIDR once"))
-        seen.add(cidr)
-    for i, group in enumerate(args.api_ingress_security_group_ids):
-        if not isinstance(group, str):
-            continue
-        arg = f"api_ingress_security_group_ids[{i}]"
-        if not _SECURITY_GROUP.match(group):
-            problems.append(Invalid(arg, group, "a security group ID, e.g. sg-0123456789abcdef0"))
-        elif group in seen:
-            problems.append(Invalid(arg, group, "listed twice; each security group once"))
-        seen.add(group)
-    return problems
-
-
-def _pod_subnet_problems(args: ServingClusterArgs) -> list[Invalid]:
-    subnets, zones = list(args.pod_subnet_ids), list(args.availability_zones)
-    if not subnets:
-        return []
-    problems: list[Invalid] = []
-    if len(zones) != len(subnets):
-        problems.append(
-            Invalid(
-                "availability_zones",
-                zones,
-                f"one AZ per pod subnet, in the same order ({len(subnets)} pod subnets given)",
-            )
-        )
-    problems += [
-        Invalid(f"pod_subnet_ids[{i}]", subnet, "a subnet ID, e.g. subnet-0123456789abcdef0")
-        for i, subnet in enumerate(subnets)
-        if isinstance(subnet, str) and not _SUBNET.match(subnet)
-    ]
-    plain = [z for z in zones if isinstance(z, str)]
-    problems += [
-        Invalid(f"availability_zones[{i}]", zone, "an AZ name, e.g. us-east-1a")
-        for i, zone in enumerate(zones)
-        if isinstance(zone, str) and not _K8S_NAME.match(zone)
-    ]
-    if len(set(plain)) != len(plain):
-        problems.append(
-            Invalid("availability_zones", zones, "each AZ once: it names that AZ's ENIConfig")
-        )
-    return problems
 
 
 def vpc_cni_configuration(*, enable_network_policy: bool, custom_networking: bool) -> str | None:
@@ -899,228 +690,3 @@ def access_label(role_arn: str) -> str:
 def _issuer(identities: Sequence[Any]) -> str:
     oidcs = identities[0].oidcs if identities else None
     return (oidcs[0].issuer or "") if oidcs else ""
-
-
-def _endpoint_problems(args: ServingClusterArgs) -> list[Invalid]:
-    problems: list[Invalid] = []
-    cidrs = list(args.public_access_cidrs)
-    if args.endpoint_public_access and not cidrs:
-        problems.append(
-            Invalid(
-                "public_access_cidrs",
-                [],
-                "a public endpoint needs an allowlist of CIDRs (e.g. your VPN's egress range)",
-            )
-        )
-    if not args.endpoint_public_access and cidrs:
-        problems.append(
-            Invalid(
-                "public_access_cidrs",
-                cidrs,
-                "has no effect while endpoint_public_access is false; remove it",
-            )
-        )
-    for i, cidr in enumerate(cidrs):
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            problems.append(
-                Invalid(f"public_access_cidrs[{i}]", cidr, "an IPv4 CIDR, e.g. 203.0.113.0/24")
-            )
-            continue
-        if network.prefixlen == 0:
-            problems.append(
-                Invalid(
-                    f"public_access_cidrs[{i}]",
-                    cidr,
-                    "the whole internet (0.0.0.0/0) is never allowed; list specific ranges",
-                )
-            )
-    return problems
-
-
-# --- documents -------------------------------------------------------------------------------
-
-
-def key_policy(
-    partition: pulumi.Input[str],
-    account: pulumi.Input[str],
-    region: pulumi.Input[str],
-    cluster_role_arn: pulumi.Input[str],
-    log_group_arn: pulumi.Input[str],
-) -> dict[str, Any]:
-    """The secrets/logs key policy: account administration (explicit actions, no ``kms:*``),
-    use by the cluster role, and use by CloudWatch Logs for this cluster's log group only.
-
-    ``Resource: "*"`` in a key policy means this key.
-    """
-    root = pulumi.Output.concat("arn:", partition, ":iam::", account, ":root")
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            key_admin_statement(root),
-            {
-                "Sid": "ClusterRoleUsesKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": cluster_role_arn},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "ClusterRoleGrantsForEks",
-                "Effect": "Allow",
-                "Principal": {"AWS": cluster_role_arn},
-                "Action": ["kms:CreateGrant"],
-                "Resource": "*",
-                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-            {
-                "Sid": "CloudWatchLogsUsesKey",
-                "Effect": "Allow",
-                "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
-                "Action": list(LOGS_KEY_USE_ACTIONS),
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            },
-        ],
-    }
-
-
-def ebs_csi_policy(
-    partition: pulumi.Input[str], region: pulumi.Input[str], account: pulumi.Input[str]
-) -> dict[str, Any]:
-    """Least privilege for the EBS CSI controller: only volumes and snapshots it tagged.
-
-    The driver tags what it creates with ``ebs.csi.aws.com/cluster = true``; creation
-    requires that tag, and attach/modify/delete act only on resources carrying it.
-    """
-
-    def arn(kind: str) -> pulumi.Output[str]:
-        return pulumi.Output.concat("arn:", partition, ":ec2:", region, ":", account, f":{kind}/*")
-
-    volume, snapshot, instance = arn("volume"), arn("snapshot"), arn("instance")
-    owned = {"StringEquals": {"aws:ResourceTag/ebs.csi.aws.com/cluster": "true"}}
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "EbsCsiDescribe",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:DescribeAvailabilityZones",
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeSnapshots",
-                    "ec2:DescribeTags",
-                    "ec2:DescribeVolumes",
-                    "ec2:DescribeVolumesModifications",
-                ],
-                "Resource": "*",
-            },
-            {
-                "Sid": "EbsCsiCreateTaggedVolumes",
-                "Effect": "Allow",
-                "Action": ["ec2:CreateVolume"],
-                "Resource": [volume],
-                "Condition": {"StringEquals": {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}},
-            },
-            {
-                "Sid": "EbsCsiCreateFromSnapshots",
-                "Effect": "Allow",
-                "Action": ["ec2:CreateVolume"],
-                "Resource": [snapshot],
-            },
-            {
-                "Sid": "EbsCsiTagOnCreate",
-                "Effect": "Allow",
-                "Action": ["ec2:CreateTags"],
-                "Resource": [volume, snapshot],
-                "Condition": {
-                    "StringEquals": {"ec2:CreateAction": ["CreateVolume", "CreateSnapshot"]}
-                },
-            },
-            {
-                "Sid": "EbsCsiManageOwnedVolumes",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:AttachVolume",
-                    "ec2:DetachVolume",
-                    "ec2:ModifyVolume",
-                    "ec2:DeleteVolume",
-                    "ec2:CreateSnapshot",
-                    "ec2:CreateTags",
-                    "ec2:DeleteTags",
-                ],
-                "Resource": [volume],
-                "Condition": owned,
-            },
-            {
-                "Sid": "EbsCsiAttachToInstances",
-                "Effect": "Allow",
-                "Action": ["ec2:AttachVolume", "ec2:DetachVolume"],
-                "Resource": [instance],
-            },
-            {
-                "Sid": "EbsCsiSnapshots",
-                "Effect": "Allow",
-                "Action": ["ec2:CreateSnapshot"],
-                "Resource": [snapshot],
-                "Condition": {"StringEquals": {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}},
-            },
-            {
-                "Sid": "EbsCsiManageOwnedSnapshots",
-                "Effect": "Allow",
-                "Action": ["ec2:DeleteSnapshot", "ec2:CreateTags", "ec2:DeleteTags"],
-                "Resource": [snapshot],
-                "Condition": owned,
-            },
-        ],
-    }
-
-
-def kubeconfig_json(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
-    """A kubeconfig (JSON is YAML) that gets a token with ``aws eks get-token``."""
-    user = f"{cluster_name}-aws"
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-                }
-            ],
-            "contexts": [
-                {"name": cluster_name, "context": {"cluster": cluster_name, "user": user}}
-            ],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": user,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                cluster_name,
-                                "--region",
-                                region,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        },
-        indent=2,
-    )
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"ServingCluster '{name}'"

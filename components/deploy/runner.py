@@ -36,12 +36,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..core.coercion import accept_args
-from ..core.kms import KEY_ADMIN_ACTIONS, LOGS_KEY_USE_ACTIONS
+from ..cluster.documents import logs_key_use_statement
+from ..core.component import Component
+from ..core.kms import key_admin_statement
 from ..core.limits import kms_deletion_window_problems, retention_problems
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..iam import POLICY_VERSION, policy_json, statement
 
@@ -127,7 +127,7 @@ class DeployRunnerArgs:
     """Tags merged into every taggable child."""
 
 
-class DeployRunner(pulumi.ComponentResource):
+class DeployRunner(Component, legacy_module="deploy_runner"):
     """A CodeBuild-hosted GitHub Actions runner in the VPC's private subnets."""
 
     project_name: pulumi.Output[str]
@@ -148,29 +148,13 @@ class DeployRunner(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DeployRunnerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("DeployRunner"),
-            name,
-            None,
-            component_options("deploy_runner", "DeployRunner", opts),
-        )
-        args = accept_args("DeployRunner", name, args, self.validate)
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(
-            parent=self, protect=args.protect, retain_on_delete=args.protect
-        )
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
-        region = aws.get_region_output(opts=invoke).region
+        super().__init__(name, opts)
+        args = self.accept(args, self.validate)
+        child, stateful = self.child(), self.stateful(args.protect)
+        arn = self.aws.arn
 
         project_name = physical_name("deploy", NameKind.CODEBUILD_PROJECT, args.name_prefix)
         log_group_name = f"/aws/codebuild/{project_name}"
-
-        def arn(service: str, resource: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(
-                "arn:", partition, f":{service}:", region, ":", account, f":{resource}"
-            )
 
         # 1. Key and log group before the project.
         self.key = aws.kms.Key(
@@ -180,8 +164,8 @@ class DeployRunner(pulumi.ComponentResource):
             deletion_window_in_days=args.kms_deletion_window_days,
             policy=policy_json(
                 runner_key_policy(
-                    pulumi.Output.concat("arn:", partition, ":iam::", account, ":root"),
-                    region,
+                    self.aws.root_arn,
+                    self.aws.region,
                     arn("logs", f"log-group:{log_group_name}"),
                 )
             ),
@@ -224,7 +208,7 @@ class DeployRunner(pulumi.ComponentResource):
             f"{name}-role",
             name=physical_name("deploy-runner", NameKind.IAM_ROLE, args.name_prefix),
             description=f"Service role of the deploy runner {project_name}",
-            assume_role_policy=policy_json(runner_trust(account, project_arn)),
+            assume_role_policy=policy_json(runner_trust(self.aws.account, project_arn)),
             permissions_boundary=args.permission_boundary_arn,
             max_session_duration=3600,
             tags=merge_tags(args.tags, {"role": "deploy-runner"}),
@@ -287,7 +271,7 @@ class DeployRunner(pulumi.ComponentResource):
             build_timeout=args.build_timeout_minutes,
             queued_timeout=args.queued_timeout_minutes,
             tags=merge_tags(args.tags, {"role": "deploy-runner"}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.egress]),
+            opts=self.child(depends_on=[self.policy, self.egress]),
         )
 
         # 5. One build per queued workflow job.
@@ -307,19 +291,12 @@ class DeployRunner(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.project_name = self.project.name
-        self.project_arn = self.project.arn
-        self.role_arn = self.role.arn
-        self.security_group_id = self.security_group.id
-        self.log_group_name = self.log_group.name
-        self.register_outputs(
-            {
-                "project_name": self.project_name,
-                "project_arn": self.project_arn,
-                "role_arn": self.role_arn,
-                "security_group_id": self.security_group_id,
-                "log_group_name": self.log_group_name,
-            }
+        self.publish(
+            project_name=self.project.name,
+            project_arn=self.project.arn,
+            role_arn=self.role.arn,
+            security_group_id=self.security_group.id,
+            log_group_name=self.log_group.name,
         )
 
     @staticmethod
@@ -382,21 +359,8 @@ def runner_key_policy(
     return {
         "Version": POLICY_VERSION,
         "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchLogsUsesKeyForRunnerLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
-                "Action": list(LOGS_KEY_USE_ACTIONS),
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            },
+            key_admin_statement(root),
+            logs_key_use_statement("CloudWatchLogsUsesKeyForRunnerLogs", region, log_group_arn),
         ],
     }
 

@@ -32,18 +32,20 @@ from enum import StrEnum
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
+from ..cluster.kubernetes import SYSTEM_NODE_LABELS, helm_release
+from ..core.checks import chart_problems, pattern_problems
+from ..core.component import Component
+from ..core.limits import range_problems
+from ..core.patterns import DURATION, IMAGE_TAG, SEMVER
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..core.versions import (
     CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_CHART_REPOSITORY,
     CLUSTER_AUTOSCALER_IMAGE_TAG,
 )
-from ..iam import POLICY_VERSION, pod_identity_role
+from ..iam import POLICY_VERSION, PodIdentity, arn_part, cluster_document
 
 DEFAULT_CHART_VERSION = CLUSTER_AUTOSCALER_CHART
 """The ``cluster-autoscaler`` chart pinned by default (:mod:`mlops_platform.core.versions`)."""
@@ -58,7 +60,7 @@ CHART_REPOSITORY = CLUSTER_AUTOSCALER_CHART_REPOSITORY
 CA_TAG_PREFIX = "k8s.io/cluster-autoscaler"
 """Prefix of the autoscaler's discovery and node-template tags."""
 
-SYSTEM_NODE_SELECTOR: dict[str, str] = {"role": "system"}
+SYSTEM_NODE_SELECTOR: dict[str, str] = SYSTEM_NODE_LABELS
 """The label ServingCluster puts on its system node group; the autoscaler runs there, never on
 the GPU nodes it may remove."""
 
@@ -73,11 +75,6 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
 }
 """Statements of the autoscaler's policy that ``Allow`` on resource ``*``, and why (same
 contract as :data:`mlops_platform.iam.documents.WILDCARD_RESOURCE_EXCEPTIONS`)."""
-
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_IMAGE_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
-_DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
 
 
 class Expander(StrEnum):
@@ -183,7 +180,7 @@ def _scaling_problems(args: ClusterAutoscalerArgs) -> list[Invalid]:
         "max_node_provision_time",
     ):
         value = getattr(args, arg)
-        if not isinstance(value, str) or not value or not _DURATION.fullmatch(value):
+        if not value or not DURATION.matches(value):
             problems.append(Invalid(arg, value, "a Go duration such as 10m or 1h30m"))
     threshold = args.scale_down_utilization_threshold
     if (
@@ -242,28 +239,15 @@ def validate(args: ClusterAutoscalerArgs) -> list[Invalid]:
     problems: list[Invalid] = []
     if not args.name_prefix.strip():
         problems.append(Invalid("name_prefix", args.name_prefix, "a non-empty prefix"))
-    if not _CHART_VERSION.match(args.chart_version):
-        problems.append(
-            Invalid("chart_version", args.chart_version, "an exact version such as 9.53.0")
-        )
-    if not args.chart_repository.startswith("https://"):
-        problems.append(Invalid("chart_repository", args.chart_repository, "an https:// URL"))
-    if not _IMAGE_TAG.match(args.image_tag):
+    problems += chart_problems(args, example=DEFAULT_CHART_VERSION, pattern=SEMVER)
+    if not IMAGE_TAG.matches(args.image_tag):
         problems.append(
             Invalid(
                 "image_tag", args.image_tag, "a pinned release tag such as v1.34.2, never latest"
             )
         )
-    for arg in ("namespace", "service_account"):
-        value = getattr(args, arg)
-        if not _K8S_NAME.match(value):
-            problems.append(Invalid(arg, value, "a DNS-1123 label"))
-    if (
-        isinstance(args.replicas, bool)
-        or not isinstance(args.replicas, int)
-        or not (1 <= args.replicas <= 3)
-    ):
-        problems.append(Invalid("replicas", args.replicas, "an integer from 1 to 3"))
+    problems += pattern_problems(args, "namespace", "service_account", allowed="a DNS-1123 label")
+    problems += range_problems("replicas", args.replicas, (1, 3))
     problems += _scaling_problems(args)
     problems += _expander_problems(args)
     return problems
@@ -384,12 +368,7 @@ def chart_values(
     return values
 
 
-def _arn_parts(arn: str) -> tuple[str, str, str]:
-    parts = arn.split(":")
-    return parts[1], parts[3], parts[4]
-
-
-class ClusterAutoscaler(pulumi.ComponentResource):
+class ClusterAutoscaler(Component, legacy_module="cluster_autoscaler"):
     """The Cluster Autoscaler, its Pod Identity role and the chart release."""
 
     role_arn: pulumi.Output[str]
@@ -404,65 +383,32 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("ClusterAutoscaler"),
-            name,
-            None,
-            component_options("cluster_autoscaler", "ClusterAutoscaler", opts),
-        )
-        args = accept_args("ClusterAutoscaler", name, args, validate)
+        super().__init__(name, opts)
+        args = self.accept(args, validate)
         tags = merge_tags(args.tags, {"mlops:component": "cluster-autoscaler"})
-        arn = pulumi.Output.from_input(args.cluster_arn)
-        region = arn.apply(lambda a: _arn_parts(a)[1])
-
-        document = pulumi.Output.all(arn, pulumi.Output.from_input(args.cluster_name)).apply(
-            lambda v: controller_policy(
-                partition=_arn_parts(v[0])[0],
-                region=_arn_parts(v[0])[1],
-                account=_arn_parts(v[0])[2],
-                cluster=v[1],
-            )
-        )
-        workload = pod_identity_role(
+        workload = PodIdentity.of(self, args).role(
             f"{name}-controller",
-            parent=self,
-            name_prefix=args.name_prefix,
             role="cluster-autoscaler",
-            cluster_name=args.cluster_name,
-            cluster_arn=args.cluster_arn,
             namespace=args.namespace,
             service_account=args.service_account,
-            policy=document,
-            permission_boundary_arn=args.permission_boundary_arn,
+            policy=cluster_document(args.cluster_arn, controller_policy, cluster=args.cluster_name),
             tags=tags,
         )
 
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name="cluster-autoscaler",
             chart="cluster-autoscaler",
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+            repository=args.chart_repository,
             namespace=args.namespace,
-            values=chart_values(args, args.cluster_name, region),
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.kubernetes_provider,
-                # Credentials must exist before the first pod starts, or it crash-loops.
-                depends_on=[workload.association or workload.policy],
-            ),
+            values=chart_values(args, args.cluster_name, arn_part(args.cluster_arn, "region")),
+            # Credentials must exist before the first pod starts, or it crash-loops.
+            opts=self.child(provider=args.kubernetes_provider, depends_on=[workload.ready]),
         )
         """The chart release."""
 
-        self.role_arn = workload.role.arn
-        self.chart_version = pulumi.Output.from_input(args.chart_version)
-        self.image_tag = pulumi.Output.from_input(args.image_tag)
-        self.register_outputs(
-            {
-                "role_arn": self.role_arn,
-                "chart_version": self.chart_version,
-                "image_tag": self.image_tag,
-            }
+        self.publish(
+            role_arn=workload.role.arn,
+            chart_version=pulumi.Output.from_input(args.chart_version),
+            image_tag=pulumi.Output.from_input(args.image_tag),
         )

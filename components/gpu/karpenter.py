@@ -13,22 +13,29 @@ their ``NodePool``/``EC2NodeClass`` objects after :attr:`Karpenter.release`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
+from ..cluster.kubernetes import CRITICAL_ADDONS_TOLERATION, helm_release
+from ..core.checks import chart_problems, pattern_problems
+from ..core.component import Component
 from ..core.naming import NameKind, physical_name
+from ..core.patterns import SEMVER
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..core.versions import KARPENTER_CHART, KARPENTER_CHART_REPOSITORY
-from ..iam import MANAGED_POLICY_ARNS, POLICY_VERSION, pod_identity_role, policy_json
+from ..iam import (
+    MANAGED_POLICY_ARNS,
+    POLICY_VERSION,
+    PodIdentity,
+    arn_part,
+    cluster_document,
+    policy_json,
+)
 
 CHART_VERSION = KARPENTER_CHART
 """Karpenter (controller and CRD charts) pinned by default."""
@@ -67,8 +74,6 @@ WILDCARD_RESOURCE_EXCEPTIONS: dict[str, str] = {
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 """Tag (value: the cluster name) by which EC2NodeClasses select subnets and security groups."""
-
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 @dataclass
@@ -335,12 +340,7 @@ def queue_policy(queue_arn: str, rule_arns: list[str]) -> dict[str, Any]:
     }
 
 
-def _arn_parts(arn: str) -> tuple[str, str, str]:
-    parts = arn.split(":")
-    return parts[1], parts[3], parts[4]
-
-
-class Karpenter(pulumi.ComponentResource):
+class Karpenter(Component, legacy_module="karpenter"):
     """Karpenter's controller with its role, interruption queue, node role and access entry."""
 
     node_role_name: pulumi.Output[str]
@@ -364,23 +364,14 @@ class Karpenter(pulumi.ComponentResource):
         args: KarpenterArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            component_token("Karpenter"),
-            name,
-            None,
-            component_options("karpenter", "Karpenter", opts),
-        )
-        args = accept_args("Karpenter", name, args, _problems)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__(name, opts)
+        args = self.accept(args, _problems)
+        child = self.child()
         tags = merge_tags(args.tags, {"mlops:component": "karpenter"})
-        arn = pulumi.Output.from_input(args.cluster_arn)
-        partition = arn.apply(lambda a: _arn_parts(a)[0])
 
         queue = aws.sqs.Queue(
             f"{name}-interruption-queue",
-            name=physical_name(
-                "karpenter", NameKind.SQS_QUEUE, args.name_prefix, owner=_owner(name)
-            ),
+            name=physical_name("karpenter", NameKind.SQS_QUEUE, args.name_prefix, owner=self.owner),
             message_retention_seconds=300,
             sqs_managed_sse_enabled=True,
             tags=tags,
@@ -416,7 +407,7 @@ class Karpenter(pulumi.ComponentResource):
         node_role = aws.iam.Role(
             f"{name}-node-role",
             name=physical_name(
-                "karpenter-node", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(name)
+                "karpenter-node", NameKind.IAM_ROLE, args.name_prefix, owner=self.owner
             ),
             description="Role of the nodes Karpenter launches",
             assume_role_policy=policy_json(
@@ -436,6 +427,7 @@ class Karpenter(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        partition = arn_part(args.cluster_arn, "partition")
         managed = list(MANAGED_POLICY_ARNS["node"])
         if args.node_ssm_access:
             managed.append("AmazonSSMManagedInstanceCore")
@@ -466,80 +458,49 @@ class Karpenter(pulumi.ComponentResource):
                 opts=child,
             )
 
-        document = pulumi.Output.all(
-            arn, pulumi.Output.from_input(args.cluster_name), queue.arn, node_role.arn
-        ).apply(
-            lambda v: controller_policy(
-                partition=_arn_parts(v[0])[0],
-                region=_arn_parts(v[0])[1],
-                account=_arn_parts(v[0])[2],
-                cluster_name=v[1],
-                queue_arn=v[2],
-                node_role_arn=v[3],
-            )
-        )
-        controller = pod_identity_role(
-            f"{name}-controller",
-            parent=self,
-            name_prefix=args.name_prefix,
-            role="karpenter-controller",
+        document = cluster_document(
+            args.cluster_arn,
+            controller_policy,
             cluster_name=args.cluster_name,
-            cluster_arn=args.cluster_arn,
+            queue_arn=queue.arn,
+            node_role_arn=node_role.arn,
+        )
+        controller = PodIdentity.of(self, args).role(
+            f"{name}-controller",
+            role="karpenter-controller",
             namespace=args.namespace,
             service_account=args.service_account,
             policy=document,
-            permission_boundary_arn=args.permission_boundary_arn,
             tags=tags,
         )
 
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        crds = k8s.helm.v3.Release(
+        crds = helm_release(
             f"{name}-crds",
-            name="karpenter-crd",
             chart=f"{args.chart_repository}/karpenter-crd",
             version=args.chart_version,
             namespace=args.namespace,
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=k8s_opts,
+            opts=self.child(provider=args.kubernetes_provider),
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-controller-release",
-            name="karpenter",
             chart=f"{args.chart_repository}/karpenter",
             version=args.chart_version,
             namespace=args.namespace,
             skip_crds=True,
-            atomic=True,
-            cleanup_on_fail=True,
-            values=controller_values(args, queue.name, arn.apply(lambda a: _arn_parts(a)[1])),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts,
-                pulumi.ResourceOptions(
-                    depends_on=[
-                        crds,
-                        controller.association or controller.policy,
-                        access_entry,
-                        queue_policy_resource,
-                    ]
-                ),
+            values=controller_values(args, queue.name, arn_part(args.cluster_arn, "region")),
+            opts=self.child(
+                provider=args.kubernetes_provider,
+                depends_on=[crds, controller.ready, access_entry, queue_policy_resource],
             ),
         )
         """The controller release; Karpenter NodePools and EC2NodeClasses depend on it."""
 
-        self.node_role_name = node_role.name
-        self.node_role_arn = node_role.arn
-        self.controller_role_arn = controller.role.arn
-        self.interruption_queue_name = queue.name
-        self.interruption_queue_arn = queue.arn
-        self.register_outputs(
-            {
-                "node_role_name": self.node_role_name,
-                "node_role_arn": self.node_role_arn,
-                "controller_role_arn": self.controller_role_arn,
-                "interruption_queue_name": self.interruption_queue_name,
-                "interruption_queue_arn": self.interruption_queue_arn,
-            }
+        self.publish(
+            node_role_name=node_role.name,
+            node_role_arn=node_role.arn,
+            controller_role_arn=controller.role.arn,
+            interruption_queue_name=queue.name,
+            interruption_queue_arn=queue.arn,
         )
 
 
@@ -568,28 +529,17 @@ def controller_values(
                 "limits": {"memory": "1Gi"},
             },
         },
-        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+        "tolerations": [dict(CRITICAL_ADDONS_TOLERATION)],
         "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
         "logLevel": "info",
     }
 
 
 def _problems(args: KarpenterArgs) -> list[Invalid]:
-    problems: list[Invalid] = []
-    if not re.fullmatch(r"\d+\.\d+\.\d+", args.chart_version):
-        problems.append(
-            Invalid(
-                "chart_version", args.chart_version, "a pinned version such as " + CHART_VERSION
-            )
-        )
-    if not args.chart_repository.startswith("oci://"):
-        problems.append(
-            Invalid("chart_repository", args.chart_repository, "an oci:// chart repository")
-        )
-    for arg in ("namespace", "service_account"):
-        value = getattr(args, arg)
-        if not _K8S_NAME.match(value):
-            problems.append(Invalid(arg, value, "a DNS-1123 label"))
+    problems = chart_problems(
+        args, example=CHART_VERSION, pattern=SEMVER, repository_scheme="oci://"
+    )
+    problems += pattern_problems(args, "namespace", "service_account", allowed="a DNS-1123 label")
     enis = args.reserved_enis
     if isinstance(enis, bool) or not isinstance(enis, int) or enis < 0:
         problems.append(
@@ -598,8 +548,3 @@ def _problems(args: KarpenterArgs) -> list[Invalid]:
     if args.replicas < 1:
         problems.append(Invalid("replicas", args.replicas, "at least 1 (2 for availability)"))
     return problems
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"Karpenter '{name}'"

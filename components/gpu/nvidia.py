@@ -26,13 +26,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
+from ..cluster.kubernetes import GPU_TOLERATION, helm_release, pod_security_labels
+from ..core.component import Component
 from ..core.labels import (
     ACCELERATOR_LABEL,
     AMI_FAMILY_LABEL,
     GPU_TAINT_KEY,
 )
-from ..core.tokens import component_options, component_token
+from ..core.patterns import CHART_VERSION, DNS_LABEL
 from ..core.validation import Invalid
 from ..core.versions import (
     DCGM_EXPORTER_CHART,
@@ -57,7 +58,6 @@ GPU_OPERATOR_REPOSITORY = GPU_OPERATOR_CHART_REPOSITORY
 DCGM_EXPORTER_REPOSITORY = DCGM_EXPORTER_CHART_REPOSITORY
 
 MAX_TIME_SLICING_REPLICAS = 48
-_CONFIG_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 
 DCGM_METRICS_CONFIG_MAP = "dcgm-exporter-metrics"
 """ConfigMap (in the NVIDIA namespace) holding the exporter's counters CSV."""
@@ -288,7 +288,7 @@ class NvidiaSoftwareArgs:
     """Extra Kubernetes labels on the namespace and ConfigMaps."""
 
 
-class NvidiaSoftware(pulumi.ComponentResource):
+class NvidiaSoftware(Component, legacy_module="nvidia"):
     """NVIDIA device plugin or GPU operator, DCGM exporter, and per-pool GPU sharing."""
 
     namespace: pulumi.Output[str]
@@ -306,15 +306,9 @@ class NvidiaSoftware(pulumi.ComponentResource):
         args: NvidiaSoftwareArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            component_token("NvidiaSoftware"),
-            name,
-            None,
-            component_options("nvidia", "NvidiaSoftware", opts),
-        )
-        args = accept_args("NvidiaSoftware", name, args, _problems)
-
-        child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        super().__init__(name, opts)
+        args = self.accept(args, _problems)
+        provider = args.kubernetes_provider
         mig = any(s.mig for s in args.sharing.values())
         labels = {"app.kubernetes.io/managed-by": "pulumi", **args.labels}
 
@@ -322,19 +316,12 @@ class NvidiaSoftware(pulumi.ComponentResource):
             f"{name}-namespace",
             metadata={
                 "name": args.namespace,
-                "labels": {
-                    **labels,
-                    # The plugin and the exporter mount host paths and device nodes.
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/audit": "privileged",
-                    "pod-security.kubernetes.io/warn": "privileged",
-                },
+                # The plugin and the exporter mount host paths and device nodes.
+                "labels": {**labels, **pod_security_labels("privileged")},
             },
-            opts=child,
+            opts=self.child(provider=provider),
         )
-        after_namespace = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(depends_on=[namespace])
-        )
+        after_namespace = self.child(provider=provider, depends_on=[namespace])
 
         configs = {DEFAULT_CONFIG_NAME: _yaml(device_plugin_config(None))}
         configs |= {key: _yaml(device_plugin_config(s)) for key, s in sorted(args.sharing.items())}
@@ -348,9 +335,7 @@ class NvidiaSoftware(pulumi.ComponentResource):
             data=configs,
             opts=after_namespace,
         )
-        after_config = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(depends_on=[namespace, config_map])
-        )
+        after_config = self.child(provider=provider, depends_on=[namespace, config_map])
         config_ref = {"name": "nvidia-device-plugin-configs", "default": DEFAULT_CONFIG_NAME}
 
         counters_csv = dcgm_counters_csv(collected_dcgm_fields())
@@ -370,68 +355,50 @@ class NvidiaSoftware(pulumi.ComponentResource):
             )
 
         if args.mode is NvidiaMode.DEVICE_PLUGIN:
-            k8s.helm.v3.Release(
+            helm_release(
                 f"{name}-device-plugin",
-                name="nvidia-device-plugin",
                 chart="nvidia-device-plugin",
                 version=args.device_plugin_chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.device_plugin_repository),
+                repository=args.device_plugin_repository,
                 namespace=args.namespace,
                 values=device_plugin_values(config_ref),
-                atomic=True,
-                cleanup_on_fail=True,
                 opts=after_config,
             )
             if args.dcgm_exporter:
-                k8s.helm.v3.Release(
+                helm_release(
                     f"{name}-dcgm-exporter",
-                    name="dcgm-exporter",
                     chart="dcgm-exporter",
                     version=args.dcgm_exporter_chart_version,
-                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(
-                        repo=args.dcgm_exporter_repository
-                    ),
+                    repository=args.dcgm_exporter_repository,
                     namespace=args.namespace,
                     values=dcgm_exporter_values(args, counters_csv),
-                    atomic=True,
-                    cleanup_on_fail=True,
-                    opts=pulumi.ResourceOptions.merge(
-                        child, pulumi.ResourceOptions(depends_on=exporter_deps)
-                    ),
+                    opts=self.child(provider=provider, depends_on=exporter_deps),
                 )
         else:
-            k8s.helm.v3.Release(
+            helm_release(
                 f"{name}-gpu-operator",
-                name="gpu-operator",
                 chart="gpu-operator",
                 version=args.gpu_operator_chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.gpu_operator_repository),
+                repository=args.gpu_operator_repository,
                 namespace=args.namespace,
                 values=gpu_operator_values(args, config_ref, mig=mig),
-                atomic=True,
-                cleanup_on_fail=True,
-                opts=pulumi.ResourceOptions.merge(
-                    after_config, pulumi.ResourceOptions(depends_on=exporter_deps)
+                opts=self.child(
+                    provider=provider, depends_on=[namespace, config_map, *exporter_deps]
                 ),
             )
 
-        self.namespace = namespace.metadata.apply(lambda m: m.name or args.namespace)
-        self.config_map_name = config_map.metadata.apply(
-            lambda m: m.name or "nvidia-device-plugin-configs"
-        )
-        self.mode = pulumi.Output.from_input(args.mode.value)
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "config_map_name": self.config_map_name,
-                "mode": self.mode,
-            }
+        self.publish(
+            namespace=namespace.metadata.apply(lambda m: m.name or args.namespace),
+            config_map_name=config_map.metadata.apply(
+                lambda m: m.name or "nvidia-device-plugin-configs"
+            ),
+            mode=pulumi.Output.from_input(args.mode.value),
         )
 
 
 def gpu_tolerations() -> list[dict[str, str]]:
     """Tolerations that let a pod onto GPU nodes (and nothing else)."""
-    return [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}]
+    return [dict(GPU_TOLERATION)]
 
 
 def gpu_node_affinity() -> dict[str, Any]:
@@ -566,11 +533,11 @@ def _problems(args: NvidiaSoftwareArgs) -> list[Invalid]:
         "dcgm_exporter_chart_version": args.dcgm_exporter_chart_version,
     }
     for arg, version in versions.items():
-        if not re.fullmatch(r"v?\d+\.\d+\.\d+", version):
+        if not CHART_VERSION.matches(version):
             problems.append(Invalid(arg, version, "a pinned chart version such as 1.2.3"))
     for key, sharing in args.sharing.items():
         arg = f"sharing[{key}]"
-        if not re.fullmatch(_CONFIG_NAME_PATTERN, key) or key == DEFAULT_CONFIG_NAME:
+        if not DNS_LABEL.matches(key) or key == DEFAULT_CONFIG_NAME:
             problems.append(
                 Invalid(
                     arg,

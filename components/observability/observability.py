@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from importlib import resources
 from typing import Any
 
@@ -24,17 +23,16 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..core.coercion import accept_args
-from ..core.kms import logs_key_policy
-from ..core.labels import GPU_TAINT_KEY, POOL_LABEL
+from ..cluster.kubernetes import helm_release, monitoring_object
+from ..core.component import Component
+from ..core.labels import POOL_LABEL
 from ..core.limits import kms_deletion_window_problems, retention_problems
-from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
+from ..core.patterns import DNS_LABEL, REGION
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..core.versions import KUBE_PROMETHEUS_STACK_CHART, KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
-from ..iam import pod_identity_role
+from ..iam import PodIdentity
 from .alert_rules import (
     AlertThresholds,
     ServingMetrics,
@@ -43,15 +41,23 @@ from .alert_rules import (
     prometheus_rule_groups,
     sanitize_label,
 )
+from .documents import key_policy, remote_write_policy, sns_publish_policy, topic_policy
+from .prometheus_stack import (
+    ALERTMANAGER_SERVICE_ACCOUNT,
+    DASHBOARD_LABEL,
+    GRAFANA_ADMIN_SECRET,
+    PROMETHEUS_SERVICE_ACCOUNT,
+    RELEASE_NAME,
+    WEBHOOK_SECRET,
+    ReceiverType,
+    chart_values,
+)
 
 KUBE_PROMETHEUS_STACK_VERSION = KUBE_PROMETHEUS_STACK_CHART
 """The kube-prometheus-stack chart version this release is tested with (pinned)."""
 
 CHART_REPOSITORY = KUBE_PROMETHEUS_STACK_CHART_REPOSITORY
 """The chart's official repository."""
-
-RELEASE_NAME = "kube-prometheus-stack"
-"""The Helm release name; the chart derives its objects' names from it."""
 
 DEFAULT_RUNBOOK_BASE_URL = "docs/runbooks"
 """Where alerts' ``runbook_url`` annotations point by default: the repository's runbooks
@@ -61,29 +67,11 @@ DCGM_EXPORTER_LABELS: dict[str, str] = {"app.kubernetes.io/name": "dcgm-exporter
 """The label NVIDIA's dcgm-exporter Helm chart puts on its Service (chart defaults)."""
 
 
-PROMETHEUS_SERVICE_ACCOUNT = "prometheus"
-ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
-GRAFANA_ADMIN_SECRET = "grafana-admin"
-WEBHOOK_SECRET = "alertmanager-webhook"
-DASHBOARD_LABEL = "grafana_dashboard"
-"""The label the chart's Grafana sidecar watches (``grafana.sidecar.dashboards.label``)."""
-
 DASHBOARDS: tuple[str, ...] = ("gpu-fleet", "serving")
 """Dashboards shipped from :mod:`mlops_platform.observability.dashboards`."""
 
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-
-
-class ReceiverType(StrEnum):
-    """Where Alertmanager sends notifications."""
-
-    SNS = "sns"
-    """An SNS topic created here (KMS-encrypted); subscribe e-mail, chat or paging to it."""
-    WEBHOOK = "webhook"
-    """An HTTPS webhook whose URL is a secret (``webhook_url``)."""
 
 
 @dataclass
@@ -197,7 +185,7 @@ def load_dashboard(name: str, replacements: dict[str, str]) -> str:
     return text
 
 
-class Observability(pulumi.ComponentResource):
+class Observability(Component, legacy_module="observability"):
     """Metrics, dashboards, alerting and log groups of one environment."""
 
     namespace: pulumi.Output[str]
@@ -233,22 +221,13 @@ class Observability(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("Observability"),
-            name,
-            None,
-            component_options("observability", "Observability", opts),
-        )
-        args = accept_args("Observability", name, args, _check)
+        super().__init__(name, opts)
+        args = self.accept(args, _check)
         self._name = name
         self._args = args
         self._receivers = [ReceiverType(r) for r in args.receivers]
         self._associations: list[pulumi.Resource] = []
         """Pod Identity associations (and policies) the chart's pods need before they start."""
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        self._region = aws.get_region_output(opts=invoke).region
 
         key, log_groups = self._key_and_log_groups()
         topic = self._alert_topic(key) if ReceiverType.SNS in self._receivers else None
@@ -288,15 +267,11 @@ class Observability(pulumi.ComponentResource):
 
     # --- AWS --------------------------------------------------------------------------------------
 
-    def _stateful(self) -> pulumi.ResourceOptions:
-        protect = self._args.protect
-        return pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
-
     def _key_and_log_groups(self) -> tuple[aws.kms.Key, list[aws.cloudwatch.LogGroup]]:
         """The observability KMS key (rotated) and the application log groups it encrypts."""
         name, args, prefix = self._name, self._args, self._args.name_prefix
         log_group_names = [
-            physical_name(role, NameKind.LOG_GROUP, prefix, owner=_owner(name))
+            physical_name(role, NameKind.LOG_GROUP, prefix, owner=self.owner)
             for role in args.application_log_groups
         ]
         key = aws.kms.Key(
@@ -304,18 +279,18 @@ class Observability(pulumi.ComponentResource):
             description=f"{prefix} observability: application log groups and alert topic",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
-            policy=pulumi.Output.all(self._account, self._partition, self._region).apply(
-                lambda a: _key_policy(a[0], a[1], a[2], log_group_names)
+            policy=pulumi.Output.all(self.aws.account, self.aws.partition, self.aws.region).apply(
+                lambda a: key_policy(a[0], a[1], a[2], log_group_names)
             ),
             tags=merge_tags(args.tags, {"role": "observability"}),
-            opts=self._stateful(),
+            opts=self.stateful(self._args.protect),
         )
         aws.kms.Alias(
             f"{name}-key-alias",
             name="alias/"
-            + physical_name("observability", NameKind.KMS_ALIAS, prefix, owner=_owner(name)),
+            + physical_name("observability", NameKind.KMS_ALIAS, prefix, owner=self.owner),
             target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         log_groups = [
             aws.cloudwatch.LogGroup(
@@ -324,7 +299,7 @@ class Observability(pulumi.ComponentResource):
                 retention_in_days=args.log_retention_days,
                 kms_key_id=key.arn,
                 tags=merge_tags(args.tags, {"role": "application-logs", "log-source": role}),
-                opts=self._stateful(),
+                opts=self.stateful(self._args.protect),
             )
             for role, group_name in zip(args.application_log_groups, log_group_names, strict=True)
         ]
@@ -333,7 +308,7 @@ class Observability(pulumi.ComponentResource):
     def _alert_topic(self, key: aws.kms.Key) -> aws.sns.Topic:
         """The KMS-encrypted SNS topic Alertmanager publishes to, TLS only."""
         name, args = self._name, self._args
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child()
         topic = aws.sns.Topic(
             f"{name}-alerts",
             name=physical_name("alerts", NameKind.SNS_TOPIC, args.name_prefix),
@@ -344,15 +319,15 @@ class Observability(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-alerts-policy",
             arn=topic.arn,
-            policy=pulumi.Output.all(topic.arn, self._account).apply(
-                lambda a: _topic_policy(a[0], a[1])
+            policy=pulumi.Output.all(topic.arn, self.aws.account).apply(
+                lambda a: topic_policy(a[0], a[1])
             ),
             opts=child,
         )
         self._pod_identity_role(
             "alertmanager",
             service_account=ALERTMANAGER_SERVICE_ACCOUNT,
-            policy=_sns_publish_policy(topic.arn, key.arn, self._region),
+            policy=sns_publish_policy(topic.arn, key.arn, self.aws.region),
         )
         return topic
 
@@ -365,7 +340,7 @@ class Observability(pulumi.ComponentResource):
             alias=physical_name("metrics", NameKind.EKS_CLUSTER, args.name_prefix),
             region=args.amp_region,
             tags=merge_tags(args.tags, {"role": "metrics"}),
-            opts=self._stateful(),
+            opts=self.stateful(self._args.protect),
         )
         remote_write_url = workspace.prometheus_endpoint.apply(
             lambda e: f"{e.rstrip('/')}/api/v1/remote_write"
@@ -373,7 +348,7 @@ class Observability(pulumi.ComponentResource):
         self._pod_identity_role(
             "prometheus",
             service_account=PROMETHEUS_SERVICE_ACCOUNT,
-            policy=_remote_write_policy(workspace.arn),
+            policy=remote_write_policy(workspace.arn),
         )
         return workspace, remote_write_url
 
@@ -386,17 +361,13 @@ class Observability(pulumi.ComponentResource):
         before its association exists gets no AWS credentials until it restarts.
         """
         args = self._args
-        workload = pod_identity_role(
+        # cluster_name and cluster_arn may be None only when no role is made (see _check)
+        workload = PodIdentity.of(self, args).role(  # type: ignore[arg-type]
             f"{self._name}-{role}",
-            parent=self,
-            name_prefix=args.name_prefix,
             role=f"{role}-observability",
-            cluster_name=args.cluster_name,  # type: ignore[arg-type]  # checked in _check
-            cluster_arn=args.cluster_arn,  # type: ignore[arg-type]  # checked in _check
             namespace=args.namespace,
             service_account=service_account,
             policy=policy,
-            permission_boundary_arn=args.permission_boundary_arn,
             tags=merge_tags(args.tags, {"role": role}),
         )
         self._associations += [workload.policy, *filter(None, [workload.association])]
@@ -408,7 +379,7 @@ class Observability(pulumi.ComponentResource):
     ) -> tuple[pulumi.Output[str], random.RandomPassword, k8s.helm.v3.Release]:
         """Namespace, storage class, secrets, dashboards and the kube-prometheus-stack release."""
         name, args = self._name, self._args
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        k8s_opts = self.child(provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={"name": args.namespace, "labels": {"app.kubernetes.io/part-of": "mlops"}},
@@ -437,7 +408,7 @@ class Observability(pulumi.ComponentResource):
             min_lower=2,
             min_upper=2,
             min_numeric=2,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         secrets: list[pulumi.Resource] = [
             k8s.core.v1.Secret(
@@ -480,34 +451,32 @@ class Observability(pulumi.ComponentResource):
                 opts=k8s_opts,
             )
 
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-kube-prometheus-stack",
-            name=RELEASE_NAME,
-            chart="kube-prometheus-stack",
+            chart=RELEASE_NAME,
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            repository=CHART_REPOSITORY,
             namespace=ns,
-            values=_chart_values(
+            atomic=False,
+            values=chart_values(
                 args,
                 receivers=self._receivers,
                 storage_class=storage_class.metadata.apply(lambda m: m.name or ""),
                 topic=topic,
-                region=self._region,
+                region=self.aws.region,
                 remote_write_url=remote_write_url,
             ),
-            opts=pulumi.ResourceOptions.merge(
-                k8s_opts,
-                pulumi.ResourceOptions(
-                    depends_on=[
-                        *secrets,
-                        *self._associations,
-                        *(
-                            args.load_balancer_dependencies
-                            if args.grafana_internal_load_balancer
-                            else ()
-                        ),
-                    ]
-                ),
+            opts=self.child(
+                provider=args.kubernetes_provider,
+                depends_on=[
+                    *secrets,
+                    *self._associations,
+                    *(
+                        args.load_balancer_dependencies
+                        if args.grafana_internal_load_balancer
+                        else ()
+                    ),
+                ],
             ),
         )
         return ns, password, release
@@ -515,13 +484,10 @@ class Observability(pulumi.ComponentResource):
     def _operator_resources(self, ns: pulumi.Output[str], release: k8s.helm.v3.Release) -> None:
         """The DCGM ServiceMonitor and the alert rules (their CRDs come with the chart)."""
         name, args = self._name, self._args
-        after_chart = pulumi.ResourceOptions(
-            parent=self, provider=args.kubernetes_provider, depends_on=[release]
-        )
-        k8s.apiextensions.CustomResource(
+        after_chart = self.child(provider=args.kubernetes_provider, depends_on=[release])
+        monitoring_object(
             f"{name}-dcgm-exporter",
-            api_version="monitoring.coreos.com/v1",
-            kind="ServiceMonitor",
+            "ServiceMonitor",
             metadata={
                 "name": "dcgm-exporter",
                 "namespace": ns,
@@ -552,10 +518,9 @@ class Observability(pulumi.ComponentResource):
             gpu_pool_max_nodes=dict(args.gpu_pool_max_nodes),
             serving=args.serving_metrics,
         )
-        k8s.apiextensions.CustomResource(
+        monitoring_object(
             f"{name}-alert-rules",
-            api_version="monitoring.coreos.com/v1",
-            kind="PrometheusRule",
+            "PrometheusRule",
             metadata={
                 "name": "mlops-platform-alerts",
                 "namespace": ns,
@@ -601,7 +566,7 @@ def _check_routing(args: ObservabilityArgs) -> list[Invalid]:
                 "Prometheus signs remote writes for, e.g. us-east-1",
             )
         )
-    elif args.amp_region is not None and not _REGION.match(args.amp_region):
+    elif args.amp_region is not None and not REGION.matches(args.amp_region):
         problems.append(Invalid("amp_region", args.amp_region, "an AWS region, e.g. us-east-1"))
     if not args.runbook_base_url.strip():
         problems.append(Invalid("runbook_base_url", args.runbook_base_url, "a URL or path"))
@@ -639,7 +604,7 @@ def _check_scraping(args: ObservabilityArgs) -> list[Invalid]:
     problems = [
         Invalid(key, getattr(args, key), "a Kubernetes namespace name")
         for key in ("namespace", "dcgm_exporter_namespace")
-        if not _DNS_LABEL.match(getattr(args, key))
+        if not DNS_LABEL.matches(getattr(args, key))
     ]
     if not args.dcgm_exporter_labels:
         problems.append(
@@ -651,200 +616,3 @@ def _check_scraping(args: ObservabilityArgs) -> list[Invalid]:
         if not _METRIC_NAME.match(value := getattr(args.serving_metrics, key))
     ]
     return problems
-
-
-def _chart_values(
-    args: ObservabilityArgs,
-    *,
-    receivers: list[ReceiverType],
-    storage_class: pulumi.Output[str],
-    topic: aws.sns.Topic | None,
-    region: pulumi.Output[str],
-    remote_write_url: pulumi.Output[str] | None,
-) -> dict[str, Any]:
-    """kube-prometheus-stack values (keys checked against the pinned chart's values.yaml)."""
-
-    def volume(size: str) -> dict[str, Any]:
-        return {
-            "volumeClaimTemplate": {
-                "spec": {
-                    "storageClassName": storage_class,
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": size}},
-                }
-            }
-        }
-
-    prometheus_spec: dict[str, Any] = {
-        "replicas": args.prometheus_replicas,
-        "retention": f"{args.prometheus_retention_days}d",
-        "retentionSize": f"{args.prometheus_storage_gib * 9 // 10}GiB",
-        "storageSpec": volume(f"{args.prometheus_storage_gib}Gi"),
-        # Select every ServiceMonitor, PodMonitor and PrometheusRule in the cluster, so
-        # model teams' monitors are scraped without carrying this release's label.
-        "serviceMonitorSelectorNilUsesHelmValues": False,
-        "podMonitorSelectorNilUsesHelmValues": False,
-        "ruleSelectorNilUsesHelmValues": False,
-    }
-    if remote_write_url is not None:
-        prometheus_spec["remoteWrite"] = [
-            {"url": remote_write_url, "sigv4": {"region": args.amp_region}}
-        ]
-
-    platform: dict[str, Any] = {"name": "platform"}
-    alertmanager_spec: dict[str, Any] = {"storage": volume("2Gi")}
-    if topic is not None:
-        platform["sns_configs"] = [
-            {"topic_arn": topic.arn, "sigv4": {"region": region}, "send_resolved": True}
-        ]
-    if ReceiverType.WEBHOOK in receivers:
-        platform["webhook_configs"] = [
-            {"url_file": f"/etc/alertmanager/secrets/{WEBHOOK_SECRET}/url", "send_resolved": True}
-        ]
-        alertmanager_spec["secrets"] = [WEBHOOK_SECRET]
-    default_receiver = "platform" if receivers else "null"
-    alertmanager_config = {
-        "global": {"resolve_timeout": "5m"},
-        "route": {
-            "receiver": default_receiver,
-            "group_by": ["alertname", "namespace", "node"],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
-            "routes": [
-                {"receiver": "null", "matchers": ['alertname = "Watchdog"']},
-                {"receiver": "null", "matchers": ['alertname = "InfoInhibitor"']},
-            ],
-        },
-        "receivers": [{"name": "null"}, *([platform] if receivers else [])],
-    }
-
-    grafana_service: dict[str, Any] = {"type": "ClusterIP"}
-    if args.grafana_internal_load_balancer:
-        grafana_service = {"type": "LoadBalancer", "annotations": internal_service_annotations()}
-
-    gpu_toleration = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
-    return {
-        "crds": {"enabled": True},
-        "defaultRules": {"create": True},
-        "prometheus": {
-            "enabled": True,
-            "service": {"type": "ClusterIP"},
-            "ingress": {"enabled": False},
-            "serviceAccount": {"create": True, "name": PROMETHEUS_SERVICE_ACCOUNT},
-            "prometheusSpec": prometheus_spec,
-        },
-        "alertmanager": {
-            "enabled": True,
-            "service": {"type": "ClusterIP"},
-            "ingress": {"enabled": False},
-            "serviceAccount": {"create": True, "name": ALERTMANAGER_SERVICE_ACCOUNT},
-            "config": alertmanager_config,
-            "alertmanagerSpec": alertmanager_spec,
-        },
-        "grafana": {
-            "enabled": True,
-            "admin": {
-                "existingSecret": GRAFANA_ADMIN_SECRET,
-                "userKey": "admin-user",
-                "passwordKey": "admin-password",
-            },
-            "service": grafana_service,
-            "ingress": {"enabled": False},
-            "sidecar": {
-                "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1"}
-            },
-        },
-        "kubeStateMetrics": {"enabled": True},
-        "kube-state-metrics": {"metricLabelsAllowlist": [f"nodes=[{args.gpu_pool_label}]"]},
-        "nodeExporter": {"enabled": True},
-        # node-exporter is a DaemonSet: tolerate the GPU taint (and, as the chart does by
-        # default, any other NoSchedule taint) so every node, GPU nodes included, is measured.
-        "prometheus-node-exporter": {
-            "tolerations": [gpu_toleration, {"operator": "Exists", "effect": "NoSchedule"}]
-        },
-    }
-
-
-def _key_policy(account: str, partition: str, region: str, log_groups: list[str]) -> str:
-    """The account administers the key; CloudWatch Logs may use it for these groups only."""
-    return json.dumps(
-        logs_key_policy(
-            partition=partition,
-            account=account,
-            region=region,
-            log_groups=list(log_groups),
-            sid="CloudWatchLogsEncryptsPlatformLogGroups",
-        )
-    )
-
-
-def _topic_policy(topic_arn: str, account: str) -> str:
-    """Only this account publishes, and only over TLS."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountPublishes",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": account},
-                    "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
-                    "Resource": topic_arn,
-                },
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ],
-        }
-    )
-
-
-def _sns_publish_policy(
-    topic_arn: pulumi.Input[str], key_arn: pulumi.Input[str], region: pulumi.Input[str]
-) -> dict[str, Any]:
-    """Alertmanager publishes to the alert topic, using the topic's key through SNS only."""
-    via_sns = pulumi.Output.from_input(region).apply(lambda r: f"sns.{r}.amazonaws.com")
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublishAlerts",
-                "Effect": "Allow",
-                "Action": ["sns:Publish"],
-                "Resource": topic_arn,
-            },
-            {
-                "Sid": "UseTopicKeyThroughSns",
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                "Resource": key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": via_sns}},
-            },
-        ],
-    }
-
-
-def _remote_write_policy(workspace_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """Prometheus writes samples to this one workspace, nothing else."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "RemoteWriteToPlatformWorkspace",
-                "Effect": "Allow",
-                "Action": ["aps:RemoteWrite"],
-                "Resource": workspace_arn,
-            }
-        ],
-    }
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"Observability '{name}'"

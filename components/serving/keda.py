@@ -38,8 +38,16 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
-from ..core.tokens import component_options, component_token
+from ..cluster.kubernetes import (
+    RESTRICTED_CONTAINER_SECURITY,
+    RESTRICTED_POD_SECURITY,
+    SYSTEM_NODE_LABELS,
+    helm_release,
+    pod_security_labels,
+)
+from ..core.checks import chart_problems, pattern_problems
+from ..core.component import Component
+from ..core.patterns import SEMVER
 from ..core.validation import Invalid
 
 DEFAULT_CHART_VERSION = "2.20.2"
@@ -54,20 +62,10 @@ DEFAULT_NAMESPACE = "keda"
 OPERATOR_SERVICE_ACCOUNT = "keda-operator"
 """The operator's service account (the chart's default name)."""
 
-SYSTEM_NODE_SELECTOR: dict[str, str] = {"role": "system"}
+SYSTEM_NODE_SELECTOR: dict[str, str] = SYSTEM_NODE_LABELS
 """The label ServingCluster puts on its system node group."""
 
-_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REGISTRY = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?$")
-
-_CONTAINER_SECURITY: dict[str, Any] = {
-    "capabilities": {"drop": ["ALL"]},
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-_POD_SECURITY: dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 _PARTS = ("operator", "metricServer", "webhooks")
 
 
@@ -105,15 +103,8 @@ class KedaArgs:
 
 def validate(args: KedaArgs) -> list[Invalid]:
     """Every problem with ``args``."""
-    problems: list[Invalid] = []
-    if not isinstance(args.chart_version, str) or not _CHART_VERSION.match(args.chart_version):
-        problems.append(
-            Invalid("chart_version", args.chart_version, "an exact version such as 2.20.2")
-        )
-    if not str(args.chart_repository).startswith("https://"):
-        problems.append(Invalid("chart_repository", args.chart_repository, "an https:// URL"))
-    if not isinstance(args.namespace, str) or not _K8S_NAME.match(args.namespace):
-        problems.append(Invalid("namespace", args.namespace, "a DNS-1123 label"))
+    problems = chart_problems(args, example=DEFAULT_CHART_VERSION, pattern=SEMVER)
+    problems += pattern_problems(args, "namespace", allowed="a DNS-1123 label")
     replicas = args.operator_replicas
     if isinstance(replicas, bool) or not isinstance(replicas, int) or not 1 <= replicas <= 2:
         problems.append(Invalid("operator_replicas", replicas, "1 or 2"))
@@ -135,8 +126,8 @@ def chart_values(args: KedaArgs) -> dict[str, Any]:
         "operator": {"replicaCount": args.operator_replicas},
         "metricsServer": {"replicaCount": 1},
         "webhooks": {"replicaCount": 1},
-        "securityContext": {part: dict(_CONTAINER_SECURITY) for part in _PARTS},
-        "podSecurityContext": {part: dict(_POD_SECURITY) for part in _PARTS},
+        "securityContext": {part: dict(RESTRICTED_CONTAINER_SECURITY) for part in _PARTS},
+        "podSecurityContext": {part: dict(RESTRICTED_POD_SECURITY) for part in _PARTS},
         "resources": {part: dict(args.resources) for part in _PARTS},
         "nodeSelector": dict(SYSTEM_NODE_SELECTOR),
         "priorityClassName": "system-cluster-critical",
@@ -158,7 +149,7 @@ def chart_values(args: KedaArgs) -> dict[str, Any]:
     return values
 
 
-class Keda(pulumi.ComponentResource):
+class Keda(Component, legacy_module="keda"):
     """KEDA (operator, metrics API server, admission webhooks) from its pinned chart."""
 
     namespace: pulumi.Output[str]
@@ -170,41 +161,27 @@ class Keda(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("Keda"),
-            name,
-            None,
-            component_options("keda", "Keda", opts),
-        )
-        args = accept_args("Keda", name, args, validate)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        super().__init__(name, opts)
+        args = self.accept(args, validate)
+        k8s_opts = self.child(provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={
-                "name": args.namespace,
-                "labels": {
-                    # KEDA's pods meet the restricted Pod Security Standard.
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
+            # KEDA's pods meet the restricted Pod Security Standard.
+            metadata={"name": args.namespace, "labels": pod_security_labels("restricted")},
             opts=k8s_opts,
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name="keda",
             chart="keda",
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+            repository=args.chart_repository,
             namespace=namespace.metadata.apply(lambda m: m.name or args.namespace),
             values=chart_values(args),
-            atomic=True,
-            cleanup_on_fail=True,
             opts=k8s_opts,
         )
         """The chart release (installs the ScaledObject CRDs)."""
 
-        self.namespace = pulumi.Output.from_input(args.namespace)
-        self.chart_version = pulumi.Output.from_input(args.chart_version)
-        self.register_outputs({"namespace": self.namespace, "chart_version": self.chart_version})
+        self.publish(
+            namespace=pulumi.Output.from_input(args.namespace),
+            chart_version=pulumi.Output.from_input(args.chart_version),
+        )

@@ -14,20 +14,25 @@ decides where that is allowed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
+from ..cluster.kubernetes import (
+    CRITICAL_ADDONS_TOLERATION,
+    NON_ROOT_CONTAINER_SECURITY,
+    RESTRICTED_POD_SECURITY,
+    helm_release,
+)
+from ..core.checks import chart_problems, pattern_problems
+from ..core.component import Component
 from ..core.load_balancing import CLUSTER_TAG_KEY, INTERNAL
+from ..core.patterns import SEMVER, VPC_ID
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
-from ..iam import POLICY_VERSION, pod_identity_role
+from ..iam import POLICY_VERSION, PodIdentity, arn_part, cluster_document
 
 CHART_VERSION = "3.5.0"
 """``aws-load-balancer-controller`` chart pinned by default (appVersion v3.5.0)."""
@@ -37,10 +42,6 @@ CHART_REPOSITORY = "https://aws.github.io/eks-charts"
 
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
 """Service account of the controller (bound to its role by Pod Identity)."""
-
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 
 
 @dataclass
@@ -71,11 +72,6 @@ class LoadBalancerControllerArgs:
     """Permission boundary on the controller's role."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags merged into every taggable child (and onto the load balancers it creates)."""
-
-
-def _arn_parts(arn: str) -> tuple[str, str, str]:
-    parts = arn.split(":")
-    return parts[1], parts[3], parts[4]
 
 
 def controller_policy(
@@ -313,7 +309,7 @@ def controller_policy(
     }
 
 
-class LoadBalancerController(pulumi.ComponentResource):
+class LoadBalancerController(Component, legacy_module="load_balancer_controller"):
     """The AWS Load Balancer Controller with its Pod Identity role."""
 
     role_arn: pulumi.Output[str]
@@ -325,62 +321,33 @@ class LoadBalancerController(pulumi.ComponentResource):
         args: LoadBalancerControllerArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            component_token("LoadBalancerController"),
-            name,
-            None,
-            component_options("load_balancer_controller", "LoadBalancerController", opts),
-        )
-        args = accept_args("LoadBalancerController", name, args, _problems)
+        super().__init__(name, opts)
+        args = self.accept(args, _problems)
         tags = merge_tags(args.tags, {"mlops:component": "load-balancer-controller"})
-        document = pulumi.Output.all(
-            pulumi.Output.from_input(args.cluster_arn),
-            pulumi.Output.from_input(args.cluster_name),
-            pulumi.Output.from_input(args.vpc_id),
-        ).apply(
-            lambda v: controller_policy(
-                partition=_arn_parts(v[0])[0],
-                region=_arn_parts(v[0])[1],
-                account=_arn_parts(v[0])[2],
-                cluster_name=v[1],
-                vpc_id=v[2],
-            )
+        document = cluster_document(
+            args.cluster_arn, controller_policy, cluster_name=args.cluster_name, vpc_id=args.vpc_id
         )
-        controller = pod_identity_role(
+        controller = PodIdentity.of(self, args).role(
             f"{name}-controller",
-            parent=self,
-            name_prefix=args.name_prefix,
             role="lb-controller",
-            cluster_name=args.cluster_name,
-            cluster_arn=args.cluster_arn,
             namespace=args.namespace,
             service_account=args.service_account,
             policy=document,
-            permission_boundary_arn=args.permission_boundary_arn,
             tags=tags,
         )
-        region = pulumi.Output.from_input(args.cluster_arn).apply(lambda a: _arn_parts(a)[1])
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name="aws-load-balancer-controller",
             chart="aws-load-balancer-controller",
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+            repository=args.chart_repository,
             namespace=args.namespace,
-            atomic=True,
-            cleanup_on_fail=True,
-            values=controller_values(args, region, tags),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.kubernetes_provider,
-                depends_on=[controller.association or controller.policy],
-            ),
+            values=controller_values(args, arn_part(args.cluster_arn, "region"), tags),
+            opts=self.child(provider=args.kubernetes_provider, depends_on=[controller.ready]),
         )
         """The controller release: Services and Ingresses it serves depend on it (its
         webhook must admit them)."""
 
-        self.role_arn = controller.role.arn
-        self.register_outputs({"role_arn": self.role_arn})
+        self.publish(role_arn=controller.role.arn)
 
 
 def controller_values(
@@ -393,18 +360,8 @@ def controller_values(
         "vpcId": args.vpc_id,
         "replicaCount": args.replicas,
         "serviceAccount": {"create": True, "name": args.service_account},
-        "podSecurityContext": {
-            "fsGroup": 65534,
-            "runAsNonRoot": True,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "securityContext": {
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "podSecurityContext": {"fsGroup": 65534, **RESTRICTED_POD_SECURITY},
+        "securityContext": dict(NON_ROOT_CONTAINER_SECURITY),
         "resources": {
             "requests": {"cpu": "100m", "memory": "128Mi"},
             "limits": {"memory": "256Mi"},
@@ -416,27 +373,14 @@ def controller_values(
         "enableWaf": False,
         "enableWafv2": False,
         "defaultTags": dict(tags),
-        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+        "tolerations": [dict(CRITICAL_ADDONS_TOLERATION)],
     }
 
 
 def _problems(args: LoadBalancerControllerArgs) -> list[Invalid]:
-    problems: list[Invalid] = []
-    if not _VERSION.match(args.chart_version):
-        problems.append(
-            Invalid(
-                "chart_version", args.chart_version, f"an exact version such as {CHART_VERSION}"
-            )
-        )
-    if not args.chart_repository.startswith("https://"):
-        problems.append(
-            Invalid("chart_repository", args.chart_repository, "an https:// chart repository")
-        )
-    for arg in ("namespace", "service_account"):
-        value = getattr(args, arg)
-        if not _K8S_NAME.match(value):
-            problems.append(Invalid(arg, value, "a DNS-1123 label"))
-    if isinstance(args.vpc_id, str) and not _VPC_ID.match(args.vpc_id):
+    problems = chart_problems(args, example=CHART_VERSION, pattern=SEMVER)
+    problems += pattern_problems(args, "namespace", "service_account", allowed="a DNS-1123 label")
+    if isinstance(args.vpc_id, str) and not VPC_ID.matches(args.vpc_id):
         problems.append(Invalid("vpc_id", args.vpc_id, "a VPC ID such as vpc-0a1b2c3d4e5f67890"))
     if isinstance(args.replicas, bool) or not isinstance(args.replicas, int) or args.replicas < 1:
         problems.append(Invalid("replicas", args.replicas, "an integer of at least 1 (2 for HA)"))

@@ -25,13 +25,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
+from ..cluster.kubernetes import pod_security_labels
+from ..core.checks import cidr_problems
+from ..core.component import Component
 from ..core.labels import TENANT_LABEL, TENANT_TAG
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
-from ..iam import POLICY_VERSION, pod_identity_role
+from ..iam import POLICY_VERSION, PodIdentity, cluster_document
 from ..storage.artifact_store import AccessLevel, access_policy_document
 
 GPU_QUOTA_KEY = "requests.nvidia.com/gpu"
@@ -116,11 +117,6 @@ class TenantArgs:
     """Tags merged into every taggable child."""
 
 
-def _arn_parts(arn: str) -> tuple[str, str, str]:
-    parts = arn.split(":")
-    return parts[1], parts[3], parts[4]
-
-
 def workload_policy(
     *,
     partition: str,
@@ -178,7 +174,7 @@ def workload_policy(
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-class Tenant(pulumi.ComponentResource):
+class Tenant(Component, legacy_module="tenant"):
     """One team's namespace, quota, network policies, workload role and cluster access."""
 
     namespace: pulumi.Output[str]
@@ -194,40 +190,27 @@ class Tenant(pulumi.ComponentResource):
     """Prefix of the team's ECR repositories."""
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(
-            component_token("Tenant"),
-            name,
-            None,
-            component_options("tenant", "Tenant", opts),
-        )
-        args = accept_args("Tenant", name, args, tenant_problems)
+        super().__init__(name, opts)
+        args = self.accept(args, tenant_problems)
         ns_name = args.namespace or args.team
         prefix = args.artifact_prefix or f"teams/{args.team}/"
         repo_prefix = args.ecr_repository_prefix or physical_name(
             args.team, NameKind.ECR_REPOSITORY, args.name_prefix
         )
         tags = merge_tags(args.tags, {TENANT_TAG: args.team, "tenant-owner": args.owner})
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        k8s_opts = self.child(provider=args.kubernetes_provider)
         labels = {TENANT_LABEL: args.team, "mlops/owner": _label_value(args.owner)}
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=ns_name,
-                labels={
-                    **labels,
-                    **{
-                        f"pod-security.kubernetes.io/{mode}": POD_SECURITY_LEVEL
-                        for mode in ("enforce", "audit", "warn")
-                    },
-                },
+                labels={**labels, **pod_security_labels(POD_SECURITY_LEVEL)},
             ),
             opts=k8s_opts,
         )
         ns = namespace.metadata.apply(lambda m: m.name or ns_name)
-        in_ns = pulumi.ResourceOptions(
-            parent=self, provider=args.kubernetes_provider, depends_on=[namespace]
-        )
+        in_ns = self.child(provider=args.kubernetes_provider, depends_on=[namespace])
 
         def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgs:
             return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=ns, labels=labels)
@@ -266,38 +249,25 @@ class Tenant(pulumi.ComponentResource):
             opts=in_ns,
         )
 
-        arn = pulumi.Output.from_input(args.cluster_arn)
-        document = pulumi.Output.all(
-            arn,
-            pulumi.Output.from_input(args.artifact_bucket_arns),
-            pulumi.Output.from_input(args.artifact_kms_key_arn),
-        ).apply(
-            lambda v: workload_policy(
-                partition=_arn_parts(v[0])[0],
-                region=_arn_parts(v[0])[1],
-                account=_arn_parts(v[0])[2],
-                bucket_arns=v[1],
-                kms_key_arn=v[2],
-                prefix=prefix,
-                repository_prefix=repo_prefix,
-            )
+        document = cluster_document(
+            args.cluster_arn,
+            workload_policy,
+            bucket_arns=args.artifact_bucket_arns,
+            kms_key_arn=args.artifact_kms_key_arn,
+            prefix=prefix,
+            repository_prefix=repo_prefix,
         )
-        role = pod_identity_role(
+        role = PodIdentity.of(self, args).role(
             f"{name}-workload",
-            parent=self,
-            name_prefix=args.name_prefix,
             role=f"tenant-{args.team}",
-            cluster_name=args.cluster_name,
-            cluster_arn=args.cluster_arn,
             namespace=ns_name,
             service_account=args.service_account,
             policy=document,
-            permission_boundary_arn=args.permission_boundary_arn,
             tags=tags,
             depends_on=[account],
         )
 
-        aws_opts = pulumi.ResourceOptions(parent=self)
+        aws_opts = self.child()
         for i, principal in enumerate(args.access_role_arns):
             entry = aws.eks.AccessEntry(
                 f"{name}-access-{i}",
@@ -315,20 +285,14 @@ class Tenant(pulumi.ComponentResource):
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
                     type="namespace", namespaces=[ns_name]
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry, namespace]),
+                opts=self.child(depends_on=[entry, namespace]),
             )
 
-        self.namespace = ns
-        self.workload_role_arn = role.role.arn
-        self.artifact_prefix = pulumi.Output.from_input(prefix)
-        self.ecr_repository_prefix = pulumi.Output.from_input(repo_prefix)
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "workload_role_arn": self.workload_role_arn,
-                "artifact_prefix": self.artifact_prefix,
-                "ecr_repository_prefix": self.ecr_repository_prefix,
-            }
+        self.publish(
+            namespace=ns,
+            workload_role_arn=role.role.arn,
+            artifact_prefix=pulumi.Output.from_input(prefix),
+            ecr_repository_prefix=pulumi.Output.from_input(repo_prefix),
         )
 
 
@@ -486,24 +450,17 @@ def _quota_problems(args: TenantArgs) -> list[Invalid]:
 
 
 def _network_problems(args: TenantArgs) -> list[Invalid]:
-    problems: list[Invalid] = []
-    for i, cidr in enumerate(args.https_egress_cidrs):
-        try:
-            ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            problems.append(Invalid(f"https_egress_cidrs[{i}]", cidr, "a CIDR, e.g. 10.0.0.0/16"))
-    for i, cidr in enumerate(args.load_balancer_cidrs):
-        if isinstance(cidr, str):
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                problems.append(Invalid(f"load_balancer_cidrs[{i}]", cidr, "a CIDR"))
-                continue
-            if network.prefixlen == 0:
-                problems.append(
-                    Invalid(f"load_balancer_cidrs[{i}]", cidr, "the VPC's CIDR, not the internet")
-                )
-    return problems
+    return [
+        *cidr_problems(
+            "https_egress_cidrs", args.https_egress_cidrs, allowed="a CIDR, e.g. 10.0.0.0/16"
+        ),
+        *cidr_problems(
+            "load_balancer_cidrs",
+            args.load_balancer_cidrs,
+            allowed="a CIDR",
+            internet="the VPC's CIDR, not the internet",
+        ),
+    ]
 
 
 def _storage_problems(args: TenantArgs) -> list[Invalid]:

@@ -20,9 +20,7 @@ Manager password would need a secrets operator on the cluster to reach the pod.
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,22 +30,20 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..core.coercion import accept_args
+from ..cluster.kubernetes import helm_release, pod_security_labels
+from ..core.component import Component
 from ..core.kms import service_key_policy
-from ..core.limits import (
-    RDS_BACKUP_RETENTION_DAYS,
-    kms_deletion_window_problems,
-    range_problems,
-    retention_problems,
-)
 from ..core.load_balancing import internal_service_annotations
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
-from ..core.validation import Invalid
 from ..core.versions import MLFLOW_CHART, MLFLOW_CHART_REPOSITORY, POSTGRES_ENGINE_VERSION
-from ..iam import POLICY_VERSION, pod_identity_role, policy_json
+from ..iam import POLICY_VERSION, PodIdentity, policy_json
 from .artifact_store import AccessLevel, access_policy_document
+from .model_registry_checks import (
+    MONITORING_INTERVALS,  # noqa: F401 (re-exported: its old import path)
+    STORAGE_GB_RANGE,  # noqa: F401 (re-exported: its old import path)
+    validate,
+)
 
 DEFAULT_CHART_VERSION = MLFLOW_CHART
 """The community MLflow chart version this release is tested with."""
@@ -64,20 +60,11 @@ MLFLOW_SERVICE_NAME = "mlflow"  # fullnameOverride: the chart names its Service 
 MLFLOW_SERVICE_PORT = 80  # the chart's service.port
 DATABASE_NAME = "mlflow"
 MASTER_USERNAME = "mlflow"
-STORAGE_GB_RANGE = (20, 65536)
 LOG_EXPORTS = ("postgresql", "upgrade")
 """RDS for PostgreSQL logs exported to CloudWatch Logs (the engine log and upgrade log)."""
-MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
-"""Enhanced Monitoring intervals RDS accepts, in seconds (0: off)."""
 ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 """AWS-managed policy of the Enhanced Monitoring role (partition-relative)."""
 PASSWORD_LENGTH = 40
-
-_ENGINE_VERSION = re.compile(r"^(1[3-9])\.\d+$")
-_PREFIX = re.compile(r"^([a-z0-9][a-z0-9._-]*/)+$")
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_ALLOWED_HOST = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9*.-]*(:(\d{1,5}|\*))?$")
 
 CLIENT_NAMESPACE_LABEL = "mlops/mlflow-client"
 """Namespaces labelled ``mlops/mlflow-client: "true"`` may reach the server (plus its own)."""
@@ -256,145 +243,7 @@ def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, str]:
     return internal_service_annotations(args.ingress_cidrs)
 
 
-def _ingress_problems(args: ModelRegistryArgs) -> list[Invalid]:
-    problems: list[Invalid] = []
-    if args.internal_load_balancer and not args.ingress_cidrs:
-        problems.append(
-            Invalid("ingress_cidrs", [], "required with internal_load_balancer, e.g. the VPC CIDR")
-        )
-    for i, cidr in enumerate(args.ingress_cidrs):
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            problems.append(Invalid(f"ingress_cidrs[{i}]", cidr, "a CIDR block, e.g. 10.0.0.0/16"))
-            continue
-        if network.prefixlen == 0:
-            problems.append(
-                Invalid(f"ingress_cidrs[{i}]", cidr, "never the whole internet; the VPC CIDR")
-            )
-    return problems
-
-
-def _allowed_host_problems(args: ModelRegistryArgs) -> list[Invalid]:
-    return [
-        Invalid(
-            f"allowed_hosts[{i}]",
-            host,
-            "a host name, optionally with :port and * wildcards, e.g. mlflow.example.internal "
-            "(never '*' alone, no commas or spaces)",
-        )
-        for i, host in enumerate(args.allowed_hosts)
-        if not _ALLOWED_HOST.match(host) or host.strip("*.:") == ""
-    ]
-
-
-def validate(args: ModelRegistryArgs) -> list[Invalid]:
-    """Every problem with ``args``."""
-    problems: list[Invalid] = []
-    if not args.name_prefix.strip():
-        problems.append(Invalid("name_prefix", args.name_prefix, "a non-empty prefix"))
-    subnets = args.private_subnet_ids
-    if isinstance(subnets, Sequence) and not isinstance(subnets, str) and len(subnets) < 2:
-        problems.append(
-            Invalid(
-                "private_subnet_ids",
-                list(subnets),
-                "at least two private subnets in different AZs (an RDS subnet group rule)",
-            )
-        )
-    if not _PREFIX.match(args.artifact_prefix):
-        problems.append(
-            Invalid(
-                "artifact_prefix",
-                args.artifact_prefix,
-                "a non-empty key prefix ending in '/', e.g. 'mlflow/' (no leading '/')",
-            )
-        )
-    if not _ENGINE_VERSION.match(args.engine_version):
-        problems.append(
-            Invalid(
-                "engine_version",
-                args.engine_version,
-                "a pinned PostgreSQL major.minor version from 13 up, "
-                f"e.g. '{DEFAULT_ENGINE_VERSION}'",
-            )
-        )
-    if not args.instance_class.startswith("db."):
-        problems.append(
-            Invalid("instance_class", args.instance_class, "an RDS class, e.g. db.t4g.medium")
-        )
-    problems += range_problems(
-        "backup_retention_days", args.backup_retention_days, RDS_BACKUP_RETENTION_DAYS
-    )
-    problems += range_problems("allocated_storage_gb", args.allocated_storage_gb, STORAGE_GB_RANGE)
-    problems += range_problems(
-        "max_allocated_storage_gb", args.max_allocated_storage_gb, STORAGE_GB_RANGE
-    )
-    if (
-        isinstance(args.max_allocated_storage_gb, int)
-        and isinstance(args.allocated_storage_gb, int)
-        and args.max_allocated_storage_gb < args.allocated_storage_gb
-    ):
-        problems.append(
-            Invalid(
-                "max_allocated_storage_gb",
-                args.max_allocated_storage_gb,
-                f"at least allocated_storage_gb ({args.allocated_storage_gb})",
-            )
-        )
-    problems += kms_deletion_window_problems(
-        "kms_deletion_window_days", args.kms_deletion_window_days
-    )
-    problems += range_problems("replicas", args.replicas, (1, 10))
-    for arg in ("namespace", "service_account"):
-        value = getattr(args, arg)
-        if not _DNS_LABEL.match(value):
-            problems.append(
-                Invalid(
-                    arg,
-                    value,
-                    "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
-                )
-            )
-    if not _CHART_VERSION.match(args.chart_version):
-        problems.append(
-            Invalid(
-                "chart_version",
-                args.chart_version,
-                "an exact chart version such as 1.11.5 (no ranges, no latest)",
-            )
-        )
-    if not args.chart_repository.startswith("https://"):
-        problems.append(Invalid("chart_repository", args.chart_repository, "an https:// URL"))
-    if (args.image_repository is None) != (args.image_tag is None):
-        problems.append(
-            Invalid("image_tag", args.image_tag, "give image_repository and image_tag together")
-        )
-    problems += _ingress_problems(args)
-    if args.image_tag in {"latest", ""}:
-        problems.append(Invalid("image_tag", args.image_tag, "a pinned tag, never latest"))
-    problems += _observability_problems(args)
-    problems += _allowed_host_problems(args)
-    return problems
-
-
-def _observability_problems(args: ModelRegistryArgs) -> list[Invalid]:
-    """Logs, Enhanced Monitoring and slow-statement settings of the database."""
-    problems: list[Invalid] = []
-    problems += range_problems("slow_statement_ms", args.slow_statement_ms, (-1, 3_600_000))
-    problems += retention_problems("log_retention_days", args.log_retention_days)
-    if args.monitoring_interval_seconds not in MONITORING_INTERVALS:
-        problems.append(
-            Invalid(
-                "monitoring_interval_seconds",
-                args.monitoring_interval_seconds,
-                "one of " + ", ".join(map(str, MONITORING_INTERVALS)) + " (0: off)",
-            )
-        )
-    return problems
-
-
-class ModelRegistry(pulumi.ComponentResource):
+class ModelRegistry(Component, legacy_module="model_registry"):
     """MLflow on the cluster, backed by private, encrypted RDS PostgreSQL and an S3 prefix."""
 
     tracking_uri: pulumi.Output[str]
@@ -421,26 +270,15 @@ class ModelRegistry(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("ModelRegistry"),
-            name,
-            None,
-            component_options("model_registry", "ModelRegistry", opts),
-        )
-        args = accept_args("ModelRegistry", name, args, validate)
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(
-            parent=self, protect=args.protect, retain_on_delete=args.protect
-        )
+        super().__init__(name, opts)
+        args = self.accept(args, validate)
+        child, stateful = self.child(), self.stateful(args.protect)
         tags = args.tags
 
         # --- database --------------------------------------------------------------------
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        partition = aws.get_partition_output(opts=invoke).partition
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
+        partition, account, region = self.aws.partition, self.aws.account, self.aws.region
         identifier = physical_name(
-            "mlflow", NameKind.RDS_INSTANCE, args.name_prefix, owner=_owner(name)
+            "mlflow", NameKind.RDS_INSTANCE, args.name_prefix, owner=self.owner
         )
         log_group_names = [f"/aws/rds/instance/{identifier}/{log}" for log in LOG_EXPORTS]
         self.db_key = aws.kms.Key(
@@ -470,7 +308,7 @@ class ModelRegistry(pulumi.ComponentResource):
         aws.kms.Alias(
             f"{name}-db-key-alias",
             name="alias/"
-            + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
+            + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
             target_key_id=self.db_key.key_id,
             opts=child,
         )
@@ -590,13 +428,9 @@ class ModelRegistry(pulumi.ComponentResource):
         )
 
         # --- artifact access: a Pod Identity role limited to the prefix -------------------
-        workload = pod_identity_role(
+        workload = PodIdentity.of(self, args).role(
             f"{name}-artifacts",
-            parent=self,
-            name_prefix=args.name_prefix,
             role="mlflow-artifacts",
-            cluster_name=args.cluster_name,
-            cluster_arn=args.cluster_arn,
             namespace=args.namespace,
             service_account=args.service_account,
             policy=pulumi.Output.all(args.artifact_bucket_arn, args.artifact_kms_key_arn).apply(
@@ -604,7 +438,6 @@ class ModelRegistry(pulumi.ComponentResource):
                     v[0], v[1], args.artifact_prefix, AccessLevel.READ_WRITE
                 )
             ),
-            permission_boundary_arn=args.permission_boundary_arn,
             tags=merge_tags(tags, {"role": "model-registry-artifacts"}),
         )
         self.artifact_role = workload.role
@@ -618,9 +451,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 name=args.namespace,
                 labels={
                     "app.kubernetes.io/part-of": "mlops-platform",
-                    "pod-security.kubernetes.io/enforce": "baseline",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
+                    **pod_security_labels("baseline", warn="restricted", audit="restricted"),
                 },
             ),
             opts=child,
@@ -692,18 +523,14 @@ class ModelRegistry(pulumi.ComponentResource):
             image = {"repository": args.image_repository, "tag": args.image_tag}
             values["image"] = image
             values["initImages"] = {"mlflowDbMigration": image}
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-mlflow",
-            name="mlflow",
             chart="mlflow",
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+            repository=args.chart_repository,
             namespace=namespace.metadata.name,
             values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions(
-                parent=self,
+            opts=self.child(
                 depends_on=[
                     db_secret,
                     association,
@@ -713,27 +540,19 @@ class ModelRegistry(pulumi.ComponentResource):
             ),
         )
 
-        self.tracking_uri = pulumi.Output.from_input(
-            f"http://{MLFLOW_SERVICE_NAME}.{args.namespace}.svc.cluster.local:{MLFLOW_SERVICE_PORT}"
-        )
-        self.db_endpoint = self.db.endpoint
-        self.db_instance_arn = self.db.arn
-        self.db_security_group_id = self.db_security_group.id
-        self.db_kms_key_arn = self.db_key.arn
-        self.artifact_role_arn = self.artifact_role.arn
-        self.artifact_uri = pulumi.Output.concat(
-            "s3://", args.artifact_bucket_name, "/", bucket_and_prefix
-        )
-        self.register_outputs(
-            {
-                "tracking_uri": self.tracking_uri,
-                "db_endpoint": self.db_endpoint,
-                "db_instance_arn": self.db_instance_arn,
-                "db_security_group_id": self.db_security_group_id,
-                "db_kms_key_arn": self.db_kms_key_arn,
-                "artifact_role_arn": self.artifact_role_arn,
-                "artifact_uri": self.artifact_uri,
-            }
+        self.publish(
+            tracking_uri=pulumi.Output.from_input(
+                f"http://{MLFLOW_SERVICE_NAME}.{args.namespace}.svc.cluster.local:"
+                f"{MLFLOW_SERVICE_PORT}"
+            ),
+            db_endpoint=self.db.endpoint,
+            db_instance_arn=self.db.arn,
+            db_security_group_id=self.db_security_group.id,
+            db_kms_key_arn=self.db_key.arn,
+            artifact_role_arn=self.artifact_role.arn,
+            artifact_uri=pulumi.Output.concat(
+                "s3://", args.artifact_bucket_name, "/", bucket_and_prefix
+            ),
         )
 
     def _monitoring_role(
@@ -764,7 +583,7 @@ class ModelRegistry(pulumi.ComponentResource):
             ),
             permissions_boundary=args.permission_boundary_arn,
             tags=merge_tags(args.tags, {"role": "model-registry-db-monitoring"}),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         aws.iam.RolePolicyAttachment(
             f"{name}-db-monitoring-policy",
@@ -772,7 +591,7 @@ class ModelRegistry(pulumi.ComponentResource):
             policy_arn=pulumi.Output.concat(
                 "arn:", partition, ":iam::aws:policy/", ENHANCED_MONITORING_POLICY
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         return role
 
@@ -782,7 +601,7 @@ class ModelRegistry(pulumi.ComponentResource):
         """Only opted-in namespaces, the server's own (and, with the internal LB,
         ``ingress_cidrs``) reach the server; a quota caps the namespace and forbids NodePort
         services and extra load balancers."""
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child()
         sources = [
             # opted-in client namespaces
             k8s.networking.v1.NetworkPolicyPeerArgs(
@@ -839,8 +658,3 @@ class ModelRegistry(pulumi.ComponentResource):
             spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=hard),
             opts=child,
         )
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"ModelRegistry '{name}'"
