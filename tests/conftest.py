@@ -205,10 +205,12 @@ def synthesized() -> Callable[[str], Any]:
     """Each real stack synthesized at most once per session, shared by every test that
     only reads the recording (never mutate it: derive copies, e.g. ``with_changes``)."""
     cache: dict[str, Any] = {}
+    synthesize = offline.synthesize  # bound now: a test may patch the module's name with
+    # `cli_synthesis`, which comes back here (a loop when this is the first reader)
 
     def get(stack: str) -> Any:
         if stack not in cache:
-            cache[stack] = offline.synthesize(stack)
+            cache[stack] = synthesize(stack)
         return cache[stack]
 
     return get

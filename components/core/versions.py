@@ -92,6 +92,14 @@ MLFLOW_CHART = "1.11.5"
 """The community MLflow chart (MLflow 3.15.1)."""
 MLFLOW_CHART_REPOSITORY = "https://community-charts.github.io/helm-charts"
 
+LOAD_BALANCER_CONTROLLER_CHART = "3.5.0"
+"""``aws-load-balancer-controller`` chart (appVersion v3.5.0)."""
+LOAD_BALANCER_CONTROLLER_CHART_REPOSITORY = "https://aws.github.io/eks-charts"
+
+KEDA_CHART = "2.20.2"
+"""``keda`` chart (app version 2.20.2; supports Kubernetes 1.33-1.35)."""
+KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts"
+
 # --- Databases ---------------------------------------------------------------------------------
 
 POSTGRES_ENGINE_VERSION = "17.7"
@@ -226,6 +234,18 @@ PINS: tuple[Pin, ...] = (
         MLFLOW_CHART_REPOSITORY,
         "community-charts/helm-charts tag mlflow-1.11.5",
     ),
+    _chart(
+        "aws-load-balancer-controller",
+        LOAD_BALANCER_CONTROLLER_CHART,
+        LOAD_BALANCER_CONTROLLER_CHART_REPOSITORY,
+        "aws/eks-charts gh-pages index.yaml (2026-08-03)",
+    ),
+    _chart(
+        "keda",
+        KEDA_CHART,
+        KEDA_CHART_REPOSITORY,
+        "kedacore/charts tag v2.20.2 (2026-07-31)",
+    ),
     Pin(
         PinKind.ENGINE,
         "postgres",
@@ -236,3 +256,8 @@ PINS: tuple[Pin, ...] = (
 )
 """Every pin, for checks and docs (the AMI ``source`` is the public SSM parameter with
 ``{date}`` standing for the release's ``YYYYMMDD``)."""
+
+CHART_REPOSITORIES: tuple[str, ...] = tuple(
+    dict.fromkeys(pin.source for pin in PINS if pin.kind is PinKind.HELM_CHART)
+)
+"""Every Helm repository the platform installs charts from (the policy pack's allowlist)."""

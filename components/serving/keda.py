@@ -49,11 +49,12 @@ from ..core.checks import chart_problems, pattern_problems
 from ..core.component import Component
 from ..core.patterns import SEMVER
 from ..core.validation import Invalid
+from ..core.versions import KEDA_CHART, KEDA_CHART_REPOSITORY
 
-DEFAULT_CHART_VERSION = "2.20.2"
-"""The ``keda`` chart pinned by default (app version 2.20.2; supports Kubernetes 1.33-1.35)."""
+DEFAULT_CHART_VERSION = KEDA_CHART
+"""The ``keda`` chart pinned by default (:mod:`..core.versions`)."""
 
-CHART_REPOSITORY = "https://kedacore.github.io/charts"
+CHART_REPOSITORY = KEDA_CHART_REPOSITORY
 """The chart's official Helm repository."""
 
 DEFAULT_NAMESPACE = "keda"

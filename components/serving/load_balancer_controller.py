@@ -32,12 +32,16 @@ from ..core.load_balancing import CLUSTER_TAG_KEY, INTERNAL
 from ..core.patterns import SEMVER, VPC_ID
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid
+from ..core.versions import (
+    LOAD_BALANCER_CONTROLLER_CHART,
+    LOAD_BALANCER_CONTROLLER_CHART_REPOSITORY,
+)
 from ..iam import POLICY_VERSION, PodIdentity, arn_part, cluster_document
 
-CHART_VERSION = "3.5.0"
-"""``aws-load-balancer-controller`` chart pinned by default (appVersion v3.5.0)."""
+CHART_VERSION = LOAD_BALANCER_CONTROLLER_CHART
+"""``aws-load-balancer-controller`` chart pinned by default (:mod:`..core.versions`)."""
 
-CHART_REPOSITORY = "https://aws.github.io/eks-charts"
+CHART_REPOSITORY = LOAD_BALANCER_CONTROLLER_CHART_REPOSITORY
 """The chart's official repository."""
 
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
