@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pulumi
+
 SERVICE_TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 """``external`` hands a LoadBalancer Service to the AWS Load Balancer Controller (an NLB)."""
 
@@ -47,14 +49,19 @@ PUBLIC_SUBNET_TAG = "kubernetes.io/role/elb"
 """Subnet tag (``1``) by which the controller places internet-facing load balancers."""
 
 
-def internal_service_annotations(source_ranges: Sequence[str] = ()) -> dict[str, str]:
+def internal_service_annotations(
+    source_ranges: Sequence[pulumi.Input[str]] = (),
+) -> dict[str, pulumi.Input[str]]:
     """Annotations of a LoadBalancer Service served by the controller: an internal NLB that
-    targets pod IPs, admitting only ``source_ranges`` (when given)."""
-    annotations = {
+    targets pod IPs, admitting only ``source_ranges`` (when given; a range known only at
+    deploy time, e.g. an adopted VPC's CIDR, joins them when it resolves)."""
+    annotations: dict[str, pulumi.Input[str]] = {
         SERVICE_TYPE_ANNOTATION: "external",
         SERVICE_TARGET_TYPE_ANNOTATION: "ip",
         SERVICE_SCHEME_ANNOTATION: INTERNAL,
     }
-    if source_ranges:
-        annotations[SOURCE_RANGES_ANNOTATION] = ",".join(source_ranges)
+    if source_ranges and all(isinstance(r, str) for r in source_ranges):
+        annotations[SOURCE_RANGES_ANNOTATION] = ",".join(str(r) for r in source_ranges)
+    elif source_ranges:
+        annotations[SOURCE_RANGES_ANNOTATION] = pulumi.Output.all(*source_ranges).apply(",".join)
     return annotations

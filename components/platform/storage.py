@@ -11,6 +11,7 @@ from ..network.network import Network
 from ..storage.artifact_store import ArtifactStore, ArtifactStoreArgs
 from ..storage.container_registry import ContainerRegistryArgs
 from ..storage.model_registry import ModelRegistryArgs
+from .network import vpc_cidr
 from .wiring import Wiring
 
 
@@ -68,5 +69,5 @@ def model_registry_args(
         region=config.region,
         kms_deletion_window_days=config.storage.kms_deletion_window_days,
         load_balancer_dependencies=load_balancer_dependencies,
-        ingress_cidrs=[config.network.vpc_cidr] if mlflow.internal_load_balancer else [],
+        ingress_cidrs=[vpc_cidr(config.network, network)] if mlflow.internal_load_balancer else [],
     )

@@ -187,7 +187,7 @@ class ModelRegistryArgs:
     """Further ``Host`` header values MLflow 3 accepts (e.g. a DNS name in front of the load
     balancer; ``*`` wildcards allowed). The Service's in-cluster names are always accepted."""
 
-    ingress_cidrs: Sequence[str] = ()
+    ingress_cidrs: Sequence[pulumi.Input[str]] = ()
     """CIDRs (e.g. the VPC's) the internal load balancer admits (its source ranges) and the
     NetworkPolicy admits (the load balancer reaches pods from node addresses, so they must
     cover the node subnets); required with ``internal_load_balancer``. ``0.0.0.0/0`` is
@@ -236,7 +236,7 @@ def allowed_hosts(args: ModelRegistryArgs, region: pulumi.Input[str]) -> pulumi.
     return pulumi.Output.from_input(region).apply(with_region)
 
 
-def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, str]:
+def internal_lb_annotations(args: ModelRegistryArgs) -> dict[str, pulumi.Input[str]]:
     """Service annotations of the internal load balancer: served by the AWS Load Balancer
     Controller, internal scheme, IP targets, source ranges (the chart's Service template has
     no ``loadBalancerSourceRanges`` field, so the standard annotation carries them)."""

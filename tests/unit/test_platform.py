@@ -204,3 +204,44 @@ def test_platform_values_go_to_the_components_that_take_them_and_unset_means_def
         default.https_egress_cidrs == TenantArgs.__dataclass_fields__["https_egress_cidrs"].default
     )
     assert default.pods == 50 and default.load_balancers == 1  # the test profile's quota
+
+
+def test_mlflow_load_balancer_admits_the_adopted_vpcs_cidr_not_the_creation_key():
+    """With an adopted VPC the internal MLflow load balancer and its NetworkPolicy admit that
+    VPC's CIDR (from `existing`), never `network.vpcCidr`, which only sizes a created VPC."""
+    values = _stack_values("test")
+    network = json.loads(values["mlops:network"])
+    network.update(
+        podCidr=None,
+        existing={
+            "vpcId": "vpc-0123456789abcdef0",
+            "vpcCidr": "10.40.0.0/16",
+            "privateSubnetIds": [f"subnet-0aaaaaaaaaaaaaaa{i}" for i in (1, 2, 3)],
+        },
+    )
+    values["mlops:network"] = json.dumps(network)
+    registry = json.loads(values.get("mlops:modelRegistry", "{}"))
+    values["mlops:modelRegistry"] = json.dumps({**registry, "internalLoadBalancer": True})
+    config = environment_from_config(values, "test")
+    assert config.network.vpc_cidr != "10.40.0.0/16"
+    recording = run_program(lambda: MlopsPlatform("p", config), stack="test")
+
+    [release] = [
+        r
+        for r in recording.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == "mlflow"
+    ]
+    annotations = release.inputs["values"]["service"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/load-balancer-source-ranges"] == "10.40.0.0/16"
+    [policy] = [
+        r
+        for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"]["name"] == "mlflow-ingress"
+    ]
+    blocks = [
+        peer["ipBlock"]["cidr"]
+        for rule in policy.inputs["spec"]["ingress"]
+        for peer in rule["from"]
+        if "ipBlock" in peer
+    ]
+    assert blocks == ["10.40.0.0/16"]
