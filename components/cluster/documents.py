@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from ..core.kms import LOGS_KEY_USE_ACTIONS, key_admin_statement
+from ..core.kms import key_admin_statement, logs_key_use_statement
 from ..iam import POLICY_VERSION
 
 
@@ -46,21 +46,6 @@ def key_policy(
             },
             logs_key_use_statement("CloudWatchLogsUsesKey", region, log_group_arn),
         ],
-    }
-
-
-def logs_key_use_statement(
-    sid: str, region: pulumi.Input[str], log_group_arn: pulumi.Input[str]
-) -> dict[str, Any]:
-    """A key-policy statement: CloudWatch Logs of ``region`` uses the key for one log group
-    (the encryption context pins its ARN). ``Resource: "*"`` in a key policy means this key."""
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
-        "Action": list(LOGS_KEY_USE_ACTIONS),
-        "Resource": "*",
-        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
     }
 
 

@@ -18,16 +18,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pulumi
+
 POLICY_VERSION = "2012-10-17"
 
-LOGS_KEY_ACTIONS = [
-    "kms:Encrypt*",
-    "kms:Decrypt*",
-    "kms:ReEncrypt*",
-    "kms:GenerateDataKey*",
-    "kms:Describe*",
-]
-"""What CloudWatch Logs needs to encrypt and read a log group with a customer-managed key."""
+
+LOGS_KEY_ACTIONS: tuple[str, ...] = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)
+"""What CloudWatch Logs calls on a log group's key, spelled out (no wildcards)."""
 
 KEY_ADMIN_ACTIONS = [
     "kms:DescribeKey",
@@ -80,19 +85,6 @@ def key_admin_statement(root: Any) -> dict[str, Any]:
     }
 
 
-def _logs_statement(
-    sid: str, region: str, log_group_arns: str | list[str], dns_suffix: str = "amazonaws.com"
-) -> dict[str, Any]:
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-        "Action": list(LOGS_KEY_ACTIONS),
-        "Resource": "*",
-        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
-    }
-
-
 def service_key_policy(
     *,
     partition: str,
@@ -132,23 +124,36 @@ def service_key_policy(
     ]
     if log_group_arns:
         statements.append(
-            _logs_statement(
+            logs_key_use_statement(
                 "CloudWatchLogsEncryptsLogGroups", region, list(log_group_arns), dns_suffix
             )
         )
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-LOGS_KEY_USE_ACTIONS: tuple[str, ...] = (
-    "kms:Encrypt",
-    "kms:Decrypt",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:DescribeKey",
-)
-"""What CloudWatch Logs calls on a log group's key, spelled out (no wildcards)."""
+def logs_key_use_statement(
+    sid: str,
+    region: pulumi.Input[str],
+    log_group_arns: pulumi.Input[str] | Sequence[pulumi.Input[str]],
+    dns_suffix: str = "amazonaws.com",
+) -> dict[str, Any]:
+    """A key-policy statement: CloudWatch Logs of ``region`` uses the key for these log groups
+    only (the encryption context pins their ARNs). ``Resource: "*"`` in a key policy means
+    this key."""
+    service: pulumi.Input[str] = (
+        f"logs.{region}.{dns_suffix}"
+        if isinstance(region, str)
+        else pulumi.Output.concat("logs.", region, f".{dns_suffix}")
+    )
+    arns = list(log_group_arns) if isinstance(log_group_arns, list | tuple) else log_group_arns
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": list(LOGS_KEY_ACTIONS),
+        "Resource": "*",
+        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arns}},
+    }
 
 
 def logs_key_policy(
@@ -184,6 +189,6 @@ def logs_key_policy(
                 "Action": "kms:*",
                 "Resource": "*",
             },
-            _logs_statement(sid, region, arns, dns_suffix),
+            logs_key_use_statement(sid, region, arns, dns_suffix),
         ],
     }

@@ -36,9 +36,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..cluster.documents import logs_key_use_statement
 from ..core.component import Component
-from ..core.kms import key_admin_statement
+from ..core.kms import key_admin_statement, logs_key_use_statement
 from ..core.limits import kms_deletion_window_problems, retention_problems
 from ..core.naming import NameKind, physical_name
 from ..core.tagging import merge_tags
