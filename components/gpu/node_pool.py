@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..core.coercion import accept_args
+from ..core.component import Component
 from ..core.gpu_catalog import (
     EFA_CAPABLE,
     GPU_INSTANCE_TYPES,
@@ -47,7 +47,6 @@ from ..core.patterns import (
     SHORT_NAME,
 )
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..core.versions import GPU_NODE_AMI_RELEASE
 from .node_pool_specs import (
@@ -258,7 +257,7 @@ def spot_diversification_warning(args: GpuNodePoolArgs) -> str | None:
     return None
 
 
-class GpuNodePool(pulumi.ComponentResource):
+class GpuNodePool(Component, legacy_module="gpu_node_pool"):
     """A pool of NVIDIA GPU nodes: tainted, labelled, pinned, and able to scale to zero."""
 
     pool_name: pulumi.Output[str]
@@ -285,15 +284,9 @@ class GpuNodePool(pulumi.ComponentResource):
         args: GpuNodePoolArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            component_token("GpuNodePool"),
-            name,
-            None,
-            component_options("gpu_node_pool", "GpuNodePool", opts),
-        )
+        super().__init__(name, opts)
         pool = args.pool_name or name
-        args = dataclasses.replace(args, pool_name=pool)
-        args = accept_args("GpuNodePool", name, args, validate_pool)
+        args = self.accept(dataclasses.replace(args, pool_name=pool), validate_pool)
         warning = spot_diversification_warning(args)
         if warning:
             pulumi.log.warn(warning, resource=self)
@@ -310,23 +303,15 @@ class GpuNodePool(pulumi.ComponentResource):
         else:
             node_pool_name = self._karpenter(name, pool, args, types)
 
-        self.pool_name = pulumi.Output.from_input(pool)
-        self.max_gpus = pulumi.Output.from_input(max_gpus)
-        self.node_selector = pulumi.Output.from_input({POOL_LABEL: pool})
-        self.tolerations = pulumi.Output.from_input(
-            [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}]
-        )
-        self.node_group_name = pulumi.Output.from_input(node_group_name)
-        self.node_pool_name = pulumi.Output.from_input(node_pool_name)
-        self.register_outputs(
-            {
-                "pool_name": self.pool_name,
-                "max_gpus": self.max_gpus,
-                "node_selector": self.node_selector,
-                "tolerations": self.tolerations,
-                "node_group_name": self.node_group_name,
-                "node_pool_name": self.node_pool_name,
-            }
+        self.publish(
+            pool_name=pulumi.Output.from_input(pool),
+            max_gpus=pulumi.Output.from_input(max_gpus),
+            node_selector=pulumi.Output.from_input({POOL_LABEL: pool}),
+            tolerations=pulumi.Output.from_input(
+                [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}]
+            ),
+            node_group_name=pulumi.Output.from_input(node_group_name),
+            node_pool_name=pulumi.Output.from_input(node_pool_name),
         )
 
     # --- managed node group --------------------------------------------------------------
@@ -334,7 +319,7 @@ class GpuNodePool(pulumi.ComponentResource):
     def _managed_node_group(
         self, name: str, pool: str, args: GpuNodePoolArgs, types: list[GpuInstanceType]
     ) -> pulumi.Output[str]:
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child()
         tags = merge_tags(args.tags, {"mlops:gpu-pool": pool})
 
         placement = None
@@ -343,7 +328,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 f"{name}-placement",
                 strategy="cluster",
                 name=physical_name(
-                    f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=_owner(name)
+                    f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=self.owner
                 ),
                 tags=tags,
                 opts=child,
@@ -381,7 +366,7 @@ class GpuNodePool(pulumi.ComponentResource):
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-launch-template",
             name=physical_name(
-                f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=_owner(name)
+                f"gpu-{pool}", NameKind.LAUNCH_TEMPLATE, args.name_prefix, owner=self.owner
             ),
             description=f"GPU pool {pool}: IMDSv2 only, encrypted volumes, no SSH",
             update_default_version=True,
@@ -419,7 +404,7 @@ class GpuNodePool(pulumi.ComponentResource):
             f"{name}-node-group",
             cluster_name=args.cluster_name,
             node_group_name=physical_name(
-                f"gpu-{pool}", NameKind.EKS_NODE_GROUP, args.name_prefix, owner=_owner(name)
+                f"gpu-{pool}", NameKind.EKS_NODE_GROUP, args.name_prefix, owner=self.owner
             ),
             node_role_arn=args.node_role_arn,
             subnet_ids=subnet_ids,
@@ -444,7 +429,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 version=launch_template.latest_version.apply(str),
             ),
             tags=ca_tags.apply(lambda ca: merge_tags(tags, ca)),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
+            opts=self.child(ignore_changes=["scalingConfig.desiredSize"]),
         )
 
         # EKS does not copy node group tags to its Auto Scaling group, where the Cluster
@@ -465,13 +450,11 @@ class GpuNodePool(pulumi.ComponentResource):
     def _karpenter(
         self, name: str, pool: str, args: GpuNodePoolArgs, types: list[GpuInstanceType]
     ) -> pulumi.Output[str]:
-        opts = pulumi.ResourceOptions(
-            parent=self,
-            provider=args.kubernetes_provider,
-            depends_on=list(args.kubernetes_dependencies),
+        opts = self.child(
+            provider=args.kubernetes_provider, depends_on=list(args.kubernetes_dependencies)
         )
         k8s_name = physical_name(
-            f"gpu-{pool}", NameKind.KUBERNETES, args.name_prefix, owner=_owner(name)
+            f"gpu-{pool}", NameKind.KUBERNETES, args.name_prefix, owner=self.owner
         )
         tags = merge_tags(args.tags, {"mlops:gpu-pool": pool})
         discovery = args.discovery_tag_value or args.cluster_name
@@ -759,8 +742,3 @@ def _engine_problems(args: GpuNodePoolArgs) -> list[Invalid]:
                 )
             )
     return problems
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"GpuNodePool '{name}'"

@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..core.coercion import accept_args
+from ..core.component import Component
 from ..core.naming import NameKind, physical_name
 from ..core.patterns import (
     GITHUB_ENVIRONMENT,
@@ -32,7 +32,6 @@ from ..core.patterns import (
     Pattern,
 )
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from .ci_policies import (
     GITHUB_OIDC_HOST,
@@ -158,7 +157,7 @@ def human_trust_statements(principals: Sequence[pulumi.Input[str]]) -> list[dict
     return statements
 
 
-class PlatformIam(pulumi.ComponentResource):
+class PlatformIam(Component, legacy_module="iam"):
     """Cluster, node, CI and human roles of one environment, under one permission boundary."""
 
     cluster_role_arn: pulumi.Output[str]
@@ -185,32 +184,20 @@ class PlatformIam(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PlatformIamArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("PlatformIam"),
-            name,
-            None,
-            component_options("iam", "PlatformIam", opts),
-        )
-        args = accept_args("PlatformIam", name, args, self.validate)
+        super().__init__(name, opts)
+        args = self.accept(args, self.validate)
         self._args = args
         self._name = name
-        child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        identity = aws.get_caller_identity_output(opts=invoke)
-        partition = aws.get_partition_output(opts=invoke)
-        region = aws.get_region_output(opts=invoke)
-        self._account = identity.account_id
-        self._partition = partition.partition
-        self._region = region.region
+        child = self.child()
         prefix = args.name_prefix
-        self._arns = AccountArns(self._partition, self._region, self._account)
+        self._arns = AccountArns(self.aws.partition, self.aws.region, self.aws.account)
 
         boundary: pulumi.Input[str | None] | None = args.permission_boundary_arn
         self._boundary_policy: aws.iam.Policy | None = None
         if args.create_permission_boundary:
             boundary_name = physical_name("permission-boundary", NameKind.IAM_POLICY, prefix)
             boundary_arn = pulumi.Output.concat(
-                "arn:", self._partition, ":iam::", self._account, ":policy/", boundary_name
+                "arn:", self.aws.partition, ":iam::", self.aws.account, ":policy/", boundary_name
             )
             self._boundary_policy = aws.iam.Policy(
                 f"{name}-permission-boundary",
@@ -258,29 +245,20 @@ class PlatformIam(pulumi.ComponentResource):
                 provider_arn = self.github_oidc_provider.arn
             self.ci_role = self._ci_role(provider_arn)
 
-        self.cluster_role_arn = self.cluster_role.arn
-        self.node_role_arn = self.node_role.arn
-        self.platform_admin_role_arn = pulumi.Output.from_input(
-            self.platform_admin_role.arn if self.platform_admin_role else None
-        )
-        self.read_only_role_arn = pulumi.Output.from_input(
-            self.read_only_role.arn if self.read_only_role else None
-        )
-        self.ci_role_arn = pulumi.Output.from_input(self.ci_role.arn if self.ci_role else None)
-        self.github_oidc_provider_arn = pulumi.Output.from_input(
-            provider_arn if args.ci_repository else None
-        )
-        self.permission_boundary_arn = pulumi.Output.from_input(boundary)
-        self.register_outputs(
-            {
-                "cluster_role_arn": self.cluster_role_arn,
-                "node_role_arn": self.node_role_arn,
-                "platform_admin_role_arn": self.platform_admin_role_arn,
-                "read_only_role_arn": self.read_only_role_arn,
-                "ci_role_arn": self.ci_role_arn,
-                "github_oidc_provider_arn": self.github_oidc_provider_arn,
-                "permission_boundary_arn": self.permission_boundary_arn,
-            }
+        self.publish(
+            cluster_role_arn=self.cluster_role.arn,
+            node_role_arn=self.node_role.arn,
+            platform_admin_role_arn=pulumi.Output.from_input(
+                self.platform_admin_role.arn if self.platform_admin_role else None
+            ),
+            read_only_role_arn=pulumi.Output.from_input(
+                self.read_only_role.arn if self.read_only_role else None
+            ),
+            ci_role_arn=pulumi.Output.from_input(self.ci_role.arn if self.ci_role else None),
+            github_oidc_provider_arn=pulumi.Output.from_input(
+                provider_arn if args.ci_repository else None
+            ),
+            permission_boundary_arn=pulumi.Output.from_input(boundary),
         )
 
     # --- validation ----------------------------------------------------------------------
@@ -360,15 +338,13 @@ class PlatformIam(pulumi.ComponentResource):
     ) -> aws.iam.Role:
         return aws.iam.Role(
             f"{self._name}-{key}",
-            name=physical_name(
-                role, NameKind.IAM_ROLE, self._args.name_prefix, owner=_owner(self._name)
-            ),
+            name=physical_name(role, NameKind.IAM_ROLE, self._args.name_prefix, owner=self.owner),
             description=description,
             assume_role_policy=policy_json(trust),
             permissions_boundary=self._boundary,
             max_session_duration=3600,
             tags=merge_tags(self._args.tags, {"role": role}),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
 
     def _service_role(self, key: str, role: str, service: str, actions: list[str]) -> aws.iam.Role:
@@ -382,9 +358,9 @@ class PlatformIam(pulumi.ComponentResource):
                 f"{self._name}-{key}-{policy_name}",
                 role=iam_role.name,
                 policy_arn=pulumi.Output.concat(
-                    "arn:", self._partition, ":iam::aws:policy/", policy_name
+                    "arn:", self.aws.partition, ":iam::aws:policy/", policy_name
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child(),
             )
         return iam_role
 
@@ -415,7 +391,7 @@ class PlatformIam(pulumi.ComponentResource):
                     ],
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         return iam_role
 
@@ -440,7 +416,7 @@ class PlatformIam(pulumi.ComponentResource):
             ],
         }
         role_name = physical_name(
-            "ci-deploy", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(self._name)
+            "ci-deploy", NameKind.IAM_ROLE, args.name_prefix, owner=self.owner
         )
         ci_role = self._role("ci-deploy", "ci-deploy", trust, "GitHub Actions deploy role")
         documents = ci_documents(
@@ -459,13 +435,13 @@ class PlatformIam(pulumi.ComponentResource):
                 description=f"pulumi up of {args.name_prefix}: {part}",
                 policy=policy_json(document),
                 tags=merge_tags(args.tags, {"role": "ci-deploy"}),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child(),
             )
             aws.iam.RolePolicyAttachment(
                 f"{self._name}-ci-{part}",
                 role=ci_role.name,
                 policy_arn=policy.arn,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child(),
             )
         return ci_role
 
@@ -473,7 +449,7 @@ class PlatformIam(pulumi.ComponentResource):
         """The Pulumi state bucket the CI role uses: given, or named (``None``: neither)."""
         args = self._args
         if args.state_bucket_arn is None and args.state_bucket:
-            return pulumi.Output.concat("arn:", self._partition, ":s3:::", args.state_bucket)
+            return pulumi.Output.concat("arn:", self.aws.partition, ":s3:::", args.state_bucket)
         return args.state_bucket_arn
 
     def _secrets_key_arn(self) -> pulumi.Input[str] | None:
@@ -484,8 +460,3 @@ class PlatformIam(pulumi.ComponentResource):
                 name=args.secrets_kms_key_alias, opts=pulumi.InvokeOptions(parent=self)
             ).target_key_arn
         return args.secrets_kms_key_arn
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"PlatformIam '{name}'"

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..core.component import Component
 from ..core.kms import logs_key_policy
 from ..core.load_balancing import INTERNAL_SUBNET_TAG, PUBLIC_SUBNET_TAG
 from ..core.naming import NameKind, physical_name
@@ -24,17 +25,19 @@ ENDPOINT_PORT = 443
 class NetworkBuilder:
     """Registers the children of a new network, one concern per method."""
 
-    def __init__(self, name: str, args: NetworkArgs, parent: pulumi.Resource) -> None:
+    def __init__(self, name: str, args: NetworkArgs, network: Component) -> None:
         self.name = name
         self.args = args
         self.prefix = args.name_prefix
-        self.child = pulumi.ResourceOptions(parent=parent)
-        self.parent = parent
-        invoke = pulumi.InvokeOutputOptions(parent=parent)
+        self.network = network
+        self.child = network.child()
+        invoke = pulumi.InvokeOutputOptions(parent=network)
         self.azs = _zones(args, invoke)
-        self.region = aws.get_region_output(opts=invoke).region
+        self.region = network.aws.region
+        self.account = network.aws.account
+        # The whole partition record, not only the name the component's AWS context gives:
+        # endpoint service names and service principals need its DNS suffixes.
         self.partition = aws.get_partition_output(opts=invoke)
-        self.account = aws.get_caller_identity_output(opts=invoke).account_id
 
     def tags(self, role: str, extra: Mapping[str, str] | None = None, **named: Any) -> Any:
         """The args' tags, a ``tier`` tag, ``extra`` tags and (output-valued) named tags."""
@@ -84,7 +87,7 @@ class NetworkBuilder:
             f"{self.name}-pod-cidr", vpc_id=vpc.id, cidr_block=args.pod_cidr, opts=self.child
         )
         # The pod subnets lie in the secondary CIDR: they exist only once it is associated.
-        after_cidr = pulumi.ResourceOptions(parent=self.parent, depends_on=[secondary])
+        after_cidr = self.network.child(depends_on=[secondary])
         pods = [
             self.subnet("pods", i, cidr, secondary.vpc_id, opts=after_cidr)
             for i, cidr in enumerate(_pod_subnets(args))
@@ -179,7 +182,7 @@ class NetworkBuilder:
         for i, subnet in enumerate(public):
             self.associate("public", i, subnet, public_rt)
         # A NAT gateway needs the internet gateway attached before it can route.
-        after_igw = pulumi.ResourceOptions(parent=self.parent, depends_on=[igw])
+        after_igw = self.network.child(depends_on=[igw])
         nats = []
         for i in range(nat_gateway_count(self.args.nat_strategy, self.args.az_count)):
             tags = self.tags("nat", Name=self.az_name(i, "nat"))
@@ -259,12 +262,9 @@ class NetworkBuilder:
     def flow_logs(self, vpc: aws.ec2.Vpc) -> aws.cloudwatch.LogGroup:
         """Flow logs of all traffic into a log group encrypted with its own rotated key."""
         args, name, prefix, partition = self.args, self.name, self.prefix, self.partition
-        stateful = pulumi.ResourceOptions(
-            parent=self.parent, protect=args.protect, retain_on_delete=args.protect
-        )
-        log_group_name = physical_name(
-            "vpc-flow-logs", NameKind.LOG_GROUP, prefix, owner=_owner(name)
-        )
+        stateful = self.network.stateful(args.protect)
+        owner = self.network.owner
+        log_group_name = physical_name("vpc-flow-logs", NameKind.LOG_GROUP, prefix, owner=owner)
         key = aws.kms.Key(
             f"{name}-flow-logs",
             description=f"Encrypts the VPC flow logs of {prefix}",
@@ -278,8 +278,7 @@ class NetworkBuilder:
         )
         aws.kms.Alias(
             f"{name}-flow-logs",
-            name="alias/"
-            + physical_name("vpc-flow-logs", NameKind.KMS_ALIAS, prefix, owner=_owner(name)),
+            name="alias/" + physical_name("vpc-flow-logs", NameKind.KMS_ALIAS, prefix, owner=owner),
             target_key_id=key.key_id,
             opts=self.child,
         )
@@ -293,7 +292,7 @@ class NetworkBuilder:
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            name=physical_name("vpc-flow-logs", NameKind.IAM_ROLE, prefix, owner=_owner(name)),
+            name=physical_name("vpc-flow-logs", NameKind.IAM_ROLE, prefix, owner=owner),
             description="Lets VPC Flow Logs deliver to the network's log group",
             assume_role_policy=pulumi.Output.all(
                 partition.partition, self.region, self.account
@@ -414,8 +413,3 @@ def _flow_log_delivery(
             },
         ],
     }
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"Network '{name}'"

@@ -22,7 +22,8 @@ from typing import Any
 import pulumi
 
 from ..core.coercion import accept_args
-from ..core.tokens import component_options, component_token
+from ..core.component import Component
+from ..core.tokens import component_token
 from .args import (
     ExistingNetworkArgs,
     NatStrategy,
@@ -58,7 +59,7 @@ __all__ = [
 COMPONENT = component_token("Network")
 
 
-class Network(pulumi.ComponentResource):
+class Network(Component, legacy_module="network"):
     """A private VPC for an EKS serving cluster, created or adopted."""
 
     vpc_id: pulumi.Output[str]
@@ -98,71 +99,57 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        args = accept_args("Network", name, args, check_new if args.existing is None else None)
+        # Checked before the component registers (unlike Component.accept), so bad input
+        # leaves nothing behind, not even an empty Network.
+        validate = check_new if args.existing is None else None
+        args = accept_args(self._type_name, name, args, validate)
         adopted = check_existing(name, args) if args.existing is not None else None
-        super().__init__(
-            component_token("Network"),
-            name,
-            None,
-            component_options("network", "Network", opts),
-        )
-        if adopted is not None:
-            self._adopt(adopted, args)
-        else:
-            self._build(name, args)
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc_id,
-                "vpc_cidr": self.vpc_cidr,
-                "pod_cidr": self.pod_cidr,
-                "availability_zones": self.availability_zones,
-                "private_subnet_ids": self.private_subnet_ids,
-                "public_subnet_ids": self.public_subnet_ids,
-                "pod_subnet_ids": self.pod_subnet_ids,
-                "private_route_table_ids": self.private_route_table_ids,
-                "endpoint_security_group_id": self.endpoint_security_group_id,
-                "flow_log_group_name": self.flow_log_group_name,
-                "adopted": self.adopted,
-            }
-        )
+        super().__init__(name, opts)
+        outputs = self._adopt(adopted, args) if adopted is not None else self._build(name, args)
+        self.publish(**outputs)
 
     # --- adopting --------------------------------------------------------------------------
 
-    def _adopt(self, values: dict[str, pulumi.Output[Any]], args: NetworkArgs) -> None:
+    def _adopt(
+        self, values: dict[str, pulumi.Output[Any]], args: NetworkArgs
+    ) -> dict[str, pulumi.Output[Any]]:
         empty: pulumi.Output[Any] = pulumi.Output.from_input([])
         none: pulumi.Output[Any] = pulumi.Output.from_input(None)
         existing = args.existing
         assert existing is not None
-        self.vpc_id = values["vpc_id"]
-        self.vpc_cidr = values["vpc_cidr"]
-        self.pod_cidr = none
-        self.availability_zones = pulumi.Output.from_input(list(existing.availability_zones))
-        self.private_subnet_ids = values["private_subnet_ids"]
-        self.public_subnet_ids = values.get("public_subnet_ids", empty)
-        self.pod_subnet_ids = values.get("pod_subnet_ids", empty)
-        self.private_route_table_ids = empty
-        self.endpoint_security_group_id = none
-        self.flow_log_group_name = none
-        self.adopted = pulumi.Output.from_input(True)
+        return {
+            "vpc_id": values["vpc_id"],
+            "vpc_cidr": values["vpc_cidr"],
+            "pod_cidr": none,
+            "availability_zones": pulumi.Output.from_input(list(existing.availability_zones)),
+            "private_subnet_ids": values["private_subnet_ids"],
+            "public_subnet_ids": values.get("public_subnet_ids", empty),
+            "pod_subnet_ids": values.get("pod_subnet_ids", empty),
+            "private_route_table_ids": empty,
+            "endpoint_security_group_id": none,
+            "flow_log_group_name": none,
+            "adopted": pulumi.Output.from_input(True),
+        }
 
     # --- building --------------------------------------------------------------------------
 
-    def _build(self, name: str, args: NetworkArgs) -> None:
+    def _build(self, name: str, args: NetworkArgs) -> dict[str, pulumi.Output[Any]]:
         build = NetworkBuilder(name, args, self)
         vpc = build.vpc()
         private, public, pods = build.subnets(vpc)
         private_rts = build.routing(vpc, private, public, pods)
         endpoint_sg_id = build.endpoints(vpc, private, private_rts)
         log_group = build.flow_logs(vpc)
-
-        self.vpc_id = vpc.id
-        self.vpc_cidr = vpc.cidr_block
-        self.pod_cidr = pulumi.Output.from_input(args.pod_cidr)
-        self.availability_zones = pulumi.Output.all(*build.azs)
-        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
-        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
-        self.pod_subnet_ids = pulumi.Output.all(*[s.id for s in pods])
-        self.private_route_table_ids = pulumi.Output.all(*[rt.id for rt in private_rts])
-        self.endpoint_security_group_id = endpoint_sg_id
-        self.flow_log_group_name = log_group.name.apply(lambda n: n)
-        self.adopted = pulumi.Output.from_input(False)
+        return {
+            "vpc_id": vpc.id,
+            "vpc_cidr": vpc.cidr_block,
+            "pod_cidr": pulumi.Output.from_input(args.pod_cidr),
+            "availability_zones": pulumi.Output.all(*build.azs),
+            "private_subnet_ids": pulumi.Output.all(*[s.id for s in private]),
+            "public_subnet_ids": pulumi.Output.all(*[s.id for s in public]),
+            "pod_subnet_ids": pulumi.Output.all(*[s.id for s in pods]),
+            "private_route_table_ids": pulumi.Output.all(*[rt.id for rt in private_rts]),
+            "endpoint_security_group_id": endpoint_sg_id,
+            "flow_log_group_name": log_group.name.apply(lambda n: n),
+            "adopted": pulumi.Output.from_input(False),
+        }

@@ -32,8 +32,8 @@ from ..cluster.serving_cluster import ServingCluster
 from ..config import EnvironmentConfig
 from ..config.component_errors import reported_as_config_errors
 from ..config.model import DeployPhase, GpuPoolConfig
+from ..core.component import Component
 from ..core.tagging import platform_tags
-from ..core.tokens import component_options, component_token
 from ..deploy import DeployRunner
 from ..gpu.cluster_autoscaler import ClusterAutoscaler
 from ..gpu.karpenter import Karpenter
@@ -79,7 +79,7 @@ class MlopsPlatformArgs:
     """Stack name in the ``stack`` tag; default the running Pulumi stack."""
 
 
-class MlopsPlatform(pulumi.ComponentResource):
+class MlopsPlatform(Component, legacy_module="platform"):
     """A whole MLOps environment built from one validated :class:`EnvironmentConfig`."""
 
     region: pulumi.Output[str]
@@ -107,12 +107,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         config = args.config
         project = args.project or pulumi.get_project()
         stack = args.stack or pulumi.get_stack()
-        super().__init__(
-            component_token("MlopsPlatform"),
-            name,
-            None,
-            component_options("platform", "MlopsPlatform", opts),
-        )
+        super().__init__(name, opts)
         self.config = config
         tags = platform_tags(project, stack, config.profile.value, config.tags)
         self.provider = aws.Provider(
@@ -120,9 +115,9 @@ class MlopsPlatform(pulumi.ComponentResource):
             region=config.region,
             allowed_account_ids=config.allowed_account_ids,
             default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
-        aws_opts = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        aws_opts = self.child(providers=[self.provider])
         # Kubernetes options exist once the cluster does; until then they are the AWS ones.
         wiring = Wiring(
             name_prefix=args.name_prefix or f"{project}-{stack}",
@@ -178,8 +173,7 @@ class MlopsPlatform(pulumi.ComponentResource):
         self.model_registry: ModelRegistry | None = None
         self.tenants: dict[str, Tenant] = {}
         if config.phase is DeployPhase.ALL:
-            k8s_opts = pulumi.ResourceOptions(
-                parent=self,
+            k8s_opts = self.child(
                 providers=[self.provider, self.cluster.kubernetes_provider],
                 depends_on=self.cluster.ready,
             )

@@ -24,13 +24,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..core.coercion import accept_args
+from ..core.component import Component
 from ..core.kms import service_key_policy
 from ..core.limits import kms_deletion_window_problems, range_problems
 from ..core.naming import NameKind, physical_name
 from ..core.patterns import REGION
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid, raise_if_invalid
 from .bucket_policies import (
     AccessLevel,
@@ -274,7 +273,7 @@ def _s3_key_policy(
     )
 
 
-class ArtifactStore(pulumi.ComponentResource):
+class ArtifactStore(Component, legacy_module="artifact_store"):
     """Hardened, KMS-encrypted, versioned, access-logged S3 buckets, one per purpose."""
 
     bucket_names: pulumi.Output[dict[str, str]]
@@ -298,13 +297,8 @@ class ArtifactStore(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("ArtifactStore"),
-            name,
-            None,
-            component_options("artifact_store", "ArtifactStore", opts),
-        )
-        args = accept_args("ArtifactStore", name, args, validate)
+        super().__init__(name, opts)
+        args = self.accept(args, validate)
         self._name = name
         self._args = args
         self._public_access_blocks: dict[BucketPurpose, aws.s3.BucketPublicAccessBlock] = {}
@@ -314,37 +308,29 @@ class ArtifactStore(pulumi.ComponentResource):
             if args.object_lock_mode is not None
             else []
         )
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(
-            parent=self, protect=args.protect, retain_on_delete=args.protect
-        )
+        child, stateful = self.child(), self.stateful(args.protect)
         tags = args.tags
         purposes = [BucketPurpose(p) for p in args.purposes if p != BucketPurpose.ACCESS_LOGS]
 
         account: pulumi.Output[str] = (
             pulumi.Output.from_input(args.account_id)
             if args.account_id is not None
-            else aws.get_caller_identity_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).account_id
+            else self.aws.account
         )
-
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        region = aws.get_region_output(opts=invoke).region
+        region = self.aws.region
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"{args.name_prefix} artifact buckets",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
-            policy=_s3_key_policy(self._partition, account, region),
+            policy=_s3_key_policy(self.aws.partition, account, region),
             tags=merge_tags(tags, {"role": "artifact-store-key"}),
             opts=stateful,
         )
         aws.kms.Alias(
             f"{name}-key-alias",
             name="alias/"
-            + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
+            + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -373,28 +359,20 @@ class ArtifactStore(pulumi.ComponentResource):
             **{p.value: b for p, b in self.buckets.items()},
             BucketPurpose.ACCESS_LOGS.value: self.logs_bucket,
         }
-        self.bucket_names = as_dict({p: b.bucket for p, b in all_buckets.items()})
-        self.bucket_arns = as_dict({p: b.arn for p, b in all_buckets.items()})
-        self.kms_key_arn = self.key.arn
-        self.read_only_policies = as_dict(
-            {p.value: self.access_policy(p.value) for p in self.buckets}
-        )
-        self.read_write_policies = as_dict(
-            {
-                p.value: self.access_policy(p.value, access=AccessLevel.READ_WRITE)
-                for p in self.buckets
-            }
-        )
-        self.replica_bucket_arns = as_dict(replica_arns)
-        self.register_outputs(
-            {
-                "bucket_names": self.bucket_names,
-                "bucket_arns": self.bucket_arns,
-                "kms_key_arn": self.kms_key_arn,
-                "read_only_policies": self.read_only_policies,
-                "read_write_policies": self.read_write_policies,
-                "replica_bucket_arns": self.replica_bucket_arns,
-            }
+        self.publish(
+            bucket_names=as_dict({p: b.bucket for p, b in all_buckets.items()}),
+            bucket_arns=as_dict({p: b.arn for p, b in all_buckets.items()}),
+            kms_key_arn=self.key.arn,
+            read_only_policies=as_dict(
+                {p.value: self.access_policy(p.value) for p in self.buckets}
+            ),
+            read_write_policies=as_dict(
+                {
+                    p.value: self.access_policy(p.value, access=AccessLevel.READ_WRITE)
+                    for p in self.buckets
+                }
+            ),
+            replica_bucket_arns=as_dict(replica_arns),
         )
 
     def access_policy(
@@ -480,7 +458,7 @@ class ArtifactStore(pulumi.ComponentResource):
             target_bucket=logs.id,
             target_prefix=f"logs/{role}/",
             region=region,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         aws.s3.BucketPolicy(
             f"{logical}-policy",
@@ -518,8 +496,8 @@ class ArtifactStore(pulumi.ComponentResource):
     def _policy_options(self, purpose: BucketPurpose, replica: bool) -> pulumi.ResourceOptions:
         """A primary bucket's policy is put after its public access block."""
         if replica:
-            return pulumi.ResourceOptions(parent=self)
-        return pulumi.ResourceOptions(parent=self, depends_on=[self._public_access_blocks[purpose]])
+            return self.child()
+        return self.child(depends_on=[self._public_access_blocks[purpose]])
 
     def _harden(
         self,
@@ -532,7 +510,7 @@ class ArtifactStore(pulumi.ComponentResource):
     ) -> aws.s3.BucketVersioning:
         """Encryption, versioning, public access block, ownership and lifecycle for one bucket."""
         base = f"{self._name}-{_role(purpose, replica)}"
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child()
         if kms_key is None:
             default = _SseDefault(sse_algorithm="AES256")
             rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
@@ -578,7 +556,7 @@ class ArtifactStore(pulumi.ComponentResource):
             bucket=bucket.id,
             rules=rules,
             region=region,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=self.child(depends_on=[versioning]),
         )
         if not replica:
             self._public_access_blocks[purpose] = pab
@@ -606,7 +584,7 @@ class ArtifactStore(pulumi.ComponentResource):
                 )
             ),
             region=region,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=self.child(depends_on=[versioning]),
         )
 
     def _lifecycle_rules(self, logs: bool) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -651,7 +629,7 @@ class ArtifactStore(pulumi.ComponentResource):
         name = self._name
         region = args.replication_region
         assert region is not None
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child()
         replicated = [
             BucketPurpose(p)
             for p in (
@@ -666,14 +644,14 @@ class ArtifactStore(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
             region=region,
-            policy=_s3_key_policy(self._partition, account, region),
+            policy=_s3_key_policy(self.aws.partition, account, region),
             tags=merge_tags(args.tags, {"role": "artifact-store-replica-key"}),
             opts=stateful,
         )
         role = aws.iam.Role(
             f"{name}-replication-role",
             name=physical_name(
-                "s3-replication", NameKind.IAM_ROLE, args.name_prefix, owner=_owner(self._name)
+                "s3-replication", NameKind.IAM_ROLE, args.name_prefix, owner=self.owner
             ),
             assume_role_policy=account.apply(
                 lambda a: json.dumps(
@@ -749,9 +727,8 @@ class ArtifactStore(pulumi.ComponentResource):
                         ),
                     )
                 ],
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[self._versionings[purpose], *replica_versionings, role_policy],
+                opts=self.child(
+                    depends_on=[self._versionings[purpose], *replica_versionings, role_policy]
                 ),
             )
         return {p.value: replicas[p].arn for p in replicated}
@@ -770,8 +747,3 @@ def _whole_bucket_rule(rule_id: str, **action: Any) -> aws.s3.BucketLifecycleCon
 def _role(purpose: BucketPurpose, replica: bool) -> str:
     """A bucket's role in names and tags: its purpose, ``-replica`` for a replica."""
     return f"{purpose.value}-replica" if replica else purpose.value
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"ArtifactStore '{name}'"

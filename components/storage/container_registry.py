@@ -19,13 +19,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..core.coercion import accept_args
+from ..core.component import Component
 from ..core.kms import service_key_policy
 from ..core.limits import kms_deletion_window_problems, range_problems
 from ..core.naming import NameKind, physical_name
 from ..core.patterns import IAM_PRINCIPAL_ARN
 from ..core.tagging import merge_tags
-from ..core.tokens import component_options, component_token
 from ..core.validation import Invalid
 from ..iam.documents import POLICY_VERSION, principal_statement
 
@@ -261,7 +260,7 @@ def validate(args: ContainerRegistryArgs) -> list[Invalid]:
     return problems
 
 
-class ContainerRegistry(pulumi.ComponentResource):
+class ContainerRegistry(Component, legacy_module="container_registry"):
     """ECR repositories: immutable, scanned, KMS-encrypted, lifecycled, private."""
 
     repository_urls: pulumi.Output[dict[str, str]]
@@ -282,30 +281,17 @@ class ContainerRegistry(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            component_token("ContainerRegistry"),
-            name,
-            None,
-            component_options("container_registry", "ContainerRegistry", opts),
-        )
-        args = accept_args("ContainerRegistry", name, args, validate)
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(
-            parent=self, protect=args.protect, retain_on_delete=args.protect
-        )
+        super().__init__(name, opts)
+        args = self.accept(args, validate)
+        child, stateful = self.child(), self.stateful(args.protect)
 
-        invoke = pulumi.InvokeOutputOptions(parent=self)
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"{args.name_prefix} container images",
             enable_key_rotation=True,
             deletion_window_in_days=args.kms_deletion_window_days,
             # administered by the account, used only through ECR in this region
-            policy=pulumi.Output.all(
-                aws.get_partition_output(opts=invoke).partition,
-                aws.get_caller_identity_output(opts=invoke).account_id,
-                aws.get_region_output(opts=invoke).region,
-            ).apply(
+            policy=pulumi.Output.all(self.aws.partition, self.aws.account, self.aws.region).apply(
                 lambda v: json.dumps(
                     service_key_policy(partition=v[0], account=v[1], region=v[2], services=["ecr"])
                 )
@@ -316,7 +302,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         aws.kms.Alias(
             f"{name}-key-alias",
             name="alias/"
-            + physical_name("images", NameKind.KMS_ALIAS, args.name_prefix, owner=_owner(name)),
+            + physical_name("images", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
             target_key_id=self.key.key_id,
             opts=child,
         )
@@ -339,7 +325,7 @@ class ContainerRegistry(pulumi.ComponentResource):
             repository = aws.ecr.Repository(
                 f"{name}-{role}",
                 name=physical_name(
-                    repo, NameKind.ECR_REPOSITORY, args.name_prefix, owner=_owner(name)
+                    repo, NameKind.ECR_REPOSITORY, args.name_prefix, owner=self.owner
                 ),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
@@ -400,21 +386,14 @@ class ContainerRegistry(pulumi.ComponentResource):
                 lambda v: dict(zip(keys, v, strict=True))
             )
 
-        self.repository_urls = as_dict({k: r.repository_url for k, r in self.repositories.items()})
-        self.repository_arns = as_dict({k: r.arn for k, r in self.repositories.items()})
-        self.kms_key_arn = self.key.arn
-        self.pull_policy = pulumi.Output.all(*[r.arn for r in self.repositories.values()]).apply(
-            lambda v: json.dumps(pull_policy_document(v))
-        )
-        self.cache_prefixes = pulumi.Output.from_input(prefixes)
-        self.register_outputs(
-            {
-                "repository_urls": self.repository_urls,
-                "repository_arns": self.repository_arns,
-                "kms_key_arn": self.kms_key_arn,
-                "pull_policy": self.pull_policy,
-                "cache_prefixes": self.cache_prefixes,
-            }
+        self.publish(
+            repository_urls=as_dict({k: r.repository_url for k, r in self.repositories.items()}),
+            repository_arns=as_dict({k: r.arn for k, r in self.repositories.items()}),
+            kms_key_arn=self.key.arn,
+            pull_policy=pulumi.Output.all(*[r.arn for r in self.repositories.values()]).apply(
+                lambda v: json.dumps(pull_policy_document(v))
+            ),
+            cache_prefixes=pulumi.Output.from_input(prefixes),
         )
 
 
@@ -440,8 +419,3 @@ def pull_policy_document(repository_arns: Sequence[str]) -> dict[str, Any]:
             },
         ],
     }
-
-
-def _owner(name: str) -> str:
-    """How a physical-name collision names this component (core.naming.claim_name)."""
-    return f"ContainerRegistry '{name}'"
