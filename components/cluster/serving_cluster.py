@@ -246,8 +246,8 @@ class ServingCluster(Component, legacy_module="serving_cluster"):
     def __init__(
         self, name: str, args: ServingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, self.validate)
         super().__init__(name, opts)
-        args = self.accept(args, self.validate)
         child, stateful = self.child(), self.stateful(args.protect)
         account, partition, region = self.aws.account, self.aws.partition, self.aws.region
 

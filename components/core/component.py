@@ -4,8 +4,8 @@ A public component subclasses :class:`Component` and names its pre-0.2.0 module:
 
     class Keda(Component, legacy_module="keda"):
         def __init__(self, name: str, args: KedaArgs, opts=None) -> None:
+            args = self.accept(name, args, validate)
             super().__init__(name, opts)
-            args = self.accept(args, validate)
             k8s_opts = self.child(provider=args.kubernetes_provider)
 
 which gives it:
@@ -13,7 +13,7 @@ which gives it:
 - the type token ``mlops:index:<ClassName>`` with the pre-0.2.0 token
   ``mlops:<legacy_module>:<ClassName>`` as an alias (:mod:`.tokens`);
 - :meth:`Component.accept`: the args coerced and validated, every problem raised at once under
-  the component's name (:func:`.coercion.accept_args`);
+  the component's name (:func:`.coercion.accept_args`), before it registers;
 - :meth:`Component.child` / :meth:`Component.stateful`: the options of its children
   (``parent=self``; stateful ones protected and retained when asked);
 - :attr:`Component.aws`: the account, partition and region its AWS children deploy into,
@@ -115,9 +115,13 @@ class Component(pulumi.ComponentResource):
         """How a physical-name collision names this component (:func:`.naming.claim_name`)."""
         return f"{self._type_name} '{self._component_name}'"
 
-    def accept(self, args: A, validate: Callable[[A], Iterable[Invalid]] | None = None) -> A:
-        """``args`` coerced and validated; every problem raised at once, naming this component."""
-        return accept_args(self._type_name, self._component_name, args, validate)
+    @classmethod
+    def accept(
+        cls, name: str, args: A, validate: Callable[[A], Iterable[Invalid]] | None = None
+    ) -> A:
+        """``args`` coerced and validated; every problem raised at once, naming the component.
+        Called before ``super().__init__``, so bad input registers nothing."""
+        return accept_args(cls._type_name, name, args, validate)
 
     def child(self, **options: Any) -> pulumi.ResourceOptions:
         """Options of a child: ``parent=self`` plus ``options`` (provider, depends_on...)."""

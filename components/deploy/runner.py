@@ -147,8 +147,8 @@ class DeployRunner(Component, legacy_module="deploy_runner"):
     def __init__(
         self, name: str, args: DeployRunnerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, self.validate)
         super().__init__(name, opts)
-        args = self.accept(args, self.validate)
         child, stateful = self.child(), self.stateful(args.protect)
         arn = self.aws.arn
 

@@ -383,8 +383,8 @@ class ClusterAutoscaler(Component, legacy_module="cluster_autoscaler"):
     def __init__(
         self, name: str, args: ClusterAutoscalerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, validate)
         super().__init__(name, opts)
-        args = self.accept(args, validate)
         tags = merge_tags(args.tags, {"mlops:component": "cluster-autoscaler"})
         workload = PodIdentity.of(self, args).role(
             f"{name}-controller",

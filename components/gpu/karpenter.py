@@ -364,8 +364,8 @@ class Karpenter(Component, legacy_module="karpenter"):
         args: KarpenterArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        args = self.accept(name, args, _problems)
         super().__init__(name, opts)
-        args = self.accept(args, _problems)
         child = self.child()
         tags = merge_tags(args.tags, {"mlops:component": "karpenter"})
 

@@ -284,9 +284,9 @@ class GpuNodePool(Component, legacy_module="gpu_node_pool"):
         args: GpuNodePoolArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, opts)
         pool = args.pool_name or name
-        args = self.accept(dataclasses.replace(args, pool_name=pool), validate_pool)
+        args = self.accept(name, dataclasses.replace(args, pool_name=pool), validate_pool)
+        super().__init__(name, opts)
         warning = spot_diversification_warning(args)
         if warning:
             pulumi.log.warn(warning, resource=self)

@@ -306,8 +306,8 @@ class NvidiaSoftware(Component, legacy_module="nvidia"):
         args: NvidiaSoftwareArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        args = self.accept(name, args, _problems)
         super().__init__(name, opts)
-        args = self.accept(args, _problems)
         provider = args.kubernetes_provider
         mig = any(s.mig for s in args.sharing.values())
         labels = {"app.kubernetes.io/managed-by": "pulumi", **args.labels}

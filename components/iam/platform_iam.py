@@ -184,8 +184,8 @@ class PlatformIam(Component, legacy_module="iam"):
     def __init__(
         self, name: str, args: PlatformIamArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, self.validate)
         super().__init__(name, opts)
-        args = self.accept(args, self.validate)
         self._args = args
         self._name = name
         child = self.child()

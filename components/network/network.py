@@ -21,7 +21,6 @@ from typing import Any
 
 import pulumi
 
-from ..core.coercion import accept_args
 from ..core.component import Component
 from ..core.tokens import component_token
 from .args import (
@@ -99,10 +98,8 @@ class Network(Component, legacy_module="network"):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        # Checked before the component registers (unlike Component.accept), so bad input
-        # leaves nothing behind, not even an empty Network.
         validate = check_new if args.existing is None else None
-        args = accept_args(self._type_name, name, args, validate)
+        args = self.accept(name, args, validate)
         adopted = check_existing(name, args) if args.existing is not None else None
         super().__init__(name, opts)
         outputs = self._adopt(adopted, args) if adopted is not None else self._build(name, args)

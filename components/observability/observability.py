@@ -221,8 +221,8 @@ class Observability(Component, legacy_module="observability"):
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, _check)
         super().__init__(name, opts)
-        args = self.accept(args, _check)
         self._name = name
         self._args = args
         self._receivers = [ReceiverType(r) for r in args.receivers]

@@ -162,8 +162,8 @@ class Keda(Component, legacy_module="keda"):
     def __init__(
         self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, validate)
         super().__init__(name, opts)
-        args = self.accept(args, validate)
         k8s_opts = self.child(provider=args.kubernetes_provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",

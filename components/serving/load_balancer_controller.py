@@ -325,8 +325,8 @@ class LoadBalancerController(Component, legacy_module="load_balancer_controller"
         args: LoadBalancerControllerArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        args = self.accept(name, args, _problems)
         super().__init__(name, opts)
-        args = self.accept(args, _problems)
         tags = merge_tags(args.tags, {"mlops:component": "load-balancer-controller"})
         document = cluster_document(
             args.cluster_arn, controller_policy, cluster_name=args.cluster_name, vpc_id=args.vpc_id

@@ -215,9 +215,9 @@ class ModelEndpoint(Component, legacy_module="model_endpoint"):
     def __init__(
         self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(name, opts)
         endpoint = args.endpoint_name or name
-        args = self.accept(args, lambda a: validate(endpoint, a))
+        args = self.accept(name, args, lambda a: validate(endpoint, a))
+        super().__init__(name, opts)
         spec = server_spec(args, args.model_name or endpoint)
         assert spec is not None  # validated
         ns = args.namespace

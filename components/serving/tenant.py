@@ -190,8 +190,8 @@ class Tenant(Component, legacy_module="tenant"):
     """Prefix of the team's ECR repositories."""
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
+        args = self.accept(name, args, tenant_problems)
         super().__init__(name, opts)
-        args = self.accept(args, tenant_problems)
         ns_name = args.namespace or args.team
         prefix = args.artifact_prefix or f"teams/{args.team}/"
         repo_prefix = args.ecr_repository_prefix or physical_name(

@@ -297,8 +297,8 @@ class ArtifactStore(Component, legacy_module="artifact_store"):
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, validate)
         super().__init__(name, opts)
-        args = self.accept(args, validate)
         self._name = name
         self._args = args
         self._public_access_blocks: dict[BucketPurpose, aws.s3.BucketPublicAccessBlock] = {}

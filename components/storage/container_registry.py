@@ -281,8 +281,8 @@ class ContainerRegistry(Component, legacy_module="container_registry"):
     def __init__(
         self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, validate)
         super().__init__(name, opts)
-        args = self.accept(args, validate)
         child, stateful = self.child(), self.stateful(args.protect)
 
         self.key = aws.kms.Key(

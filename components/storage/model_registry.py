@@ -270,8 +270,8 @@ class ModelRegistry(Component, legacy_module="model_registry"):
     def __init__(
         self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, validate)
         super().__init__(name, opts)
-        args = self.accept(args, validate)
         child, stateful = self.child(), self.stateful(args.protect)
         tags = args.tags
 

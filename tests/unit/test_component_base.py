@@ -13,6 +13,7 @@ from mlops_platform.core.checks import cidr_problems, int_between
 from mlops_platform.core.component import Component
 from mlops_platform.core.validation import ComponentInputError, Invalid
 from mlops_platform.iam import PodIdentity, arn_part, cluster_document
+from mlops_platform.testing.mocks import PlatformMocks, RecordingMonitor
 
 from scripts.offline import run_program
 from scripts.offline.engine import Recording
@@ -49,8 +50,8 @@ class Widget(Component, legacy_module="widgets"):
     def __init__(
         self, name: str, args: WidgetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = self.accept(name, args, _size_problems)
         super().__init__(name, opts)
-        args = self.accept(args, _size_problems)
         queue = aws.sqs.Queue(f"{name}-queue", opts=self.stateful(args.protect))
         aws.sqs.QueuePolicy(
             f"{name}-policy",
@@ -91,12 +92,15 @@ def test_stateful_children_are_protected_and_retained_when_asked():
     assert queue.protect and queue.retain_on_delete
 
 
-def test_accept_raises_every_problem_under_the_components_name():
+def test_accept_raises_every_problem_under_the_components_name_before_it_registers():
+    monitor = RecordingMonitor(PlatformMocks())
     with pytest.raises(ComponentInputError) as raised:
-        run_program(lambda: Widget("w", WidgetArgs(name_prefix="", size=9)))
+        run_program(lambda: Widget("w", WidgetArgs(name_prefix="", size=9)), monitor=monitor)
     error = raised.value
     assert (error.component, error.name) == ("Widget", "w")
     assert sorted(p.arg for p in error.problems) == ["name_prefix", "size"]
+    registered = {raw.request["type"] for raw in monitor.registrations}
+    assert registered == {"pulumi:pulumi:Stack"}, "bad input registered more than the stack"
 
 
 def test_the_aws_context_is_asked_only_when_used_and_once_each():
