@@ -258,23 +258,17 @@ class ServingCluster(Component, legacy_module="serving_cluster"):
         log_group_arn = self.aws.arn("logs", f"log-group:{log_group_name}")
 
         # 1. The CMK for secrets and logs.
-        self.key = aws.kms.Key(
+        self.key = self.customer_key(
             f"{name}-secrets-key",
+            alias="eks-secrets",
+            name_prefix=args.name_prefix,
             description=f"EKS secrets and control-plane logs of {cluster_name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.kms_deletion_window_days,
+            deletion_window_days=args.kms_deletion_window_days,
             policy=policy_json(
                 key_policy(partition, account, region, args.cluster_role_arn, log_group_arn)
             ),
             tags=merge_tags(args.tags, {"role": "eks-secrets"}),
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-secrets-key-alias",
-            name="alias/"
-            + physical_name("eks-secrets", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
-            target_key_id=self.key.key_id,
-            opts=child,
+            protect=args.protect,
         )
 
         # 2. The log group, before the cluster.

@@ -19,14 +19,15 @@ which gives it:
 - :attr:`Component.aws`: the account, partition and region its AWS children deploy into,
   each asked of the provider once, and only when first used;
 - :attr:`Component.owner`: how a physical-name collision names it (``Keda 'name'``);
-- :meth:`Component.publish`: its outputs assigned and registered in one call.
+- :meth:`Component.publish`: its outputs assigned and registered in one call;
+- :meth:`Component.customer_key`: a rotated customer-managed key and its alias.
 
 The class creates nothing itself; subclasses keep the ``(name, args, opts)`` signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
@@ -34,6 +35,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .coercion import accept_args
+from .naming import NameKind, physical_name
 from .tokens import component_options, component_token, legacy_token
 from .validation import Invalid
 
@@ -140,6 +142,39 @@ class Component(pulumi.ComponentResource):
         for key, value in outputs.items():
             setattr(self, key, value)
         self.register_outputs(outputs)
+
+    def customer_key(
+        self,
+        resource_name: str,
+        *,
+        alias: str,
+        name_prefix: str,
+        description: pulumi.Input[str],
+        deletion_window_days: int,
+        policy: pulumi.Input[str],
+        tags: Mapping[str, str],
+        protect: bool,
+        **key_args: Any,
+    ) -> aws.kms.Key:
+        """A customer-managed key with yearly rotation, kept with the component's stateful
+        children, and its alias ``alias/{name_prefix}-{alias}`` (resource ``<name>-alias``)."""
+        key = aws.kms.Key(
+            resource_name,
+            description=description,
+            enable_key_rotation=True,
+            deletion_window_in_days=deletion_window_days,
+            policy=policy,
+            tags=dict(tags),
+            opts=self.stateful(protect),
+            **key_args,
+        )
+        aws.kms.Alias(
+            f"{resource_name}-alias",
+            name="alias/" + physical_name(alias, NameKind.KMS_ALIAS, name_prefix, owner=self.owner),
+            target_key_id=key.key_id,
+            opts=self.child(),
+        )
+        return key
 
     @cached_property
     def aws(self) -> AwsContext:

@@ -274,23 +274,17 @@ class Observability(Component, legacy_module="observability"):
             physical_name(role, NameKind.LOG_GROUP, prefix, owner=self.owner)
             for role in args.application_log_groups
         ]
-        key = aws.kms.Key(
+        key = self.customer_key(
             f"{name}-key",
+            alias="observability",
+            name_prefix=prefix,
             description=f"{prefix} observability: application log groups and alert topic",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.kms_deletion_window_days,
+            deletion_window_days=args.kms_deletion_window_days,
             policy=pulumi.Output.all(self.aws.account, self.aws.partition, self.aws.region).apply(
                 lambda a: key_policy(a[0], a[1], a[2], log_group_names)
             ),
             tags=merge_tags(args.tags, {"role": "observability"}),
-            opts=self.stateful(self._args.protect),
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name="alias/"
-            + physical_name("observability", NameKind.KMS_ALIAS, prefix, owner=self.owner),
-            target_key_id=key.key_id,
-            opts=self.child(),
+            protect=self._args.protect,
         )
         log_groups = [
             aws.cloudwatch.LogGroup(

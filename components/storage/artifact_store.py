@@ -308,7 +308,7 @@ class ArtifactStore(Component, legacy_module="artifact_store"):
             if args.object_lock_mode is not None
             else []
         )
-        child, stateful = self.child(), self.stateful(args.protect)
+        stateful = self.stateful(args.protect)
         tags = args.tags
         purposes = [BucketPurpose(p) for p in args.purposes if p != BucketPurpose.ACCESS_LOGS]
 
@@ -318,21 +318,15 @@ class ArtifactStore(Component, legacy_module="artifact_store"):
             else self.aws.account
         )
         region = self.aws.region
-        self.key = aws.kms.Key(
+        self.key = self.customer_key(
             f"{name}-key",
+            alias="artifacts",
+            name_prefix=args.name_prefix,
             description=f"{args.name_prefix} artifact buckets",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.kms_deletion_window_days,
+            deletion_window_days=args.kms_deletion_window_days,
             policy=_s3_key_policy(self.aws.partition, account, region),
             tags=merge_tags(tags, {"role": "artifact-store-key"}),
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name="alias/"
-            + physical_name("artifacts", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
-            target_key_id=self.key.key_id,
-            opts=child,
+            protect=args.protect,
         )
 
         # The logs bucket: S3 server access logging delivers only to targets encrypted with

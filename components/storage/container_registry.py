@@ -285,11 +285,12 @@ class ContainerRegistry(Component, legacy_module="container_registry"):
         super().__init__(name, opts)
         child, stateful = self.child(), self.stateful(args.protect)
 
-        self.key = aws.kms.Key(
+        self.key = self.customer_key(
             f"{name}-key",
+            alias="images",
+            name_prefix=args.name_prefix,
             description=f"{args.name_prefix} container images",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.kms_deletion_window_days,
+            deletion_window_days=args.kms_deletion_window_days,
             # administered by the account, used only through ECR in this region
             policy=pulumi.Output.all(self.aws.partition, self.aws.account, self.aws.region).apply(
                 lambda v: json.dumps(
@@ -297,14 +298,7 @@ class ContainerRegistry(Component, legacy_module="container_registry"):
                 )
             ),
             tags=merge_tags(args.tags, {"role": "container-registry-key"}),
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name="alias/"
-            + physical_name("images", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
-            target_key_id=self.key.key_id,
-            opts=child,
+            protect=args.protect,
         )
 
         lifecycle = json.dumps(

@@ -281,11 +281,12 @@ class ModelRegistry(Component, legacy_module="model_registry"):
             "mlflow", NameKind.RDS_INSTANCE, args.name_prefix, owner=self.owner
         )
         log_group_names = [f"/aws/rds/instance/{identifier}/{log}" for log in LOG_EXPORTS]
-        self.db_key = aws.kms.Key(
+        self.db_key = self.customer_key(
             f"{name}-db-key",
+            alias="mlflow-db",
+            name_prefix=args.name_prefix,
             description=f"{args.name_prefix} MLflow database",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.kms_deletion_window_days,
+            deletion_window_days=args.kms_deletion_window_days,
             # used only through RDS (storage, Performance Insights) and, for the database's
             # own log groups, by CloudWatch Logs
             policy=pulumi.Output.all(partition, account, region).apply(
@@ -303,14 +304,7 @@ class ModelRegistry(Component, legacy_module="model_registry"):
                 )
             ),
             tags=merge_tags(tags, {"role": "model-registry-db-key"}),
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-db-key-alias",
-            name="alias/"
-            + physical_name("mlflow-db", NameKind.KMS_ALIAS, args.name_prefix, owner=self.owner),
-            target_key_id=self.db_key.key_id,
-            opts=child,
+            protect=args.protect,
         )
         self.db_security_group = aws.ec2.SecurityGroup(
             f"{name}-db-sg",
