@@ -482,11 +482,7 @@ class Observability(Component, legacy_module="observability"):
         monitoring_object(
             f"{name}-dcgm-exporter",
             "ServiceMonitor",
-            metadata={
-                "name": "dcgm-exporter",
-                "namespace": ns,
-                "labels": {"release": RELEASE_NAME},
-            },
+            metadata=_release_selected("dcgm-exporter", ns),
             spec={
                 "selector": {"matchLabels": dict(args.dcgm_exporter_labels)},
                 "namespaceSelector": {"matchNames": [args.dcgm_exporter_namespace]},
@@ -515,11 +511,7 @@ class Observability(Component, legacy_module="observability"):
         monitoring_object(
             f"{name}-alert-rules",
             "PrometheusRule",
-            metadata={
-                "name": "mlops-platform-alerts",
-                "namespace": ns,
-                "labels": {"release": RELEASE_NAME},
-            },
+            metadata=_release_selected("mlops-platform-alerts", ns),
             spec={"groups": prometheus_rule_groups(rules, args.runbook_base_url)},
             opts=after_chart,
         )
@@ -610,3 +602,9 @@ def _check_scraping(args: ObservabilityArgs) -> list[Invalid]:
         if not _METRIC_NAME.match(value := getattr(args.serving_metrics, key))
     ]
     return problems
+
+
+def _release_selected(name: str, namespace: pulumi.Input[str]) -> dict[str, Any]:
+    """Metadata of a monitoring object the release's Prometheus picks up (its ``release``
+    label selects ServiceMonitors and PrometheusRules)."""
+    return {"name": name, "namespace": namespace, "labels": {"release": RELEASE_NAME}}

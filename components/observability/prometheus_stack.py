@@ -110,17 +110,11 @@ def chart_values(
         "crds": {"enabled": True},
         "defaultRules": {"create": True},
         "prometheus": {
-            "enabled": True,
-            "service": {"type": "ClusterIP"},
-            "ingress": {"enabled": False},
-            "serviceAccount": {"create": True, "name": PROMETHEUS_SERVICE_ACCOUNT},
+            **_in_cluster_only(PROMETHEUS_SERVICE_ACCOUNT),
             "prometheusSpec": prometheus_spec,
         },
         "alertmanager": {
-            "enabled": True,
-            "service": {"type": "ClusterIP"},
-            "ingress": {"enabled": False},
-            "serviceAccount": {"create": True, "name": ALERTMANAGER_SERVICE_ACCOUNT},
+            **_in_cluster_only(ALERTMANAGER_SERVICE_ACCOUNT),
             "config": alertmanager_config,
             "alertmanagerSpec": alertmanager_spec,
         },
@@ -145,4 +139,15 @@ def chart_values(
         "prometheus-node-exporter": {
             "tolerations": [dict(GPU_TOLERATION), {"operator": "Exists", "effect": "NoSchedule"}]
         },
+    }
+
+
+def _in_cluster_only(service_account: str) -> dict[str, Any]:
+    """A chart server reachable only inside the cluster (ClusterIP, no ingress), running as
+    its own service account (the name its Pod Identity association binds)."""
+    return {
+        "enabled": True,
+        "service": {"type": "ClusterIP"},
+        "ingress": {"enabled": False},
+        "serviceAccount": {"create": True, "name": service_account},
     }
