@@ -4,7 +4,7 @@ every problem with its args, each naming the argument."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from ..core.checks import cidr_problems
@@ -18,6 +18,44 @@ if TYPE_CHECKING:
 
 _K8S_VERSION = re.compile(r"^1\.\d{2}$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
+
+# --- checks the stack configuration makes too (plain values in, what is wrong out) ----------
+
+
+def public_endpoint_problem(public: bool, cidrs: Collection[object]) -> str | None:
+    """A public API endpoint without an allowlist."""
+    if public and not cidrs:
+        return "a public endpoint needs an allowlist of CIDRs (e.g. your VPN's egress range)"
+    return None
+
+
+def kube_proxy_problem(kube_proxy: str, kubernetes_version: str) -> str | None:
+    """A kube-proxy build (of add-on build shape) for another Kubernetes minor."""
+    if ADDON_VERSION.matches(kube_proxy) and not kube_proxy.startswith(f"v{kubernetes_version}."):
+        return f"kube-proxy's minor follows the cluster's: a v{kubernetes_version}.x build"
+    return None
+
+
+def system_ami_release_problem(release: str, kubernetes_version: str) -> str | None:
+    """A system-node AMI release that is not an EKS AMI release of ``kubernetes_version``."""
+    if AMI_RELEASE.matches(release) and release.startswith(f"{kubernetes_version}."):
+        return None
+    return (
+        f"an EKS AMI release of Kubernetes {kubernetes_version} (`<k8s>.<patch>-<YYYYMMDD>`), "
+        f"e.g. {SYSTEM_NODE_AMI_RELEASE} for {KUBERNETES_VERSION}"
+    )
+
+
+def read_only_scope_problem(
+    read_only_roles: Collection[object], namespaces: Collection[str]
+) -> str | None:
+    """Read-only roles with no namespace to be scoped to."""
+    if read_only_roles and not namespaces:
+        return "read-only roles are scoped to namespaces: list at least one"
+    return None
+
+
+# --- the component's checks -----------------------------------------------------------------
 
 
 def cluster_problems(args: ServingClusterArgs) -> list[Invalid]:
@@ -49,14 +87,8 @@ def _addon_problems(args: ServingClusterArgs) -> list[Invalid]:
         if not ADDON_VERSION.matches(version)
     ]
     kube_proxy = args.addon_versions.kube_proxy
-    if ADDON_VERSION.matches(kube_proxy) and not kube_proxy.startswith(f"v{args.version}."):
-        problems.append(
-            Invalid(
-                "addon_versions.kube_proxy",
-                kube_proxy,
-                f"kube-proxy's minor follows the cluster's: a v{args.version}.x build",
-            )
-        )
+    if other_minor := kube_proxy_problem(kube_proxy, args.version):
+        problems.append(Invalid("addon_versions.kube_proxy", kube_proxy, other_minor))
     return problems
 
 
@@ -74,14 +106,8 @@ def _access_problems(args: ServingClusterArgs) -> list[Invalid]:
         for label in roles
         if not _LABEL.match(label)
     ]
-    if args.read_only_roles and not args.read_only_namespaces:
-        problems.append(
-            Invalid(
-                "read_only_namespaces",
-                [],
-                "read-only roles are scoped to namespaces: list at least one",
-            )
-        )
+    if unscoped := read_only_scope_problem(args.read_only_roles, args.read_only_namespaces):
+        problems.append(Invalid("read_only_namespaces", [], unscoped))
     problems += [
         Invalid(f"read_only_namespaces[{i}]", ns, "a DNS-1123 label")
         for i, ns in enumerate(args.read_only_namespaces)
@@ -125,17 +151,8 @@ def _node_problems(args: ServingClusterArgs) -> list[Invalid]:
             Invalid("system_node_disk_gib", args.system_node_disk_gib, "at least 20 GiB")
         )
     release = args.system_node_ami_release_version
-    if release is not None and not (
-        AMI_RELEASE.matches(release) and release.startswith(f"{args.version}.")
-    ):
-        problems.append(
-            Invalid(
-                "system_node_ami_release_version",
-                release,
-                f"an EKS AMI release of Kubernetes {args.version} (`<k8s>.<patch>-<YYYYMMDD>`), "
-                f"e.g. {SYSTEM_NODE_AMI_RELEASE} for {KUBERNETES_VERSION}",
-            )
-        )
+    if release is not None and (wrong := system_ami_release_problem(release, args.version)):
+        problems.append(Invalid("system_node_ami_release_version", release, wrong))
     return problems
 
 
@@ -207,14 +224,8 @@ def _pod_subnet_problems(args: ServingClusterArgs) -> list[Invalid]:
 def _endpoint_problems(args: ServingClusterArgs) -> list[Invalid]:
     problems: list[Invalid] = []
     cidrs = list(args.public_access_cidrs)
-    if args.endpoint_public_access and not cidrs:
-        problems.append(
-            Invalid(
-                "public_access_cidrs",
-                [],
-                "a public endpoint needs an allowlist of CIDRs (e.g. your VPN's egress range)",
-            )
-        )
+    if no_allowlist := public_endpoint_problem(args.endpoint_public_access, cidrs):
+        problems.append(Invalid("public_access_cidrs", [], no_allowlist))
     if not args.endpoint_public_access and cidrs:
         problems.append(
             Invalid(

@@ -122,6 +122,11 @@ S3_PREFIX = Pattern(r"^([a-z0-9][a-z0-9._-]*/)+$", "an S3 prefix ending in /", "
 RDS_INSTANCE_CLASS = Pattern(
     r"^db\.[a-z0-9]+\.[a-z0-9]+$", "an RDS instance class", "db.t4g.medium"
 )
+QUANTITY = Pattern(
+    r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$",
+    "a Kubernetes quantity: a number with an optional unit (m, Ki, Mi, Gi, Ti, k, M, G, T)",
+    "64Gi",
+)
 MIG_PROFILE = Pattern(r"^(\dg\.\d+gb|balanced)$", "a MIG profile or balanced", "1g.10gb")
 KARPENTER_CONSOLIDATION_REASON = Pattern(
     r"^(Empty|Drifted|Underutilized)$", "Empty, Drifted or Underutilized", "Underutilized"

@@ -81,12 +81,15 @@ __all__ = [
     "KarpenterDisruption",
     "PoolEngine",
     "Workload",
+    "ami_release_problem",
     "autoscaler_tags",
+    "capacity_block_types_problem",
     "ec2_node_class_spec",
     "instance_type_problem",
     "karpenter_ami_alias",
     "node_labels",
     "node_pool_spec",
+    "reservation_capacity_problem",
     "spot_diversification_warning",
     "validate_pool",
 ]
@@ -580,39 +583,51 @@ def validate_pool(args: GpuNodePoolArgs) -> list[Invalid]:
     return problems
 
 
-def _release_problems(args: GpuNodePoolArgs) -> list[Invalid]:
-    release = args.ami_release_version
-    if args.ami_type.bottlerocket:
+def ami_release_problem(
+    release: str,
+    bottlerocket: bool,
+    kubernetes_version: str | None,
+    version_is: str = "the cluster runs",
+) -> str | None:
+    """What is wrong with a pool's pinned AMI release (the pool and the stack configuration
+    both ask): a Bottlerocket ``<version>-<commit>`` or an AL2023 ``<kubernetes>-<YYYYMMDD>``
+    built for ``kubernetes_version`` (when known; ``version_is`` says where it comes from)."""
+    if bottlerocket:
         # An all-digit 20YYMMDD suffix is an AL2023 build date, not a Bottlerocket commit.
         if not _BOTTLEROCKET_RELEASE.match(release) or _AL2023_RELEASE.match(release):
-            return [
-                Invalid(
-                    "ami_release_version",
-                    release,
-                    "a pinned Bottlerocket release '<version>-<commit>', e.g. 1.50.0-a1b2c3d4",
-                )
-            ]
-        return []
+            return "a pinned Bottlerocket release '<version>-<commit>', e.g. 1.50.0-a1b2c3d4"
+        return None
     match = _AL2023_RELEASE.match(release)
     if not match:
-        return [
-            Invalid(
-                "ami_release_version",
-                release,
-                "a pinned AL2023 release '<kubernetes>-<YYYYMMDD>', e.g. "
-                + DEFAULT_AMI_RELEASE_VERSION,
-            )
-        ]
-    if args.kubernetes_version and match.group(1) != args.kubernetes_version:
-        return [
-            Invalid(
-                "ami_release_version",
-                release,
-                f"built for Kubernetes {match.group(1)}, but the cluster runs "
-                f"{args.kubernetes_version}; pin a {args.kubernetes_version}.x release",
-            )
-        ]
-    return []
+        return "a pinned AL2023 release '<kubernetes>-<YYYYMMDD>', e.g. " + (
+            DEFAULT_AMI_RELEASE_VERSION
+        )
+    if kubernetes_version and match.group(1) != kubernetes_version:
+        return (
+            f"built for Kubernetes {match.group(1)}, but {version_is} {kubernetes_version}; "
+            f"pin a {kubernetes_version}.x release"
+        )
+    return None
+
+
+def reservation_capacity_problem(reserved: bool, capacity_type: CapacityType) -> str | None:
+    """Spot capacity asked of a capacity reservation."""
+    if reserved and capacity_type is CapacityType.SPOT:
+        return "a capacity reservation is on-demand capacity; use on-demand"
+    return None
+
+
+def capacity_block_types_problem(capacity_block: bool, instance_types: Sequence[str]) -> str | None:
+    """A Capacity Block pool that does not list exactly the block's one instance type."""
+    if capacity_block and len(instance_types) != 1:
+        return "a Capacity Block holds one instance type; list exactly that one"
+    return None
+
+
+def _release_problems(args: GpuNodePoolArgs) -> list[Invalid]:
+    release = args.ami_release_version
+    wrong = ami_release_problem(release, args.ami_type.bottlerocket, args.kubernetes_version)
+    return [Invalid("ami_release_version", release, wrong)] if wrong else []
 
 
 def _mig_problems(args: GpuNodePoolArgs, types: list[GpuInstanceType]) -> list[Invalid]:
@@ -676,27 +691,15 @@ def _placement_problems(args: GpuNodePoolArgs, types: list[GpuInstanceType]) -> 
                     "a capacity reservation ID such as cr-0123456789abcdef0",
                 )
             )
-        if args.capacity_type is CapacityType.SPOT:
-            problems.append(
-                Invalid(
-                    "capacity_type",
-                    "spot",
-                    "a capacity reservation is on-demand capacity; use on-demand",
-                )
-            )
+        if spot := reservation_capacity_problem(True, args.capacity_type):
+            problems.append(Invalid("capacity_type", "spot", spot))
     if args.capacity_block:
         if args.capacity_reservation_id is None:
             problems.append(
                 Invalid("capacity_block", True, "needs capacity_reservation_id of the block")
             )
-        if len(args.instance_types) != 1:
-            problems.append(
-                Invalid(
-                    "instance_types",
-                    list(args.instance_types),
-                    "a Capacity Block holds one instance type; list exactly that one",
-                )
-            )
+        if one_type := capacity_block_types_problem(True, args.instance_types):
+            problems.append(Invalid("instance_types", list(args.instance_types), one_type))
     return problems
 
 

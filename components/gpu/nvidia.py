@@ -136,18 +136,24 @@ class GpuSharing:
         return self.mig_profile is not None or self.mig_strategy is not None
 
 
+def exclusive_sharing_problem(time_slicing: bool, mig: bool) -> str | None:
+    """Time-slicing and MIG both asked of one pool (the pool and the stack configuration
+    both ask)."""
+    if time_slicing and mig:
+        return "time-slicing and MIG cannot both be on one pool; choose one"
+    return None
+
+
 def sharing_problems(arg: str, sharing: GpuSharing | None) -> list[Invalid]:
     """What is wrong with one pool's sharing settings (shared by pool and software)."""
     if sharing is None:
         return []
     problems: list[Invalid] = []
     replicas = sharing.time_slicing_replicas
-    if replicas is not None and sharing.mig:
+    if both := exclusive_sharing_problem(replicas is not None, sharing.mig):
         problems.append(
             Invalid(
-                arg,
-                {"time_slicing_replicas": replicas, "mig_profile": sharing.mig_profile},
-                "time-slicing and MIG cannot both be on one pool; choose one",
+                arg, {"time_slicing_replicas": replicas, "mig_profile": sharing.mig_profile}, both
             )
         )
     if replicas is not None and not 2 <= replicas <= MAX_TIME_SLICING_REPLICAS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -34,6 +34,36 @@ def _network(value: str) -> ipaddress.IPv4Network | None:
         return ipaddress.IPv4Network(value, strict=True)
     except (ValueError, TypeError):
         return None
+
+
+# --- checks the stack configuration makes too (plain values in, what is wrong out) ----------
+
+
+def pod_cidr_overlap_problem(
+    pod: ipaddress.IPv4Network, vpc: ipaddress.IPv4Network, vpc_is: str
+) -> str | None:
+    """A pod CIDR inside the VPC's range (``vpc_is`` names the VPC CIDR in the caller's words)."""
+    if pod.overlaps(vpc):
+        return f"overlaps {vpc_is} {vpc}; use a separate range such as 100.64.0.0/16"
+    return None
+
+
+def subnet_count_problem(subnet_ids: Sequence[Any], az_count: int, az_count_is: str) -> str | None:
+    """Fewer private subnets than AZs (``az_count_is`` names the AZ count in the caller's
+    words)."""
+    if len(subnet_ids) < az_count:
+        return (
+            f"too few private subnets: {len(subnet_ids)} for {az_count_is} {az_count}; the "
+            "cluster needs at least one private subnet per AZ"
+        )
+    return None
+
+
+def zone_order_problem(zones: Sequence[str], private_subnet_ids: Sequence[Any]) -> str | None:
+    """Availability zones that do not name one AZ per private subnet."""
+    if zones and len(zones) != len(private_subnet_ids):
+        return "one AZ name per private subnet, in the same order"
+    return None
 
 
 def min_vpc_prefix_for(az_count: int) -> int:
@@ -174,14 +204,8 @@ def _check_pods(args: NetworkArgs, vpc: ipaddress.IPv4Network | None) -> list[In
             )
         )
         return problems
-    if vpc is not None and pod.overlaps(vpc):
-        problems.append(
-            Invalid(
-                "pod_cidr",
-                args.pod_cidr,
-                f"overlaps vpc_cidr {vpc}; use a separate range such as 100.64.0.0/16",
-            )
-        )
+    if vpc is not None and (overlap := pod_cidr_overlap_problem(pod, vpc, "vpc_cidr")):
+        problems.append(Invalid("pod_cidr", args.pod_cidr, overlap))
     if not MIN_VPC_PREFIX <= pod.prefixlen <= MAX_SUBNET_PREFIX:
         problems.append(
             Invalid("pod_cidr", args.pod_cidr, f"a /{MIN_VPC_PREFIX} to /{MAX_SUBNET_PREFIX}")
@@ -263,19 +287,13 @@ def check_existing(name: str, args: NetworkArgs) -> dict[str, pulumi.Output[Any]
                 values[key] = StateOutput(key, value)
         problems += _check_values(values, _ID_ARG, args.az_count)
     private = values.get("private_subnet_ids")
+    zones = list(existing.availability_zones)
     if (
-        existing.availability_zones
-        and private is not None
+        private is not None
         and isinstance(private.value, list)
-        and len(existing.availability_zones) != len(private.value)
+        and (order := zone_order_problem(zones, private.value))
     ):
-        problems.append(
-            Invalid(
-                "existing.availability_zones",
-                list(existing.availability_zones),
-                "one AZ name per private subnet, in the same order",
-            )
-        )
+        problems.append(Invalid("existing.availability_zones", zones, order))
     pods = values.get("pod_subnet_ids")
     if (
         existing.availability_zones
@@ -370,13 +388,8 @@ def _check_values(
             continue
         if len(set(ids)) != len(ids):
             problems.append(Invalid(where[key], shown(out), "lists a subnet twice"))
-        if key == "private_subnet_ids" and len(ids) < az_count:
-            problems.append(
-                Invalid(
-                    where[key],
-                    shown(out),
-                    f"too few private subnets: {len(ids)} for az_count {az_count}; the cluster "
-                    "needs at least one private subnet per AZ",
-                )
-            )
+        if key == "private_subnet_ids" and (
+            too_few := subnet_count_problem(ids, az_count, "az_count")
+        ):
+            problems.append(Invalid(where[key], shown(out), too_few))
     return problems

@@ -30,6 +30,7 @@ from ..core.checks import cidr_problems
 from ..core.component import Component
 from ..core.labels import TENANT_LABEL, TENANT_TAG
 from ..core.naming import NameKind, physical_name
+from ..core.patterns import QUANTITY
 from ..core.tagging import merge_tags
 from ..core.validation import Invalid
 from ..iam import POLICY_VERSION, PodIdentity, cluster_document
@@ -51,7 +52,6 @@ IMDS_CIDR = "169.254.169.254/32"
 """The instance metadata service: never reachable from tenant pods."""
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 """Namespaces Kubernetes owns: never a tenant's."""
 
@@ -438,11 +438,11 @@ def _quota_problems(args: TenantArgs) -> list[Invalid]:
             problems.append(Invalid(arg, value, "a whole number, 0 or more"))
     for arg in ("cpu", "memory"):
         value = getattr(args, arg)
-        if not isinstance(value, str) or not _QUANTITY.match(value):
+        if not QUANTITY.matches(value):
             problems.append(Invalid(arg, value, "a Kubernetes quantity such as 16, 500m or 64Gi"))
     for arg in ("default_requests", "default_limits"):
         for key, value in getattr(args, arg).items():
-            if key not in ("cpu", "memory") or not _QUANTITY.match(str(value)):
+            if key not in ("cpu", "memory") or not QUANTITY.matches(str(value)):
                 problems.append(
                     Invalid(f"{arg}.{key}", value, "cpu/memory as Kubernetes quantities")
                 )

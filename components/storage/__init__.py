@@ -11,6 +11,8 @@ from .artifact_store import (
     access_policy_document,
     data_bucket_policy,
     logs_bucket_policy,
+    repeated_purpose_problem,
+    transition_problem,
 )
 from .container_registry import (
     ContainerRegistry,
@@ -22,6 +24,7 @@ from .container_registry import (
     pull_policy_document,
     repository_name_problems,
     repository_policy,
+    repository_problems,
 )
 from .model_registry import (
     ModelRegistry,
@@ -49,6 +52,9 @@ __all__ = [
     "lifecycle_policy",
     "logs_bucket_policy",
     "pull_policy_document",
+    "repeated_purpose_problem",
     "repository_name_problems",
     "repository_policy",
+    "repository_problems",
+    "transition_problem",
 ]

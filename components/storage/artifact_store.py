@@ -58,6 +58,8 @@ __all__ = [
     "access_policy_document",
     "data_bucket_policy",
     "logs_bucket_policy",
+    "repeated_purpose_problem",
+    "transition_problem",
     "validate",
 ]
 
@@ -175,12 +177,32 @@ class ArtifactStoreArgs:
     """Purposes whose buckets get Object Lock when it is on."""
 
 
+def repeated_purpose_problem(purposes: Sequence[str]) -> str | None:
+    """What is wrong when a purpose is listed more than once (the store and the stack
+    configuration both ask)."""
+    if len(set(purposes)) != len(list(purposes)):
+        return "each purpose at most once"
+    return None
+
+
+def transition_problem(storage_class: str, days: Any) -> str | None:
+    """What is wrong with moving current objects to ``storage_class`` after ``days``: S3
+    refuses STANDARD_IA transitions before :data:`IA_MIN_TRANSITION_DAYS`."""
+    if (
+        StorageClass(storage_class) is StorageClass.STANDARD_IA
+        and isinstance(days, int)
+        and days < IA_MIN_TRANSITION_DAYS
+    ):
+        return f"S3 moves objects to STANDARD_IA after at least {IA_MIN_TRANSITION_DAYS} days"
+    return None
+
+
 def _purposes(problems: list[Invalid], arg: str, values: Sequence[str], allowed: Sequence[str]):
     for i, value in enumerate(values):
         if value not in allowed:
             problems.append(Invalid(f"{arg}[{i}]", value, "one of " + ", ".join(allowed)))
-    if len(set(values)) != len(list(values)):
-        problems.append(Invalid(arg, list(values), "each purpose at most once"))
+    if repeated := repeated_purpose_problem(values):
+        problems.append(Invalid(arg, list(values), repeated))
 
 
 def validate(args: ArtifactStoreArgs) -> list[Invalid]:
@@ -216,18 +238,8 @@ def validate(args: ArtifactStoreArgs) -> list[Invalid]:
         ABORT_MULTIPART_DAYS_RANGE,
     )
     problems += range_problems("transition_days", args.transition_days, TRANSITION_DAYS_RANGE)
-    if (
-        StorageClass(args.transition_storage_class) is StorageClass.STANDARD_IA
-        and isinstance(args.transition_days, int)
-        and args.transition_days < IA_MIN_TRANSITION_DAYS
-    ):
-        problems.append(
-            Invalid(
-                "transition_days",
-                args.transition_days,
-                f"S3 moves objects to STANDARD_IA after at least {IA_MIN_TRANSITION_DAYS} days",
-            )
-        )
+    if too_soon := transition_problem(args.transition_storage_class, args.transition_days):
+        problems.append(Invalid("transition_days", args.transition_days, too_soon))
     problems += range_problems(
         "access_log_expiration_days",
         args.access_log_expiration_days,

@@ -186,28 +186,31 @@ def cache_prefix(name_prefix: str, upstream: Upstream) -> str:
     return f"{full[: CACHE_PREFIX_MAX - 7].rstrip('._/-')}-{digest}"
 
 
+def repository_problems(
+    name: str, earlier: Sequence[str], name_prefix: str | None = None
+) -> list[str]:
+    """What is wrong with one repository of a list (the registry and the stack configuration
+    both ask): a name ECR accepts, within ECR's length once ``name_prefix`` (when known) is
+    put in front, not among the ``earlier`` names."""
+    found = [problem.allowed for problem in repository_name_problems("", name)]
+    high = REPOSITORY_NAME_LENGTH[1]
+    if not found and name_prefix is not None and len(f"{name_prefix}-{name}") > high:
+        found.append(f"with the prefix the name exceeds {high} characters")
+    if name in earlier:
+        found.append("repository names must be unique")
+    return found
+
+
 def _repository_problems(args: ContainerRegistryArgs) -> list[Invalid]:
     problems: list[Invalid] = []
     if not args.repositories:
         problems.append(Invalid("repositories", [], "at least one repository name"))
-    seen: set[str] = set()
-    for i, repo in enumerate(args.repositories):
-        arg = f"repositories[{i}]"
-        found = repository_name_problems(arg, repo)
-        problems += found
-        if not found:
-            full = f"{args.name_prefix}-{repo}"
-            if len(full) > REPOSITORY_NAME_LENGTH[1]:
-                problems.append(
-                    Invalid(
-                        arg,
-                        repo,
-                        f"with the prefix the name exceeds {REPOSITORY_NAME_LENGTH[1]} characters",
-                    )
-                )
-        if repo in seen:
-            problems.append(Invalid(arg, repo, "repository names must be unique"))
-        seen.add(repo)
+    repositories = list(args.repositories)
+    for i, repo in enumerate(repositories):
+        problems += [
+            Invalid(f"repositories[{i}]", repo, allowed)
+            for allowed in repository_problems(repo, repositories[:i], args.name_prefix)
+        ]
     return problems
 
 

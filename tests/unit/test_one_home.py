@@ -2,17 +2,22 @@
 
 Each test reads the product's sources (the library, the composition, the scripts and the policy
 pack) and fails when a copy of a limit reappears: the KMS deletion window as a pair of literal
-bounds or a literal window, the CloudWatch retention table, RDS's backup range.
+bounds or a literal window, the CloudWatch retention table, RDS's backup range. The config
+rules call the components' checks rather than restating their messages, and the stack
+configuration's alert thresholds are the alert rules' own.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mlops_platform.config.model import AlertThresholdsConfig
 from mlops_platform.core import limits
+from mlops_platform.observability.alert_rules import THRESHOLD_RANGES, AlertThresholds
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / "components" / "core" / "limits.py"
@@ -59,7 +64,7 @@ def _bound_pairs(tree: ast.Module) -> Iterator[tuple[int, tuple[int, int]]]:
 
 
 def _where(path: Path, line: int) -> str:
-    return f"{path.relative_to(ROOT)}:{line}"
+    return f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{line}"
 
 
 @pytest.mark.parametrize(
@@ -129,3 +134,75 @@ def test_checks_name_the_argument_and_what_is_allowed(check, good, bad) -> None:
     [problem] = check("x_days", bad)
     assert problem.arg == "x_days" and problem.value == bad
     assert any(ch.isdigit() for ch in problem.allowed)
+
+
+# --- the config rules call the components' checks instead of restating their messages -------
+
+RULES = ROOT / "components" / "config" / "rules"
+MIN_MESSAGE = 25
+"""Shorter literals ("listed twice", key names) are words, not messages worth a home."""
+
+
+def _messages(paths: list[Path]) -> dict[str, list[str]]:
+    """Each one-line string literal of at least :data:`MIN_MESSAGE` characters, and where."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and len(node.value) >= MIN_MESSAGE
+                and "\n" not in node.value
+            ):
+                found.setdefault(node.value, []).append(_where(path, node.lineno))
+    return found
+
+
+def _library() -> list[Path]:
+    """The library's modules: everything under components/ but the composition's config."""
+    return [
+        path
+        for path in sorted((ROOT / "components").rglob("*.py"))
+        if "config" not in path.relative_to(ROOT / "components").parts
+        and "__pycache__" not in path.parts
+    ]
+
+
+def _restated(rules: list[Path], library: list[Path]) -> list[str]:
+    library_messages = _messages(library)
+    return [
+        f"{text!r}: {where[0]} and {library_messages[text][0]}"
+        for text, where in _messages(rules).items()
+        if text in library_messages
+    ]
+
+
+def test_no_rule_message_restated_in_the_library() -> None:
+    rules = sorted(RULES.glob("*.py"))
+    assert len(_messages(rules)) >= 20, "the scan reads the rules' messages"
+    restated = _restated(rules, _library())
+    assert not restated, (
+        "config rules restate a component check's message; call the component's check "
+        f"(a function of plain values next to its validator) instead: {restated}"
+    )
+
+
+def test_the_message_scan_finds_a_planted_copy(tmp_path: Path) -> None:
+    """Not vacuous: a rule that copies a library message word for word is found."""
+    copied = "time-slicing and MIG cannot both be on one pool; choose one"
+    assert copied in _messages(_library()), "the planted message is a library message"
+    rule = tmp_path / "planted.py"
+    rule.write_text(f"def rule(config):\n    return [Problem(('gpu',), None, {copied!r})]\n")
+    assert _restated([rule], _library()) == [
+        f"{copied!r}: {_where(rule, 2)} and {_messages(_library())[copied][0]}"
+    ]
+
+
+def test_the_config_thresholds_are_the_alert_rules_thresholds() -> None:
+    """The stack file's thresholds, their bounds and unprofiled defaults come from the rules."""
+    config = AlertThresholdsConfig.model_fields
+    component = {field.name: field.default for field in dataclasses.fields(AlertThresholds)}
+    assert list(config) == list(component) == list(THRESHOLD_RANGES)
+    for name, info in config.items():
+        if not info.is_required():
+            assert info.default == component[name], name

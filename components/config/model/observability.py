@@ -8,18 +8,23 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from ...core import patterns
-from ...observability.alert_rules import THRESHOLD_RANGES
+from ...observability.alert_rules import THRESHOLD_RANGES, AlertThresholds
 from ...observability.observability import DEFAULT_RUNBOOK_BASE_URL, ReceiverType
 from .base import KmsDeletionWindowDays, Region, StrictModel, defaults_of
 
+_COMPONENT_DEFAULTS = AlertThresholds()
 
-def _threshold(key: str, default: float | None = None, *, description: str) -> Any:
-    """A threshold field whose bounds come from the alert rules (one source of truth)."""
+
+def _threshold(key: str, *, description: str, profiled: bool = True) -> Any:
+    """A threshold field whose bounds come from the alert rules (one source of truth): the
+    profiles give its value per environment, or (``profiled=False``) it keeps the
+    component's default everywhere."""
     low, high, low_inclusive, high_inclusive = THRESHOLD_RANGES[key]
     ge, gt = (low, None) if low_inclusive else (None, low)
     le, lt = (high, None) if high_inclusive else (None, high)
-    if default is None:
+    if profiled:
         return Field(ge=ge, gt=gt, le=le, lt=lt, description=description)
+    default = getattr(_COMPONENT_DEFAULTS, key)
     return Field(default, ge=ge, gt=gt, le=le, lt=lt, description=description)
 
 
@@ -32,12 +37,12 @@ class AlertThresholdsConfig(StrictModel):
     )
     gpu_temperature_celsius: float = _threshold(
         "gpu_temperature_celsius",
-        87.0,
+        profiled=False,
         description="GPU temperature (C) held for 10 minutes (GpuThermalThrottling).",
     )
     gpu_idle_utilization_percent: float = _threshold(
         "gpu_idle_utilization_percent",
-        5.0,
+        profiled=False,
         description="Average utilization (percent) under which a GPU counts as idle (GpuIdle).",
     )
     gpu_idle_minutes: int = _threshold(
@@ -60,7 +65,7 @@ class AlertThresholdsConfig(StrictModel):
     )
     prometheus_storage_used_percent: float = _threshold(
         "prometheus_storage_used_percent",
-        85.0,
+        profiled=False,
         description="Percent of the Prometheus volume used (PrometheusStorageFilling).",
     )
 

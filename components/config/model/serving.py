@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ...core import patterns
 from ...serving.load_balancer_controller import CHART_VERSION
 from .base import Cidr, RoleArn, SemVer, StrictModel, with_own_settings
 
@@ -22,8 +23,7 @@ class LoadBalancerControllerConfig(StrictModel):
     )
 
 
-_QUANTITY = r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
-Quantity = Annotated[str, Field(pattern=_QUANTITY)]
+Quantity = Annotated[str, Field(pattern=patterns.QUANTITY.regex)]
 PodCount = Annotated[int, Field(ge=1, le=5000)]
 LoadBalancerCount = Annotated[int, Field(ge=0, le=20)]
 

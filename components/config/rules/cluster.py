@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 
+from ...cluster.validation import (
+    kube_proxy_problem,
+    public_endpoint_problem,
+    read_only_scope_problem,
+    system_ami_release_problem,
+)
 from ..model import ClusterConfig, EnvironmentConfig, Profile
 from .problem import Path, Problem
 
@@ -16,14 +22,10 @@ def api_endpoint(config: EnvironmentConfig) -> list[Problem]:
     path: Path = ("cluster", "endpointPublicAccess")
     if cluster.endpoint_public_access and config.profile is Profile.PROD:
         problems.append(Problem(path, True, "prod clusters have a private API endpoint only"))
-    if cluster.endpoint_public_access and not cluster.public_access_cidrs:
-        problems.append(
-            Problem(
-                ("cluster", "publicAccessCidrs"),
-                [],
-                "a public endpoint needs an allowlist of CIDRs (e.g. your VPN's egress range)",
-            )
-        )
+    if no_allowlist := public_endpoint_problem(
+        cluster.endpoint_public_access, cluster.public_access_cidrs
+    ):
+        problems.append(Problem(("cluster", "publicAccessCidrs"), [], no_allowlist))
     if not cluster.endpoint_public_access and cluster.public_access_cidrs:
         problems.append(
             Problem(
@@ -78,22 +80,16 @@ def cluster_access_and_keys(config: EnvironmentConfig) -> list[Problem]:
     version = cluster.version
     default_version = ClusterConfig.model_fields["version"].default
     problems: list[Problem] = []
-    # (key, the pinned build if any, how a build of this minor starts, what is allowed)
+    # (key, the pinned build if any, what is wrong with a pinned build for this version)
     pins = (
-        (
-            ("cluster", "addons", "kubeProxy"),
-            cluster.addons.kube_proxy,
-            f"v{version}.",
-            f"kube-proxy's minor follows the cluster's: a v{version}.x build",
-        ),
+        (("cluster", "addons", "kubeProxy"), cluster.addons.kube_proxy, kube_proxy_problem),
         (
             ("cluster", "systemNodes", "amiReleaseVersion"),
             cluster.system_nodes.ami_release_version,
-            f"{version}.",
-            f"an EKS AMI release of Kubernetes {version}",
+            system_ami_release_problem,
         ),
     )
-    for path, pinned, prefix, allowed in pins:
+    for path, pinned, wrong in pins:
         if pinned is None and version != default_version:
             problems.append(
                 Problem(
@@ -103,14 +99,9 @@ def cluster_access_and_keys(config: EnvironmentConfig) -> list[Problem]:
                     f"{version} too (and review every cluster.addons version)",
                 )
             )
-        elif pinned is not None and not pinned.startswith(prefix):
+        elif pinned is not None and (allowed := wrong(pinned, version)):
             problems.append(Problem(path, pinned, allowed))
-    if cluster.access.read_only and not cluster.access.read_only_namespaces:
-        problems.append(
-            Problem(
-                ("cluster", "access", "readOnlyNamespaces"),
-                [],
-                "read-only roles are scoped to namespaces: list at least one",
-            )
-        )
+    access = cluster.access
+    if unscoped := read_only_scope_problem(access.read_only, access.read_only_namespaces):
+        problems.append(Problem(("cluster", "access", "readOnlyNamespaces"), [], unscoped))
     return problems

@@ -3,8 +3,6 @@ AMIs and the autoscaler that can really be built."""
 
 from __future__ import annotations
 
-import re
-
 from ...core.gpu_catalog import (
     EFA_CAPABLE,
     GPU_INSTANCE_TYPES,
@@ -12,8 +10,16 @@ from ...core.gpu_catalog import (
     MIG_PROFILES,
     max_gpus_per_node,
 )
-from ...gpu.node_pool import AmiType, CapacityType, PoolEngine, Workload
-from ...gpu.nvidia import NvidiaMode
+from ...gpu.node_pool import (
+    AmiType,
+    CapacityType,
+    PoolEngine,
+    Workload,
+    ami_release_problem,
+    capacity_block_types_problem,
+    reservation_capacity_problem,
+)
+from ...gpu.nvidia import NvidiaMode, exclusive_sharing_problem
 from ..model import EnvironmentConfig, Profile
 from .problem import Path, Problem
 
@@ -96,14 +102,10 @@ def gpu_sharing(config: EnvironmentConfig) -> list[Problem]:
         if sharing is None:
             continue
         path: Path = ("gpu", "pools", i, "sharing")
-        if sharing.time_slicing is not None and sharing.mig is not None:
-            problems.append(
-                Problem(
-                    path,
-                    {"timeSlicing": "...", "mig": "..."},
-                    "time-slicing and MIG cannot both be on one pool; choose one",
-                )
-            )
+        if both := exclusive_sharing_problem(
+            sharing.time_slicing is not None, sharing.mig is not None
+        ):
+            problems.append(Problem(path, {"timeSlicing": "...", "mig": "..."}, both))
         if config.gpu.pool_settings(pool).ami_type.bottlerocket:
             problems.append(
                 Problem(
@@ -193,14 +195,10 @@ def gpu_pool_capacity(config: EnvironmentConfig) -> list[Problem]:
                         "EFA with a cluster placement group is built on engine managed-node-group",
                     )
                 )
-        if pool.capacity_reservation_id and pool.capacity_type is CapacityType.SPOT:
-            problems.append(
-                Problem(
-                    (*path, "capacityType"),
-                    "spot",
-                    "a capacity reservation is on-demand capacity; use on-demand",
-                )
-            )
+        if spot := reservation_capacity_problem(
+            bool(pool.capacity_reservation_id), pool.capacity_type
+        ):
+            problems.append(Problem((*path, "capacityType"), "spot", spot))
         if pool.capacity_block and not pool.capacity_reservation_id:
             problems.append(
                 Problem(
@@ -209,44 +207,17 @@ def gpu_pool_capacity(config: EnvironmentConfig) -> list[Problem]:
                     "capacityBlock needs the block's reservation ID (cr-...)",
                 )
             )
-        if pool.capacity_block and len(pool.instance_types) != 1:
-            problems.append(
-                Problem(
-                    (*path, "instanceTypes"),
-                    pool.instance_types,
-                    "a Capacity Block holds one instance type; list exactly that one",
-                )
-            )
+        if one_type := capacity_block_types_problem(pool.capacity_block, pool.instance_types):
+            problems.append(Problem((*path, "instanceTypes"), pool.instance_types, one_type))
     return problems
 
 
 def _release_problems(
     config: EnvironmentConfig, release: str, ami: AmiType, path: Path
 ) -> list[Problem]:
-    key: Path = (*path, "amiReleaseVersion")
-    al2023 = re.fullmatch(r"(\d+\.\d+)\.\d+-(\d{8})", release)
-    if ami.bottlerocket:
-        if al2023 or not re.fullmatch(r"\d+\.\d+\.\d+-[0-9a-f]{8}", release):
-            return [
-                Problem(
-                    key,
-                    release,
-                    "a pinned Bottlerocket release '<version>-<commit>', e.g. 1.50.0-a1b2c3d4",
-                )
-            ]
-        return []
-    if al2023 is None:
-        return [Problem(key, release, "a pinned AL2023 release '<kubernetes>-<YYYYMMDD>'")]
-    if al2023.group(1) != config.cluster.version:
-        return [
-            Problem(
-                key,
-                release,
-                f"built for Kubernetes {al2023.group(1)}, but cluster.version is "
-                f"{config.cluster.version}; pin a {config.cluster.version}.x release",
-            )
-        ]
-    return []
+    version = config.cluster.version
+    wrong = ami_release_problem(release, ami.bottlerocket, version, "cluster.version is")
+    return [Problem((*path, "amiReleaseVersion"), release, wrong)] if wrong else []
 
 
 def cluster_autoscaler(config: EnvironmentConfig) -> list[Problem]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from ...network.checks import pod_cidr_overlap_problem, subnet_count_problem, zone_order_problem
 from ...network.network import MIN_NODE_SUBNET_PREFIX, MIN_VPC_PREFIX, min_vpc_prefix_for
 from ..model import EnvironmentConfig, NetworkConfig
 from .problem import Path, Problem
@@ -79,14 +80,12 @@ def network_cidrs(config: EnvironmentConfig) -> list[Problem]:
                         )
                     )
             seen.append((("network", key, i), net))
-    if network.pod_cidr is not None and ipaddress.IPv4Network(network.pod_cidr).overlaps(vpc):
-        problems.append(
-            Problem(
-                ("network", "podCidr"),
-                network.pod_cidr,
-                f"overlaps the VPC CIDR {vpc}; use a separate range such as 100.64.0.0/16",
-            )
+    if network.pod_cidr is not None and (
+        overlap := pod_cidr_overlap_problem(
+            ipaddress.IPv4Network(network.pod_cidr), vpc, "the VPC CIDR"
         )
+    ):
+        problems.append(Problem(("network", "podCidr"), network.pod_cidr, overlap))
     return problems
 
 
@@ -145,25 +144,11 @@ def existing_network(config: EnvironmentConfig) -> list[Problem]:
                 problems.append(
                     Problem((*base, key), None, "required to adopt a VPC by ID, or terraformState")
                 )
-        if len(existing.private_subnet_ids) < network.az_count:
-            problems.append(
-                Problem(
-                    (*base, "privateSubnetIds"),
-                    existing.private_subnet_ids,
-                    f"too few private subnets: {len(existing.private_subnet_ids)} for azCount "
-                    f"{network.az_count}; give at least one per AZ",
-                )
-            )
-        if existing.availability_zones and len(existing.availability_zones) != len(
-            existing.private_subnet_ids
-        ):
-            problems.append(
-                Problem(
-                    (*base, "availabilityZones"),
-                    existing.availability_zones,
-                    "one AZ name per private subnet, in the same order",
-                )
-            )
+        subnets, zones = existing.private_subnet_ids, existing.availability_zones
+        if too_few := subnet_count_problem(subnets, network.az_count, "azCount"):
+            problems.append(Problem((*base, "privateSubnetIds"), subnets, too_few))
+        if order := zone_order_problem(zones, subnets):
+            problems.append(Problem((*base, "availabilityZones"), zones, order))
     if network.pod_cidr is not None:
         problems.append(
             Problem(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from ...core.limits import PROD_MIN_RDS_BACKUP_DAYS
-from ...storage.artifact_store import BucketPurpose, StorageClass
-from ...storage.container_registry import repository_name_problems
+from ...storage.artifact_store import BucketPurpose, repeated_purpose_problem, transition_problem
+from ...storage.container_registry import repository_problems
 from ..model import EnvironmentConfig, Profile
 from .problem import Problem
-
-_IA_MIN_DAYS = 30
 
 
 def storage(config: EnvironmentConfig) -> list[Problem]:
@@ -18,8 +16,8 @@ def storage(config: EnvironmentConfig) -> list[Problem]:
     problems: list[Problem] = []
     purposes = [purpose.value for purpose in buckets.purposes]
     data = [purpose for purpose in purposes if purpose != BucketPurpose.ACCESS_LOGS]
-    if len(set(purposes)) != len(purposes):
-        problems.append(Problem(("storage", "purposes"), purposes, "each purpose at most once"))
+    if repeated := repeated_purpose_problem(purposes):
+        problems.append(Problem(("storage", "purposes"), purposes, repeated))
     if buckets.force_destroy and (
         config.protect_stateful_resources or config.profile is Profile.PROD
     ):
@@ -31,17 +29,8 @@ def storage(config: EnvironmentConfig) -> list[Problem]:
                 "emptied on destroy",
             )
         )
-    if (
-        buckets.transition_storage_class is StorageClass.STANDARD_IA
-        and buckets.transition_days < _IA_MIN_DAYS
-    ):
-        problems.append(
-            Problem(
-                ("storage", "transitionDays"),
-                buckets.transition_days,
-                f"S3 moves objects to STANDARD_IA after at least {_IA_MIN_DAYS} days",
-            )
-        )
+    if too_soon := transition_problem(buckets.transition_storage_class, buckets.transition_days):
+        problems.append(Problem(("storage", "transitionDays"), buckets.transition_days, too_soon))
     replication = buckets.replication
     if replication.enabled and not replication.region:
         problems.append(
@@ -90,17 +79,12 @@ def storage(config: EnvironmentConfig) -> list[Problem]:
 
 def registry(config: EnvironmentConfig) -> list[Problem]:
     """Repository names are names ECR accepts, and unique."""
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for i, name in enumerate(config.registry.repositories):
-        for invalid in repository_name_problems("", name):
-            problems.append(Problem(("registry", "repositories", i), name, invalid.allowed))
-        if name in seen:
-            problems.append(
-                Problem(("registry", "repositories", i), name, "repository names must be unique")
-            )
-        seen.add(name)
-    return problems
+    names = config.registry.repositories
+    return [
+        Problem(("registry", "repositories", i), name, allowed)
+        for i, name in enumerate(names)
+        for allowed in repository_problems(name, names[:i])
+    ]
 
 
 def model_registry(config: EnvironmentConfig) -> list[Problem]:
