@@ -118,8 +118,16 @@ class NetworkArgs:
     kms_deletion_window_days: int = 30
     """Waiting period (7-30 days) before the flow-log key is deleted."""
 
+    permission_boundary_arn: pulumi.Input[str] | None = None
+    """ARN of a permissions boundary for the flow-log delivery role (the name every component
+    uses)."""
+
     permissions_boundary: pulumi.Input[str] | None = None
-    """ARN of a permissions boundary for the flow-log delivery role."""
+    """Deprecated spelling of ``permission_boundary_arn`` (before 0.2.0); still honoured."""
+
+    def __post_init__(self) -> None:
+        if self.permission_boundary_arn is None and self.permissions_boundary is not None:
+            self.permission_boundary_arn = self.permissions_boundary
 
     protect: bool = False
     """Protect and retain-on-delete the flow-log key and log group."""

@@ -297,7 +297,7 @@ class NetworkBuilder:
             assume_role_policy=pulumi.Output.all(
                 partition.partition, self.region, self.account
             ).apply(lambda v: json.dumps(_flow_log_trust(v[0], v[1], v[2]))),
-            permissions_boundary=args.permissions_boundary,
+            permissions_boundary=args.permission_boundary_arn,
             tags=self.tags("flow-logs"),
             opts=self.child,
         )

@@ -25,7 +25,7 @@ def network_args(config: EnvironmentConfig, wiring: Wiring) -> NetworkArgs:
         private_subnet_cidrs=private,
         public_subnet_cidrs=public,
         flow_log_retention_days=config.log_retention_days,
-        permissions_boundary=wiring.permission_boundary_arn,
+        permission_boundary_arn=wiring.permission_boundary_arn,
         existing=_existing_network(network.existing),
     )
 

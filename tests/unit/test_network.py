@@ -279,8 +279,14 @@ def test_flow_log_key_policy_lets_cloudwatch_use_it_for_this_log_group_only():
     assert admin["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
 
 
+def test_the_pre_0_2_spelling_of_the_boundary_is_still_honoured():
+    boundary = "arn:aws:iam::123456789012:policy/boundary"
+    rec = build(small(permissions_boundary=boundary))
+    assert rec.one(ROLE).inputs["permissionsBoundary"] == boundary
+
+
 def test_flow_log_role_is_pinned_and_least_privilege():
-    rec = build(small(permissions_boundary="arn:aws:iam::123456789012:policy/boundary"))
+    rec = build(small(permission_boundary_arn="arn:aws:iam::123456789012:policy/boundary"))
     role = rec.one(ROLE)
     assert role.inputs["permissionsBoundary"] == "arn:aws:iam::123456789012:policy/boundary"
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
