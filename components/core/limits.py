@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .checks import int_between
 from .validation import Invalid
 
 KMS_DELETION_WINDOW_DAYS: Final = (7, 30)
@@ -30,26 +31,25 @@ PROD_MIN_RDS_BACKUP_DAYS: Final = 7
 """The least backup retention prod accepts (a week of point-in-time recovery)."""
 
 
-def range_problems(arg: str, value: Any, bounds: tuple[int, int], unit: str = "") -> list[Invalid]:
+def range_problems(arg: str, value: Any, bounds: tuple[int, int]) -> list[Invalid]:
     """``value`` is not an integer within ``bounds`` (inclusive)."""
     low, high = bounds
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+    if int_between(value, low, high):
         return []
-    suffix = f" {unit}" if unit else ""
-    return [Invalid(arg, value, f"an integer from {low} to {high}{suffix}")]
+    return [Invalid(arg, value, f"an integer from {low} to {high}")]
 
 
 def kms_deletion_window_problems(arg: str, days: Any) -> list[Invalid]:
     """``days`` is not a deletion window KMS accepts."""
     low, high = KMS_DELETION_WINDOW_DAYS
-    if isinstance(days, int) and not isinstance(days, bool) and low <= days <= high:
+    if int_between(days, low, high):
         return []
     return [Invalid(arg, days, f"KMS waits {low} to {high} days before deleting a key")]
 
 
 def retention_problems(arg: str, days: Any) -> list[Invalid]:
     """``days`` is not a retention period CloudWatch Logs accepts."""
-    if isinstance(days, int) and not isinstance(days, bool) and days in CLOUDWATCH_RETENTION_DAYS:
+    if int_between(days, 1, CLOUDWATCH_RETENTION_DAYS[-1]) and days in CLOUDWATCH_RETENTION_DAYS:
         return []
     allowed = ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
     return [Invalid(arg, days, "one of CloudWatch's retention periods (days): " + allowed)]
