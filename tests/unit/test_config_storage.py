@@ -221,3 +221,11 @@ def test_enhanced_monitoring_interval_per_profile_and_allowed_values():
     assert "mlops:modelRegistry.monitoringIntervalSeconds" in _problems(
         "test", modelRegistry={"monitoringIntervalSeconds": 7}
     )
+
+
+@pytest.mark.parametrize("section", ["storage", "registry", "observability"])
+def test_prod_keeps_the_longest_key_window_on_every_key(section):
+    message = _problems("prod", **{section: {"kmsDeletionWindowDays": 14}})
+    assert f"mlops:{section}.kmsDeletionWindowDays" in message
+    assert "prod keeps the longest KMS deletion window, 30 days" in message
+    _load("test", **{section: {"kmsDeletionWindowDays": 14}})  # outside prod: allowed
